@@ -1,0 +1,23 @@
+import { churnModelSpecSchema, churnModelStatusSchema } from "./churn-model.js";
+import type { CrdDefinition } from "./crd-manifest.js";
+
+/** The ChurnModel kind: what `crds/` is generated from. */
+export const churnModelCrd: CrdDefinition = {
+  kind: "ChurnModel",
+  plural: "churnmodels",
+  singular: "churnmodel",
+  shortNames: ["chm"],
+  description:
+    "A ChurnModel serves a validated churn model behind an in-cluster scoring Service, and follows new TrainingRuns when asked to.",
+  spec: churnModelSpecSchema,
+  status: churnModelStatusSchema,
+  printerColumns: [
+    { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Version", type: "string", jsonPath: ".status.serving.trainingRun" },
+    { name: "Digest", type: "string", jsonPath: ".status.serving.digest", priority: 1 },
+    { name: "Desired", type: "integer", jsonPath: ".spec.replicas" },
+    { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas" },
+    { name: "Endpoint", type: "string", jsonPath: ".status.endpoint", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};

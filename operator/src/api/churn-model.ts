@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { Defaults, Limits } from "./defaults.js";
+import {
+  artifactRefSchema,
+  conditionSchema,
+  labelSelectorSchema,
+  localRefSchema,
+  resourcesSchema,
+} from "./kube-schemas.js";
+
+/** Where a ChurnModel's model comes from: exactly one of three sources. */
+export const churnModelSourceSchema = z
+  .object({
+    trainingRun: localRefSchema
+      .optional()
+      .describe("Serve the model of this TrainingRun once it has Succeeded."),
+    latestFrom: z
+      .object({
+        selector: labelSelectorSchema
+          .optional()
+          .describe(
+            "TrainingRuns whose labels match are candidates, besides those whose spec.modelRef names this ChurnModel.",
+          ),
+      })
+      .optional()
+      .describe(
+        "Serve the newest Succeeded TrainingRun (all gates passed) among the candidates; a newer one replaces the serving version.",
+      ),
+    artifact: artifactRefSchema
+      .optional()
+      .describe("Serve an artifact that already exists in the model store."),
+  })
+  .describe("Where the model comes from. Set exactly one of trainingRun, latestFrom, artifact.")
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "(has(self.trainingRun) ? 1 : 0) + (has(self.latestFrom) ? 1 : 0) + (has(self.artifact) ? 1 : 0) == 1",
+        message: "set exactly one of source.trainingRun, source.latestFrom, source.artifact",
+      },
+    ],
+  });
+
+/** ChurnModel.spec. */
+export const churnModelSpecSchema = z
+  .object({
+    source: churnModelSourceSchema,
+    replicas: z
+      .int()
+      .min(Limits.replicas.min)
+      .max(Limits.replicas.max)
+      .default(Defaults.replicas)
+      .describe("Number of serving pods."),
+    resources: resourcesSchema.optional().describe("Compute resources of each serving container."),
+    explanations: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(Defaults.explanationsEnabled)
+          .describe("Whether score requests may ask for SHAP explanations."),
+      })
+      .default({ enabled: Defaults.explanationsEnabled })
+      .describe("SHAP explanations on the scoring endpoint."),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        "Decision threshold override: a probability at or above it is labelled churn. Default: the threshold in the model card.",
+      ),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Runtime image override. Default: the operator's --runtime-image."),
+  })
+  .describe("Desired state of a ChurnModel.");
+
+/** Per-variant serving state (one variant now, stable; a canary slots in next). */
+export const variantStatusSchema = z.object({
+  name: z.string().describe("Variant name: stable (and canary during a rollout)."),
+  digest: z.string().describe("Model digest the variant serves."),
+  deployment: z.string().describe("Name of the variant's Deployment."),
+  replicas: z.int().min(0).describe("Desired pods."),
+  readyReplicas: z.int().min(0).describe("Ready pods."),
+});
+
+/** ChurnModel.status (written only by the operator). */
+export const churnModelStatusSchema = z
+  .object({
+    phase: z
+      .enum(["Pending", "Progressing", "Ready", "Degraded", "Failed"])
+      .optional()
+      .describe("Short summary for printer columns."),
+    serving: z
+      .object({
+        digest: z.string().describe("Digest of the model being served."),
+        uri: z.string().describe("URI of the served artifact."),
+        trainingRun: z
+          .string()
+          .optional()
+          .describe("TrainingRun that produced the served model, when known."),
+      })
+      .optional()
+      .describe("The version being served."),
+    endpoint: z.string().optional().describe("In-cluster URL of the scoring Service."),
+    replicas: z.int().min(0).optional().describe("Desired serving pods over all variants."),
+    readyReplicas: z.int().min(0).optional().describe("Ready serving pods over all variants."),
+    variants: z.array(variantStatusSchema).optional().describe("Per-variant state."),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .describe("Ready, Progressing and Degraded.")
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("The .metadata.generation this status describes."),
+  })
+  .describe("Observed state of a ChurnModel.");
+
+/** ChurnModel.spec after defaulting. */
+export type ChurnModelSpec = z.output<typeof churnModelSpecSchema>;
+/** ChurnModel.status. */
+export type ChurnModelStatus = z.output<typeof churnModelStatusSchema>;

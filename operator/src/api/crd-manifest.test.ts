@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { Defaults } from "./defaults.js";
+import { crdDefinitions, crdsDir, renderCrds } from "./generate-crds.js";
+
+type Node = { [k: string]: unknown };
+
+function at(root: Node, path: string): Node {
+  let node = root;
+  for (const part of path.split(".")) {
+    const props = node.properties as Record<string, Node> | undefined;
+    const next = props?.[part];
+    if (!next) throw new Error(`schema has no ${path} (stopped at ${part})`);
+    node = next;
+  }
+  return node;
+}
+
+function schemaOf(plural: string): Node {
+  const file = renderCrds().find((f) => f.file.includes(plural));
+  if (!file) throw new Error(`no CRD for ${plural}`);
+  const crd = parse(file.text);
+  return crd.spec.versions[0].schema.openAPIV3Schema;
+}
+
+/** Visits every schema node with its dotted path. */
+function walk(node: Node, path: string, visit: (n: Node, p: string) => void): void {
+  visit(node, path);
+  for (const [k, child] of Object.entries((node.properties as Record<string, Node>) ?? {})) {
+    walk(child, `${path}.${k}`, visit);
+  }
+  if (node.items) walk(node.items as Node, `${path}[]`, visit);
+  if (node.additionalProperties && typeof node.additionalProperties === "object") {
+    walk(node.additionalProperties as Node, `${path}{}`, visit);
+  }
+}
+
+describe("generated CRDs", () => {
+  it("are committed exactly as the generator writes them (run generate-crds.ts)", () => {
+    for (const { file, text } of renderCrds()) {
+      expect(readFileSync(join(crdsDir, file), "utf8"), file).toBe(text);
+    }
+  });
+
+  it("carry the same defaults as operator/src/api/defaults.ts", () => {
+    const tr = schemaOf("trainingruns");
+    expect(at(tr, "spec.backoffLimit").default).toBe(Defaults.backoffLimit);
+    expect(at(tr, "spec.activeDeadlineSeconds").default).toBe(Defaults.activeDeadlineSeconds);
+    expect(at(tr, "spec.ttlSecondsAfterFinished").default).toBe(Defaults.ttlSecondsAfterFinished);
+    const chm = schemaOf("churnmodels");
+    expect(at(chm, "spec.replicas").default).toBe(Defaults.replicas);
+    expect(at(chm, "spec.explanations.enabled").default).toBe(Defaults.explanationsEnabled);
+  });
+
+  it("are structural: every spec field has a type (or an explicit x-kubernetes escape) and a description", () => {
+    for (const def of crdDefinitions) {
+      const root = schemaOf(def.plural);
+      const problems: string[] = [];
+      walk(root, def.kind, (n, p) => {
+        const escape = n["x-kubernetes-int-or-string"] || n["x-kubernetes-preserve-unknown-fields"];
+        if (!n.type && !escape) problems.push(`${p}: no type`);
+        if (n.anyOf || n.oneOf || n.allOf || n.$ref) problems.push(`${p}: non-structural keyword`);
+        if (n.additionalProperties === false) problems.push(`${p}: additionalProperties false`);
+        const isTopLevelMeta = /\.(apiVersion|kind|metadata)$/.test(p) && p.split(".").length === 2;
+        const inMap = p.endsWith("{}") || p.endsWith("[]");
+        if (!n.description && !isTopLevelMeta && !inMap && p.includes(".spec")) {
+          problems.push(`${p}: no description (kubectl explain needs one)`);
+        }
+      });
+      expect(problems, def.kind).toEqual([]);
+    }
+  });
+
+  it("make the TrainingRun spec immutable and the ChurnModel source exactly-one, in CEL", () => {
+    const tr = schemaOf("trainingruns");
+    expect(JSON.stringify(at(tr, "spec")["x-kubernetes-validations"])).toContain("self == oldSelf");
+    const chm = schemaOf("churnmodels");
+    expect(JSON.stringify(at(chm, "spec.source")["x-kubernetes-validations"])).toContain("== 1");
+  });
+});

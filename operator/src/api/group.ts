@@ -1,0 +1,10 @@
+/** API group of the project's custom resources. */
+export const GROUP = "churn.mlops.dev";
+/** The served and stored version. */
+export const VERSION = "v1alpha1";
+/** apiVersion string of the project's custom resources. */
+export const API_VERSION = `${GROUP}/${VERSION}`;
+/** Field manager name for every write the operator makes (constant, so applies converge). */
+export const FIELD_MANAGER = "churn-operator";
+/** Label and annotation prefix owned by the operator. */
+export const LABEL_PREFIX = GROUP;

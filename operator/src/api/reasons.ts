@@ -1,0 +1,45 @@
+/**
+ * Every condition reason and Event reason the operator writes, in one place. Each transition
+ * has its own reason, so `kubectl get events --field-selector reason=...` finds exactly it.
+ */
+export const Reasons = {
+  // TrainingRun
+  JobCreated: "JobCreated",
+  TrainerPending: "TrainerPending",
+  TrainerRunning: "TrainerRunning",
+  TrainerRetrying: "TrainerRetrying",
+  DataValidated: "DataValidated",
+  DataValidationFailed: "DataValidationFailed",
+  Trained: "Trained",
+  TrainingFailed: "TrainingFailed",
+  GatesPassed: "GatesPassed",
+  GateFailed: "GateFailed",
+  ParityFailed: "ParityFailed",
+  Succeeded: "Succeeded",
+  DeadlineExceeded: "DeadlineExceeded",
+  BackoffLimitExceeded: "BackoffLimitExceeded",
+  TrainerCrashed: "TrainerCrashed",
+  OutcomeUnreadable: "OutcomeUnreadable",
+  JobLost: "JobLost",
+  NotStarted: "NotStarted",
+  InvalidSpec: "InvalidSpec",
+  // ChurnModel
+  SourceResolved: "SourceResolved",
+  SourceNotFound: "SourceNotFound",
+  SourceNotReady: "SourceNotReady",
+  SourceFailed: "SourceFailed",
+  NoCandidate: "NoCandidate",
+  NewVersionSelected: "NewVersionSelected",
+  DeploymentApplied: "DeploymentApplied",
+  ServiceApplied: "ServiceApplied",
+  VariantRemoved: "VariantRemoved",
+  RollingOut: "RollingOut",
+  RolloutComplete: "RolloutComplete",
+  RolloutStalled: "RolloutStalled",
+  ReplicasUnavailable: "ReplicasUnavailable",
+  AllReplicasReady: "AllReplicasReady",
+  ScaledToZero: "ScaledToZero",
+} as const;
+
+/** One of the operator's reason strings. */
+export type Reason = (typeof Reasons)[keyof typeof Reasons];

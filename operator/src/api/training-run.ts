@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { Defaults, Limits } from "./defaults.js";
+import {
+  artifactRefSchema,
+  conditionSchema,
+  localRefSchema,
+  resourcesSchema,
+} from "./kube-schemas.js";
+import { trainerSpecShape } from "./trainer-spec.js";
+
+/** Where the training data is, seen from the cluster: a URL, a PVC or a node path. */
+export const datasetSourceSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^https?:\/\//)
+      .optional()
+      .describe("http(s) URL of the CSV file; the trainer downloads it."),
+    persistentVolumeClaim: z
+      .object({
+        claimName: z.string().min(1).describe("PVC holding the data, mounted read-only."),
+        path: z
+          .string()
+          .min(1)
+          .regex(/^[^/]/, "must be relative to the volume root")
+          .refine((p) => !p.includes(".."), "must not contain ..")
+          .describe("Path of the CSV file inside the volume.")
+          .meta({
+            "x-kubernetes-validations": [
+              { rule: "!self.contains('..')", message: "must not contain .." },
+            ],
+          }),
+      })
+      .optional()
+      .describe("Read the CSV from a PersistentVolumeClaim."),
+    hostPath: z
+      .object({
+        path: z
+          .string()
+          .regex(/^\//, "must be absolute")
+          .describe("Absolute path of the CSV file on the node."),
+      })
+      .optional()
+      .describe("Read the CSV from the node's file system (single-node and test clusters)."),
+  })
+  .describe("Where the CSV data set is. Set exactly one of url, persistentVolumeClaim, hostPath.")
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "(has(self.url) ? 1 : 0) + (has(self.persistentVolumeClaim) ? 1 : 0) + (has(self.hostPath) ? 1 : 0) == 1",
+        message: "set exactly one of dataset.url, dataset.persistentVolumeClaim, dataset.hostPath",
+      },
+    ],
+  });
+
+/** TrainingRun.spec: the trainer's spec plus what only Kubernetes needs. */
+export const trainingRunSpecSchema = z
+  .object({
+    ...trainerSpecShape,
+    dataset: datasetSourceSchema,
+    modelRef: localRefSchema
+      .optional()
+      .describe(
+        "The ChurnModel to feed: a ChurnModel with source.latestFrom serves this run once it passes.",
+      ),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Trainer image override. Default: the operator's --trainer-image."),
+    resources: resourcesSchema.optional().describe("Compute resources of the trainer container."),
+    backoffLimit: z
+      .int()
+      .min(Limits.backoffLimit.min)
+      .max(Limits.backoffLimit.max)
+      .default(Defaults.backoffLimit)
+      .describe(
+        "Retries of the trainer pod after transient failures. Data validation and gate failures never retry.",
+      ),
+    activeDeadlineSeconds: z
+      .int()
+      .min(Limits.activeDeadlineSeconds.min)
+      .max(Limits.activeDeadlineSeconds.max)
+      .default(Defaults.activeDeadlineSeconds)
+      .describe("Wall-clock limit of the whole run, retries included."),
+    ttlSecondsAfterFinished: z
+      .int()
+      .min(Limits.ttlSecondsAfterFinished.min)
+      .max(Limits.ttlSecondsAfterFinished.max)
+      .default(Defaults.ttlSecondsAfterFinished)
+      .describe("How long the finished Job and its pod (and logs) are kept."),
+  })
+  .describe("Desired state of a TrainingRun. Immutable: to train again, create a new TrainingRun.")
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self == oldSelf", message: "spec is immutable; create a new TrainingRun instead" },
+    ],
+  });
+
+/** Phases of a TrainingRun. */
+export const trainingRunPhases = ["Pending", "Training", "Succeeded", "Failed"] as const;
+/** One of trainingRunPhases. */
+export type TrainingRunPhase = (typeof trainingRunPhases)[number];
+
+/** Test-set metrics copied from the trainer's summary. */
+export const trainingMetricsSchema = z
+  .object({
+    rocAuc: z.number().optional().describe("Area under the ROC curve on the test set."),
+    prAuc: z.number().optional().describe("Area under the precision-recall curve."),
+    f1: z.number().optional().describe("F1 at the chosen threshold."),
+    f2: z.number().optional().describe("F2 at the chosen threshold."),
+    precision: z.number().optional().describe("Precision at the chosen threshold."),
+    recall: z.number().optional().describe("Recall at the chosen threshold."),
+    accuracy: z.number().optional().describe("Accuracy at the chosen threshold."),
+    logLoss: z.number().optional().describe("Log-loss."),
+    brier: z.number().optional().describe("Brier score."),
+    threshold: z.number().optional().describe("The decision threshold chosen."),
+  })
+  .describe("Test-set metrics of the model.");
+
+/** TrainingRun.status (written only by the operator). */
+export const trainingRunStatusSchema = z
+  .object({
+    phase: z.enum(trainingRunPhases).optional().describe("Where the run is."),
+    message: z.string().optional().describe("A human-readable summary of the current state."),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .describe("DataValidated, Trained, ModelValidated and Succeeded.")
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }),
+    failedChecks: z
+      .array(z.string())
+      .optional()
+      .describe("Names of the data checks or gates that failed, with their observed values."),
+    metrics: trainingMetricsSchema.optional(),
+    model: artifactRefSchema.optional().describe("The artifact the run produced."),
+    jobName: z.string().optional().describe("Name of the training Job."),
+    attempts: z.int().min(0).optional().describe("Trainer pods that failed and were retried."),
+    startTime: z.string().optional().describe("When the training Job started."),
+    completionTime: z.string().optional().describe("When the run reached Succeeded or Failed."),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("The .metadata.generation this status describes."),
+  })
+  .describe("Observed state of a TrainingRun.");
+
+/** TrainingRun.spec after defaulting. */
+export type TrainingRunSpec = z.output<typeof trainingRunSpecSchema>;
+/** TrainingRun.status. */
+export type TrainingRunStatus = z.output<typeof trainingRunStatusSchema>;
+/** Metrics as stored in status. */
+export type TrainingMetrics = z.output<typeof trainingMetricsSchema>;

@@ -1,0 +1,136 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { WorkQueueObserver } from "./work-queue.js";
+
+/** Reconcile outcomes, as controller-runtime labels them. */
+export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
+
+/**
+ * The operator's Prometheus metrics, named exactly like controller-runtime's so existing
+ * dashboards and alerts for Go operators work unchanged.
+ */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  private readonly reconcileTotal: Counter<"controller" | "result">;
+  private readonly reconcileErrors: Counter<"controller">;
+  private readonly terminalErrors: Counter<"controller">;
+  private readonly reconcileTime: Histogram<"controller">;
+  private readonly activeWorkers: Gauge<"controller">;
+  private readonly maxConcurrent: Gauge<"controller">;
+  private readonly depth: Gauge<"name" | "controller">;
+  private readonly adds: Counter<"name" | "controller">;
+  private readonly retries: Counter<"name" | "controller">;
+  private readonly queueDuration: Histogram<"name" | "controller">;
+  private readonly leader: Gauge<"name">;
+
+  constructor() {
+    const registers = [this.registry];
+    this.reconcileTotal = new Counter({
+      name: "controller_runtime_reconcile_total",
+      help: "Total number of reconciliations per controller",
+      labelNames: ["controller", "result"],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: "controller_runtime_reconcile_errors_total",
+      help: "Total number of reconciliation errors per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.terminalErrors = new Counter({
+      name: "controller_runtime_terminal_reconcile_errors_total",
+      help: "Total number of terminal reconciliation errors per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.reconcileTime = new Histogram({
+      name: "controller_runtime_reconcile_time_seconds",
+      help: "Length of time per reconciliation per controller",
+      labelNames: ["controller"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.activeWorkers = new Gauge({
+      name: "controller_runtime_active_workers",
+      help: "Number of currently used workers per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.maxConcurrent = new Gauge({
+      name: "controller_runtime_max_concurrent_reconciles",
+      help: "Maximum number of concurrent reconciles per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.depth = new Gauge({
+      name: "workqueue_depth",
+      help: "Current depth of workqueue",
+      labelNames: ["name", "controller"],
+      registers,
+    });
+    this.adds = new Counter({
+      name: "workqueue_adds_total",
+      help: "Total number of adds handled by workqueue",
+      labelNames: ["name", "controller"],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "workqueue_retries_total",
+      help: "Total number of retries handled by workqueue",
+      labelNames: ["name", "controller"],
+      registers,
+    });
+    this.queueDuration = new Histogram({
+      name: "workqueue_queue_duration_seconds",
+      help: "How long in seconds an item stays in workqueue before being requested",
+      labelNames: ["name", "controller"],
+      buckets: [0.001, 0.01, 0.1, 1, 10, 100],
+      registers,
+    });
+    this.leader = new Gauge({
+      name: "leader_election_master_status",
+      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
+      labelNames: ["name"],
+      registers,
+    });
+  }
+
+  /** Records one finished reconcile. */
+  reconciled(controller: string, result: ReconcileResult, seconds: number, terminal = false): void {
+    this.reconcileTotal.inc({ controller, result });
+    if (result === "error") this.reconcileErrors.inc({ controller });
+    if (terminal) this.terminalErrors.inc({ controller });
+    this.reconcileTime.observe({ controller }, seconds);
+  }
+
+  /** Tracks workers busy in a controller. */
+  workerBusy(controller: string, delta: 1 | -1): void {
+    this.activeWorkers.inc({ controller }, delta);
+  }
+
+  /** Declares a controller's worker count and zeroes its series so they exist from the start. */
+  registerController(controller: string, workers: number): void {
+    this.maxConcurrent.set({ controller }, workers);
+    this.activeWorkers.set({ controller }, 0);
+    this.reconcileErrors.inc({ controller }, 0);
+    this.depth.set({ name: controller, controller }, 0);
+    for (const result of ["success", "error", "requeue", "requeue_after"] as const) {
+      this.reconcileTotal.inc({ controller, result }, 0);
+    }
+  }
+
+  /** A work-queue observer feeding the workqueue_* series for one controller. */
+  queueObserver(controller: string): WorkQueueObserver {
+    const labels = { name: controller, controller };
+    return {
+      depth: (n) => this.depth.set(labels, n),
+      added: () => this.adds.inc(labels),
+      retried: () => this.retries.inc(labels),
+      queued: (s) => this.queueDuration.observe(labels, s),
+    };
+  }
+
+  /** Sets whether this replica holds the leader lease. */
+  setLeader(lease: string, leading: boolean): void {
+    this.leader.set({ name: lease }, leading ? 1 : 0);
+  }
+}
