@@ -1,0 +1,113 @@
+// The server's settings: each has one default here, can be given as a CLI flag or an
+// environment variable (for the container), and is validated with a message naming it.
+import { z } from "zod";
+import { LOG_LEVELS } from "./logger.js";
+
+/** Validated runtime settings. */
+export interface RuntimeConfig {
+  modelDir: string;
+  port: number;
+  host: string;
+  expectedDigest: string | undefined;
+  featuresFile: string | undefined;
+  /** Rows per score request. */
+  maxBatch: number;
+  /** Rows per explain request (SHAP is ~100x the cost of scoring). */
+  maxExplainRows: number;
+  maxBodyBytes: number;
+  /** SHAP worker threads. */
+  explainWorkers: number;
+  /** onnxruntime intra-op threads per run. */
+  intraOpThreads: number;
+  /** Rows in the drift/positive-rate sliding window. */
+  driftWindow: number;
+  /** Top positive/negative drivers listed per explanation. */
+  topDrivers: number;
+  /** Seconds to finish in-flight requests after SIGTERM before forcing exit. */
+  shutdownGraceSeconds: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Each setting's flag, environment variable and default. */
+export const SETTINGS = {
+  modelDir: { flag: "model-dir", env: "CHURN_MODEL_DIR", default: undefined },
+  port: { flag: "port", env: "CHURN_RUNTIME_PORT", default: 8080 },
+  host: { flag: "host", env: "CHURN_RUNTIME_HOST", default: undefined },
+  expectedDigest: { flag: "expected-digest", env: "CHURN_EXPECTED_DIGEST", default: undefined },
+  featuresFile: { flag: "features", env: "CHURN_FEATURES_FILE", default: undefined },
+  maxBatch: { flag: "max-batch", env: "CHURN_MAX_BATCH", default: 1000 },
+  maxExplainRows: { flag: "max-explain-rows", env: "CHURN_MAX_EXPLAIN_ROWS", default: 100 },
+  maxBodyBytes: { flag: "max-body-bytes", env: "CHURN_MAX_BODY_BYTES", default: 4 * 1024 * 1024 },
+  explainWorkers: { flag: "explain-workers", env: "CHURN_EXPLAIN_WORKERS", default: 2 },
+  intraOpThreads: { flag: "intra-op-threads", env: "CHURN_INTRA_OP_THREADS", default: 1 },
+  driftWindow: { flag: "drift-window", env: "CHURN_DRIFT_WINDOW", default: 1000 },
+  topDrivers: { flag: "top-drivers", env: "CHURN_TOP_DRIVERS", default: 3 },
+  shutdownGraceSeconds: {
+    flag: "shutdown-grace-seconds",
+    env: "CHURN_SHUTDOWN_GRACE_SECONDS",
+    default: 25,
+  },
+  logLevel: { flag: "log-level", env: "LOG_LEVEL", default: "info" },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  modelDir: z.string({ error: "is required" }).min(1, { error: "is required" }),
+  port: count(0, 65535),
+  // Off-cluster the server stays on loopback unless told otherwise; in a pod it must listen on
+  // the pod IP, so Kubernetes (KUBERNETES_SERVICE_HOST) switches the default to all interfaces.
+  host: z.string().min(1),
+  expectedDigest: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: "must be a sha256 digest (64 hex characters)" })
+    .optional(),
+  featuresFile: z.string().min(1).optional(),
+  maxBatch: count(1, 100_000),
+  maxExplainRows: count(1, 100_000),
+  maxBodyBytes: count(1024, 1024 * 1024 * 1024),
+  explainWorkers: count(1, 64),
+  intraOpThreads: count(0, 64),
+  driftWindow: count(10, 10_000_000),
+  topDrivers: count(0, 100),
+  shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
+  logLevel: z.enum(LOG_LEVELS),
+});
+
+/** Raised for invalid settings; the message names the flag and variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Merges flags over environment variables over defaults, and validates the result. */
+export function resolveConfig(
+  flags: Partial<Record<SettingName, string | number | undefined>>,
+  env: NodeJS.ProcessEnv = process.env,
+): RuntimeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS) as [
+    SettingName,
+    (typeof SETTINGS)[SettingName],
+  ][]) {
+    const fromEnv = env[s.env];
+    raw[name] =
+      flags[name] ?? (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv) ?? s.default;
+  }
+  if (raw.host === undefined) raw.host = env.KUBERNETES_SERVICE_HOST ? "0.0.0.0" : "127.0.0.1";
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const msgs = parsed.error.issues.map((i) => {
+      const name = i.path[0] as SettingName;
+      const s = SETTINGS[name];
+      return `--${s.flag} (${s.env}) ${i.message}`;
+    });
+    throw new ConfigError(msgs.join("; "));
+  }
+  return {
+    ...parsed.data,
+    expectedDigest: parsed.data.expectedDigest?.toLowerCase(),
+    featuresFile: parsed.data.featuresFile,
+  };
+}

@@ -1,0 +1,179 @@
+// Population stability index (PSI) of live inputs and scores against baseline.json, over a
+// sliding window of the most recent rows, with the trainer's bins.
+import { z } from "zod";
+
+/** Empty bins are floored to this fraction so the PSI stays finite. */
+export const PSI_EPSILON = 1e-4;
+
+const edges = z.array(z.number().nullable()).min(2);
+const fractions = z.array(z.number().min(0));
+
+/** baseline.json as the runtime reads it. */
+export const baselineSchema = z.looseObject({
+  features: z.record(
+    z.string(),
+    z.union([
+      z.looseObject({ type: z.literal("numeric"), bins: edges, fractions }),
+      z.looseObject({
+        type: z.literal("categorical"),
+        categories: z.array(z.string()).min(1),
+        fractions,
+      }),
+    ]),
+  ),
+  score: z.looseObject({ bins: edges, fractions }),
+});
+export type Baseline = z.infer<typeof baselineSchema>;
+
+/** Counts over the last `size` observations of one variable, by bin. */
+class WindowedHistogram {
+  private readonly ring: Int32Array;
+  private readonly counts: Float64Array;
+  private next = 0;
+  private filled = 0;
+
+  constructor(
+    readonly expected: readonly number[],
+    size: number,
+  ) {
+    this.ring = new Int32Array(size);
+    this.counts = new Float64Array(expected.length);
+  }
+
+  add(bin: number): void {
+    if (this.filled === this.ring.length) {
+      const old = this.ring[this.next] as number;
+      this.counts[old] = (this.counts[old] as number) - 1;
+    } else {
+      this.filled++;
+    }
+    this.ring[this.next] = bin;
+    this.counts[bin] = (this.counts[bin] as number) + 1;
+    this.next = (this.next + 1) % this.ring.length;
+  }
+
+  get rows(): number {
+    return this.filled;
+  }
+
+  /** PSI = sum (actual - expected) * ln(actual / expected); null before any observation. */
+  psi(): number | null {
+    if (this.filled === 0) return null;
+    let total = 0;
+    for (let i = 0; i < this.expected.length; i++) {
+      const e = Math.max(this.expected[i] as number, PSI_EPSILON);
+      const a = Math.max((this.counts[i] as number) / this.filled, PSI_EPSILON);
+      total += (a - e) * Math.log(a / e);
+    }
+    return total;
+  }
+}
+
+/** Index of the bin [edge_i, edge_i+1) holding x; null edges stand for -inf/+inf. */
+export function numericBin(binEdges: readonly (number | null)[], x: number): number {
+  // Inner edges only: the first and last are open ends.
+  let lo = 1;
+  let hi = binEdges.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const edge = binEdges[mid];
+    if (edge === null || edge === undefined || x < edge) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.min(Math.max(lo - 1, 0), binEdges.length - 2);
+}
+
+type FeatureTracker = { name: string; bin: (v: unknown) => number | null; hist: WindowedHistogram };
+
+/** A point-in-time view of the drift window. */
+export interface DriftSnapshot {
+  windowRows: number;
+  features: Record<string, number | null>;
+  score: number | null;
+  positiveRate: number | null;
+}
+
+/** Tracks per-feature and score PSI plus the predicted positive rate over the last `windowSize` rows. */
+export class DriftMonitor {
+  private readonly trackers: FeatureTracker[] = [];
+  private readonly score: WindowedHistogram;
+  private readonly scoreEdges: readonly (number | null)[];
+  private readonly positives: Uint8Array;
+  private positiveCount = 0;
+  private positiveNext = 0;
+  private positiveFilled = 0;
+
+  constructor(baseline: Baseline, windowSize: number) {
+    for (const [name, spec] of Object.entries(baseline.features)) {
+      if (spec.type === "numeric") {
+        const e = spec.bins;
+        if (spec.fractions.length !== e.length - 1) {
+          throw new Error(
+            `baseline.json ${name}: ${e.length} edges need ${e.length - 1} fractions`,
+          );
+        }
+        this.trackers.push({
+          name,
+          bin: (v) => {
+            const x = typeof v === "boolean" ? Number(v) : v;
+            return typeof x === "number" && Number.isFinite(x) ? numericBin(e, x) : null;
+          },
+          hist: new WindowedHistogram(spec.fractions, windowSize),
+        });
+      } else {
+        if (spec.fractions.length !== spec.categories.length) {
+          throw new Error(`baseline.json ${name}: one fraction per category expected`);
+        }
+        const index = new Map(spec.categories.map((c, i) => [c, i]));
+        const other = index.get("__other__");
+        this.trackers.push({
+          name,
+          bin: (v) => {
+            if (typeof v !== "string" || v === "") return null;
+            return index.get(v) ?? other ?? null;
+          },
+          hist: new WindowedHistogram(spec.fractions, windowSize),
+        });
+      }
+    }
+    this.scoreEdges = baseline.score.bins;
+    if (baseline.score.fractions.length !== this.scoreEdges.length - 1) {
+      throw new Error("baseline.json score: one fraction per bin expected");
+    }
+    this.score = new WindowedHistogram(baseline.score.fractions, windowSize);
+    this.positives = new Uint8Array(windowSize);
+  }
+
+  /** Records one scored row: its raw inputs, probability and label. */
+  observe(row: Record<string, unknown>, probability: number, positive: boolean): void {
+    for (const t of this.trackers) {
+      const bin = t.bin(row[t.name]);
+      if (bin !== null) t.hist.add(bin);
+    }
+    this.score.add(numericBin(this.scoreEdges, probability));
+    if (this.positiveFilled === this.positives.length) {
+      this.positiveCount -= this.positives[this.positiveNext] as number;
+    } else {
+      this.positiveFilled++;
+    }
+    this.positives[this.positiveNext] = positive ? 1 : 0;
+    this.positiveCount += positive ? 1 : 0;
+    this.positiveNext = (this.positiveNext + 1) % this.positives.length;
+  }
+
+  /** The feature names tracked (bounded: the schema's columns). */
+  get featureNames(): string[] {
+    return this.trackers.map((t) => t.name);
+  }
+
+  snapshot(): DriftSnapshot {
+    const features: Record<string, number | null> = {};
+    for (const t of this.trackers) features[t.name] = t.hist.psi();
+    return {
+      windowRows: this.positiveFilled,
+      features,
+      score: this.score.psi(),
+      positiveRate: this.positiveFilled === 0 ? null : this.positiveCount / this.positiveFilled,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+// Maps every error a handler throws to one JSON shape; messages are shown for 4xx only.
+import type { Context, Next } from "koa";
+import type { Logger } from "./logger.js";
+import { RequestError } from "./request-error.js";
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: { field: string; message: string }[] };
+  requestId?: string;
+}
+
+/** Koa middleware: RequestError -> its status; anything else -> 500 with a generic message. */
+export function errorMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new RequestError(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const requestId = ctx.state.requestId as string | undefined;
+      let body: ErrorBody;
+      if (err instanceof RequestError) {
+        ctx.status = err.status;
+        body = { error: { code: err.code, message: err.message } };
+        if (err.fields.length > 0) body.error.fields = [...err.fields];
+      } else if (isHttpError(err) && err.status < 500) {
+        // Errors raised by koa itself (e.g. a bad URI) carry their own 4xx status.
+        ctx.status = err.status;
+        body = { error: { code: "bad_request", message: err.message } };
+      } else {
+        ctx.status = 500;
+        body = { error: { code: "internal", message: "internal error; see the server log" } };
+        logger.error("request failed", {
+          requestId,
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
+      }
+      if (requestId) body.requestId = requestId;
+      ctx.body = body;
+      if (ctx.status === 503) ctx.set("retry-after", "5");
+    }
+  };
+}
+
+function isHttpError(err: unknown): err is { status: number; message: string } {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === "number" &&
+    (err as { expose?: unknown }).expose === true
+  );
+}

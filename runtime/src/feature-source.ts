@@ -1,0 +1,104 @@
+// An optional lookup of stored customer features (CSV or JSON lines, keyed by the schema's id
+// column) behind GET /v1/customers/:id/score.
+import { readFile } from "node:fs/promises";
+import { parseCsv } from "./csv-reader.js";
+import { type ModelCard, rawFeatureSpecs } from "./model-card.js";
+
+/** Raised when the feature file cannot be used with this model. */
+export class FeatureSourceError extends Error {
+  override readonly name = "FeatureSourceError";
+}
+
+/** Customers' raw feature rows by id. */
+export class FeatureSource {
+  private constructor(
+    private readonly rows: Map<string, Record<string, unknown>>,
+    readonly path: string,
+  ) {}
+
+  /** Loads a .csv (header row) or .jsonl/.ndjson file; values are typed per the model's schema. */
+  static async load(path: string, card: ModelCard): Promise<FeatureSource> {
+    const idColumn = card.schema.idColumn;
+    if (!idColumn) {
+      throw new FeatureSourceError(
+        "the model's schema has no idColumn, so customers cannot be looked up",
+      );
+    }
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      throw new FeatureSourceError(`cannot read feature file ${path}: ${(err as Error).message}`);
+    }
+    const records = /\.(jsonl|ndjson)$/i.test(path)
+      ? parseJsonLines(text, path)
+      : csvRecords(text, path, card);
+    const rows = new Map<string, Record<string, unknown>>();
+    const wanted = [...card.features.raw];
+    for (const [i, record] of records.entries()) {
+      const id = record[idColumn];
+      if (id === undefined || id === null || id === "") {
+        throw new FeatureSourceError(`${path} record ${i + 1} has no ${idColumn}`);
+      }
+      const row: Record<string, unknown> = {};
+      for (const name of wanted) if (name in record) row[name] = record[name];
+      rows.set(String(id), row);
+    }
+    return new FeatureSource(rows, path);
+  }
+
+  /** The customer's raw feature row, or undefined when unknown. */
+  get(id: string): Record<string, unknown> | undefined {
+    return this.rows.get(id);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+}
+
+function parseJsonLines(text: string, path: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      throw new FeatureSourceError(`${path} line ${i + 1} is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new FeatureSourceError(`${path} line ${i + 1} is not a JSON object`);
+    }
+    out.push(value as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** CSV cells are text: numbers and booleans are converted per the schema, empty cells are missing. */
+function csvRecords(text: string, path: string, card: ModelCard): Record<string, unknown>[] {
+  const [header, ...body] = parseCsv(text);
+  if (!header) throw new FeatureSourceError(`${path} is empty`);
+  const types = new Map(rawFeatureSpecs(card).map((s) => [s.name, s.type]));
+  return body.map((cells, r) => {
+    if (cells.length !== header.length) {
+      throw new FeatureSourceError(
+        `${path} row ${r + 2} has ${cells.length} cells, the header ${header.length}`,
+      );
+    }
+    const record: Record<string, unknown> = {};
+    header.forEach((name, i) => {
+      const cell = cells[i] as string;
+      const type = types.get(name);
+      if (cell === "") record[name] = null;
+      else if (type === "boolean" && /^(true|false)$/i.test(cell)) {
+        record[name] = cell.toLowerCase() === "true";
+      } else if (type === "numeric" || type === "integer" || type === "boolean") {
+        const n = Number(cell);
+        // Leave unparseable text as text: validation then names the field.
+        record[name] = Number.isNaN(n) ? cell : n;
+      } else record[name] = cell;
+    });
+    return record;
+  });
+}

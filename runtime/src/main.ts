@@ -1,0 +1,40 @@
+// Process entry for `churn-runtime serve`: start the server, stop it gracefully on SIGTERM/SIGINT.
+import { DigestMismatchError } from "./artifact.js";
+import type { RuntimeConfig } from "./config.js";
+import { FeatureSourceError } from "./feature-source.js";
+import { createLogger } from "./logger.js";
+import { startServer } from "./server.js";
+
+/** Runs the server until a termination signal; resolves with the process exit code. */
+export async function main(config: RuntimeConfig): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    running = await startServer(config, logger);
+  } catch (err) {
+    if (err instanceof DigestMismatchError || err instanceof FeatureSourceError) {
+      logger.error(err.message);
+      return 2;
+    }
+    logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  running.loaded.catch((err: unknown) => {
+    logger.error((err as Error).message);
+    process.exit(2);
+  });
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("shutting down", { signal });
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error("shutdown failed", { error: String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}

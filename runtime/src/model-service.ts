@@ -1,0 +1,185 @@
+// The served model: the loaded artifact, its onnxruntime session, the SHAP worker pool, the
+// drift monitor and the self-check verdict that gates readiness.
+import type { Artifact } from "./artifact.js";
+import { type Explanation, explainRows } from "./attribution.js";
+import { DriftMonitor } from "./drift.js";
+import type { Logger } from "./logger.js";
+import type { RuntimeMetrics } from "./metrics.js";
+import { OnnxScorer } from "./onnx-scorer.js";
+import { readTreeEnsemble } from "./onnx-trees.js";
+import { notReady } from "./request-error.js";
+import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
+import { ShapWorkerPool } from "./worker-pool.js";
+
+/** One scored row as the API returns it. */
+export interface Prediction {
+  id?: string | number;
+  probability: number;
+  label: boolean;
+  threshold: number;
+  modelVersion: string;
+  unknownCategories?: string[];
+  explanation?: Explanation;
+}
+
+/** Settings the model service needs. */
+export interface ModelServiceOptions {
+  explainWorkers: number;
+  intraOpThreads: number;
+  driftWindow: number;
+  topDrivers: number;
+}
+
+type Loaded = {
+  artifact: Artifact;
+  scorer: OnnxScorer;
+  pool: ShapWorkerPool;
+  drift: DriftMonitor | undefined;
+};
+
+/** Holds the model and answers score/explain calls once the self-check has passed. */
+export class ModelService {
+  status: "loading" | "ready" | "failed" = "loading";
+  reason = "loading the model artifact";
+  selfCheck: SelfCheckResult | undefined;
+  artifact: Artifact | undefined;
+  private loaded: Loaded | undefined;
+
+  constructor(
+    private readonly options: ModelServiceOptions,
+    private readonly metrics: RuntimeMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Marks the model as failed (e.g. the artifact could not be read). */
+  fail(reason: string): void {
+    this.status = "failed";
+    this.reason = reason;
+    this.metrics.setModel(undefined, false);
+    this.logger.error("model not ready", { reason });
+  }
+
+  /** Opens the artifact's graph, starts the SHAP workers and runs the self-check. */
+  async start(artifact: Artifact): Promise<void> {
+    this.artifact = artifact;
+    const card = artifact.card;
+    const libraries = (card.libraries ?? {}) as Record<string, unknown>;
+    this.metrics.setModel(
+      {
+        name: card.name,
+        version: artifact.digest,
+        format_version: String(card.formatVersion),
+        created_at: String(card.createdAt ?? ""),
+        xgboost: String(libraries.xgboost ?? ""),
+      },
+      false,
+    );
+    let pool: ShapWorkerPool | undefined;
+    let scorer: OnnxScorer | undefined;
+    try {
+      const ensemble = readTreeEnsemble(artifact.modelBytes);
+      scorer = await OnnxScorer.create(artifact.modelBytes, card, {
+        intraOpThreads: this.options.intraOpThreads,
+      });
+      pool = new ShapWorkerPool(
+        ensemble,
+        card.features.encoded.length,
+        this.options.explainWorkers,
+      );
+      const drift = artifact.baseline
+        ? new DriftMonitor(artifact.baseline, this.options.driftWindow)
+        : undefined;
+      if (!drift) this.logger.warn("baseline.json missing: drift metrics disabled");
+      this.metrics.setDrift(drift);
+      const p = pool;
+      this.selfCheck = await runSelfCheck(card, artifact.reference, scorer, (x, n) =>
+        p.explain(x, n),
+      );
+      this.loaded = { artifact, scorer, pool, drift };
+    } catch (err) {
+      await pool?.close();
+      await scorer?.close();
+      this.fail(`cannot load the model: ${(err as Error).message}`);
+      return;
+    }
+    if (this.selfCheck.passed) {
+      this.status = "ready";
+      this.reason = "";
+      this.metrics.setModel(
+        {
+          name: card.name,
+          version: artifact.digest,
+          format_version: String(card.formatVersion),
+          created_at: String(card.createdAt ?? ""),
+          xgboost: String(libraries.xgboost ?? ""),
+        },
+        true,
+      );
+      this.logger.info("model ready", { digest: artifact.digest, selfCheck: this.selfCheck });
+    } else {
+      this.status = "failed";
+      this.reason = `self-check failed: ${this.selfCheck.reason}`;
+      this.logger.error("model not ready", { reason: this.reason, selfCheck: this.selfCheck });
+    }
+  }
+
+  private require(): Loaded {
+    if (this.status !== "ready" || !this.loaded) throw notReady(this.reason);
+    return this.loaded;
+  }
+
+  /** Scores validated rows (and explains them when asked); updates the scoring metrics. */
+  async predict(
+    rows: Record<string, unknown>[],
+    explain: boolean,
+    endpoint: string,
+  ): Promise<Prediction[]> {
+    const { artifact, scorer, pool, drift } = this.require();
+    const card = artifact.card;
+    const threshold = card.threshold.value;
+    const out = await scorer.score(rows, explain);
+    const explanations = explain
+      ? explainRows(
+          card,
+          rows,
+          await pool.explain(out.features as Float32Array, rows.length),
+          this.options.topDrivers,
+        )
+      : undefined;
+    const idColumn = card.schema.idColumn;
+    const predictions: Prediction[] = new Array(rows.length);
+    let positives = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Record<string, unknown>;
+      const probability = out.probabilities[i] as number;
+      const label = probability >= threshold;
+      if (label) positives++;
+      const p: Prediction = { probability, label, threshold, modelVersion: artifact.digest };
+      const id = idColumn ? row[idColumn] : undefined;
+      if (typeof id === "string" || typeof id === "number") p.id = id;
+      const unknown = out.unknownCategories[i] as string[];
+      if (unknown.length > 0) {
+        p.unknownCategories = unknown;
+        for (const feature of unknown) this.metrics.unknownCategories.inc({ feature });
+      }
+      if (explanations) p.explanation = explanations[i] as Explanation;
+      predictions[i] = p;
+      this.metrics.probability.observe(probability);
+      drift?.observe(row, probability, label);
+    }
+    this.metrics.scoredRows.inc({ endpoint }, rows.length);
+    if (positives > 0) this.metrics.positives.inc(positives);
+    if (explain) this.metrics.explainedRows.inc(rows.length);
+    return predictions;
+  }
+
+  /** Stops the workers and releases the session. */
+  async close(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    if (this.status === "ready") this.status = "loading";
+    this.reason = "shutting down";
+    await loaded?.pool.close();
+    await loaded?.scorer.close();
+  }
+}

@@ -1,0 +1,105 @@
+// Starts the HTTP server for one model directory and stops it gracefully: stop accepting,
+// finish in-flight requests, then release the model.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { buildApp } from "./app.js";
+import { ArtifactError, DigestMismatchError, loadArtifact, modelDigest } from "./artifact.js";
+import type { RuntimeConfig } from "./config.js";
+import { FeatureSource } from "./feature-source.js";
+import { createLogger, type Logger } from "./logger.js";
+import { RuntimeMetrics } from "./metrics.js";
+import { ModelService } from "./model-service.js";
+
+/** A listening runtime. */
+export interface RunningServer {
+  server: Server;
+  url: string;
+  model: ModelService;
+  /** Settles when the model has loaded and its self-check ran (passed or not). */
+  loaded: Promise<void>;
+  /** Graceful stop: no new connections, in-flight requests finish (bounded by the grace period). */
+  close(): Promise<void>;
+}
+
+/**
+ * Checks the pinned digest, then listens at once (so /healthz answers and /readyz explains
+ * while loading) and loads the model in the background. Rejects only for a digest mismatch or
+ * an unusable feature source: those must stop the process.
+ */
+export async function startServer(
+  config: RuntimeConfig,
+  logger: Logger = createLogger(config.logLevel),
+  options: { processMetrics?: boolean } = {},
+): Promise<RunningServer> {
+  if (config.expectedDigest) {
+    const { digest } = await modelDigest(config.modelDir);
+    if (digest !== config.expectedDigest) {
+      throw new DigestMismatchError(
+        `refusing to start: model.onnx in ${config.modelDir} has sha256 ${digest}, expected ${config.expectedDigest}`,
+      );
+    }
+  }
+  const metrics = new RuntimeMetrics(options);
+  const model = new ModelService(config, metrics, logger);
+  const loading = loadArtifact(config.modelDir, config.expectedDigest);
+  let features: FeatureSource | undefined;
+  if (config.featuresFile) {
+    const artifact = await loading;
+    features = await FeatureSource.load(config.featuresFile, artifact.card);
+    logger.info("feature source loaded", { path: config.featuresFile, customers: features.size });
+  }
+  const app = buildApp({ model, metrics, logger, features, limits: config });
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info("listening", { url, modelDir: config.modelDir });
+
+  const loaded = loading.then(
+    (artifact) => model.start(artifact),
+    (err: unknown) => {
+      if (err instanceof DigestMismatchError) throw err;
+      model.fail(
+        err instanceof ArtifactError ? err.message : `cannot load the model: ${String(err)}`,
+      );
+    },
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      model.status = model.status === "ready" ? "loading" : model.status;
+      model.reason = "shutting down";
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn("grace period over; closing remaining connections");
+          server.closeAllConnections();
+          resolve();
+        }, config.shutdownGraceSeconds * 1000);
+      });
+      await Promise.race([drained, grace]);
+      clearInterval(idleSweep);
+      clearTimeout(timer);
+      await loaded.catch(() => undefined);
+      await model.close();
+      logger.info("stopped");
+    })();
+    return closing;
+  };
+  return { server, url, model, loaded, close };
+}
