@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { KubeObject } from "../kube/kube-object.js";
 import { Defaults, Limits } from "./defaults.js";
 import {
   artifactRefSchema,
@@ -124,3 +125,9 @@ export const churnModelStatusSchema = z
 export type ChurnModelSpec = z.output<typeof churnModelSpecSchema>;
 /** ChurnModel.status. */
 export type ChurnModelStatus = z.output<typeof churnModelStatusSchema>;
+
+/** A ChurnModel object as read from the API. */
+export interface ChurnModel extends KubeObject {
+  spec: ChurnModelSpec;
+  status?: ChurnModelStatus;
+}

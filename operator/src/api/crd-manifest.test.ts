@@ -59,7 +59,8 @@ describe("generated CRDs", () => {
       const root = schemaOf(def.plural);
       const problems: string[] = [];
       walk(root, def.kind, (n, p) => {
-        const untyped = n["x-kubernetes-int-or-string"] || n["x-kubernetes-preserve-unknown-fields"];
+        const untyped =
+          n["x-kubernetes-int-or-string"] || n["x-kubernetes-preserve-unknown-fields"];
         if (!n.type && !untyped) problems.push(`${p}: no type`);
         if (n.anyOf || n.oneOf || n.allOf || n.$ref) problems.push(`${p}: non-structural keyword`);
         if (n.additionalProperties === false) problems.push(`${p}: additionalProperties false`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { KubeObject } from "../kube/kube-object.js";
 import { Defaults, Limits } from "./defaults.js";
 import {
   artifactRefSchema,
@@ -152,3 +153,9 @@ export type TrainingRunSpec = z.output<typeof trainingRunSpecSchema>;
 export type TrainingRunStatus = z.output<typeof trainingRunStatusSchema>;
 /** Metrics as stored in status. */
 export type TrainingMetrics = z.output<typeof trainingMetricsSchema>;
+
+/** A TrainingRun object as read from the API. */
+export interface TrainingRun extends KubeObject {
+  spec: TrainingRunSpec;
+  status?: TrainingRunStatus;
+}

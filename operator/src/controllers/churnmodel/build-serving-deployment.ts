@@ -1,0 +1,130 @@
+import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
+import { parseArtifactUri } from "../../api/artifact-uri.js";
+import type { ChurnModel } from "../../api/churn-model.js";
+import { Defaults, explanationsEnabledOf } from "../../api/defaults.js";
+import { LABEL_PREFIX } from "../../api/group.js";
+import { Labels, MANAGED_BY } from "../shared/labels.js";
+import { controllerRef } from "../shared/owner-reference.js";
+import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
+import type { Variant } from "./desired-variants.js";
+import { variantDeploymentName } from "./serving-names.js";
+
+/** Operator settings a serving Deployment depends on. */
+export interface ServingSettings {
+  runtimeImage: string;
+  imagePullPolicy: string;
+}
+
+/** Labels selecting all serving pods of a model (the Service's selector). */
+export function servingSelector(model: ChurnModel): Record<string, string> {
+  return { [Labels.churnModel]: model.metadata?.name ?? "", [Labels.component]: "serving" };
+}
+
+/** Mount point of the model store inside serving pods. */
+export const MODELS_MOUNT = "/models";
+
+/**
+ * The Deployment of one variant: the scoring runtime with the artifact mounted read-only and
+ * `--expected-digest`, so a pod that somehow loads other bytes never becomes Ready.
+ */
+export function buildServingDeployment(
+  model: ChurnModel,
+  variant: Variant,
+  s: ServingSettings,
+): V1Deployment {
+  const loc = parseArtifactUri(variant.version.uri);
+  const port = Defaults.servingPort;
+  const labels = {
+    [Labels.managedBy]: MANAGED_BY,
+    [Labels.name]: "churn-runtime",
+    [Labels.instance]: model.metadata?.name ?? "",
+    ...servingSelector(model),
+    [Labels.variant]: variant.name,
+  };
+  const env: V1EnvVar[] = [
+    { name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" },
+    {
+      name: "CHURN_EXPLANATIONS_ENABLED",
+      value: String(explanationsEnabledOf(model.spec.explanations?.enabled)),
+    },
+  ];
+  if (model.spec.threshold !== undefined) {
+    env.push({ name: "CHURN_DECISION_THRESHOLD", value: String(model.spec.threshold) });
+  }
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: variantDeploymentName(model, variant.name),
+      namespace: model.metadata?.namespace,
+      labels,
+      ownerReferences: [controllerRef(model)],
+    },
+    spec: {
+      replicas: variant.replicas,
+      selector: { matchLabels: { ...servingSelector(model), [Labels.variant]: variant.name } },
+      // Full capacity during a rollout: a new pod must be Ready before an old one goes.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      progressDeadlineSeconds: 600,
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            [`${LABEL_PREFIX}/digest`]: variant.version.digest,
+            ...(variant.version.trainingRun
+              ? { [`${LABEL_PREFIX}/training-run`]: variant.version.trainingRun }
+              : {}),
+          },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(),
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: "runtime",
+              image: model.spec.image ?? s.runtimeImage,
+              imagePullPolicy: s.imagePullPolicy,
+              args: [
+                "serve",
+                "--model-dir",
+                `${MODELS_MOUNT}/${loc.path}`,
+                "--port",
+                String(port),
+                "--expected-digest",
+                variant.version.digest,
+              ],
+              env,
+              ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "http" },
+                periodSeconds: 2,
+                failureThreshold: 3,
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              startupProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 2,
+                failureThreshold: 60,
+              },
+              resources: model.spec.resources as V1ResourceRequirements | undefined,
+              securityContext: containerSecurityContext(),
+              volumeMounts: [
+                { name: "models", mountPath: MODELS_MOUNT, readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "models", persistentVolumeClaim: { claimName: loc.claimName, readOnly: true } },
+            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+          ],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { V1Deployment } from "@kubernetes/client-node";
+import type { ChurnModelStatus } from "../../api/churn-model.js";
+import type { ConditionUpdate } from "../../api/condition.js";
+import { type Reason, Reasons } from "../../api/reasons.js";
+import type { Variant } from "./desired-variants.js";
+import type { SourceResolution } from "./resolve-source.js";
+
+/** A ChurnModel's decided status, minus condition times (the controller merges those). */
+export interface ServingDecision {
+  phase: NonNullable<ChurnModelStatus["phase"]>;
+  conditions: ConditionUpdate[];
+  replicas: number;
+  readyReplicas: number;
+  variants: NonNullable<ChurnModelStatus["variants"]>;
+  /** The event-worthy reason of this state. */
+  reason: Reason;
+  message: string;
+}
+
+/** Whether a Deployment has fully rolled out its current spec. */
+function rolledOut(d: V1Deployment | undefined, want: number): boolean {
+  if (!d) return false;
+  const st = d.status ?? {};
+  return (
+    (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (st.updatedReplicas ?? 0) >= want &&
+    (st.readyReplicas ?? 0) >= want &&
+    (st.replicas ?? 0) <= want
+  );
+}
+
+function stalled(d: V1Deployment | undefined): string | undefined {
+  const c = d?.status?.conditions?.find((x) => x.type === "Progressing");
+  return c?.status === "False" ? (c.message ?? c.reason ?? "rollout stalled") : undefined;
+}
+
+/**
+ * Decides Ready / Progressing / Degraded from the source resolution and the variants'
+ * Deployments. Pure; table-tested.
+ */
+export function decideServingStatus(
+  resolution: SourceResolution,
+  variants: readonly Variant[],
+  deployments: ReadonlyMap<string, V1Deployment>,
+  deploymentName: (v: Variant) => string,
+  generation: number,
+): ServingDecision {
+  const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
+    ({ type, status, reason, message, observedGeneration: generation }) as ConditionUpdate;
+  const perVariant = variants.map((v) => {
+    const d = deployments.get(deploymentName(v));
+    return {
+      name: v.name,
+      digest: v.version.digest,
+      deployment: deploymentName(v),
+      replicas: v.replicas,
+      readyReplicas: d?.status?.readyReplicas ?? 0,
+      done: rolledOut(d, v.replicas),
+      stalled: stalled(d),
+    };
+  });
+  const replicas = perVariant.reduce((n, v) => n + v.replicas, 0);
+  const readyReplicas = perVariant.reduce((n, v) => n + v.readyReplicas, 0);
+  const variantStatus = perVariant.map(({ done: _d, stalled: _s, ...v }) => v);
+  const base = { replicas, readyReplicas, variants: variantStatus };
+
+  if (variants.length === 0) {
+    const failed = resolution.state === "failed";
+    return {
+      ...base,
+      phase: failed ? "Failed" : "Pending",
+      reason: resolution.reason,
+      message: resolution.message,
+      conditions: [
+        cond("Ready", "False", resolution.reason, resolution.message),
+        cond("Progressing", failed ? "False" : "True", resolution.reason, resolution.message),
+        cond("Degraded", failed ? "True" : "False", resolution.reason, resolution.message),
+      ],
+    };
+  }
+
+  const stall = perVariant.find((v) => v.stalled);
+  const allDone = perVariant.every((v) => v.done);
+  const sourceTrouble = resolution.state === "failed" ? resolution.message : undefined;
+  const degradedMsg = stall?.stalled ?? sourceTrouble;
+  const degraded = cond(
+    "Degraded",
+    degradedMsg ? "True" : "False",
+    stall ? Reasons.RolloutStalled : sourceTrouble ? resolution.reason : Reasons.AllReplicasReady,
+    degradedMsg ?? "no problems",
+  );
+  const serving = variants.map((v) => v.version.digest.slice(0, 12)).join(", ");
+
+  if (allDone) {
+    const zero = replicas === 0;
+    const reason = zero ? Reasons.ScaledToZero : Reasons.AllReplicasReady;
+    const message = zero
+      ? `scaled to zero (model ${serving})`
+      : `${readyReplicas}/${replicas} replicas ready, serving model ${serving}`;
+    return {
+      ...base,
+      phase: degradedMsg ? "Degraded" : "Ready",
+      reason: degradedMsg && stall ? Reasons.RolloutStalled : reason,
+      message,
+      conditions: [
+        cond("Ready", zero ? "False" : "True", reason, message),
+        cond("Progressing", "False", Reasons.RolloutComplete, message),
+        degraded,
+      ],
+    };
+  }
+  const message = `rolling out model ${serving}: ${readyReplicas}/${replicas} replicas ready`;
+  const anyReady = readyReplicas > 0;
+  return {
+    ...base,
+    phase: stall ? "Degraded" : "Progressing",
+    reason: stall ? Reasons.RolloutStalled : Reasons.RollingOut,
+    message: stall?.stalled ?? message,
+    conditions: [
+      cond(
+        "Ready",
+        anyReady ? "True" : "False",
+        anyReady ? Reasons.RollingOut : Reasons.ReplicasUnavailable,
+        message,
+      ),
+      cond("Progressing", "True", Reasons.RollingOut, message),
+      degraded,
+    ],
+  };
+}

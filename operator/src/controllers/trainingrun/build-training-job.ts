@@ -1,0 +1,192 @@
+import { posix } from "node:path";
+import type {
+  V1ConfigMap,
+  V1Job,
+  V1ResourceRequirements,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import {
+  activeDeadlineSecondsOf,
+  backoffLimitOf,
+  ttlSecondsAfterFinishedOf,
+} from "../../api/defaults.js";
+import type { TrainingRun } from "../../api/training-run.js";
+import { childName } from "../shared/child-name.js";
+import { Labels, MANAGED_BY } from "../shared/labels.js";
+import { controllerRef } from "../shared/owner-reference.js";
+import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
+import { trainerSpecFile } from "./trainer-spec-file.js";
+import { TrainerExit } from "./training-outcome.js";
+
+/** Operator settings the training Job depends on. */
+export interface TrainingJobSettings {
+  trainerImage: string;
+  modelStorePvc: string;
+  serviceAccount: string;
+  imagePullPolicy: string;
+}
+
+/** Where things are inside the trainer pod. */
+export const TrainerPaths = {
+  specDir: "/etc/churn-trainer",
+  specFile: "/etc/churn-trainer/spec.yaml",
+  models: "/models",
+  data: "/data",
+  tmp: "/tmp",
+  terminationLog: "/dev/termination-log",
+} as const;
+
+/** Name of the Job of a TrainingRun (deterministic: a second pass finds, never duplicates). */
+export function trainingJobName(run: TrainingRun): string {
+  return childName(run.metadata?.name ?? "", "train");
+}
+
+/** Name of the ConfigMap holding a TrainingRun's trainer spec. */
+export function trainingSpecConfigMapName(run: TrainingRun): string {
+  return childName(run.metadata?.name ?? "", "spec");
+}
+
+function labelsOf(run: TrainingRun): Record<string, string> {
+  return {
+    [Labels.managedBy]: MANAGED_BY,
+    [Labels.name]: "churn-trainer",
+    [Labels.component]: "training",
+    [Labels.trainingRun]: run.metadata?.name ?? "",
+  };
+}
+
+/** The ConfigMap with the trainer's spec file. */
+export function buildTrainingSpecConfigMap(run: TrainingRun): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: trainingSpecConfigMapName(run),
+      namespace: run.metadata?.namespace,
+      labels: labelsOf(run),
+      ownerReferences: [controllerRef(run)],
+    },
+    data: { "spec.yaml": stringify(trainerSpecFile(run.spec)) },
+  };
+}
+
+/** Where the data set comes from, as a volume (if any) and the `--data` argument. */
+function dataSource(run: TrainingRun): { volume?: V1Volume; mount?: V1VolumeMount; arg: string } {
+  const ds = run.spec.dataset;
+  if (ds.url) return { arg: ds.url };
+  if (ds.persistentVolumeClaim) {
+    return {
+      volume: {
+        name: "data",
+        persistentVolumeClaim: { claimName: ds.persistentVolumeClaim.claimName, readOnly: true },
+      },
+      mount: { name: "data", mountPath: TrainerPaths.data, readOnly: true },
+      arg: posix.join(TrainerPaths.data, ds.persistentVolumeClaim.path),
+    };
+  }
+  if (ds.hostPath) {
+    return {
+      volume: {
+        name: "data",
+        hostPath: { path: posix.dirname(ds.hostPath.path), type: "Directory" },
+      },
+      mount: { name: "data", mountPath: TrainerPaths.data, readOnly: true },
+      arg: posix.join(TrainerPaths.data, posix.basename(ds.hostPath.path)),
+    };
+  }
+  throw new Error("dataset: set one of url, persistentVolumeClaim, hostPath");
+}
+
+/**
+ * The training Job: one hardened pod running the trainer with the spec file, the data and the
+ * model store mounted. Data and gate failures (exit 2, 3) fail the Job at once through its pod
+ * failure policy; anything else is retried up to backoffLimit.
+ */
+export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Job {
+  const data = dataSource(run);
+  const labels = labelsOf(run);
+  const volumes: V1Volume[] = [
+    { name: "spec", configMap: { name: trainingSpecConfigMapName(run) } },
+    { name: "models", persistentVolumeClaim: { claimName: s.modelStorePvc } },
+    { name: "tmp", emptyDir: { sizeLimit: "2Gi" } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: "spec", mountPath: TrainerPaths.specDir, readOnly: true },
+    { name: "models", mountPath: TrainerPaths.models },
+    { name: "tmp", mountPath: TrainerPaths.tmp },
+  ];
+  if (data.volume && data.mount) {
+    volumes.push(data.volume);
+    mounts.push(data.mount);
+  }
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: trainingJobName(run),
+      namespace: run.metadata?.namespace,
+      labels,
+      ownerReferences: [controllerRef(run)],
+    },
+    spec: {
+      backoffLimit: backoffLimitOf(run.spec.backoffLimit),
+      activeDeadlineSeconds: activeDeadlineSecondsOf(run.spec.activeDeadlineSeconds),
+      ttlSecondsAfterFinished: ttlSecondsAfterFinishedOf(run.spec.ttlSecondsAfterFinished),
+      podFailurePolicy: {
+        rules: [
+          {
+            action: "FailJob",
+            onExitCodes: {
+              containerName: "trainer",
+              operator: "In",
+              values: [TrainerExit.dataValidation, TrainerExit.gate],
+            },
+          },
+          // A pod evicted or preempted is not the trainer's fault: retry without counting it.
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+        ],
+      },
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          serviceAccountName: s.serviceAccount,
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(),
+          containers: [
+            {
+              name: "trainer",
+              image: run.spec.image ?? s.trainerImage,
+              imagePullPolicy: s.imagePullPolicy,
+              args: [
+                "train",
+                "--spec",
+                TrainerPaths.specFile,
+                "--output",
+                TrainerPaths.models,
+                "--data",
+                data.arg,
+                "--termination-log",
+                TrainerPaths.terminationLog,
+              ],
+              env: [
+                { name: "HOME", value: TrainerPaths.tmp },
+                { name: "MPLCONFIGDIR", value: `${TrainerPaths.tmp}/matplotlib` },
+                { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+                { name: "PYTHONUNBUFFERED", value: "1" },
+              ],
+              resources: run.spec.resources as V1ResourceRequirements | undefined,
+              securityContext: containerSecurityContext(),
+              terminationMessagePath: TrainerPaths.terminationLog,
+              terminationMessagePolicy: "File",
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import type { V1ConfigMap, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
+import { type Condition, findCondition, setCondition } from "../../api/condition.js";
+import { API_VERSION, FIELD_MANAGER } from "../../api/group.js";
+import { Reasons } from "../../api/reasons.js";
+import type { TrainingRun, TrainingRunStatus } from "../../api/training-run.js";
+import type { EventRecorder } from "../../kube/event-recorder.js";
+import type { Informer } from "../../kube/informer.js";
+import type { KubeClient } from "../../kube/kube-client.js";
+import { splitKey } from "../../kube/kube-object.js";
+import type { Logger } from "../../kube/logger.js";
+import type { ReconcileResult } from "../../kube/reconcile-result.js";
+import { Resources } from "../../kube/resources.js";
+import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
+import { trainingRunType } from "../shared/custom-resources.js";
+import { Labels, MANAGED_BY } from "../shared/labels.js";
+import {
+  buildTrainingJob,
+  buildTrainingSpecConfigMap,
+  type TrainingJobSettings,
+  trainingJobName,
+} from "./build-training-job.js";
+import { observeJob, observePod } from "./training-observation.js";
+import { decideTrainingOutcome, type TrainingOutcome } from "./training-outcome.js";
+
+/** What the TrainingRun controller needs from the process. */
+export interface TrainingRunControllerDeps {
+  client: KubeClient;
+  runs: Informer<TrainingRun>;
+  jobs: Informer<V1Job>;
+  pods: Informer<V1Pod>;
+  recorder: EventRecorder;
+  settings: TrainingJobSettings;
+  log: Logger;
+  now?: () => Date;
+}
+
+interface Pass {
+  run: TrainingRun;
+  namespace: string;
+  outcome?: TrainingOutcome;
+}
+
+/** While a run is in flight, look again at least this often even without watch events. */
+const RESYNC_MS = 60_000;
+
+/**
+ * Reconciles TrainingRuns: spec -> ConfigMap -> Job -> status. Each pass is an ordered list of
+ * idempotent steps; the status step is the only status writer.
+ */
+export class TrainingRunReconciler {
+  private readonly accountsApplied = new Set<string>();
+  private readonly steps: ReconcileStep<Pass>[];
+
+  constructor(private readonly deps: TrainingRunControllerDeps) {
+    this.steps = [
+      { name: "skip-finished", run: async (p) => this.skipFinished(p) },
+      { name: "service-account", run: async (p) => this.ensureServiceAccount(p) },
+      { name: "job", run: async (p) => this.ensureJob(p) },
+      { name: "observe", run: async (p) => this.observe(p) },
+      { name: "status", run: async (p) => this.writeStatus(p) },
+    ];
+  }
+
+  /** Reconciles the TrainingRun with this key. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const run = this.deps.runs.get(key);
+    if (!run || run.metadata?.deletionTimestamp) return {};
+    const { namespace } = splitKey(key);
+    const pass: Pass = { run, namespace: namespace ?? "default" };
+    const result = await runSteps(this.steps, pass);
+    return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
+  }
+
+  /** Finished runs are history: nothing to do unless the spec changed (it cannot; CEL). */
+  private async skipFinished(p: Pass) {
+    const s = p.run.status;
+    const done = s?.phase === "Succeeded" || s?.phase === "Failed";
+    return done && s?.observedGeneration === p.run.metadata?.generation ? Step.stop : Step.continue;
+  }
+
+  private async ensureServiceAccount(p: Pass) {
+    const name = this.deps.settings.serviceAccount;
+    if (this.accountsApplied.has(p.namespace)) return Step.continue;
+    const sa: V1ServiceAccount = {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name,
+        namespace: p.namespace,
+        labels: { [Labels.managedBy]: MANAGED_BY, [Labels.name]: "churn-trainer" },
+      },
+      // The trainer needs no Kubernetes API access at all: no token is mounted, no role bound.
+      automountServiceAccountToken: false,
+    };
+    await this.deps.client.apply(Resources.serviceAccounts, sa, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
+    this.accountsApplied.add(p.namespace);
+    return Step.continue;
+  }
+
+  private async ensureJob(p: Pass) {
+    const jobKey = `${p.namespace}/${trainingJobName(p.run)}`;
+    if (this.deps.jobs.get(jobKey)) return Step.continue;
+    // Terminal outcomes already recorded mean the Job was cleaned up after finishing (TTL).
+    if (p.run.status?.phase === "Succeeded" || p.run.status?.phase === "Failed") {
+      return Step.continue;
+    }
+    const cm: V1ConfigMap = buildTrainingSpecConfigMap(p.run);
+    await this.deps.client.apply(Resources.configMaps, cm, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
+    const job = buildTrainingJob(p.run, this.deps.settings);
+    // Server-side apply with a deterministic name: a second pass (or a second operator that
+    // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
+    await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
+    const fresh = !p.run.status?.jobName;
+    if (fresh) {
+      await this.deps.recorder.record(
+        p.run,
+        "Normal",
+        Reasons.JobCreated,
+        `created training Job ${job.metadata?.name}`,
+      );
+    }
+    return Step.continue;
+  }
+
+  private async observe(p: Pass) {
+    const jobName = trainingJobName(p.run);
+    const job = this.deps.jobs.get(`${p.namespace}/${jobName}`);
+    const pods = this.deps.pods
+      .list(p.namespace)
+      .filter((pod) => pod.metadata?.labels?.[Labels.trainingRun] === p.run.metadata?.name)
+      .filter(
+        (pod) =>
+          pod.metadata?.labels?.["job-name"] === jobName || !pod.metadata?.labels?.["job-name"],
+      )
+      .map(observePod);
+    p.outcome = decideTrainingOutcome(
+      job ? observeJob(job) : undefined,
+      pods,
+      this.deps.settings.modelStorePvc,
+      p.run.metadata?.generation ?? 0,
+    );
+    return Step.continue;
+  }
+
+  private async writeStatus(p: Pass) {
+    const o = p.outcome;
+    if (!o) throw new Error("status step ran before observe");
+    const now = (this.deps.now ?? (() => new Date()))();
+    const old = p.run.status ?? {};
+    let conditions: Condition[] = [...(old.conditions ?? [])];
+    for (const c of o.conditions) conditions = setCondition(conditions, c, now);
+    const status: TrainingRunStatus = {
+      phase: o.phase,
+      message: o.message,
+      conditions,
+      failedChecks: o.failedChecks ?? old.failedChecks,
+      metrics: o.metrics ?? old.metrics,
+      model: o.model ?? old.model,
+      jobName: trainingJobName(p.run),
+      attempts: o.attempts,
+      startTime: o.startTime ?? old.startTime,
+      completionTime: o.terminal
+        ? (o.completionTime ?? old.completionTime ?? now.toISOString().replace(/\.\d{3}Z$/, "Z"))
+        : undefined,
+      observedGeneration: p.run.metadata?.generation,
+    };
+    const changed = JSON.stringify(prune(status)) !== JSON.stringify(prune(old));
+    if (changed) {
+      await this.deps.client.apply(
+        trainingRunType,
+        {
+          apiVersion: API_VERSION,
+          kind: "TrainingRun",
+          metadata: { name: p.run.metadata?.name, namespace: p.namespace },
+          status: prune(status),
+        },
+        { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
+      );
+      const oldReason = findCondition(old.conditions, "Succeeded")?.reason;
+      if (old.phase !== o.phase || oldReason !== o.reason) {
+        const warn = o.phase === "Failed" || o.reason === Reasons.TrainerRetrying;
+        await this.deps.recorder.record(p.run, warn ? "Warning" : "Normal", o.reason, o.message);
+      }
+      this.deps.log.info("training run status", {
+        trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
+        phase: o.phase,
+        reason: o.reason,
+      });
+    }
+    return o.terminal ? Step.stop : Step.requeue(RESYNC_MS);
+  }
+}
+
+/** Drops undefined fields so two statuses compare by content. */
+function prune<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
