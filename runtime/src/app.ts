@@ -134,13 +134,14 @@ export function buildApp(deps: AppDeps): Koa {
         "this server has no customer feature source (start it with --features FILE)",
       );
     }
-    const id = ctx.params.id as string;
-    const row = deps.features.get(id);
-    if (!row)
-      throw new RequestError(404, "unknown_customer", `unknown customer id ${JSON.stringify(id)}`);
     const explainParam = ctx.query.explain;
     if (explainParam !== undefined && explainParam !== "true" && explainParam !== "false") {
       throw invalidInput([{ field: "explain", message: "must be true or false" }]);
+    }
+    const id = ctx.params.id as string;
+    const row = deps.features.get(id);
+    if (!row) {
+      throw new RequestError(404, "unknown_customer", `unknown customer id ${JSON.stringify(id)}`);
     }
     const parsed = instance.safeParse(row);
     if (!parsed.success) {

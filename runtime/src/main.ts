@@ -19,10 +19,6 @@ export async function main(config: RuntimeConfig): Promise<number> {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  running.loaded.catch((err: unknown) => {
-    logger.error((err as Error).message);
-    process.exit(2);
-  });
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info("shutting down", { signal });

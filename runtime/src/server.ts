@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildApp } from "./app.js";
-import { ArtifactError, DigestMismatchError, loadArtifact, modelDigest } from "./artifact.js";
+import { type Artifact, ArtifactError, DigestMismatchError, loadArtifact } from "./artifact.js";
 import type { RuntimeConfig } from "./config.js";
 import { FeatureSource } from "./feature-source.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -22,29 +22,31 @@ export interface RunningServer {
 }
 
 /**
- * Checks the pinned digest, then listens at once (so /healthz answers and /readyz explains
- * while loading) and loads the model in the background. Rejects only for a digest mismatch or
- * an unusable feature source: those must stop the process.
+ * Reads the artifact and checks its digests, then listens at once (so /healthz answers and
+ * /readyz explains while loading) and opens the model in the background. Rejects only for a
+ * digest mismatch or an unusable feature source: those must stop the process.
  */
 export async function startServer(
   config: RuntimeConfig,
   logger: Logger = createLogger(config.logLevel),
   options: { processMetrics?: boolean } = {},
 ): Promise<RunningServer> {
-  if (config.expectedDigest) {
-    const { digest } = await modelDigest(config.modelDir);
-    if (digest !== config.expectedDigest) {
-      throw new DigestMismatchError(
-        `refusing to start: model.onnx in ${config.modelDir} has sha256 ${digest}, expected ${config.expectedDigest}`,
-      );
-    }
-  }
   const metrics = new RuntimeMetrics(options);
   const model = new ModelService(config, metrics, logger);
-  const loading = loadArtifact(config.modelDir, config.expectedDigest);
+  // Reading and hashing the artifact is quick; only the session and self-check run after listening.
+  let artifact: Artifact | undefined;
+  try {
+    artifact = await loadArtifact(config.modelDir, config.expectedDigest);
+  } catch (err) {
+    if (err instanceof DigestMismatchError) {
+      throw new DigestMismatchError(`refusing to start: ${err.message}`);
+    }
+    model.fail(
+      err instanceof ArtifactError ? err.message : `cannot load the model: ${String(err)}`,
+    );
+  }
   let features: FeatureSource | undefined;
-  if (config.featuresFile) {
-    const artifact = await loading;
+  if (config.featuresFile && artifact) {
     features = await FeatureSource.load(config.featuresFile, artifact.card);
     logger.info("feature source loaded", { path: config.featuresFile, customers: features.size });
   }
@@ -65,15 +67,7 @@ export async function startServer(
   const url = `http://${host}:${address.port}`;
   logger.info("listening", { url, modelDir: config.modelDir });
 
-  const loaded = loading.then(
-    (artifact) => model.start(artifact),
-    (err: unknown) => {
-      if (err instanceof DigestMismatchError) throw err;
-      model.fail(
-        err instanceof ArtifactError ? err.message : `cannot load the model: ${String(err)}`,
-      );
-    },
-  );
+  const loaded = artifact ? model.start(artifact) : Promise.resolve();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -95,7 +89,7 @@ export async function startServer(
       await Promise.race([drained, grace]);
       clearInterval(idleSweep);
       clearTimeout(timer);
-      await loaded.catch(() => undefined);
+      await loaded;
       await model.close();
       logger.info("stopped");
     })();
