@@ -1,0 +1,129 @@
+"""Command line: `train` (exit 0 ok, 2 data validation failed, 3 gate failed, 1 other error)
+and `synth` (a bank-churn-like CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .errors import DataValidationError, GateFailed, TrainerError
+
+SUMMARY_MAX_BYTES = 4096
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """One-line JSON under SUMMARY_MAX_BYTES, dropping detail (never the status) to fit."""
+    s = dict(summary)
+
+    def enc() -> str:
+        return json.dumps(s, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    line = enc()
+    for key in ("failedChecks", "failedGates"):
+        while len(line.encode()) > SUMMARY_MAX_BYTES and s.get(key):
+            s[key] = s[key][:-1]
+            s[f"{key}Truncated"] = True
+            line = enc()
+    if len(line.encode()) > SUMMARY_MAX_BYTES and "message" in s:
+        s["message"] = s["message"][:500] + "..."
+        line = enc()
+    if len(line.encode()) > SUMMARY_MAX_BYTES:
+        s = {k: s[k] for k in ("status", "exitCode", "message") if k in s}
+        s["message"] = s.get("message", "")[:1000]
+        line = enc()
+    return line
+
+
+def failure_summary(err: Exception) -> dict[str, Any]:
+    """The summary of a failed run, naming the failed checks or gates."""
+    code = err.exit_code if isinstance(err, TrainerError) else 1
+    status = err.status if isinstance(err, TrainerError) else "error"
+    out: dict[str, Any] = {"status": status, "exitCode": code, "message": str(err)}
+    if isinstance(err, DataValidationError):
+        out["failedChecks"] = [
+            {k: c[k] for k in ("name", "column", "message") if k in c}
+            for c in err.checks
+            if not c["passed"]
+        ]
+    if isinstance(err, GateFailed):
+        out["metrics"] = {
+            k: err.metrics[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")
+        }
+        out["failedGates"] = [
+            {k: g[k] for k in ("name", "observed", "op", "threshold")}
+            for g in err.gates
+            if not g["passed"]
+        ]
+    return out
+
+
+def _emit(summary: dict[str, Any], termination_log: str | None) -> None:
+    line = summary_line(summary)
+    print(line, flush=True)
+    if termination_log:
+        try:
+            Path(termination_log).write_text(line + "\n", encoding="utf-8")
+        except OSError as e:
+            print(f"[churn-trainer] cannot write termination log: {e}", file=sys.stderr)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from .pipeline import train_run
+        from .spec import load_spec
+
+        spec = load_spec(args.spec, data_override=args.data)
+        summary = train_run(spec, Path(args.output))
+    except TrainerError as e:
+        print(f"[churn-trainer] {e.status}: {e}", file=sys.stderr)
+        _emit(failure_summary(e), args.termination_log)
+        return e.exit_code
+    except Exception as e:  # noqa: BLE001: any bug still ends with a summary and exit 1
+        traceback.print_exc()
+        summary = failure_summary(e)
+        summary["message"] = f"{type(e).__name__}: {e}"
+        _emit(summary, args.termination_log)
+        return 1
+    print(summary["artifact"], flush=True)
+    _emit(summary, args.termination_log)
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .synth import write_synthetic
+
+    try:
+        path = write_synthetic(args.rows, args.seed, Path(args.output))
+    except (OSError, ValueError) as e:
+        print(f"[churn-trainer] synth failed: {e}", file=sys.stderr)
+        return 1
+    print(path, flush=True)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser."""
+    p = argparse.ArgumentParser(prog="churn_trainer", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="validate, train, export and write an artifact")
+    t.add_argument("--spec", required=True, help="spec file (YAML or JSON)")
+    t.add_argument("--output", required=True, help="artifact store directory")
+    t.add_argument("--data", help="dataset path or http(s) URL (overrides the spec)")
+    t.add_argument("--termination-log", help="also write the one-line JSON summary here")
+    t.set_defaults(func=cmd_train)
+    s = sub.add_parser("synth", help="write a synthetic bank-churn-like CSV")
+    s.add_argument("--rows", type=int, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--output", required=True)
+    s.set_defaults(func=cmd_synth)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = parser().parse_args(argv)
+    return args.func(args)

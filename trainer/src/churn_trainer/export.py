@@ -1,0 +1,287 @@
+"""ONNX export: one graph from raw columns to probability, preprocessing and trees inside.
+
+The preprocessing sub-graph is built first and also used (through onnxruntime) to encode the
+training data, so xgboost sees exactly the float32 matrix the served graph produces. The trees
+are written straight from xgboost's JSON model (not through a converter) so that node ids,
+float32 thresholds, default directions and covers (`nodes_hitrates`) map one-to-one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import xgboost as xgb
+from onnx import TensorProto, helper, numpy_helper
+
+from .encode import UNSEEN, Encoder, encoded_names
+
+ONNX_OPSET = 17
+ML_OPSET = 3  # ai.onnx.ml 3: TreeEnsembleClassifier v3 (nodes_hitrates), LabelEncoder v2
+IR_VERSION = 8
+PRODUCER = "churn-trainer"
+ENCODE_BATCH_ROWS = 200_000
+
+
+@dataclass
+class Trees:
+    """xgboost's trees flattened in TreeEnsemble attribute order."""
+
+    attrs: dict[str, Any]
+    base_margin: float
+    n_trees: int
+    n_nodes: int
+
+
+def _ml_node(op: str, inputs: list[str], outputs: list[str], name: str, **attrs) -> onnx.NodeProto:
+    return helper.make_node(op, inputs, outputs, name=name, domain="ai.onnx.ml", **attrs)
+
+
+def preprocessing_graph(encoders: list[Encoder]) -> tuple[list, list, list, str]:
+    """(nodes, inputs, initializers, output name) for raw columns -> encoded `features`."""
+    nodes: list[onnx.NodeProto] = []
+    inputs: list[onnx.ValueInfoProto] = []
+    inits: list[onnx.TensorProto] = []
+    parts: list[str] = []
+    for i, enc in enumerate(encoders):
+        f = enc.feature
+        p = f"pre{i}"
+        if enc.kind == "passthrough":
+            inputs.append(helper.make_tensor_value_info(f.name, TensorProto.FLOAT, ["N", 1]))
+            if enc.impute_value is None:
+                nodes.append(helper.make_node("Identity", [f.name], [f"{p}_enc"], name=f"{p}_id"))
+            else:
+                inits.append(
+                    numpy_helper.from_array(
+                        np.array([[enc.impute_value]], dtype=np.float32), f"{p}_fill"
+                    )
+                )
+                nodes.append(helper.make_node("IsNaN", [f.name], [f"{p}_nan"], name=f"{p}_isnan"))
+                nodes.append(
+                    helper.make_node(
+                        "Where", [f"{p}_nan", f"{p}_fill", f.name], [f"{p}_enc"], name=f"{p}_impute"
+                    )
+                )
+            parts.append(f"{p}_enc")
+            continue
+
+        inputs.append(helper.make_tensor_value_info(f.name, TensorProto.STRING, ["N", 1]))
+        cats = list(enc.categories or [])
+        if enc.kind == "ordinal":
+            keys, vals = list(cats), [float(k) for k in range(len(cats))]
+            if enc.impute_value is not None:
+                keys.append("")
+                vals.append(float(cats.index(str(enc.impute_value))))
+            nodes.append(
+                _ml_node(
+                    "LabelEncoder",
+                    [f.name],
+                    [f"{p}_enc"],
+                    f"{p}_ordinal",
+                    keys_strings=keys,
+                    values_floats=vals,
+                    default_float=math.nan,
+                )
+            )
+            parts.append(f"{p}_enc")
+            continue
+
+        # one-hot: known categories map to themselves, missing to the imputed level (if any),
+        # anything else to a sentinel that OneHotEncoder (zeros=1) turns into all zeros.
+        keys = list(cats)
+        vals = list(cats)
+        if enc.impute_value is not None:
+            keys.append("")
+            vals.append(str(enc.impute_value))
+        nodes.append(
+            _ml_node(
+                "LabelEncoder",
+                [f.name],
+                [f"{p}_known"],
+                f"{p}_known",
+                keys_strings=keys,
+                values_strings=vals,
+                default_string=UNSEEN,
+            )
+        )
+        nodes.append(
+            _ml_node(
+                "OneHotEncoder", [f"{p}_known"], [f"{p}_3d"], f"{p}_onehot", cats_strings=cats, zeros=1
+            )
+        )
+        inits.append(numpy_helper.from_array(np.array([-1, len(cats)], dtype=np.int64), f"{p}_shape"))
+        nodes.append(
+            helper.make_node("Reshape", [f"{p}_3d", f"{p}_shape"], [f"{p}_enc"], name=f"{p}_2d")
+        )
+        parts.append(f"{p}_enc")
+
+    nodes.append(helper.make_node("Concat", parts, ["features"], name="concat_features", axis=1))
+    return nodes, inputs, inits, "features"
+
+
+def _model(graph: onnx.GraphProto, doc: str) -> onnx.ModelProto:
+    model = helper.make_model(
+        graph,
+        opset_imports=[
+            helper.make_opsetid("", ONNX_OPSET),
+            helper.make_opsetid("ai.onnx.ml", ML_OPSET),
+        ],
+        producer_name=PRODUCER,
+        producer_version="1",
+        ir_version=IR_VERSION,
+        doc_string=doc,
+    )
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def preprocessing_model(encoders: list[Encoder]) -> onnx.ModelProto:
+    """Raw columns -> `features` only; used to encode the training data."""
+    nodes, inputs, inits, out = preprocessing_graph(encoders)
+    n = len(encoded_names(encoders))
+    output = helper.make_tensor_value_info(out, TensorProto.FLOAT, ["N", n])
+    graph = helper.make_graph(nodes, "churn_preprocessing", inputs, [output], inits)
+    return _model(graph, "churn-trainer preprocessing")
+
+
+def session(model: onnx.ModelProto) -> ort.InferenceSession:
+    """A single-threaded-per-op CPU session (deterministic, no thread oversubscription)."""
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(
+        model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
+    )
+
+
+def run_batched(sess: ort.InferenceSession, feeds: dict[str, np.ndarray], outputs: list[str]):
+    """Runs the session over row batches (bounded memory for large tables)."""
+    n = len(next(iter(feeds.values())))
+    chunks: list[list[np.ndarray]] = [[] for _ in outputs]
+    for start in range(0, max(n, 1), ENCODE_BATCH_ROWS):
+        batch = {k: v[start : start + ENCODE_BATCH_ROWS] for k, v in feeds.items()}
+        for acc, arr in zip(chunks, sess.run(outputs, batch), strict=True):
+            acc.append(arr)
+    return [np.concatenate(c, axis=0) for c in chunks]
+
+
+def base_margin(booster: xgb.Booster) -> float:
+    """The margin xgboost adds before the trees: logit(base_score) for binary:logistic."""
+    cfg = json.loads(booster.save_config())
+    raw = cfg["learner"]["learner_model_param"]["base_score"]
+    p = float(str(raw).strip("[]").split(",")[0])
+    p32 = float(np.float32(p))
+    return float(np.float32(math.log(p32 / (1.0 - p32))))
+
+
+def booster_trees(booster: xgb.Booster) -> Trees:
+    """Reads the booster's JSON model into TreeEnsemble attributes (covers in nodes_hitrates)."""
+    model = json.loads(booster.save_raw("json"))
+    gb = model["learner"]["gradient_booster"]
+    if gb.get("name", "gbtree") != "gbtree":
+        raise ValueError(f"unsupported booster {gb.get('name')!r}")
+    trees = gb["model"]["trees"]
+    a: dict[str, list] = {
+        k: []
+        for k in (
+            "nodes_treeids",
+            "nodes_nodeids",
+            "nodes_featureids",
+            "nodes_modes",
+            "nodes_values",
+            "nodes_truenodeids",
+            "nodes_falsenodeids",
+            "nodes_missing_value_tracks_true",
+            "nodes_hitrates",
+            "class_treeids",
+            "class_nodeids",
+            "class_ids",
+            "class_weights",
+        )
+    }
+    n_nodes = 0
+    for t_id, tree in enumerate(trees):
+        left, right = tree["left_children"], tree["right_children"]
+        if any(s != 0 for s in tree.get("split_type", [])):
+            raise ValueError("categorical splits cannot be exported")
+        # walk from the root so pruned/deleted slots never appear
+        stack = [0]
+        while stack:
+            nid = stack.pop()
+            n_nodes += 1
+            a["nodes_treeids"].append(t_id)
+            a["nodes_nodeids"].append(nid)
+            a["nodes_hitrates"].append(float(tree["sum_hessian"][nid]))
+            if left[nid] == -1:
+                a["nodes_featureids"].append(0)
+                a["nodes_modes"].append("LEAF")
+                a["nodes_values"].append(0.0)
+                a["nodes_truenodeids"].append(0)
+                a["nodes_falsenodeids"].append(0)
+                a["nodes_missing_value_tracks_true"].append(0)
+                a["class_treeids"].append(t_id)
+                a["class_nodeids"].append(nid)
+                a["class_ids"].append(0)
+                a["class_weights"].append(float(tree["split_conditions"][nid]))
+            else:
+                a["nodes_featureids"].append(int(tree["split_indices"][nid]))
+                a["nodes_modes"].append("BRANCH_LT")  # xgboost: x < split goes left ("yes")
+                a["nodes_values"].append(float(tree["split_conditions"][nid]))
+                a["nodes_truenodeids"].append(int(left[nid]))
+                a["nodes_falsenodeids"].append(int(right[nid]))
+                a["nodes_missing_value_tracks_true"].append(int(tree["default_left"][nid]))
+                stack.extend([right[nid], left[nid]])
+    return Trees(a, base_margin(booster), len(trees), n_nodes)
+
+
+def full_model(encoders: list[Encoder], trees: Trees, name: str) -> onnx.ModelProto:
+    """Raw columns -> `probability` [N,1] and `features` [N,F] (plus the classifier's outputs)."""
+    nodes, inputs, inits, feats = preprocessing_graph(encoders)
+    n = len(encoded_names(encoders))
+    nodes.append(
+        _ml_node(
+            "TreeEnsembleClassifier",
+            [feats],
+            ["label", "probabilities"],
+            "trees",
+            classlabels_int64s=[0, 1],
+            post_transform="LOGISTIC",
+            base_values=[trees.base_margin],
+            **trees.attrs,
+        )
+    )
+    for nm, val in (("p_start", [1]), ("p_end", [2]), ("p_axis", [1])):
+        inits.append(numpy_helper.from_array(np.array(val, dtype=np.int64), nm))
+    nodes.append(
+        helper.make_node(
+            "Slice",
+            ["probabilities", "p_start", "p_end", "p_axis"],
+            ["probability"],
+            name="positive_class",
+        )
+    )
+    outputs = [
+        helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["N", 1]),
+        helper.make_tensor_value_info(feats, TensorProto.FLOAT, ["N", n]),
+        helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
+        helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 2]),
+    ]
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    return _model(graph, f"churn-trainer model {name}")
+
+
+def check_covers(booster: xgb.Booster, trees: Trees) -> None:
+    """Cross-checks covers against trees_to_dataframe (tree id + node id) and fails on mismatch."""
+    df = booster.trees_to_dataframe()
+    ref = {(int(t), int(n)): float(c) for t, n, c in zip(df.Tree, df.Node, df.Cover, strict=True)}
+    a = trees.attrs
+    for t, n, c in zip(a["nodes_treeids"], a["nodes_nodeids"], a["nodes_hitrates"], strict=True):
+        if not math.isclose(ref[(t, n)], c, rel_tol=1e-5, abs_tol=1e-6):
+            raise ValueError(f"cover mismatch at tree {t} node {n}: {ref[(t, n)]} vs {c}")
+    n_export = len(a["nodes_treeids"])
+    if len(ref) != n_export:
+        raise ValueError(f"node count mismatch: dataframe {len(ref)} vs export {n_export}")

@@ -1,0 +1,462 @@
+"""The training spec: load YAML/JSON, fill defaults, reject contradictions.
+
+The shape mirrors the future `TrainingRun.spec` (camelCase keys). Every default lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+FEATURE_TYPES = ("numeric", "integer", "boolean", "categorical", "ordinal")
+NUMERIC_TYPES = ("numeric", "integer", "boolean")
+STRING_TYPES = ("categorical", "ordinal")
+IMPUTE_STRATEGIES = ("none", "median", "mean", "most_frequent", "constant")
+THRESHOLD_POLICIES = ("fixed", "maxF1", "maxF2")
+# gate name -> (metric key in metrics.json, comparison)
+GATES = {
+    "minRocAuc": ("rocAuc", ">="),
+    "maxRocAuc": ("rocAuc", "<="),
+    "minPrAuc": ("prAuc", ">="),
+    "minRecall": ("recall", ">="),
+    "minPrecision": ("precision", ">="),
+    "minF1": ("f1", ">="),
+    "minF2": ("f2", ">="),
+    "minAccuracy": ("accuracy", ">="),
+}
+DEFAULT_GATES = {"maxRocAuc": 0.995}
+# Hyperparameters the export cannot honour: the ONNX graph is a plain sum of numeric-split trees.
+FORBIDDEN_HYPERPARAMETERS = {
+    "objective": "binary:logistic",
+    "booster": "gbtree",
+    "enable_categorical": False,
+    "multi_strategy": "one_output_per_tree",
+    "num_class": None,
+}
+DEFAULT_HYPERPARAMETERS = {
+    "n_estimators": 300,
+    "max_depth": 4,
+    "learning_rate": 0.05,
+    "tree_method": "hist",
+}
+
+
+@dataclass
+class Impute:
+    """How missing values of a nullable feature are filled; `value` is learned if not given."""
+
+    strategy: str = "none"
+    value: Any = None
+
+
+@dataclass
+class Feature:
+    """One raw model feature as declared in the schema."""
+
+    name: str
+    type: str
+    nullable: bool = False
+    impute: Impute = field(default_factory=Impute)
+    min: float | None = None
+    max: float | None = None
+    values: list[str] | None = None  # categorical: allowed values (learned from train if None)
+    order: list[str] | None = None  # ordinal: categories, lowest first
+    unseen: str = "ignore"  # categorical/ordinal: ignore (encode as missing/other) | error
+    maxNullFraction: float | None = None  # noqa: N815 (spec key)
+    maxCategories: int = 50  # noqa: N815 (spec key): cap for learned categorical values
+
+    @property
+    def is_string(self) -> bool:
+        return self.type in STRING_TYPES
+
+
+@dataclass
+class Target:
+    """The label column and which of its values is the positive (churned) class."""
+
+    column: str
+    positive: Any = 1
+
+
+@dataclass
+class Schema:
+    idColumn: str | None  # noqa: N815
+    target: Target
+    features: list[Feature]
+    drop: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Expectations:
+    minRows: int = 100  # noqa: N815
+    minPositiveRate: float = 0.01  # noqa: N815
+    maxPositiveRate: float = 0.99  # noqa: N815
+    maxUnivariateRocAuc: float = 0.95  # noqa: N815: the leakage guard
+    uniqueIds: bool = True  # noqa: N815
+
+
+@dataclass
+class Split:
+    testFraction: float = 0.1  # noqa: N815
+    validationFraction: float = 0.1  # noqa: N815: carved from the non-test rows
+    seed: int = 42
+    stratified: bool = True
+
+
+@dataclass
+class Threshold:
+    policy: str = "maxF2"
+    value: float | None = None  # only for policy=fixed
+
+
+@dataclass
+class ModelSpec:
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    scalePosWeight: float | str | None = None  # noqa: N815: number, "auto", or None (=1)
+
+
+@dataclass
+class Dataset:
+    location: str
+    format: str = "csv"
+    delimiter: str = ","
+
+
+@dataclass
+class Spec:
+    name: str
+    dataset: Dataset
+    schema: Schema
+    expectations: Expectations
+    split: Split
+    model: ModelSpec
+    threshold: Threshold
+    gates: dict[str, float]
+    source: str | None = None  # path the spec was read from
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.schema.features]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("source", None)
+        return d
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise SpecError(f"spec: {message}")
+
+
+def _known_keys(obj: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(obj) - allowed)
+    _require(not unknown, f"unknown key(s) {unknown} in {where}")
+
+
+def _dict(obj: Any, where: str) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    _require(isinstance(obj, dict), f"{where} must be a mapping")
+    return obj
+
+
+def _fraction(value: Any, where: str, low_open: bool = True) -> float:
+    _require(isinstance(value, int | float) and not isinstance(value, bool), f"{where} not a number")
+    ok = (0 < value < 1) if low_open else (0 <= value <= 1)
+    _require(ok, f"{where} must be in {'(0, 1)' if low_open else '[0, 1]'}, got {value}")
+    return float(value)
+
+
+def _parse_feature(raw: dict[str, Any], i: int) -> Feature:
+    where = f"schema.features[{i}]"
+    raw = _dict(raw, where)
+    _known_keys(raw, {f for f in Feature.__dataclass_fields__}, where)
+    _require(isinstance(raw.get("name"), str) and raw["name"] != "", f"{where}.name missing")
+    name = raw["name"]
+    where = f"feature {name!r}"
+    ftype = raw.get("type")
+    _require(ftype in FEATURE_TYPES, f"{where}: type must be one of {FEATURE_TYPES}, got {ftype!r}")
+    imp_raw = raw.get("impute")
+    if isinstance(imp_raw, str):
+        imp_raw = {"strategy": imp_raw}
+    imp_raw = _dict(imp_raw, f"{where}.impute")
+    _known_keys(imp_raw, {"strategy", "value"}, f"{where}.impute")
+    impute = Impute(strategy=imp_raw.get("strategy", "none"), value=imp_raw.get("value"))
+    f = Feature(
+        name=name,
+        type=ftype,
+        nullable=bool(raw.get("nullable", False)),
+        impute=impute,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        values=raw.get("values"),
+        order=raw.get("order"),
+        unseen=raw.get("unseen", "ignore"),
+        maxNullFraction=raw.get("maxNullFraction"),
+        maxCategories=raw.get("maxCategories", 50),
+    )
+    _check_feature(f)
+    return f
+
+
+def _check_feature(f: Feature) -> None:
+    where = f"feature {f.name!r}"
+    s = f.impute.strategy
+    _require(s in IMPUTE_STRATEGIES, f"{where}: impute.strategy must be one of {IMPUTE_STRATEGIES}")
+    _require(
+        not (s != "none" and not f.nullable),
+        f"{where}: impute.strategy {s!r} given but the feature is not nullable",
+    )
+    _require(
+        not (s in ("median", "mean") and f.type not in ("numeric", "integer")),
+        f"{where}: impute {s!r} needs a numeric or integer feature, not {f.type}",
+    )
+    _require(
+        not (s == "constant" and f.impute.value is None),
+        f"{where}: impute.strategy constant needs impute.value",
+    )
+    _require(
+        not (s != "constant" and f.impute.value is not None),
+        f"{where}: impute.value is only for strategy constant",
+    )
+    _require(f.unseen in ("ignore", "error"), f"{where}: unseen must be ignore or error")
+    if f.maxNullFraction is not None:
+        _fraction(f.maxNullFraction, f"{where}.maxNullFraction", low_open=False)
+        _require(
+            f.nullable or f.maxNullFraction == 0,
+            f"{where}: maxNullFraction > 0 but the feature is not nullable",
+        )
+    for bound in ("min", "max"):
+        v = getattr(f, bound)
+        if v is not None:
+            _require(
+                f.type in ("numeric", "integer"),
+                f"{where}: {bound} is only for numeric/integer features",
+            )
+            _require(
+                isinstance(v, int | float) and math.isfinite(v), f"{where}: {bound} not a number"
+            )
+    if f.min is not None and f.max is not None:
+        _require(f.min <= f.max, f"{where}: min {f.min} > max {f.max}")
+    if f.type == "categorical":
+        _require(f.order is None, f"{where}: order is only for ordinal features (use values)")
+        if f.values is not None:
+            _require(
+                isinstance(f.values, list) and len(f.values) > 0,
+                f"{where}: values must be a non-empty list",
+            )
+            f.values = [str(v) for v in f.values]
+            _require(len(set(f.values)) == len(f.values), f"{where}: duplicate values")
+            _require("" not in f.values, f"{where}: the empty string means missing")
+        _require(
+            isinstance(f.maxCategories, int) and f.maxCategories >= 1,
+            f"{where}: maxCategories must be a positive integer",
+        )
+    elif f.type == "ordinal":
+        _require(
+            isinstance(f.order, list) and len(f.order) > 0,
+            f"{where}: an ordinal feature needs order: [lowest, ..., highest]",
+        )
+        f.order = [str(v) for v in f.order]
+        _require(len(set(f.order)) == len(f.order), f"{where}: duplicate values in order")
+        _require("" not in f.order, f"{where}: the empty string means missing")
+        _require(f.values is None, f"{where}: values is for categorical features (use order)")
+    else:
+        _require(f.values is None and f.order is None, f"{where}: values/order need a string type")
+        _require(f.unseen == "ignore", f"{where}: unseen is only for categorical/ordinal features")
+    if s == "constant":
+        v = f.impute.value
+        if f.type == "categorical":
+            f.impute.value = str(v)
+            _require(
+                f.values is None or f.impute.value in f.values,
+                f"{where}: impute.value {v!r} is not one of values",
+            )
+        elif f.type == "ordinal":
+            f.impute.value = str(v)
+            _require(f.impute.value in f.order, f"{where}: impute.value {v!r} is not in order")
+        else:
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            _require(ok, f"{where}: impute.value must be a finite number")
+            if f.type == "boolean":
+                _require(v in (0, 1), f"{where}: boolean impute.value must be 0 or 1")
+            _require(
+                (f.min is None or v >= f.min) and (f.max is None or v <= f.max),
+                f"{where}: impute.value {v} is outside [min, max]",
+            )
+
+
+def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
+    """Normalises a spec mapping; raises SpecError naming the first problem found."""
+    raw = _dict(raw, "spec")
+    top = {"name", "dataset", "schema", "expectations", "split", "model", "threshold", "gates"}
+    _known_keys(raw, top, "spec")
+    name = raw.get("name", "churn-model")
+    _require(isinstance(name, str) and name != "", "name must be a non-empty string")
+
+    ds = raw.get("dataset")
+    if isinstance(ds, str):
+        ds = {"location": ds}
+    ds = _dict(ds, "dataset")
+    _known_keys(ds, {"location", "format", "delimiter"}, "dataset")
+    _require(ds.get("format", "csv") == "csv", "dataset.format: only csv is supported")
+    dataset = Dataset(location=str(ds.get("location", "")), delimiter=ds.get("delimiter", ","))
+    _require(len(dataset.delimiter) == 1, "dataset.delimiter must be one character")
+
+    sc = _dict(raw.get("schema"), "schema")
+    _known_keys(sc, {"idColumn", "target", "features", "drop"}, "schema")
+    tg = sc.get("target")
+    if isinstance(tg, str):
+        tg = {"column": tg}
+    tg = _dict(tg, "schema.target")
+    _known_keys(tg, {"column", "positive"}, "schema.target")
+    _require(isinstance(tg.get("column"), str), "schema.target.column missing")
+    target = Target(column=tg["column"], positive=tg.get("positive", 1))
+    _require(
+        isinstance(target.positive, str | int | float | bool), "target.positive must be a scalar"
+    )
+    feats_raw = sc.get("features")
+    _require(isinstance(feats_raw, list) and feats_raw, "schema.features must be a non-empty list")
+    features = [_parse_feature(f, i) for i, f in enumerate(feats_raw)]
+    drop = sc.get("drop") or []
+    _require(isinstance(drop, list) and all(isinstance(d, str) for d in drop), "drop: names")
+    id_col = sc.get("idColumn")
+    _require(id_col is None or isinstance(id_col, str), "schema.idColumn must be a string")
+    schema = Schema(idColumn=id_col, target=target, features=features, drop=list(drop))
+
+    names = [f.name for f in features]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    _require(not dups, f"feature(s) declared twice: {dups}")
+    _require(target.column not in names, f"target {target.column!r} is also a feature")
+    _require(target.column not in drop, f"target {target.column!r} is also in drop")
+    _require(id_col != target.column, "idColumn and target are the same column")
+    if id_col is not None:
+        _require(id_col not in names, f"idColumn {id_col!r} is also a feature")
+        _require(id_col not in drop, f"idColumn {id_col!r} is also in drop")
+    both = sorted(set(names) & set(drop))
+    _require(not both, f"column(s) both features and dropped: {both}")
+
+    ex = _dict(raw.get("expectations"), "expectations")
+    _known_keys(ex, set(Expectations.__dataclass_fields__), "expectations")
+    expectations = Expectations(**ex)
+    _require(
+        isinstance(expectations.minRows, int) and expectations.minRows >= 1,
+        "expectations.minRows must be a positive integer",
+    )
+    lo = _fraction(expectations.minPositiveRate, "expectations.minPositiveRate", low_open=False)
+    hi = _fraction(expectations.maxPositiveRate, "expectations.maxPositiveRate", low_open=False)
+    _require(lo <= hi, f"expectations.minPositiveRate {lo} > maxPositiveRate {hi}")
+    leak = expectations.maxUnivariateRocAuc
+    _require(
+        isinstance(leak, int | float) and 0.5 < leak <= 1,
+        "expectations.maxUnivariateRocAuc must be in (0.5, 1]",
+    )
+
+    sp = _dict(raw.get("split"), "split")
+    _known_keys(sp, set(Split.__dataclass_fields__), "split")
+    split = Split(**sp)
+    _fraction(split.testFraction, "split.testFraction")
+    _fraction(split.validationFraction, "split.validationFraction")
+    _require(isinstance(split.seed, int), "split.seed must be an integer")
+
+    md = _dict(raw.get("model"), "model")
+    _known_keys(md, {"hyperparameters", "scalePosWeight"}, "model")
+    hp = dict(DEFAULT_HYPERPARAMETERS)
+    hp.update(_dict(md.get("hyperparameters"), "model.hyperparameters"))
+    for key, allowed in FORBIDDEN_HYPERPARAMETERS.items():
+        if key in hp:
+            _require(
+                hp[key] == allowed,
+                f"model.hyperparameters.{key}={hp[key]!r} is not supported"
+                + (f" (only {allowed!r})" if allowed is not None else ""),
+            )
+    spw = md.get("scalePosWeight")
+    _require(
+        not ("scale_pos_weight" in hp and spw is not None),
+        "scale_pos_weight given both in model.hyperparameters and model.scalePosWeight",
+    )
+    if spw is not None:
+        _require(
+            spw == "auto" or (isinstance(spw, int | float) and not isinstance(spw, bool) and spw > 0),
+            "model.scalePosWeight must be a positive number or 'auto'",
+        )
+    model = ModelSpec(hyperparameters=hp, scalePosWeight=spw)
+
+    th = raw.get("threshold")
+    if isinstance(th, str):
+        th = {"policy": th}
+    th = _dict(th, "threshold")
+    _known_keys(th, {"policy", "value"}, "threshold")
+    threshold = Threshold(policy=th.get("policy", "maxF2"), value=th.get("value"))
+    _require(
+        threshold.policy in THRESHOLD_POLICIES,
+        f"threshold.policy must be one of {THRESHOLD_POLICIES}",
+    )
+    if threshold.policy == "fixed":
+        _require(threshold.value is not None, "threshold.policy fixed needs threshold.value")
+        _fraction(threshold.value, "threshold.value")
+    else:
+        _require(
+            threshold.value is None,
+            f"threshold.value given but policy {threshold.policy} chooses the threshold itself",
+        )
+
+    gates = dict(DEFAULT_GATES)
+    gt = _dict(raw.get("gates"), "gates")
+    _known_keys(gt, set(GATES), "gates")
+    for k, v in gt.items():
+        _fraction(v, f"gates.{k}", low_open=False)
+    gates.update(gt)
+    for metric in ("RocAuc",):
+        lo_g, hi_g = gates.get(f"min{metric}"), gates.get(f"max{metric}")
+        if lo_g is not None and hi_g is not None:
+            _require(lo_g <= hi_g, f"gates.min{metric} {lo_g} > gates.max{metric} {hi_g}")
+
+    return Spec(
+        name=name,
+        dataset=dataset,
+        schema=schema,
+        expectations=expectations,
+        split=split,
+        model=model,
+        threshold=threshold,
+        gates=gates,
+        source=source,
+    )
+
+
+def load_spec(path: str | Path, data_override: str | None = None) -> Spec:
+    """Reads a YAML or JSON spec; a relative dataset path is resolved against the spec's folder."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError(f"cannot read spec {str(p)!r}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise SpecError(f"spec {str(p)!r} is not UTF-8: {e}") from e
+    try:
+        raw = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise SpecError(f"spec {str(p)!r} is not valid YAML/JSON: {e}") from e
+    spec = parse_spec(raw, source=str(p))
+    if data_override:
+        spec.dataset.location = data_override
+    elif spec.dataset.location and not is_url(spec.dataset.location):
+        loc = Path(spec.dataset.location)
+        if not loc.is_absolute():
+            spec.dataset.location = str((p.parent / loc).resolve())
+    _require(spec.dataset.location != "", "dataset.location missing (or pass --data)")
+    return spec
+
+
+def is_url(location: str) -> bool:
+    """True for http(s) dataset locations."""
+    return location.startswith(("http://", "https://"))
