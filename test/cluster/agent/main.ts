@@ -1,0 +1,56 @@
+// The process node agent: `tsx test/cluster/agent/main.ts <agent.json>`. Started and stopped by
+// the cluster launcher (test/cluster/cluster.ts); wiring only.
+import { KubeConfig } from "@kubernetes/client-node";
+import { loadAgentConfig } from "./agent-config.js";
+import { forwardApiserver } from "./apiserver-forwarder.js";
+import { loadImageMap } from "./image-map.js";
+import { NodeAgent } from "./node-agent.js";
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write("usage: main.ts <agent-config.json>\n");
+  process.exit(2);
+}
+const config = loadAgentConfig(file);
+const forwarder = await forwardApiserver(
+  { host: config.gatewayIp, port: config.apiserver.port },
+  config.apiserver,
+);
+const agents = config.nodes.map((n) => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(n.kubeconfig);
+  return new NodeAgent({
+    name: n.name,
+    podCidr: n.podCidr,
+    kubeconfig: kc,
+    kubernetesVersion: config.kubernetesVersion,
+    base: {
+      hostIp: config.gatewayIp,
+      podsDir: config.podsDir,
+      createdMountPoints: config.createdMountPoints,
+      network: {
+        netnsPrefix: config.netnsPrefix,
+        vethPrefix: config.vethPrefix,
+        bridge: config.bridge,
+        gatewayIp: config.gatewayIp,
+        prefixLength: config.prefixLength,
+      },
+      apiserverForPods: config.apiserverForPods,
+      imageMap: () => loadImageMap(config.repoRoot, config.imagesFile),
+      backoff: config.backoff,
+    },
+  });
+});
+await Promise.all(agents.map((a) => a.start()));
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`[agent] ${signal}: stopping pods\n`);
+  forwarder.close();
+  await Promise.all(agents.map((a) => a.stop()));
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

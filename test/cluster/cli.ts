@@ -1,0 +1,79 @@
+// `npm run cluster -- <command>`: the local Kubernetes for tests and the demo. See README.md.
+import { spawnSync } from "node:child_process";
+import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
+import { clusterStatus, startCluster, stopCluster } from "./cluster.js";
+import { clusterPaths } from "./cluster-layout.js";
+import { readContainerLog } from "./container-logs.js";
+
+const usage = `usage: npm run cluster -- <command>
+  build                         build (or reuse) the cached etcd and Kubernetes binaries
+  up [--nodes N] [--no-proxy]   start the cluster (reuses a healthy running one)
+  down                          stop it and remove everything it added to the host
+  status                        show components and apiserver readiness
+  kubectl <args...>             run the cluster's own kubectl against it
+  logs <namespace> <pod> <container> [--previous]
+                                print a container's log`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "build": {
+      const bins = await ensureBinaries();
+      for (const [name, path] of Object.entries(bins)) process.stdout.write(`${name}: ${path}\n`);
+      return 0;
+    }
+    case "up": {
+      const i = rest.indexOf("--nodes");
+      const nodes = i >= 0 ? Number(rest[i + 1]) : 1;
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
+        process.stderr.write(`--nodes must be an integer from 1 to 50, got "${rest[i + 1]}"\n`);
+        return 2;
+      }
+      const info = await startCluster({ nodes, serviceProxy: !rest.includes("--no-proxy") });
+      process.stdout.write(`export KUBECONFIG=${info.kubeconfig}\n`);
+      return 0;
+    }
+    case "down":
+      await stopCluster();
+      return 0;
+    case "status": {
+      const s = await clusterStatus();
+      process.stdout.write(`${s.lines.join("\n")}\n`);
+      return s.running ? 0 : 1;
+    }
+    case "kubectl": {
+      const bins = cachedBinaries();
+      if (!bins) {
+        process.stderr.write("binaries not built yet: run `npm run cluster -- build`\n");
+        return 1;
+      }
+      const r = spawnSync(bins.kubectl, rest, {
+        stdio: "inherit",
+        env: { ...process.env, KUBECONFIG: clusterPaths().kubeconfig },
+      });
+      return r.status ?? 1;
+    }
+    case "logs": {
+      const [ns, pod, container] = rest;
+      if (!ns || !pod || !container) {
+        process.stderr.write(`${usage}\n`);
+        return 2;
+      }
+      process.stdout.write(
+        readContainerLog(ns, pod, container, { previous: rest.includes("--previous") }),
+      );
+      return 0;
+    }
+    default:
+      process.stderr.write(`${cmd ? `unknown command "${cmd}"\n` : ""}${usage}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`[cluster] ${err.message}\n`);
+    process.exit(1);
+  },
+);

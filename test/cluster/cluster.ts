@@ -1,0 +1,385 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { AgentConfig } from "./agent/agent-config.js";
+import { deleteBridge, ensureBridge, ip, listNetns, netnsPids } from "./agent/pod-network.js";
+import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
+import { clusterPaths, network, nodeName, nodePodCidr, repoRoot } from "./cluster-layout.js";
+import {
+  apiserverUrl,
+  createCredentials,
+  get,
+  nodeKubeconfig,
+  startApiserver,
+  startControllerManager,
+  startEtcd,
+  startKubeProxy,
+  startScheduler,
+} from "./control-plane.js";
+import { isRunning, type ManagedProcess, startProcess, stopProcess } from "./managed-process.js";
+import { KUBERNETES_VERSION } from "./versions.js";
+
+/** What `cluster.ts` remembers between `up` and `down` (`.cluster/state.json`). */
+interface ClusterState {
+  startedAt: string;
+  processes: ManagedProcess[];
+  nodes: string[];
+  /** Value of net.ipv4.ip_forward before kube-proxy needed it on; restored by `down`. */
+  ipForwardBefore?: string;
+}
+
+/** Options for {@link startCluster}. */
+export interface StartClusterOptions {
+  /** How many process nodes to register (default 1). */
+  nodes?: number;
+  /** Run kube-proxy so ClusterIP Services work (default true). */
+  serviceProxy?: boolean;
+  /** Progress messages (default: stderr). */
+  log?: (msg: string) => void;
+}
+
+/** A running local cluster. */
+export interface ClusterInfo {
+  kubeconfig: string;
+  /** True when this call started it, false when an already running cluster was reused. */
+  started: boolean;
+  nodes: string[];
+  readyInMs: number;
+}
+
+const defaultLog = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
+
+function readState(file: string): ClusterState | null {
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, "utf8")) as ClusterState;
+}
+
+function writeState(file: string, state: ClusterState): void {
+  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Polls `check` until it returns true; fails naming what was awaited and where to look. */
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  procs: ManagedProcess[] = [],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    for (const p of procs) {
+      if (!isRunning(p))
+        throw new Error(`${p.name} exited while waiting for ${what}; see ${p.log}`);
+    }
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const logs = procs.map((p) => p.log).join(", ");
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last})` : ""}${logs ? `; see ${logs}` : ""}`,
+  );
+}
+
+function assertRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      "the local cluster needs root (network namespaces, bridge, bind mounts); run as root",
+    );
+  }
+  for (const tool of ["ip", "openssl", "nsenter", "mount"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
+      throw new Error(`${tool} not found on PATH; install iproute2, openssl and util-linux`);
+    }
+  }
+}
+
+/** True when the recorded cluster's processes all run and the apiserver answers /readyz. */
+export async function clusterHealthy(): Promise<boolean> {
+  const paths = clusterPaths();
+  const state = readState(paths.state);
+  if (!state?.processes.every(isRunning)) return false;
+  try {
+    const r = await get(`${apiserverUrl}/readyz`, {
+      ca: join(paths.pki, "ca.crt"),
+      client: { cert: join(paths.pki, "admin.crt"), key: join(paths.pki, "admin.key") },
+    });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the local cluster (building binaries first if the cache lacks them): etcd,
+ * kube-apiserver, kube-controller-manager, kube-scheduler, the process node agent and
+ * kube-proxy. Reuses a healthy running cluster instead of starting a second one.
+ */
+export async function startCluster(opts: StartClusterOptions = {}): Promise<ClusterInfo> {
+  const log = opts.log ?? defaultLog;
+  const started = Date.now();
+  assertRoot();
+  const paths = clusterPaths();
+  if (await clusterHealthy()) {
+    const state = readState(paths.state);
+    log(`reusing the running cluster (kubeconfig ${paths.kubeconfig})`);
+    return {
+      kubeconfig: paths.kubeconfig,
+      started: false,
+      nodes: state?.nodes ?? [],
+      readyInMs: 0,
+    };
+  }
+  if (existsSync(paths.state) || listNetns().some((n) => n.startsWith(network.netnsPrefix))) {
+    log("cleaning up a previous cluster that is not healthy");
+    await stopCluster({ log });
+  }
+  const bins = await ensureBinaries();
+  const t0 = Date.now();
+  for (const dir of [paths.etcdData, paths.pods, paths.pki, paths.logs]) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(paths.logs, { recursive: true });
+  mkdirSync(paths.pods, { recursive: true });
+  const creds = createCredentials(paths);
+  ensureBridge(network.bridge, network.gatewayIp, network.podPrefixLength);
+  const state: ClusterState = { startedAt: new Date().toISOString(), processes: [], nodes: [] };
+  const track = (p: ManagedProcess) => {
+    state.processes.push(p);
+    writeState(paths.state, state);
+    return p;
+  };
+  try {
+    const etcd = track(startEtcd(bins, paths));
+    await waitUntil(
+      "etcd health",
+      async () => (await get(`http://127.0.0.1:${network.etcdClientPort}/health`)).status === 200,
+      30_000,
+      [etcd],
+    );
+    const apiserver = track(startApiserver(bins, paths, creds));
+    const adminTls = { ca: creds.pki.ca.cert, client: creds.admin };
+    await waitUntil(
+      "kube-apiserver /readyz",
+      async () => (await get(`${apiserverUrl}/readyz`, adminTls)).status === 200,
+      90_000,
+      [etcd, apiserver],
+    );
+    log(`apiserver ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const kcm = track(startControllerManager(bins, paths, creds));
+    const scheduler = track(startScheduler(bins, paths, creds));
+
+    const count = opts.nodes ?? 1;
+    const nodes = Array.from({ length: count }, (_, i) => ({
+      name: nodeName(i + 1),
+      podCidr: nodePodCidr(i + 1),
+      kubeconfig: nodeKubeconfig(paths, creds.pki, nodeName(i + 1)),
+    }));
+    state.nodes = nodes.map((n) => n.name);
+    const serviceProxy = opts.serviceProxy ?? true;
+    const agentConfig: AgentConfig = {
+      repoRoot,
+      podsDir: paths.pods,
+      imagesFile: paths.images,
+      createdMountPoints: paths.createdMountPoints,
+      kubernetesVersion: KUBERNETES_VERSION,
+      bridge: network.bridge,
+      gatewayIp: network.gatewayIp,
+      prefixLength: network.podPrefixLength,
+      netnsPrefix: network.netnsPrefix,
+      vethPrefix: network.vethPrefix,
+      apiserver: { host: "127.0.0.1", port: network.apiserverPort },
+      apiserverForPods: serviceProxy
+        ? { host: network.kubernetesServiceIp, port: 443 }
+        : { host: network.gatewayIp, port: network.apiserverPort },
+      backoff: { initialMs: 1000, maxMs: 300_000 },
+      nodes,
+    };
+    writeFileSync(paths.agentConfig, JSON.stringify(agentConfig, null, 2));
+    const agent = track(
+      startProcess(
+        "node-agent",
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(repoRoot, "test", "cluster", "agent", "main.ts"),
+          paths.agentConfig,
+        ],
+        join(paths.logs, "node-agent.log"),
+        { cwd: repoRoot },
+      ),
+    );
+    const kc = new KubeConfig();
+    kc.loadFromFile(paths.kubeconfig);
+    const { CoreV1Api } = await import("@kubernetes/client-node");
+    const core = kc.makeApiClient(CoreV1Api);
+    await waitUntil(
+      `node(s) ${state.nodes.join(", ")} Ready`,
+      async () => {
+        const list = await core.listNode();
+        return state.nodes.every((n) =>
+          list.items.some(
+            (node) =>
+              node.metadata?.name === n &&
+              node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          ),
+        );
+      },
+      60_000,
+      [apiserver, kcm, scheduler, agent],
+    );
+    if (serviceProxy) {
+      state.ipForwardBefore = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
+      // Pods reach Services through the host: DNAT happens there, then the packet is routed
+      // back onto the bridge, which needs forwarding on.
+      writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+      writeState(paths.state, state);
+      const proxy = track(startKubeProxy(bins, paths, creds, state.nodes[0] as string));
+      await waitUntil(
+        "kube-proxy healthz",
+        async () =>
+          (await get(`http://127.0.0.1:${network.proxyHealthzPort}/healthz`)).status === 200,
+        30_000,
+        [proxy],
+      );
+    }
+    await waitUntil(
+      "the default ServiceAccount",
+      async () => {
+        try {
+          await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      [kcm],
+    );
+    const readyInMs = Date.now() - started;
+    log(`cluster ready in ${(readyInMs / 1000).toFixed(1)} s; kubeconfig: ${paths.kubeconfig}`);
+    return { kubeconfig: paths.kubeconfig, started: true, nodes: state.nodes, readyInMs };
+  } catch (err) {
+    log(`start failed: ${(err as Error).message}; tearing down`);
+    await stopCluster({ log });
+    throw err;
+  }
+}
+
+/** Removes mount points the agent created on the host, deepest first, if still empty. */
+function removeCreatedMountPoints(file: string): void {
+  if (!existsSync(file)) return;
+  const paths = [...new Set(readFileSync(file, "utf8").split("\n").filter(Boolean))];
+  paths.sort((a, b) => b.length - a.length);
+  for (const p of paths) {
+    try {
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        // Remove empty directories bottom-up; anything with content stays.
+        const prune = (dir: string): boolean => {
+          for (const e of readdirSync(dir, { withFileTypes: true })) {
+            if (!e.isDirectory() || !prune(join(dir, e.name))) return false;
+          }
+          rmdirSync(dir);
+          return true;
+        };
+        prune(p);
+      } else if (st.size === 0) unlinkSync(p);
+    } catch {}
+  }
+  unlinkSync(file);
+}
+
+/**
+ * Stops everything the cluster started and removes what it added to the host: processes,
+ * pod network namespaces and veths, the bridge, kube-proxy's nftables/iptables rules, host
+ * mount points it created, and restores ip_forward. Safe to run when nothing is running.
+ */
+export async function stopCluster(opts: { log?: (msg: string) => void } = {}): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const paths = clusterPaths();
+  const state = readState(paths.state);
+  const procs = [...(state?.processes ?? [])].reverse();
+  const errors: string[] = [];
+  for (const p of procs) {
+    try {
+      // The agent needs time to stop pods gracefully; the control plane stops fast.
+      await stopProcess(p, p.name === "node-agent" ? 20_000 : 10_000);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  if (procs.some((p) => p.name === "kube-proxy")) {
+    const bins = cachedBinaries();
+    if (bins) {
+      const r = spawnSync(bins["kube-proxy"], ["--cleanup", "--v=0"], { encoding: "utf8" });
+      if (r.status !== 0)
+        log(`kube-proxy --cleanup: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
+    }
+  }
+  for (const table of ["ip kube-proxy", "ip6 kube-proxy"]) {
+    spawnSync("nft", ["delete", "table", ...table.split(" ")], { stdio: "ignore" });
+  }
+  // Whatever still runs in a pod namespace (the agent died, say) goes too.
+  for (const ns of listNetns().filter((n) => n.startsWith(network.netnsPrefix))) {
+    for (const pid of netnsPids(ns)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    try {
+      ip(["netns", "del", ns]);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
+  for (const m of links.matchAll(new RegExp(`^\\d+: (${network.vethPrefix}[^@:]+)[@:]`, "gm"))) {
+    try {
+      ip(["link", "del", m[1] as string]);
+    } catch {}
+  }
+  try {
+    deleteBridge(network.bridge);
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  if (state?.ipForwardBefore !== undefined) {
+    writeFileSync("/proc/sys/net/ipv4/ip_forward", state.ipForwardBefore);
+  }
+  removeCreatedMountPoints(paths.createdMountPoints);
+  rmSync(paths.state, { force: true });
+  if (errors.length > 0) throw new Error(`cluster stopped with errors:\n${errors.join("\n")}`);
+  if (state) log("cluster stopped");
+}
+
+/** One line per component plus the apiserver's /readyz answer. */
+export async function clusterStatus(): Promise<{ running: boolean; lines: string[] }> {
+  const paths = clusterPaths();
+  const state = readState(paths.state);
+  if (!state) return { running: false, lines: ["not running"] };
+  const lines = state.processes.map(
+    (p) =>
+      `${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isRunning(p) ? "running" : "NOT RUNNING"}`,
+  );
+  const healthy = await clusterHealthy();
+  lines.push(`apiserver /readyz          ${healthy ? "ok" : "not ready"}`);
+  lines.push(`kubeconfig                 ${paths.kubeconfig}`);
+  return { running: healthy, lines };
+}
