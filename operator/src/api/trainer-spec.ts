@@ -1,6 +1,214 @@
 import { z } from "zod";
 
-// DRAFT: mirrors the trainer's spec file; replaced field for field once trainer/ lands.
+// The trainer's spec (trainer/src/churn_trainer/spec.py), field for field and with the same
+// camelCase keys, so TrainingRun.spec passes through unchanged. Defaults stay in the trainer
+// (its one home); the CRD only states types, ranges and cross-field rules, and the trainer
+// re-validates everything it reads.
+
+const fraction = (what: string) => z.number().min(0).max(1).describe(what);
+const openFraction = (what: string) => z.number().gt(0).lt(1).describe(what);
+const scalar = z
+  .union([z.string().max(256), z.int()])
+  .describe("A value as it appears in the CSV (string or integer).");
+
+const featureSchema = z
+  .object({
+    name: z.string().min(1).max(256).describe("Column name in the CSV."),
+    type: z
+      .enum(["numeric", "integer", "boolean", "categorical", "ordinal"])
+      .describe("How the column is read and encoded."),
+    nullable: z.boolean().optional().describe("Whether missing values are allowed. Default false."),
+    impute: z
+      .object({
+        strategy: z
+          .enum(["none", "median", "mean", "most_frequent", "constant"])
+          .describe("How missing values are filled. median and mean need a numeric feature."),
+        value: z
+          .union([z.string().max(256), z.number(), z.boolean()])
+          .optional()
+          .describe("The fill value; only with strategy constant."),
+      })
+      .optional()
+      .describe("Missing-value handling of a nullable feature."),
+    min: z.number().optional().describe("Smallest allowed value (numeric and integer features)."),
+    max: z.number().optional().describe("Largest allowed value (numeric and integer features)."),
+    values: z
+      .array(scalar)
+      .max(1000)
+      .optional()
+      .describe("Allowed categories of a categorical feature; learned from the data if absent."),
+    order: z
+      .array(scalar)
+      .max(1000)
+      .optional()
+      .describe("Categories of an ordinal feature, lowest first."),
+    unseen: z
+      .enum(["ignore", "error"])
+      .optional()
+      .describe("What scoring does with a category never seen in training. Default ignore."),
+    maxNullFraction: fraction("Largest allowed fraction of missing values.").optional(),
+    maxCategories: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe("Cap on learned categories of a categorical feature. Default 50."),
+  })
+  .describe("One raw model feature.")
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "self.type == 'ordinal' ? has(self.order) : !has(self.order)",
+        message: "order is required for, and only allowed on, ordinal features",
+      },
+      {
+        rule: "!has(self.values) || self.type == 'categorical'",
+        message: "values is only for categorical features",
+      },
+      {
+        rule: "!has(self.min) || !has(self.max) || self.min <= self.max",
+        message: "min must not exceed max",
+      },
+    ],
+  });
+
+/** Fields of TrainingRun.spec that the trainer reads. */
 export const trainerSpecShape = {
-  name: z.string().optional().describe("Model name recorded in the model card."),
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe("Model name recorded in the model card. Default churn-model."),
+  schema: z
+    .object({
+      idColumn: z
+        .string()
+        .min(1)
+        .max(256)
+        .optional()
+        .describe("Column identifying a customer; must be unique, never a feature."),
+      target: z
+        .object({
+          column: z.string().min(1).max(256).describe("The label column."),
+          positive: z
+            .union([z.string().max(256), z.number(), z.boolean()])
+            .optional()
+            .describe("The label value meaning churned. Default 1."),
+        })
+        .describe("The label column and its positive value."),
+      features: z
+        .array(featureSchema)
+        .min(1)
+        .max(500)
+        .describe("The model's raw features, in any order."),
+      drop: z
+        .array(z.string().min(1).max(256))
+        .max(500)
+        .optional()
+        .describe("Columns to ignore (e.g. ones that leak the target, like Complain)."),
+    })
+    .describe("The data set's columns: id, target and every feature's type and allowed values."),
+  expectations: z
+    .object({
+      minRows: z.int().min(1).optional().describe("Fewest rows accepted. Default 100."),
+      minPositiveRate: fraction(
+        "Lowest accepted share of positive labels. Default 0.01.",
+      ).optional(),
+      maxPositiveRate: fraction(
+        "Highest accepted share of positive labels. Default 0.99.",
+      ).optional(),
+      maxUnivariateRocAuc: z
+        .number()
+        .gt(0.5)
+        .max(1)
+        .optional()
+        .describe(
+          "Leakage guard: any single feature whose ROC-AUC against the target exceeds this fails the run. Default 0.95.",
+        ),
+      uniqueIds: z.boolean().optional().describe("Whether idColumn must be unique. Default true."),
+    })
+    .optional()
+    .describe("Data validation expectations, checked on every row.")
+    .meta({
+      "x-kubernetes-validations": [
+        {
+          rule: "!has(self.minPositiveRate) || !has(self.maxPositiveRate) || self.minPositiveRate <= self.maxPositiveRate",
+          message: "minPositiveRate must not exceed maxPositiveRate",
+        },
+      ],
+    }),
+  split: z
+    .object({
+      testFraction: openFraction(
+        "Share of rows held out for the test set. Default 0.1.",
+      ).optional(),
+      validationFraction: openFraction(
+        "Share of the non-test rows used to choose the threshold. Default 0.1.",
+      ).optional(),
+      seed: z.int().optional().describe("Random seed of the split. Default 42."),
+      stratified: z
+        .boolean()
+        .optional()
+        .describe("Keep the class balance in every part. Default true."),
+    })
+    .optional()
+    .describe("How rows are split into train, validation and test."),
+  model: z
+    .object({
+      hyperparameters: z
+        .record(z.string(), z.union([z.number(), z.string().max(256), z.boolean()]))
+        .optional()
+        .describe("XGBoost parameters (snake_case, as xgboost names them), e.g. max_depth: 4."),
+      scalePosWeight: z
+        .union([z.number(), z.string()])
+        .optional()
+        .describe(
+          "Weight of positive examples: a positive number, or auto (= negatives/positives).",
+        ),
+    })
+    .optional()
+    .describe("XGBoost settings."),
+  threshold: z
+    .object({
+      policy: z
+        .enum(["fixed", "maxF1", "maxF2"])
+        .describe(
+          "fixed uses value; maxF1/maxF2 choose it on the validation fold, never the test set.",
+        ),
+      value: openFraction("The threshold, only with policy fixed.").optional(),
+    })
+    .optional()
+    .describe("How the decision threshold is chosen. Default maxF2.")
+    .meta({
+      "x-kubernetes-validations": [
+        {
+          rule: "self.policy == 'fixed' ? has(self.value) : !has(self.value)",
+          message: "threshold.value is required with policy fixed and not allowed otherwise",
+        },
+      ],
+    }),
+  gates: z
+    .object({
+      minRocAuc: fraction("Fail the run if test ROC-AUC is below this.").optional(),
+      maxRocAuc: fraction(
+        "Leak alarm: fail the run if test ROC-AUC is above this. Default 0.995.",
+      ).optional(),
+      minPrAuc: fraction("Fail the run if test PR-AUC is below this.").optional(),
+      minRecall: fraction("Fail the run if test recall is below this.").optional(),
+      minPrecision: fraction("Fail the run if test precision is below this.").optional(),
+      minF1: fraction("Fail the run if test F1 is below this.").optional(),
+      minF2: fraction("Fail the run if test F2 is below this.").optional(),
+      minAccuracy: fraction("Fail the run if test accuracy is below this.").optional(),
+    })
+    .optional()
+    .describe("Metric gates on the test set; a failed gate fails the run and is named in status.")
+    .meta({
+      "x-kubernetes-validations": [
+        {
+          rule: "!has(self.minRocAuc) || !has(self.maxRocAuc) || self.minRocAuc <= self.maxRocAuc",
+          message: "gates.minRocAuc must not exceed gates.maxRocAuc",
+        },
+      ],
+    }),
 };

@@ -43,6 +43,11 @@ export const datasetSourceSchema = z
       })
       .optional()
       .describe("Read the CSV from the node's file system (single-node and test clusters)."),
+    delimiter: z
+      .string()
+      .length(1)
+      .optional()
+      .describe("Field delimiter of the CSV. Default a comma."),
   })
   .describe("Where the CSV data set is. Set exactly one of url, persistentVolumeClaim, hostPath.")
   .meta({

@@ -42,12 +42,12 @@ const flags: Record<string, { env: string; help: string; def: string | undefined
   "trainer-image": {
     env: "TRAINER_IMAGE",
     help: "image of the training Jobs",
-    def: "ghcr.io/churn-operator/trainer:latest",
+    def: "churn-operator/trainer:latest",
   },
   "runtime-image": {
     env: "RUNTIME_IMAGE",
     help: "image of the scoring Deployments",
-    def: "ghcr.io/churn-operator/runtime:latest",
+    def: "churn-operator/runtime:latest",
   },
   "model-store-pvc": { env: "MODEL_STORE_PVC", help: "model store PVC name", def: "churn-models" },
   "trainer-service-account": {

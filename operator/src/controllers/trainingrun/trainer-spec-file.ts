@@ -1,6 +1,6 @@
 import type { TrainingRunSpec } from "../../api/training-run.js";
 
-/** TrainingRun.spec fields that only Kubernetes needs; the trainer never sees them. */
+/** TrainingRun.spec fields that only Kubernetes needs; the trainer rejects unknown keys. */
 const KUBERNETES_ONLY = new Set([
   "dataset",
   "modelRef",
@@ -13,13 +13,15 @@ const KUBERNETES_ONLY = new Set([
 
 /**
  * The trainer's spec file for a TrainingRun: the one place the CRD's spec is translated into
- * the trainer's format. The dataset location is passed separately (`--data`), because only
- * the pod knows where the volume is mounted.
+ * the trainer's format. Both use the same camelCase keys, so the translation is: drop the
+ * Kubernetes-only fields, and keep only the CSV dialect of the dataset; its location is passed
+ * as `--data`, because only the pod knows where the volume is mounted.
  */
 export function trainerSpecFile(spec: TrainingRunSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) {
     if (!KUBERNETES_ONLY.has(k) && v !== undefined) out[k] = v;
   }
+  if (spec.dataset.delimiter !== undefined) out.dataset = { delimiter: spec.dataset.delimiter };
   return out;
 }

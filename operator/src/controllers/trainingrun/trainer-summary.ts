@@ -4,22 +4,32 @@ const failedCheck = z.union([
   z.string(),
   z.looseObject({
     name: z.string(),
-    observed: z.unknown().optional(),
+    column: z.string().optional(),
     message: z.string().optional(),
   }),
 ]);
 
+const failedGate = z.looseObject({
+  name: z.string(),
+  observed: z.number().nullable().optional(),
+  op: z.string().optional(),
+  threshold: z.number().optional(),
+});
+
+// The trainer's summary line (trainer/src/churn_trainer/cli.py): status, exitCode, digest,
+// metrics; on failure message, failedChecks [{name, column, message}] or failedGates
+// [{name, observed, op, threshold}].
 const summarySchema = z.looseObject({
   status: z.string(),
+  exitCode: z.int().optional(),
   digest: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
   failedChecks: z.array(failedCheck).optional(),
-  failed_checks: z.array(failedCheck).optional(),
+  failedGates: z.array(failedGate).optional(),
   message: z.string().optional(),
-  error: z.string().optional(),
 });
 
 /** The trainer's one-line JSON summary, normalised for the operator. */
@@ -27,7 +37,10 @@ export interface TrainerSummary {
   status: string;
   digest?: string;
   metrics: Record<string, number>;
+  /** Failed data checks and gates, each as one readable line naming it. */
   failedChecks: string[];
+  /** True when the failures are metric gates (not data checks). */
+  gateFailures: boolean;
   message?: string;
 }
 
@@ -46,8 +59,9 @@ export function parseTrainerSummary(text: string | undefined): TrainerSummary | 
   }
   const parsed = summarySchema.safeParse(raw);
   if (!parsed.success) {
+    const issue = parsed.error.issues[0];
     return {
-      error: `termination message is not a trainer summary: ${parsed.error.issues[0]?.message}`,
+      error: `termination message is not a trainer summary: ${issue?.path.join(".")} ${issue?.message}`,
     };
   }
   const s = parsed.data;
@@ -55,18 +69,29 @@ export function parseTrainerSummary(text: string | undefined): TrainerSummary | 
   for (const [k, v] of Object.entries(s.metrics ?? {})) {
     if (typeof v === "number" && Number.isFinite(v)) metrics[k] = v;
   }
-  const checks = s.failedChecks ?? s.failed_checks ?? [];
+  const gates = (s.failedGates ?? []).map(describeGate);
   return {
     status: s.status,
     digest: s.digest,
     metrics,
-    failedChecks: checks.map(describeCheck),
-    message: s.message ?? s.error,
+    failedChecks: [...(s.failedChecks ?? []).map(describeCheck), ...gates],
+    gateFailures: gates.length > 0,
+    message: s.message,
   };
 }
 
 function describeCheck(c: z.infer<typeof failedCheck>): string {
   if (typeof c === "string") return c;
-  if (c.observed !== undefined) return `${c.name} (observed ${JSON.stringify(c.observed)})`;
-  return c.message ? `${c.name}: ${c.message}` : c.name;
+  const name = c.column ? `${c.name}[${c.column}]` : c.name;
+  return c.message ? `${name}: ${c.message}` : name;
+}
+
+function describeGate(g: z.infer<typeof failedGate>): string {
+  const observed = g.observed === null || g.observed === undefined ? "n/a" : round(g.observed);
+  const need = g.op && g.threshold !== undefined ? ` (needs ${g.op} ${g.threshold})` : "";
+  return `${g.name}: observed ${observed}${need}`;
+}
+
+function round(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(4);
 }

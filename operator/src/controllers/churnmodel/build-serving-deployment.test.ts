@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { ChurnModel } from "../../api/churn-model.js";
+import { buildServingDeployment } from "./build-serving-deployment.js";
+import { buildServingService } from "./build-serving-service.js";
+
+const digest = "f".repeat(64);
+const model: ChurnModel = {
+  apiVersion: "churn.mlops.dev/v1alpha1",
+  kind: "ChurnModel",
+  metadata: { name: "bank", namespace: "ns", uid: "uid-2" },
+  spec: {
+    source: { latestFrom: {} },
+    replicas: 2,
+    explanations: { enabled: false },
+    threshold: 0.4,
+  },
+};
+const variant = {
+  name: "stable" as const,
+  version: { digest, uri: `pvc://churn-models/${digest}` },
+  replicas: 2,
+};
+
+describe("buildServingDeployment", () => {
+  const d = buildServingDeployment(model, variant, {
+    runtimeImage: "churn-operator/runtime:1",
+    imagePullPolicy: "Never",
+  });
+  const pod = d.spec?.template.spec;
+  const c = pod?.containers[0];
+  it("serves the artifact read-only with the digest pinned", () => {
+    expect(d.metadata?.name).toBe("bank-stable");
+    expect(c?.args).toEqual([
+      "serve",
+      "--model-dir",
+      `/models/${digest}`,
+      "--port",
+      "8080",
+      "--expected-digest",
+      digest,
+    ]);
+    expect(pod?.volumes?.find((v) => v.name === "models")?.persistentVolumeClaim).toEqual({
+      claimName: "churn-models",
+      readOnly: true,
+    });
+    expect(c?.volumeMounts?.find((m) => m.name === "models")?.readOnly).toBe(true);
+  });
+  it("passes the threshold override and explanations switch", () => {
+    expect(c?.env).toContainEqual({ name: "CHURN_DECISION_THRESHOLD", value: "0.4" });
+    expect(c?.env).toContainEqual({ name: "CHURN_EXPLANATIONS_ENABLED", value: "false" });
+  });
+  it("has probes, hardening, full-capacity rollouts and an owner", () => {
+    expect(c?.readinessProbe?.httpGet?.path).toBe("/readyz");
+    expect(c?.livenessProbe?.httpGet?.path).toBe("/healthz");
+    expect(c?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(d.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    expect(d.spec?.replicas).toBe(2);
+    expect(d.metadata?.ownerReferences?.[0]?.uid).toBe("uid-2");
+  });
+  it("selects its own variant; the Service selects every variant of the model", () => {
+    const svc = buildServingService(model);
+    expect(d.spec?.selector.matchLabels).toMatchObject({ "churn.mlops.dev/variant": "stable" });
+    expect(svc.spec?.selector).not.toHaveProperty("churn.mlops.dev/variant");
+    for (const [k, v] of Object.entries(svc.spec?.selector ?? {})) {
+      expect(d.spec?.template.metadata?.labels?.[k]).toBe(v);
+    }
+    expect(svc.metadata?.name).toBe("bank");
+  });
+});

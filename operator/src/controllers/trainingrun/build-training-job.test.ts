@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { Defaults } from "../../api/defaults.js";
+import type { TrainingRun } from "../../api/training-run.js";
+import { buildTrainingJob, buildTrainingSpecConfigMap } from "./build-training-job.js";
+
+const settings = {
+  trainerImage: "churn-operator/trainer:1",
+  modelStorePvc: "churn-models",
+  serviceAccount: "churn-trainer",
+  imagePullPolicy: "IfNotPresent",
+};
+const run = (dataset: TrainingRun["spec"]["dataset"], over: Partial<TrainingRun["spec"]> = {}) =>
+  ({
+    apiVersion: "churn.mlops.dev/v1alpha1",
+    kind: "TrainingRun",
+    metadata: { name: "bank", namespace: "ns", uid: "uid-1" },
+    spec: { dataset, schema: { target: { column: "Exited" }, features: [] }, ...over },
+  }) as unknown as TrainingRun;
+
+describe("buildTrainingJob", () => {
+  const job = buildTrainingJob(run({ hostPath: { path: "/srv/data/churn.csv" } }), settings);
+  const pod = job.spec?.template.spec;
+  const c = pod?.containers[0];
+
+  it("runs the trainer with the spec file, model store, data and termination log", () => {
+    expect(c?.image).toBe("churn-operator/trainer:1");
+    expect(c?.args).toEqual([
+      "train",
+      "--spec",
+      "/etc/churn-trainer/spec.yaml",
+      "--output",
+      "/models",
+      "--data",
+      "/data/churn.csv",
+      "--termination-log",
+      "/dev/termination-log",
+    ]);
+    expect(pod?.volumes?.find((v) => v.name === "data")?.hostPath?.path).toBe("/srv/data");
+    expect(pod?.volumes?.find((v) => v.name === "models")?.persistentVolumeClaim?.claimName).toBe(
+      "churn-models",
+    );
+  });
+
+  it("is hardened: no API token, non-root, read-only root, no escalation, RuntimeDefault seccomp", () => {
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.serviceAccountName).toBe("churn-trainer");
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod?.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+    expect(c?.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(c?.volumeMounts?.find((m) => m.mountPath === "/tmp")).toBeDefined();
+  });
+
+  it("bounds retries and lifetime, fails at once on data or gate failure, and is owned by the run", () => {
+    expect(job.spec?.backoffLimit).toBe(Defaults.backoffLimit);
+    expect(job.spec?.activeDeadlineSeconds).toBe(Defaults.activeDeadlineSeconds);
+    expect(job.spec?.ttlSecondsAfterFinished).toBe(Defaults.ttlSecondsAfterFinished);
+    expect(job.spec?.podFailurePolicy?.rules[0]).toMatchObject({
+      action: "FailJob",
+      onExitCodes: { operator: "In", values: [2, 3] },
+    });
+    expect(pod?.restartPolicy).toBe("Never");
+    expect(job.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "TrainingRun",
+      uid: "uid-1",
+      controller: true,
+    });
+  });
+
+  it("mounts a PVC data set read-only and passes a URL through", () => {
+    const pvc = buildTrainingJob(
+      run({ persistentVolumeClaim: { claimName: "d", path: "seed/x.csv" } }),
+      settings,
+    );
+    expect(pvc.spec?.template.spec?.containers[0]?.args).toContain("/data/seed/x.csv");
+    expect(
+      pvc.spec?.template.spec?.volumes?.find((v) => v.name === "data")?.persistentVolumeClaim
+        ?.readOnly,
+    ).toBe(true);
+    const url = buildTrainingJob(run({ url: "https://example.com/x.csv" }), settings);
+    expect(url.spec?.template.spec?.containers[0]?.args).toContain("https://example.com/x.csv");
+    expect(url.spec?.template.spec?.volumes?.some((v) => v.name === "data")).toBe(false);
+  });
+
+  it("clamps out-of-range limits and honours image overrides", () => {
+    const j = buildTrainingJob(
+      run(
+        { url: "https://x/y.csv" },
+        { image: "mine:2", activeDeadlineSeconds: 5, backoffLimit: 99 },
+      ),
+      settings,
+    );
+    expect(j.spec?.activeDeadlineSeconds).toBe(60);
+    expect(j.spec?.backoffLimit).toBe(10);
+    expect(j.spec?.template.spec?.containers[0]?.image).toBe("mine:2");
+  });
+});
+
+describe("buildTrainingSpecConfigMap", () => {
+  it("holds the trainer spec as YAML without Kubernetes-only fields", () => {
+    const cm = buildTrainingSpecConfigMap(run({ url: "https://x/y.csv" }, { image: "mine:2" }));
+    const spec = parse(cm.data?.["spec.yaml"] ?? "");
+    expect(spec).toEqual({ schema: { target: { column: "Exited" }, features: [] } });
+    expect(cm.metadata?.ownerReferences?.[0]?.uid).toBe("uid-1");
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { parseTrainerSummary } from "./trainer-summary.js";
+
+const digest = "ab".repeat(32);
+
+describe("parseTrainerSummary", () => {
+  it("reads a success summary, keeping only finite numeric metrics", () => {
+    const line = JSON.stringify({
+      status: "succeeded",
+      exitCode: 0,
+      digest,
+      metrics: { rocAuc: 0.87, f2: 0.7, threshold: 0.31, note: "x" },
+      gates: { maxRocAuc: true },
+    });
+    expect(parseTrainerSummary(`${line}\n`)).toEqual({
+      status: "succeeded",
+      digest,
+      metrics: { rocAuc: 0.87, f2: 0.7, threshold: 0.31 },
+      failedChecks: [],
+      gateFailures: false,
+      message: undefined,
+    });
+  });
+  it("names failed data checks with their column", () => {
+    const s = parseTrainerSummary(
+      JSON.stringify({
+        status: "validationFailed",
+        exitCode: 2,
+        message: "data validation failed",
+        failedChecks: [
+          { name: "leakage", column: "Complain", message: "univariate ROC-AUC 0.9986 > 0.95" },
+        ],
+      }),
+    );
+    expect("error" in s ? s.error : s.failedChecks).toEqual([
+      "leakage[Complain]: univariate ROC-AUC 0.9986 > 0.95",
+    ]);
+  });
+  it("names failed gates with observed value and requirement", () => {
+    const s = parseTrainerSummary(
+      JSON.stringify({
+        status: "gateFailed",
+        exitCode: 3,
+        failedGates: [{ name: "minRocAuc", observed: 0.81234, op: ">=", threshold: 0.99 }],
+      }),
+    );
+    if ("error" in s) throw new Error(s.error);
+    expect(s.failedChecks).toEqual(["minRocAuc: observed 0.8123 (needs >= 0.99)"]);
+    expect(s.gateFailures).toBe(true);
+  });
+  it.each([
+    [undefined, /no termination message/],
+    ["", /no termination message/],
+    ["Traceback (most recent call last)", /not JSON/],
+    ['{"digest": 5}', /not a trainer summary/],
+  ])("reports %j as unreadable instead of throwing", (text, message) => {
+    const s = parseTrainerSummary(text);
+    expect("error" in s && s.error).toMatch(message);
+  });
+});
