@@ -166,12 +166,12 @@ export function buildApp(deps: AppDeps): Koa {
     ctx.body = { status: "ok" };
   });
   router.get("/readyz", (ctx) => {
-    const ready = model.status === "ready";
+    const ready = model.status === "ready" && !model.draining;
     ctx.status = ready ? 200 : 503;
     ctx.body = {
       ready,
       status: model.status,
-      ...(ready ? {} : { reason: model.reason }),
+      ...(ready ? {} : { reason: model.draining ? "shutting down" : model.reason }),
       ...(model.artifact ? { modelVersion: model.artifact.digest } : {}),
       ...(model.selfCheck ? { selfCheck: model.selfCheck } : {}),
     };

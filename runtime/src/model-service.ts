@@ -43,6 +43,8 @@ export class ModelService {
   reason = "loading the model artifact";
   selfCheck: SelfCheckResult | undefined;
   artifact: Artifact | undefined;
+  /** Set on shutdown: /readyz fails so traffic moves away, in-flight requests still complete. */
+  draining = false;
   private loaded: Loaded | undefined;
 
   constructor(

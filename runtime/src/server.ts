@@ -72,8 +72,8 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      model.status = model.status === "ready" ? "loading" : model.status;
-      model.reason = "shutting down";
+      // Readiness drops so endpoints stop routing here; requests already accepted still finish.
+      model.draining = true;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
       server.closeIdleConnections();

@@ -1,0 +1,643 @@
+#!/usr/bin/env node
+// Runtime benchmark (one command: `npm run bench:runtime`). Same artifact, same machine, one run:
+//   (a) churn-runtime over HTTP, (b) MLServer + mlserver-xgboost serving the identical booster,
+//   (c) in-process onnxruntime-node run() (the floor); plus SHAP rows/s against xgboost's own
+//   pred_contribs called one row at a time from Python. Load comes from autocannon on loopback;
+//   every loop is bounded in time. Results: a table on stdout and bench/results/runtime.json.
+//
+// Options: --seconds N (per measurement, default 10)  --model-dir DIR (default: train one)
+//          --skip-mlserver
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import * as ort from "onnxruntime-node";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const cache = join(root, ".cache", "bench-runtime");
+const venvPython = join(root, ".venv", "bin", "python");
+const benchVenv = join(root, ".cache", "bench-venv");
+const spec = join(root, "trainer", "examples", "bank-churn.yaml");
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "10" },
+    "model-dir": { type: "string" },
+    "skip-mlserver": { type: "boolean", default: false },
+  },
+});
+const SECONDS = Math.max(2, Number(opts.seconds));
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const sh = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], ...options });
+
+// ---------- set-up (cached) ----------
+function ensureArtifact() {
+  if (opts["model-dir"]) return { modelDir: resolve(opts["model-dir"]), data: undefined };
+  mkdirSync(cache, { recursive: true });
+  const data = join(cache, "data.csv");
+  const store = join(cache, "store");
+  if (!existsSync(data)) {
+    log("synthesising 10000 rows");
+    sh(venvPython, [
+      "-m",
+      "churn_trainer",
+      "synth",
+      "--rows",
+      "10000",
+      "--seed",
+      "1",
+      "--output",
+      data,
+    ]);
+  }
+  const found = () =>
+    existsSync(store) ? readdirSync(store).filter((d) => /^[0-9a-f]{64}$/.test(d)) : [];
+  if (found().length === 0) {
+    log("training the benchmark artifact");
+    sh(venvPython, [
+      "-m",
+      "churn_trainer",
+      "train",
+      "--spec",
+      spec,
+      "--data",
+      data,
+      "--output",
+      store,
+    ]);
+  }
+  const dirs = found().sort(
+    (a, b) => statSync(join(store, b)).mtimeMs - statSync(join(store, a)).mtimeMs,
+  );
+  return { modelDir: join(store, dirs[0]), data };
+}
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function ensureDist() {
+  const cli = join(root, "dist", "runtime", "src", "cli.js");
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, "runtime", "src"))) {
+    log("building dist/");
+    sh(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"]);
+  }
+}
+
+function ensureBenchVenv() {
+  if (existsSync(join(benchVenv, "bin", "mlserver"))) return;
+  log("creating .cache/bench-venv with MLServer 1.7.1 + mlserver-xgboost (one-off)");
+  const base = execFileSync(venvPython, ["-c", "import sys; print(sys._base_executable)"])
+    .toString()
+    .trim();
+  sh(base, ["-m", "venv", benchVenv]);
+  const pip = join(benchVenv, "bin", "pip");
+  sh(pip, ["install", "-q", "xgboost-cpu==3.2.0", "mlserver==1.7.1"]);
+  // mlserver-xgboost asks for the CUDA-bundling `xgboost` wheel; xgboost-cpu provides the module.
+  sh(pip, ["install", "-q", "--no-deps", "mlserver-xgboost==1.7.1"]);
+}
+
+function ensureBooster(modelDir, data) {
+  const own = join(modelDir, "model.ubj");
+  const digest = JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8")).digest;
+  const out = join(cache, digest, "model.ubj");
+  if (existsSync(out))
+    return {
+      booster: existsSync(own) ? own : out,
+      probeFeatures: out.replace(/\.ubj$/, ".probe-features.npy"),
+    };
+  if (!data) throw new Error("--model-dir without model.ubj: the bench cannot rebuild its booster");
+  log("reproducing the artifact's booster with the trainer's code path");
+  sh(venvPython, [
+    join(root, "bench/runtime/booster.py"),
+    "--spec",
+    spec,
+    "--data",
+    data,
+    "--model-dir",
+    modelDir,
+    "--output",
+    out,
+  ]);
+  return {
+    booster: existsSync(own) ? own : out,
+    probeFeatures: out.replace(/\.ubj$/, ".probe-features.npy"),
+  };
+}
+
+// ---------- helpers ----------
+function freePort() {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(url, ok, timeoutMs, proc) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${url}: server exited with ${proc.exitCode}`);
+    try {
+      const r = await fetch(url);
+      if (ok(r.status)) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${url}`);
+}
+
+/** CPU seconds used so far by a process and all its descendants (Linux /proc). */
+function treeCpuSeconds(pid) {
+  const ticks = 100;
+  let total = 0;
+  const visit = (p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        const kids = readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim();
+        if (kids) for (const k of kids.split(" ")) visit(Number(k));
+      }
+    } catch {
+      // process gone
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+/** Runs autocannon against one endpoint and measures the server's CPU over the run. */
+async function load(name, pid, { url, body, connections, rowsPerRequest }) {
+  const cpu0 = treeCpuSeconds(pid);
+  const t0 = performance.now();
+  const r = await autocannon({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    connections,
+    duration: SECONDS,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const cores = (treeCpuSeconds(pid) - cpu0) / wall;
+  const ok = r.requests.total - r.non2xx - r.errors;
+  if (r.non2xx > 0 || r.errors > 0) log(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  const reqPerSec = ok / wall;
+  return {
+    name,
+    connections,
+    rowsPerRequest,
+    reqPerSec,
+    rowsPerSec: reqPerSec * rowsPerRequest,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    serverCores: cores,
+    reqPerSecPerCore: reqPerSec / Math.max(cores, 1e-9),
+    rowsPerSecPerCore: (reqPerSec * rowsPerRequest) / Math.max(cores, 1e-9),
+  };
+}
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Times an async call in a loop for SECONDS; per-call latency percentiles. */
+async function timeLoop(name, rowsPerCall, fn) {
+  for (let i = 0; i < 20; i++) await fn(); // warm-up
+  const lat = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  while (performance.now() < deadline) {
+    const t = performance.now();
+    await fn();
+    lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+  const total = lat.reduce((a, b) => a + b, 0) / 1000;
+  const reqPerSec = lat.length / total;
+  return {
+    name,
+    connections: 0,
+    rowsPerRequest: rowsPerCall,
+    reqPerSec,
+    rowsPerSec: reqPerSec * rowsPerCall,
+    p50Ms: percentile(lat, 0.5),
+    p99Ms: percentile(lat, 0.99),
+    serverCores: 1,
+    reqPerSecPerCore: reqPerSec,
+    rowsPerSecPerCore: reqPerSec * rowsPerCall,
+  };
+}
+
+// ---------- data ----------
+function parseCsvLine(line) {
+  const out = [];
+  let cur = "";
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+function rawRows(card, data, reference, n) {
+  if (!data) return Array.from({ length: n }, (_, i) => reference.rows[i % reference.rows.length]);
+  const [header, ...lines] = readFileSync(data, "utf8").trim().split(/\r?\n/);
+  const cols = parseCsvLine(header);
+  const types = new Map(card.schema.features.map((f) => [f.name, f.type]));
+  return lines.slice(0, n).map((line) => {
+    const cells = parseCsvLine(line);
+    const row = {};
+    for (const name of card.features.raw) {
+      const v = cells[cols.indexOf(name)];
+      const t = types.get(name);
+      row[name] =
+        v === "" || v === undefined ? null : t === "categorical" || t === "ordinal" ? v : Number(v);
+    }
+    return row;
+  });
+}
+
+function feedsFor(card, rows) {
+  const feeds = {};
+  for (const f of card.schema.features) {
+    if (f.type === "categorical" || f.type === "ordinal") {
+      feeds[f.name] = new ort.Tensor(
+        "string",
+        rows.map((r) => r[f.name] ?? ""),
+        [rows.length, 1],
+      );
+    } else {
+      feeds[f.name] = new ort.Tensor(
+        "float32",
+        Float32Array.from(rows, (r) => (r[f.name] === null ? Number.NaN : Number(r[f.name]))),
+        [rows.length, 1],
+      );
+    }
+  }
+  return feeds;
+}
+
+// ---------- main ----------
+async function main() {
+  const { modelDir, data } = ensureArtifact();
+  ensureDist();
+  const card = JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8"));
+  const reference = JSON.parse(readFileSync(join(modelDir, "reference.json"), "utf8"));
+  const rows = rawRows(card, data, reference, 1000);
+  const F = card.features.encoded.length;
+  log(
+    `artifact ${card.digest.slice(0, 12)}: ${card.features.raw.length} raw -> ${F} encoded features, ${rows.length} rows`,
+  );
+  const results = [];
+
+  // (c) the floor: onnxruntime-node run() in this process, no HTTP, one intra-op thread.
+  const session = await ort.InferenceSession.create(join(modelDir, "model.onnx"), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  });
+  const feeds1 = feedsFor(card, rows.slice(0, 1));
+  const feeds1000 = feedsFor(card, rows);
+  results.push(
+    await timeLoop("in-process run() batch 1", 1, () => session.run(feeds1, ["probability"])),
+  );
+  results.push(
+    await timeLoop("in-process run() batch 1000", 1000, () =>
+      session.run(feeds1000, ["probability"]),
+    ),
+  );
+  const encoded = await session.run(feeds1000, ["features", "probability"]);
+  const x1000 = encoded.features.data;
+  const p1000 = encoded.probability.data;
+
+  // In-process TreeSHAP, one thread: the explanation floor.
+  const { readTreeEnsemble } = await import(join(root, "dist/runtime/src/onnx-trees.js"));
+  const { TreeExplainer } = await import(join(root, "dist/runtime/src/tree-shap.js"));
+  const explainer = new TreeExplainer(
+    readTreeEnsemble(readFileSync(join(modelDir, "model.onnx"))),
+    F,
+  );
+  const phi = new Float64Array(F + 1);
+  let shapRow = 0;
+  const shapInProcess = await timeLoop("in-process TreeSHAP 1 row", 1, async () => {
+    explainer.explainRow(x1000.subarray((shapRow % 1000) * F, ((shapRow % 1000) + 1) * F), phi);
+    shapRow++;
+  });
+  results.push(shapInProcess);
+
+  // (a) churn-runtime over HTTP.
+  const port = await freePort();
+  const runtime = spawn(process.execPath, [join(root, "bin/churn-runtime.js"), "serve"], {
+    env: {
+      ...process.env,
+      CHURN_MODEL_DIR: modelDir,
+      CHURN_RUNTIME_PORT: String(port),
+      CHURN_RUNTIME_HOST: "127.0.0.1",
+      CHURN_MAX_BATCH: "1000",
+      CHURN_MAX_EXPLAIN_ROWS: "1000",
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/readyz`, (s) => s === 200, 120_000, runtime);
+    const b1 = JSON.stringify({ instances: rows.slice(0, 1) });
+    const b1000 = JSON.stringify({ instances: rows });
+    const check = await (
+      await fetch(`${base}/v1/score`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: b1000,
+      })
+    ).json();
+    const gap = Math.max(...check.predictions.map((p, i) => Math.abs(p.probability - p1000[i])));
+    log(`runtime vs in-process max |dp| = ${gap.toExponential(2)}`);
+    results.push(
+      await load("churn-runtime batch 1", runtime.pid, {
+        url: `${base}/v1/score`,
+        body: b1,
+        connections: 16,
+        rowsPerRequest: 1,
+      }),
+    );
+    results.push(
+      await load("churn-runtime batch 1000", runtime.pid, {
+        url: `${base}/v1/score`,
+        body: b1000,
+        connections: 4,
+        rowsPerRequest: 1000,
+      }),
+    );
+    results.push(
+      await load("churn-runtime batch 1000 (1 conn)", runtime.pid, {
+        url: `${base}/v1/score`,
+        body: b1000,
+        connections: 1,
+        rowsPerRequest: 1000,
+      }),
+    );
+    results.push(
+      await load("churn-runtime explain 1 row", runtime.pid, {
+        url: `${base}/v1/explain`,
+        body: b1,
+        connections: 8,
+        rowsPerRequest: 1,
+      }),
+    );
+    results.push(
+      await load("churn-runtime explain 100 rows", runtime.pid, {
+        url: `${base}/v1/explain`,
+        body: JSON.stringify({ instances: rows.slice(0, 100) }),
+        connections: 2,
+        rowsPerRequest: 100,
+      }),
+    );
+  } finally {
+    runtime.kill("SIGTERM");
+    await new Promise((r) => runtime.once("exit", r));
+  }
+
+  // (b) MLServer + mlserver-xgboost on the identical booster; input is the encoded vector.
+  const { booster, probeFeatures } = ensureBooster(modelDir, data);
+  if (!opts["skip-mlserver"]) {
+    ensureBenchVenv();
+    const dir = join(cache, "mlserver");
+    mkdirSync(join(dir, "churn"), { recursive: true });
+    const [httpPort, grpcPort, metricsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    writeFileSync(
+      join(dir, "settings.json"),
+      JSON.stringify({
+        host: "127.0.0.1",
+        http_port: httpPort,
+        grpc_port: grpcPort,
+        metrics_port: metricsPort,
+      }),
+    );
+    writeFileSync(
+      join(dir, "churn", "model-settings.json"),
+      JSON.stringify({
+        name: "churn",
+        implementation: "mlserver_xgboost.XGBoostModel",
+        parameters: { uri: booster, version: "v1" },
+      }),
+    );
+    const ml = spawn(join(benchVenv, "bin", "mlserver"), ["start", dir], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let mlErr = "";
+    ml.stderr.on("data", (c) => {
+      mlErr = (mlErr + c.toString()).slice(-4000);
+    });
+    const v2 = (n) =>
+      JSON.stringify({
+        inputs: [
+          {
+            name: "input-0",
+            shape: [n, F],
+            datatype: "FP32",
+            data: Array.from(x1000.subarray(0, n * F), (v) => (Number.isNaN(v) ? null : v)),
+          },
+        ],
+      });
+    try {
+      await waitFor(
+        `http://127.0.0.1:${httpPort}/v2/models/churn/ready`,
+        (s) => s === 200,
+        180_000,
+        ml,
+      );
+      const url = `http://127.0.0.1:${httpPort}/v2/models/churn/infer`;
+      const res = await (
+        await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: v2(1000),
+        })
+      ).json();
+      const out = res.outputs?.[0]?.data ?? [];
+      const probs = out.length === 2000 ? out.filter((_, i) => i % 2 === 1) : out;
+      const gap = Math.max(...probs.map((p, i) => Math.abs(p - p1000[i])));
+      log(`MLServer vs churn model max |dp| = ${gap.toExponential(2)} (${out.length} outputs)`);
+      results.push(
+        await load("MLServer batch 1", ml.pid, {
+          url,
+          body: v2(1),
+          connections: 16,
+          rowsPerRequest: 1,
+        }),
+      );
+      results.push(
+        await load("MLServer batch 1000", ml.pid, {
+          url,
+          body: v2(1000),
+          connections: 4,
+          rowsPerRequest: 1000,
+        }),
+      );
+      results.push(
+        await load("MLServer batch 1000 (1 conn)", ml.pid, {
+          url,
+          body: v2(1000),
+          connections: 1,
+          rowsPerRequest: 1000,
+        }),
+      );
+    } catch (err) {
+      log(`MLServer failed: ${err.message}\n${mlErr}`);
+    } finally {
+      ml.kill("SIGTERM");
+      await new Promise((r) => ml.once("exit", r));
+    }
+  }
+
+  // xgboost's own SHAP, one row per call from Python (one thread).
+  const xgbOut = JSON.parse(
+    sh(venvPython, [
+      join(root, "bench/runtime/xgb_contribs.py"),
+      "--booster",
+      booster,
+      "--features",
+      probeFeatures,
+      "--seconds",
+      String(SECONDS),
+    ]).toString(),
+  );
+  results.push({
+    name: "xgboost pred_contribs 1 row (Python)",
+    connections: 0,
+    rowsPerRequest: 1,
+    reqPerSec: xgbOut.perRowRowsPerSec,
+    rowsPerSec: xgbOut.perRowRowsPerSec,
+    p50Ms: xgbOut.perRowP50Ms,
+    p99Ms: xgbOut.perRowP99Ms,
+    serverCores: 1,
+    reqPerSecPerCore: xgbOut.perRowRowsPerSec,
+    rowsPerSecPerCore: xgbOut.perRowRowsPerSec,
+  });
+
+  // ---------- report ----------
+  const by = (n) => results.find((r) => r.name === n);
+  const f = (v, d = 0) =>
+    v === undefined
+      ? "-"
+      : v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const lines = [
+    `| target | conns | req/s | rows/s | p50 ms | p99 ms | server cores | req/s/core | rows/s/core |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${r.connections || "-"} | ${f(r.reqPerSec)} | ${f(r.rowsPerSec)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.serverCores, 2)} | ${f(r.reqPerSecPerCore)} | ${f(r.rowsPerSecPerCore)} |`,
+    ),
+  ];
+  const ratio = (a, b, key) => (a && b ? a[key] / b[key] : undefined);
+  const rt1 = by("churn-runtime batch 1");
+  const ml1 = by("MLServer batch 1");
+  const rt1k1 = by("churn-runtime batch 1000 (1 conn)");
+  const ip1k = by("in-process run() batch 1000");
+  const ex1 = by("churn-runtime explain 1 row");
+  const xg = by("xgboost pred_contribs 1 row (Python)");
+  const targets = [
+    ["batch-1 req/s vs MLServer (>= 5x)", ratio(rt1, ml1, "reqPerSec"), (v) => v >= 5],
+    ["batch-1 req/s per core vs MLServer", ratio(rt1, ml1, "reqPerSecPerCore"), (v) => v >= 5],
+    [
+      "batch-1000 rows/s vs MLServer",
+      ratio(by("churn-runtime batch 1000"), by("MLServer batch 1000"), "rowsPerSec"),
+      () => true,
+    ],
+    [
+      "batch-1 p50 latency / in-process p50",
+      ratio(rt1, by("in-process run() batch 1"), "p50Ms"),
+      () => true,
+    ],
+    ["batch-1000 HTTP p50 / in-process p50 (<= 3x)", ratio(rt1k1, ip1k, "p50Ms"), (v) => v <= 3],
+    [
+      "batch-1000 rows/s per core: HTTP / in-process",
+      ratio(by("churn-runtime batch 1000"), ip1k, "rowsPerSecPerCore"),
+      () => true,
+    ],
+    [
+      "explain rows/s (HTTP, 1 row/request) vs xgboost per row (>= 1x)",
+      ratio(ex1, xg, "rowsPerSec"),
+      (v) => v >= 1,
+    ],
+    [
+      "explain rows/s per core (HTTP) vs xgboost per row",
+      ratio(ex1, xg, "rowsPerSecPerCore"),
+      (v) => v >= 1,
+    ],
+    [
+      "TreeSHAP in-process per row vs xgboost per row",
+      ratio(shapInProcess, xg, "rowsPerSec"),
+      () => true,
+    ],
+  ];
+  lines.push("", "| ratio | value | target met |", "| --- | ---: | --- |");
+  for (const [name, v, ok] of targets) {
+    lines.push(
+      `| ${name} | ${v === undefined ? "-" : `${f(v, 2)}x`} | ${v === undefined ? "n/a" : name.includes("(") ? (ok(v) ? "yes" : "NO") : "-"} |`,
+    );
+  }
+  const cpu = cpus()[0]?.model ?? "?";
+  const header = `churn-runtime benchmark: ${cpus().length} cores (${cpu}), ${SECONDS}s per measurement, artifact ${card.digest.slice(0, 12)}, xgboost batch pred_contribs ${f(xgbOut.batchRowsPerSec)} rows/s`;
+  process.stdout.write(`${header}\n\n${lines.join("\n")}\n`);
+  mkdirSync(join(root, "bench", "results"), { recursive: true });
+  writeFileSync(
+    join(root, "bench", "results", "runtime.json"),
+    JSON.stringify(
+      {
+        header,
+        seconds: SECONDS,
+        digest: card.digest,
+        results,
+        ratios: Object.fromEntries(targets.map(([n, v]) => [n, v])),
+        xgboost: xgbOut,
+        at: new Date().toISOString(),
+        sha: createHash("sha256").update(JSON.stringify(results)).digest("hex").slice(0, 8),
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`[bench] failed: ${err.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,235 @@
+// The process around the server: the CLI and its environment variables, the digest pin,
+// graceful shutdown on SIGTERM, and readiness gated by the self-check.
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Reference } from "./artifact.js";
+import { DigestMismatchError } from "./artifact.js";
+import { get, post, startTestServer } from "./testing/test-server.js";
+import { repoRoot as root, trainedArtifact } from "./testing/trained-artifact.js";
+
+const fixture = trainedArtifact();
+const reference = JSON.parse(
+  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
+) as Reference;
+const scratch = mkdtempSync(join(tmpdir(), "churn-runtime-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Child {
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+  waitForLog: (msg: string) => Promise<Record<string, unknown>>;
+}
+
+/** Runs the CLI from source in a child process, collecting its JSON log lines. */
+function cli(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", join(root, "runtime/src/cli.ts"), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let buf = "";
+  let stderr = "";
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    buf += chunk.toString();
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+      try {
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        lines.push(parsed);
+        for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+  });
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  const waitForLog = (msg: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = lines.find((l) => l.msg === msg);
+      if (found) return resolve(found);
+      waiters.push({ msg, resolve });
+      exited.then((code) => reject(new Error(`exited ${code} before logging "${msg}": ${stderr}`)));
+    });
+  Object.defineProperty(lines, "stderr", { get: () => stderr });
+  return { proc, lines, exited, waitForLog };
+}
+
+describe("churn-runtime serve (child process)", () => {
+  it("takes its settings from the environment and stops gracefully on SIGTERM, finishing in-flight requests", async () => {
+    const child = cli(["serve"], {
+      CHURN_MODEL_DIR: fixture.modelDir,
+      CHURN_RUNTIME_PORT: "0",
+      CHURN_RUNTIME_HOST: "127.0.0.1",
+      CHURN_EXPECTED_DIGEST: fixture.digest,
+      CHURN_EXPLAIN_WORKERS: "1",
+    });
+    try {
+      const { url } = (await child.waitForLog("listening")) as { url: string };
+      await child.waitForLog("model ready");
+      expect((await get(`${url}/readyz`)).status).toBe(200);
+
+      // An in-flight request: headers sent and acknowledged (100-continue), body still to come.
+      const body = JSON.stringify({ instances: reference.rows.slice(0, 10) });
+      const inflight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${url}/v1/score`,
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(body),
+              expect: "100-continue",
+            },
+          },
+          (res) => {
+            let text = "";
+            res.on("data", (c: Buffer) => {
+              text += c.toString();
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on("error", reject);
+        req.on("continue", () => {
+          child.proc.kill("SIGTERM");
+          child.waitForLog("shutting down").then(() => req.end(body), reject);
+        });
+        req.flushHeaders();
+      });
+      const res = await inflight;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body).predictions).toHaveLength(10);
+      expect(await child.exited).toBe(0);
+      expect(child.lines.some((l) => l.msg === "stopped")).toBe(true);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+      for (const l of child.lines.filter((l) => l.msg === "request")) {
+        expect(l.requestId).toEqual(expect.any(String));
+        expect(l.level).toBe("info");
+      }
+    } finally {
+      child.proc.kill("SIGKILL");
+    }
+  });
+
+  it("refuses to start when model.onnx does not match --expected-digest", async () => {
+    const child = cli([
+      "serve",
+      "--model-dir",
+      fixture.modelDir,
+      "--port",
+      "0",
+      "--expected-digest",
+      "0".repeat(64),
+    ]);
+    expect(await child.exited).toBe(2);
+    const line = child.lines.find((l) => l.level === "error");
+    expect(String(line?.msg)).toContain(
+      `refusing to start: model.onnx has sha256 ${fixture.digest}, but the expected digest is ${"0".repeat(64)}`,
+    );
+  });
+
+  it("rejects bad settings with the flag named, and prints usage", async () => {
+    const bad = cli(["serve", "--model-dir", fixture.modelDir, "--max-batch", "zero"]);
+    expect(await bad.exited).toBe(64);
+    expect((bad.lines as unknown as { stderr: string }).stderr).toContain(
+      "--max-batch (CHURN_MAX_BATCH)",
+    );
+    const help = cli(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.lines.map((l) => l.raw).join("\n")).toContain("usage: churn-runtime serve");
+  });
+});
+
+describe("readiness gated by the self-check", () => {
+  /** Copies the artifact to a scratch dir (not named by a digest) with one file edited. */
+  function tampered(name: string, edit: (ref: Reference) => void): string {
+    const dir = join(scratch, name);
+    cpSync(fixture.modelDir, dir, { recursive: true });
+    const ref = JSON.parse(readFileSync(join(dir, "reference.json"), "utf8")) as Reference;
+    edit(ref);
+    writeFileSync(join(dir, "reference.json"), JSON.stringify(ref));
+    return dir;
+  }
+
+  it("stays not ready, saying why, when probabilities disagree with reference.json", async () => {
+    const dir = tampered("bad-probability", (r) => {
+      r.probabilities[3] = (r.probabilities[3] as number) + 1e-3;
+    });
+    const srv = await startTestServer(dir);
+    try {
+      const r = await get(`${srv.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(r.body.reason).toMatch(
+        /self-check failed: probabilities differ .* \(row 3; tolerance 0.00001\)/,
+      );
+      const score = await post(`${srv.url}/v1/score`, { instances: [reference.rows[0]] });
+      expect(score.status).toBe(503);
+      expect(score.body.error.message).toContain("probabilities differ");
+      expect((await get(`${srv.url}/healthz`)).status).toBe(200);
+      expect((await get(`${srv.url}/metrics`)).body).toMatch(/churn_model_ready 0/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("stays not ready when SHAP values disagree with xgboost's", async () => {
+    const dir = tampered("bad-shap", (r) => {
+      const row = r.contributions[7] as number[];
+      row[0] = (row[0] as number) + 1e-2;
+    });
+    const srv = await startTestServer(dir);
+    try {
+      const r = await get(`${srv.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(r.body.reason).toMatch(/SHAP contributions differ .*row 7/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("stays not ready when the contributions do not add up to the log-odds", async () => {
+    const dir = tampered("bad-margin", (r) => {
+      r.margins[2] = (r.margins[2] as number) + 0.5;
+    });
+    const srv = await startTestServer(dir);
+    try {
+      expect((await get(`${srv.url}/readyz`)).body.reason).toMatch(/miss the log-odds .*row 2/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("refuses an artifact whose directory name is another digest", async () => {
+    const dir = join(scratch, "f".repeat(64));
+    cpSync(fixture.modelDir, dir, { recursive: true });
+    await expect(startTestServer(dir)).rejects.toThrow(DigestMismatchError);
+  });
+
+  it("stays not ready when the artifact cannot be read", async () => {
+    const srv = await startTestServer(join(scratch, "missing"));
+    try {
+      const r = await get(`${srv.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(r.body.reason).toMatch(/model directory .*missing does not exist/);
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+// Test helper: a real runtime on 127.0.0.1 (ephemeral port) serving the trained fixture.
+import { type RuntimeConfig, resolveConfig, type SettingName } from "../config.js";
+import { createLogger } from "../logger.js";
+import { type RunningServer, startServer } from "../server.js";
+
+/** Starts a server for `modelDir`; `flags` override settings as on the command line. */
+export async function startTestServer(
+  modelDir: string,
+  flags: Partial<Record<SettingName, string | number>> = {},
+  logLines?: string[],
+): Promise<RunningServer & { config: RuntimeConfig }> {
+  const config = resolveConfig(
+    {
+      modelDir,
+      port: 0,
+      host: "127.0.0.1",
+      explainWorkers: 1,
+      logLevel: logLines ? "debug" : "silent",
+      ...flags,
+    },
+    {},
+  );
+  const logger = createLogger(config.logLevel, (line) => logLines?.push(line));
+  const running = await startServer(config, logger, { processMetrics: false });
+  await running.loaded;
+  return { ...running, config };
+}
+
+/** A parsed response body: its shape is what the tests assert. */
+// biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON responses
+export type JsonBody = any;
+
+/** POSTs JSON (or raw text) and returns status, headers and parsed body. */
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<{ status: number; headers: Headers; body: JsonBody }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Non-JSON bodies (e.g. /metrics) stay text.
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** GETs a URL and returns status, headers and parsed (JSON) or raw body. */
+export async function get(
+  url: string,
+): Promise<{ status: number; headers: Headers; body: JsonBody }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON.
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}

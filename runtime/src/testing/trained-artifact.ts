@@ -1,0 +1,140 @@
+// Test fixture: a real artifact written by the trainer CLI on synthetic data. Cached under
+// runtime/test-fixtures/ by a hash of the trainer's sources, so it retrains only when they
+// change; a lock directory keeps parallel test files from training twice.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const fixtures = join(repoRoot, "runtime", "test-fixtures");
+const python = join(repoRoot, ".venv", "bin", "python");
+const spec = join(repoRoot, "trainer", "examples", "bank-churn.yaml");
+
+/** A trained fixture: the artifact directory and the synthetic data it was trained on. */
+export interface TrainedArtifact {
+  modelDir: string;
+  dataCsv: string;
+  digest: string;
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory())
+      return e.name === "__pycache__" || e.name.endsWith(".egg-info") ? [] : listFiles(p);
+    return [p];
+  });
+}
+
+/** Hash of everything that can change the trained artifact. */
+function trainerHash(): string {
+  const h = createHash("sha256");
+  const files = [
+    ...listFiles(join(repoRoot, "trainer", "src")).filter((f) => f.endsWith(".py")),
+    join(repoRoot, "trainer", "pyproject.toml"),
+    join(repoRoot, "trainer", "requirements.lock"),
+    spec,
+  ].sort();
+  for (const f of files) {
+    h.update(relative(repoRoot, f));
+    h.update(existsSync(f) ? readFileSync(f) : "");
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+function findArtifact(store: string): string {
+  const dirs = readdirSync(store).filter((d) => /^[0-9a-f]{64}$/.test(d));
+  if (dirs.length !== 1) throw new Error(`expected one artifact in ${store}, found ${dirs.length}`);
+  return join(store, dirs[0] as string);
+}
+
+function train(dir: string): void {
+  const data = join(dir, "data.csv");
+  const run = (args: string[]) =>
+    execFileSync(python, ["-m", "churn_trainer", ...args], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 600_000,
+    });
+  try {
+    run(["synth", "--rows", "3000", "--seed", "7", "--output", data]);
+    run(["train", "--spec", spec, "--data", data, "--output", join(dir, "store")]);
+  } catch (err) {
+    const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
+    throw new Error(
+      `the trainer could not build the runtime test fixture: ${e.message}\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`,
+    );
+  }
+}
+
+/** Blocks until `check` holds or the deadline passes (Atomics.wait: no busy loop). */
+function waitFor(check: () => boolean, timeoutMs: number, what: string): void {
+  const deadline = Date.now() + timeoutMs;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    Atomics.wait(cell, 0, 0, 200);
+  }
+}
+
+let cached: TrainedArtifact | undefined;
+
+/** Returns the trained fixture, training it first if the trainer's sources changed. */
+export function trainedArtifact(): TrainedArtifact {
+  if (cached) return cached;
+  if (!existsSync(python))
+    throw new Error(`${python} is missing; run node scripts/setup.mjs first`);
+  if (!existsSync(spec))
+    throw new Error(`${spec} is missing: the trainer's example spec is needed`);
+  const dir = join(fixtures, trainerHash());
+  const done = join(dir, "done.json");
+  const lock = `${dir}.lock`;
+  mkdirSync(fixtures, { recursive: true });
+  if (!existsSync(done)) {
+    let owner = false;
+    try {
+      mkdirSync(lock);
+      owner = true;
+    } catch {
+      // Another test process is training; a lock older than the training timeout is stale.
+      if (Date.now() - statSync(lock).mtimeMs > 11 * 60_000) {
+        rmSync(lock, { recursive: true, force: true });
+        return trainedArtifact();
+      }
+    }
+    if (owner) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        train(dir);
+        const modelDir = findArtifact(join(dir, "store"));
+        writeFileSync(done, JSON.stringify({ modelDir }));
+      } finally {
+        rmSync(lock, { recursive: true, force: true });
+      }
+    } else {
+      waitFor(() => existsSync(done) || !existsSync(lock), 11 * 60_000, "the runtime fixture");
+      if (!existsSync(done))
+        throw new Error("another test process failed to train the runtime fixture");
+    }
+  }
+  const { modelDir } = JSON.parse(readFileSync(done, "utf8")) as { modelDir: string };
+  cached = {
+    modelDir,
+    dataCsv: join(dir, "data.csv"),
+    digest: JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8")).digest,
+  };
+  return cached;
+}
