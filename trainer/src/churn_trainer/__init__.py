@@ -1,3 +1,3 @@
-"""churn_trainer: from a CSV and a declared schema to a validated, self-contained ONNX churn model."""
+"""churn_trainer: a CSV and a declared schema in, a validated, self-contained ONNX model out."""
 
 __version__ = "0.1.0"

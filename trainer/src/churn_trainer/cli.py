@@ -82,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"[churn-trainer] {e.status}: {e}", file=sys.stderr)
         _emit(failure_summary(e), args.termination_log)
         return e.exit_code
-    except Exception as e:  # noqa: BLE001: any bug still ends with a summary and exit 1
+    except Exception as e:  # any bug still ends with a summary and exit 1
         traceback.print_exc()
         summary = failure_summary(e)
         summary["message"] = f"{type(e).__name__}: {e}"

@@ -1,4 +1,4 @@
-"""Dataset I/O: fetch the bytes (path or URL), fingerprint them, parse the CSV into typed columns."""
+"""Dataset I/O: fetch the bytes (path or URL), fingerprint them, parse the CSV into columns."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def fetch(location: str) -> RawDataset:
         else:
             content = Path(location).read_bytes()
     except urllib.error.HTTPError as e:
-        raise DatasetUnavailable(f"cannot fetch dataset {location}: HTTP {e.code} {e.reason}") from e
+        raise DatasetUnavailable(
+            f"cannot fetch dataset {location}: HTTP {e.code} {e.reason}"
+        ) from e
     except urllib.error.URLError as e:
         raise DatasetUnavailable(f"cannot fetch dataset {location}: {e.reason}") from e
     except OSError as e:
@@ -115,19 +117,23 @@ def _to_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         return raw.astype("float64"), pd.Series(False, index=raw.index)
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    stripped = raw.astype("object").where(raw.notna(), None)
-    num = pd.to_numeric(stripped, errors="coerce").astype("float64")
-    bad = num.isna() & raw.notna()
+    text = raw.astype("object").where(raw.notna(), None)
+    text = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    present = text.notna() & ~text.isin(NUMERIC_NA)  # whitespace-only counts as missing
+    num = pd.to_numeric(text.where(present, None), errors="coerce").astype("float64")
+    bad = num.isna() & present
     return num, bad
 
 
 def _to_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    present = raw.notna()
-    s = raw.astype("object").where(present, None).map(
-        lambda v: None if v is None else str(v).strip().lower()
+    s = (
+        raw.astype("object")
+        .where(raw.notna(), None)
+        .map(lambda v: None if v is None else str(v).strip().lower())
     )
+    present = s.notna() & ~s.isin([t.lower() for t in NUMERIC_NA])
     out = pd.Series(np.nan, index=raw.index, dtype="float64")
     out[s.isin(BOOL_TRUE)] = 1.0
     out[s.isin(BOOL_FALSE)] = 0.0
@@ -252,7 +258,7 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
 
 
 def model_inputs(features: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:
-    """The ONNX feeds for a typed frame: float32 [N,1] (NaN = missing) or str [N,1] ("" = missing)."""
+    """ONNX feeds for a typed frame: float32 [N,1] (NaN = missing) or str [N,1] ("" = missing)."""
     feeds: dict[str, np.ndarray] = {}
     for f in spec.schema.features:
         col = features[f.name]

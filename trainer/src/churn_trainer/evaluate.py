@@ -110,10 +110,20 @@ def plot_curves(curve: dict[str, Any], m: dict[str, Any], title: str) -> dict[st
     ax.plot(curve["pr"]["recall"], curve["pr"]["precision"], label=f"PR-AUC {m['prAuc']:.3f}")
     base = m["positives"] / m["rows"]
     ax.axhline(base, linestyle="--", color="grey", linewidth=0.8)
-    ax.scatter([m["recall"]], [m["precision"]], color="red", zorder=3,
-               label=f"threshold {m['threshold']:.3f}")
-    ax.set(xlabel="Recall", ylabel="Precision", title=f"{title}: precision-recall",
-           xlim=(0, 1), ylim=(0, 1.02))
+    ax.scatter(
+        [m["recall"]],
+        [m["precision"]],
+        color="red",
+        zorder=3,
+        label=f"threshold {m['threshold']:.3f}",
+    )
+    ax.set(
+        xlabel="Recall",
+        ylabel="Precision",
+        title=f"{title}: precision-recall",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+    )
     ax.legend(loc="lower left")
     fig.tight_layout()
     pr = _png(fig)

@@ -111,10 +111,17 @@ def preprocessing_graph(encoders: list[Encoder]) -> tuple[list, list, list, str]
         )
         nodes.append(
             _ml_node(
-                "OneHotEncoder", [f"{p}_known"], [f"{p}_3d"], f"{p}_onehot", cats_strings=cats, zeros=1
+                "OneHotEncoder",
+                [f"{p}_known"],
+                [f"{p}_3d"],
+                f"{p}_onehot",
+                cats_strings=cats,
+                zeros=1,
             )
         )
-        inits.append(numpy_helper.from_array(np.array([-1, len(cats)], dtype=np.int64), f"{p}_shape"))
+        inits.append(
+            numpy_helper.from_array(np.array([-1, len(cats)], dtype=np.int64), f"{p}_shape")
+        )
         nodes.append(
             helper.make_node("Reshape", [f"{p}_3d", f"{p}_shape"], [f"{p}_enc"], name=f"{p}_2d")
         )

@@ -43,8 +43,17 @@ from .validate import validate
 
 FORMAT_VERSION = 1
 PARITY_TOLERANCE = 1e-5
-SCALAR_METRICS = ("rocAuc", "prAuc", "f1", "f2", "precision", "recall", "accuracy", "logLoss",
-                  "brier")
+SCALAR_METRICS = (
+    "rocAuc",
+    "prAuc",
+    "f1",
+    "f2",
+    "precision",
+    "recall",
+    "accuracy",
+    "logLoss",
+    "brier",
+)
 
 
 def _log(msg: str) -> None:
@@ -54,8 +63,15 @@ def _log(msg: str) -> None:
 def library_versions() -> dict[str, str]:
     """Versions recorded in the model card."""
     out = {"python": platform.python_version(), "churn-trainer": __version__}
-    for dist in ("xgboost-cpu", "onnx", "onnxruntime", "scikit-learn", "pandas", "numpy",
-                 "pandera"):
+    for dist in (
+        "xgboost-cpu",
+        "onnx",
+        "onnxruntime",
+        "scikit-learn",
+        "pandas",
+        "numpy",
+        "pandera",
+    ):
         try:
             out[dist.replace("-cpu", "")] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -172,8 +188,9 @@ def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dic
     )
     failed = [g for g in gates if not g["passed"]]
     if failed:
-        msg = "; ".join(f"{g['name']}: {g['observed']} {g['op']} {g['threshold']} failed"
-                        for g in failed)
+        msg = "; ".join(
+            f"{g['name']}: {g['observed']} {g['op']} {g['threshold']} failed" for g in failed
+        )
         raise GateFailed(f"gate(s) failed: {msg}", gates, m)
 
     digest = hashlib.sha256(model_bytes).hexdigest()

@@ -69,8 +69,8 @@ class Feature:
     values: list[str] | None = None  # categorical: allowed values (learned from train if None)
     order: list[str] | None = None  # ordinal: categories, lowest first
     unseen: str = "ignore"  # categorical/ordinal: ignore (encode as missing/other) | error
-    maxNullFraction: float | None = None  # noqa: N815 (spec key)
-    maxCategories: int = 50  # noqa: N815 (spec key): cap for learned categorical values
+    maxNullFraction: float | None = None
+    maxCategories: int = 50
 
     @property
     def is_string(self) -> bool:
@@ -87,7 +87,7 @@ class Target:
 
 @dataclass
 class Schema:
-    idColumn: str | None  # noqa: N815
+    idColumn: str | None
     target: Target
     features: list[Feature]
     drop: list[str] = field(default_factory=list)
@@ -95,17 +95,17 @@ class Schema:
 
 @dataclass
 class Expectations:
-    minRows: int = 100  # noqa: N815
-    minPositiveRate: float = 0.01  # noqa: N815
-    maxPositiveRate: float = 0.99  # noqa: N815
-    maxUnivariateRocAuc: float = 0.95  # noqa: N815: the leakage guard
-    uniqueIds: bool = True  # noqa: N815
+    minRows: int = 100
+    minPositiveRate: float = 0.01
+    maxPositiveRate: float = 0.99
+    maxUnivariateRocAuc: float = 0.95  # the leakage guard
+    uniqueIds: bool = True
 
 
 @dataclass
 class Split:
-    testFraction: float = 0.1  # noqa: N815
-    validationFraction: float = 0.1  # noqa: N815: carved from the non-test rows
+    testFraction: float = 0.1
+    validationFraction: float = 0.1  # carved from the non-test rows
     seed: int = 42
     stratified: bool = True
 
@@ -119,7 +119,7 @@ class Threshold:
 @dataclass
 class ModelSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
-    scalePosWeight: float | str | None = None  # noqa: N815: number, "auto", or None (=1)
+    scalePosWeight: float | str | None = None  # number, "auto", or None (=1)
 
 
 @dataclass
@@ -169,7 +169,9 @@ def _dict(obj: Any, where: str) -> dict[str, Any]:
 
 
 def _fraction(value: Any, where: str, low_open: bool = True) -> float:
-    _require(isinstance(value, int | float) and not isinstance(value, bool), f"{where} not a number")
+    _require(
+        isinstance(value, int | float) and not isinstance(value, bool), f"{where} not a number"
+    )
     ok = (0 < value < 1) if low_open else (0 <= value <= 1)
     _require(ok, f"{where} must be in {'(0, 1)' if low_open else '[0, 1]'}, got {value}")
     return float(value)
@@ -385,7 +387,8 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     )
     if spw is not None:
         _require(
-            spw == "auto" or (isinstance(spw, int | float) and not isinstance(spw, bool) and spw > 0),
+            spw == "auto"
+            or (isinstance(spw, int | float) and not isinstance(spw, bool) and spw > 0),
             "model.scalePosWeight must be a positive number or 'auto'",
         )
     model = ModelSpec(hyperparameters=hp, scalePosWeight=spw)
