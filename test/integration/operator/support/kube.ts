@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
+import {
+  churnModelType,
+  trainingRunType,
+} from "../../../../operator/src/controllers/shared/custom-resources.js";
+import { KubeClient } from "../../../../operator/src/kube/kube-client.js";
+import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
+import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
+import { Resources } from "../../../../operator/src/kube/resources.js";
+
+/** The kubeconfig the integration suite's global setup exported, if any. */
+export const kubeconfigPath = process.env.KUBECONFIG;
+
+/** Why the suite is skipped when there is no cluster (printed by vitest). */
+export const noCluster = kubeconfigPath ? false : "KUBECONFIG not set: no cluster to test against";
+
+/** A client with the cluster admin's credentials (the test's own, not the operator's). */
+export function adminClient(): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath as string);
+  return new KubeClient(kc);
+}
+
+const rbac = (plural: string, kind: string, namespaced: boolean): ResourceType => ({
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  kind,
+  plural,
+  namespaced,
+});
+
+/** Resource types by kind, for applying manifests read from YAML. */
+export const typesByKind: Record<string, ResourceType> = {
+  TrainingRun: trainingRunType,
+  ChurnModel: churnModelType,
+  ConfigMap: Resources.configMaps,
+  Namespace: Resources.namespaces,
+  ServiceAccount: Resources.serviceAccounts,
+  CustomResourceDefinition: Resources.customResourceDefinitions,
+  Deployment: Resources.deployments,
+  Service: Resources.services,
+  Job: Resources.jobs,
+  Pod: Resources.pods,
+  Lease: Resources.leases,
+  ClusterRole: rbac("clusterroles", "ClusterRole", false),
+  ClusterRoleBinding: rbac("clusterrolebindings", "ClusterRoleBinding", false),
+  Role: rbac("roles", "Role", true),
+  RoleBinding: rbac("rolebindings", "RoleBinding", true),
+  PersistentVolume: {
+    group: "",
+    version: "v1",
+    kind: "PersistentVolume",
+    plural: "persistentvolumes",
+    namespaced: false,
+  },
+  PersistentVolumeClaim: {
+    group: "",
+    version: "v1",
+    kind: "PersistentVolumeClaim",
+    plural: "persistentvolumeclaims",
+    namespaced: true,
+  },
+};
+
+/** The resource type of an object, by its kind. */
+export function typeOf(obj: KubeObject): ResourceType {
+  const t = typesByKind[obj.kind ?? ""];
+  if (!t) throw new Error(`test support: no resource type for kind ${obj.kind}`);
+  return t;
+}
+
+/** Server-side applies an object as the test ("kubectl apply --server-side"). */
+export function apply<T extends KubeObject>(client: KubeClient, obj: T): Promise<T> {
+  return client.apply(typeOf(obj), obj, { fieldManager: "integration-test", force: true });
+}
+
+/** Every document of a YAML file. */
+export function readYaml(path: string): KubeObject[] {
+  return parseAllDocuments(readFileSync(path, "utf8"))
+    .map((d) => d.toJS() as KubeObject)
+    .filter((o) => o && typeof o === "object");
+}
+
+/**
+ * Polls `probe` until it returns a value (not undefined/false) or the deadline passes; the
+ * error names what was awaited and the last value seen, so a timeout explains itself.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  describe: () => Promise<string> | string = () => "",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const extra = await describe();
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${extra ? `\n${extra}` : ""}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export { FIELD_MANAGER };
