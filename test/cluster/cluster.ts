@@ -282,12 +282,20 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
 }
 
+/** Host directories the agent stages volume mounts in when the pod directory is hidden. */
+const STAGING_ROOTS = ["/run/churn-stage", "/.churn-stage"];
+
 /** Removes mount points the agent created on the host, deepest first, if still empty. */
 function removeCreatedMountPoints(file: string): void {
   if (!existsSync(file)) return;
   const paths = [...new Set(readFileSync(file, "utf8").split("\n").filter(Boolean))];
   paths.sort((a, b) => b.length - a.length);
   for (const p of paths) {
+    // Staging directories hold nothing but the agent's own mount points.
+    if (STAGING_ROOTS.some((root) => p === root || p.startsWith(`${root}/`))) {
+      rmSync(p, { recursive: true, force: true });
+      continue;
+    }
     try {
       const st = statSync(p);
       if (st.isDirectory()) {

@@ -22,6 +22,8 @@ export interface ContainerLaunch {
   scriptFile: string;
   /** Records host paths created as mount points, so `cluster down` can remove them. */
   createdMountPoints: string;
+  /** Candidate staging directories, in order of preference (see {@link stagingDir}). */
+  stageCandidates: string[];
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -44,18 +46,37 @@ function ensureMountPoint(target: string, isFile: boolean, record: string): void
 }
 
 /**
- * The script the container runs as: bind-mounts each volume at its mountPath inside the
- * private mount namespace `ip netns exec` gives it, then execs the container's argv. The host
- * never sees these mounts, and they vanish with the last process of the container.
+ * Picks a staging directory that no mount target hides (a volume mounted at `/work` would
+ * otherwise hide sources under `/work/...`).
  */
-export function startScript(launch: ContainerLaunch, fileSources: Set<string>): string {
+export function stagingDir(candidates: string[], targets: string[]): string {
+  const hidden = (p: string) => targets.some((t) => p === t || p.startsWith(`${t}/`));
+  const dir = candidates.find((c) => !hidden(c));
+  if (!dir)
+    throw new Error(`every staging directory is hidden by a volume mount: ${targets.join(", ")}`);
+  return dir;
+}
+
+/**
+ * The script the container runs as, inside the private mount namespace `ip netns exec`
+ * gives it: every volume is first bind-mounted into a staging directory (while all sources
+ * are still visible), then from there onto its mountPath, parents before children as runc
+ * does; then it execs the container's argv. The host never sees these mounts, and they vanish
+ * with the container's last process.
+ */
+export function startScript(
+  launch: ContainerLaunch,
+  stage: string,
+  fileSources: Set<string>,
+): string {
   const lines = ["#!/bin/sh", "set -e"];
-  // Parents before children, as runc does, so nested mounts land inside their parent volume.
-  const mounts = [...launch.mounts].sort(
+  const staged = launch.mounts.map((m, i) => ({ ...m, staged: `${stage}/${i}` }));
+  for (const m of staged) lines.push(`mount --bind ${quote(m.source)} ${quote(m.staged)}`);
+  const byDepth = [...staged].sort(
     (a, b) => a.target.split("/").length - b.target.split("/").length,
   );
-  for (const m of mounts) {
-    const nested = mounts.some((p) => p !== m && m.target.startsWith(`${p.target}/`));
+  for (const m of byDepth) {
+    const nested = byDepth.some((p) => p !== m && m.target.startsWith(`${p.target}/`));
     if (nested) {
       lines.push(
         fileSources.has(m.source)
@@ -63,10 +84,15 @@ export function startScript(launch: ContainerLaunch, fileSources: Set<string>): 
           : `mkdir -p ${quote(m.target)}`,
       );
     }
-    lines.push(`mount --bind ${quote(m.source)} ${quote(m.target)}`);
+    lines.push(`mount --bind ${quote(m.staged)} ${quote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
   }
-  lines.push(`cd ${quote(launch.workingDir)}`, 'exec "$@"', "");
+  lines.push(
+    `mkdir -p ${quote(launch.workingDir)}`,
+    `cd ${quote(launch.workingDir)}`,
+    'exec "$@"',
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -83,9 +109,26 @@ export function launchContainer(
     const nested = launch.mounts.some((p) => p !== m && m.target.startsWith(`${p.target}/`));
     if (!nested) ensureMountPoint(m.target, fileSources.has(m.source), launch.createdMountPoints);
   }
-  if (!existsSync(launch.workingDir)) mkdirSync(launch.workingDir, { recursive: true });
+  const stage = stagingDir(
+    launch.stageCandidates,
+    launch.mounts.map((m) => m.target),
+  );
+  if (!existsSync(stage)) ensureMountPoint(stage, false, launch.createdMountPoints);
+  launch.mounts.forEach((m, i) => {
+    const p = `${stage}/${i}`;
+    if (fileSources.has(m.source)) {
+      if (!existsSync(p)) writeFileSync(p, "");
+    } else mkdirSync(p, { recursive: true });
+  });
+  const targets = launch.mounts.map((m) => m.target);
+  const wd = launch.workingDir;
+  // A working directory outside every volume is created on the host (and recorded); one
+  // inside a volume is created by the start script once the volume is mounted.
+  if (!targets.some((t) => wd === t || wd.startsWith(`${t}/`))) {
+    ensureMountPoint(wd, false, launch.createdMountPoints);
+  }
   mkdirSync(dirname(launch.scriptFile), { recursive: true });
-  writeFileSync(launch.scriptFile, startScript(launch, fileSources), { mode: 0o755 });
+  writeFileSync(launch.scriptFile, startScript(launch, stage, fileSources), { mode: 0o755 });
   mkdirSync(dirname(launch.logFile), { recursive: true });
   const fd = openSync(launch.logFile, "a");
   try {

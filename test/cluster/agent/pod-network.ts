@@ -34,10 +34,14 @@ export function deleteBridge(bridge: string): void {
   if (ip(["-o", "link", "show"]).includes(` ${bridge}:`)) ip(["link", "del", bridge]);
 }
 
-/** Hands out addresses from a node's /24 (".2" to ".254"; ".1" stays unused per node). */
+/**
+ * Hands out addresses from a node's /24 (".2" to ".254"; ".1" stays unused per node),
+ * round-robin like CNI's host-local IPAM, so a freed address is not reused at once.
+ */
 export class PodIpPool {
   private readonly used = new Set<number>();
   private readonly base: string;
+  private last = 1;
 
   constructor(cidr: string) {
     const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(cidr);
@@ -45,11 +49,13 @@ export class PodIpPool {
     this.base = m[1] as string;
   }
 
-  /** Reserves the lowest free address. */
+  /** Reserves the next free address after the last one handed out. */
   allocate(): string {
-    for (let host = 2; host < 255; host++) {
+    for (let i = 0; i < 253; i++) {
+      const host = ((this.last - 2 + 1 + i) % 253) + 2;
       if (!this.used.has(host)) {
         this.used.add(host);
+        this.last = host;
         return `${this.base}.${host}`;
       }
     }

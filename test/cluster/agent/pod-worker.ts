@@ -144,6 +144,11 @@ class ContainerRunner {
         logFile: this.logFile,
         scriptFile: join(this.dir, "start.sh"),
         createdMountPoints: ctx.createdMountPoints,
+        stageCandidates: [
+          join(this.dir, "stage"),
+          `/run/churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
+          `/.churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
+        ],
       },
       (p) => existsSync(p) && statSync(p).isFile(),
     );

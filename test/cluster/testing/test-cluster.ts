@@ -1,0 +1,75 @@
+import { randomBytes } from "node:crypto";
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from "@kubernetes/client-node";
+import { inject } from "vitest";
+import { waitFor } from "./wait-for.js";
+
+/** API clients for the cluster the integration suite runs against. */
+export interface TestCluster {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+  discovery: DiscoveryV1Api;
+  rbac: RbacAuthorizationV1Api;
+  /** "process" for the local process-node cluster, "existing" for kind or another cluster. */
+  flavour: "process" | "existing";
+}
+
+/** Clients for the suite's cluster, from the kubeconfig the global setup provided. */
+export function testCluster(): TestCluster {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject("kubeconfig"));
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    batch: kc.makeApiClient(BatchV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+    flavour: inject("clusterFlavour"),
+  };
+}
+
+/**
+ * Creates a fresh namespace named `<prefix>-<random>` and waits for its default
+ * ServiceAccount (pods are rejected until it exists). Returns its name.
+ */
+export async function createTestNamespace(cluster: TestCluster, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await cluster.core.createNamespace({
+    body: { metadata: { name, labels: { "churn.mlops.dev/test": "true" } } },
+  });
+  await waitFor(`the default ServiceAccount in ${name}`, async () => {
+    await cluster.core.readNamespacedServiceAccount({ name: "default", namespace: name });
+    return true;
+  });
+  return name;
+}
+
+/** Deletes a test namespace and waits until it is gone (so its pods have stopped). */
+export async function deleteTestNamespace(cluster: TestCluster, name: string): Promise<void> {
+  try {
+    await cluster.core.deleteNamespace({ name });
+  } catch {
+    return;
+  }
+  await waitFor(
+    `namespace ${name} to be deleted`,
+    async () => {
+      try {
+        await cluster.core.readNamespace({ name });
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { timeoutMs: 180_000 },
+  );
+}

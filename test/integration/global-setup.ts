@@ -1,0 +1,34 @@
+// The one place the integration suite gets its cluster from. Suites read the kubeconfig with
+// `inject("kubeconfig")` (or $KUBECONFIG, set here too); see test/cluster/README.md.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startCluster, stopCluster } from "../cluster/index.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Path of the kubeconfig every integration suite uses. */
+    kubeconfig: string;
+    /** "process": the local process-node cluster; "existing": one we were pointed at (kind). */
+    clusterFlavour: "process" | "existing";
+  }
+}
+
+/** Starts (or reuses) the cluster before any suite runs; returns the teardown. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.USE_EXISTING_CLUSTER === "true") {
+    const kubeconfig = process.env.KUBECONFIG || join(homedir(), ".kube", "config");
+    process.env.KUBECONFIG = kubeconfig;
+    project.provide("kubeconfig", kubeconfig);
+    project.provide("clusterFlavour", "existing");
+    return async () => {};
+  }
+  const info = await startCluster();
+  process.env.KUBECONFIG = info.kubeconfig;
+  project.provide("kubeconfig", info.kubeconfig);
+  project.provide("clusterFlavour", "process");
+  return async () => {
+    // A cluster someone started by hand (`npm run cluster -- up`) stays up after the run.
+    if (info.started) await stopCluster();
+  };
+}
