@@ -94,14 +94,22 @@ function ensureDist() {
 }
 
 function ensureBenchVenv() {
-  if (existsSync(join(benchVenv, "bin", "mlserver"))) return;
+  const ready = () => {
+    try {
+      execFileSync(join(benchVenv, "bin", "python"), ["-c", "import mlserver, mlserver_xgboost, sklearn"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (ready()) return;
   log("creating .cache/bench-venv with MLServer 1.7.1 + mlserver-xgboost (one-off)");
   const base = execFileSync(venvPython, ["-c", "import sys; print(sys._base_executable)"])
     .toString()
     .trim();
   sh(base, ["-m", "venv", benchVenv]);
   const pip = join(benchVenv, "bin", "pip");
-  sh(pip, ["install", "-q", "xgboost-cpu==3.2.0", "mlserver==1.7.1"]);
+  sh(pip, ["install", "-q", "xgboost-cpu==3.2.0", "scikit-learn==1.9.1", "mlserver==1.7.1"]);
   // mlserver-xgboost asks for the CUDA-bundling `xgboost` wheel; xgboost-cpu provides the module.
   sh(pip, ["install", "-q", "--no-deps", "mlserver-xgboost==1.7.1"]);
 }
@@ -158,6 +166,14 @@ async function waitFor(url, ok, timeoutMs, proc) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${url}`);
+}
+
+/** Stops a child with SIGTERM and waits for it (it may already have exited). */
+async function stop(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGTERM");
+  await exited;
 }
 
 /** CPU seconds used so far by a process and all its descendants (Linux /proc). */
@@ -363,7 +379,7 @@ async function main() {
       CHURN_RUNTIME_HOST: "127.0.0.1",
       CHURN_MAX_BATCH: "1000",
       CHURN_MAX_EXPLAIN_ROWS: "1000",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: "error",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -422,8 +438,7 @@ async function main() {
       }),
     );
   } finally {
-    runtime.kill("SIGTERM");
-    await new Promise((r) => runtime.once("exit", r));
+    await stop(runtime);
   }
 
   // (b) MLServer + mlserver-xgboost on the identical booster; input is the encoded vector.
@@ -444,6 +459,9 @@ async function main() {
         http_port: httpPort,
         grpc_port: grpcPort,
         metrics_port: metricsPort,
+        // MLServer 1.7.1's worker processes crash under current uvloop ("no current event
+        // loop"); inference then runs in the server process, which also spares it the IPC hop.
+        parallel_workers: 0,
       }),
     );
     writeFileSync(
@@ -519,8 +537,7 @@ async function main() {
     } catch (err) {
       log(`MLServer failed: ${err.message}\n${mlErr}`);
     } finally {
-      ml.kill("SIGTERM");
-      await new Promise((r) => ml.once("exit", r));
+      await stop(ml);
     }
   }
 
@@ -626,7 +643,6 @@ async function main() {
         ratios: Object.fromEntries(targets.map(([n, v]) => [n, v])),
         xgboost: xgbOut,
         at: new Date().toISOString(),
-        sha: createHash("sha256").update(JSON.stringify(results)).digest("hex").slice(0, 8),
       },
       null,
       2,

@@ -5,7 +5,9 @@ import Router from "@koa/router";
 import Koa, { type Context, type Next } from "koa";
 import type { z } from "zod";
 import { errorMiddleware } from "./error-middleware.js";
+import { compileFastValidator } from "./fast-validator.js";
 import type { FeatureSource } from "./feature-source.js";
+import type { InflightTracker } from "./inflight-tracker.js";
 import { readJsonBody } from "./json-body.js";
 import type { Logger } from "./logger.js";
 import type { RuntimeMetrics } from "./metrics.js";
@@ -26,6 +28,7 @@ export interface AppDeps {
   logger: Logger;
   features?: FeatureSource | undefined;
   limits: { maxBatch: number; maxExplainRows: number; maxBodyBytes: number };
+  inflight?: InflightTracker;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -38,9 +41,11 @@ function observe(deps: AppDeps) {
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set("x-request-id", requestId);
+    deps.inflight?.enter();
     try {
       await next();
     } finally {
+      deps.inflight?.leave();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       // Templates, never raw paths, so label cardinality stays bounded.
       const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
@@ -48,8 +53,9 @@ function observe(deps: AppDeps) {
       const labels = { method: ctx.method, route, code: String(ctx.status) };
       deps.metrics.requestDuration.observe(labels, seconds);
       deps.metrics.requests.inc(labels);
+      // 503 is an expected state (loading, draining, failed self-check), not a server fault.
       const level =
-        ctx.status >= 500
+        ctx.status >= 500 && ctx.status !== 503
           ? "error"
           : route === "/metrics" || route.endsWith("z")
             ? "debug"
@@ -80,6 +86,7 @@ export function buildApp(deps: AppDeps): Koa {
   let schemas:
     | {
         digest: string;
+        fast: (body: unknown) => ScoreRequest | undefined;
         request: z.ZodType<ScoreRequest>;
         instance: z.ZodType<Record<string, unknown>>;
       }
@@ -90,6 +97,7 @@ export function buildApp(deps: AppDeps): Koa {
     if (schemas?.digest !== artifact.digest) {
       schemas = {
         digest: artifact.digest,
+        fast: compileFastValidator(artifact.card, limits.maxBatch),
         request: buildScoreRequestSchema(artifact.card, limits.maxBatch),
         instance: buildInstanceSchema(artifact.card),
       };
@@ -98,20 +106,25 @@ export function buildApp(deps: AppDeps): Koa {
   };
 
   const parseScoreRequest = async (ctx: Context, forceExplain: boolean) => {
-    const { request } = schemasFor();
+    const { fast, request } = schemasFor();
     const body = await readJsonBody(ctx, limits.maxBodyBytes);
-    const parsed = request.safeParse(body);
-    if (!parsed.success) throw invalidInput(fieldErrors(parsed.error));
-    const explain = forceExplain || parsed.data.explain === true;
-    if (explain && parsed.data.instances.length > limits.maxExplainRows) {
+    // Valid requests take the compiled check; anything else gets zod's field-by-field report.
+    let data = fast(body);
+    if (!data) {
+      const parsed = request.safeParse(body);
+      if (!parsed.success) throw invalidInput(fieldErrors(parsed.error));
+      data = parsed.data;
+    }
+    const explain = forceExplain || data.explain === true;
+    if (explain && data.instances.length > limits.maxExplainRows) {
       throw invalidInput([
         {
           field: "instances",
-          message: `holds ${parsed.data.instances.length} instances; explanations are limited to ${limits.maxExplainRows} per request`,
+          message: `holds ${data.instances.length} instances; explanations are limited to ${limits.maxExplainRows} per request`,
         },
       ]);
     }
-    return { instances: parsed.data.instances, explain };
+    return { instances: data.instances, explain };
   };
 
   const router = new Router();

@@ -9,7 +9,7 @@ import { OnnxScorer } from "./onnx-scorer.js";
 import { readTreeEnsemble } from "./onnx-trees.js";
 import { notReady } from "./request-error.js";
 import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
-import { ShapWorkerPool } from "./worker-pool.js";
+import { PoolClosedError, ShapWorkerPool } from "./worker-pool.js";
 
 /** One scored row as the API returns it. */
 export interface Prediction {
@@ -140,14 +140,17 @@ export class ModelService {
     const card = artifact.card;
     const threshold = card.threshold.value;
     const out = await scorer.score(rows, explain);
-    const explanations = explain
-      ? explainRows(
-          card,
-          rows,
-          await pool.explain(out.features as Float32Array, rows.length),
-          this.options.topDrivers,
-        )
-      : undefined;
+    let explanations: Explanation[] | undefined;
+    if (explain) {
+      let phi: Float64Array;
+      try {
+        phi = await pool.explain(out.features as Float32Array, rows.length);
+      } catch (err) {
+        if (err instanceof PoolClosedError) throw notReady("shutting down");
+        throw err;
+      }
+      explanations = explainRows(card, rows, phi, this.options.topDrivers);
+    }
     const idColumn = card.schema.idColumn;
     const predictions: Prediction[] = new Array(rows.length);
     let positives = 0;

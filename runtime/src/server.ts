@@ -6,6 +6,7 @@ import { buildApp } from "./app.js";
 import { type Artifact, ArtifactError, DigestMismatchError, loadArtifact } from "./artifact.js";
 import type { RuntimeConfig } from "./config.js";
 import { FeatureSource } from "./feature-source.js";
+import { InflightTracker } from "./inflight-tracker.js";
 import { createLogger, type Logger } from "./logger.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { ModelService } from "./model-service.js";
@@ -50,7 +51,8 @@ export async function startServer(
     features = await FeatureSource.load(config.featuresFile, artifact.card);
     logger.info("feature source loaded", { path: config.featuresFile, customers: features.size });
   }
-  const app = buildApp({ model, metrics, logger, features, limits: config });
+  const inflight = new InflightTracker();
+  const app = buildApp({ model, metrics, logger, features, limits: config, inflight });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -86,7 +88,8 @@ export async function startServer(
           resolve();
         }, config.shutdownGraceSeconds * 1000);
       });
-      await Promise.race([drained, grace]);
+      // Handlers whose client already hung up still run; let them finish before releasing the model.
+      await Promise.race([drained.then(() => inflight.idle()), grace]);
       clearInterval(idleSweep);
       clearTimeout(timer);
       await loaded;

@@ -9,6 +9,14 @@ import type { ShapReply, ShapTask } from "./shap-worker.js";
 /** Below this many rows per worker, splitting a batch costs more than it saves. */
 const MIN_ROWS_PER_CHUNK = 32;
 
+/** Raised for work sent to (or still queued in) a pool that is shutting down. */
+export class PoolClosedError extends Error {
+  override readonly name = "PoolClosedError";
+  constructor() {
+    super("the SHAP worker pool is closed");
+  }
+}
+
 type Pending = {
   task: ShapTask;
   resolve: (v: Float64Array) => void;
@@ -114,7 +122,7 @@ export class ShapWorkerPool {
   }
 
   private run(features: Float32Array, rows: number): Promise<Float64Array> {
-    if (this.closed) return Promise.reject(new Error("the SHAP worker pool is closed"));
+    if (this.closed) return Promise.reject(new PoolClosedError());
     // Copy so the caller's buffer is not detached by the transfer.
     const task: ShapTask = { id: this.nextId++, rows, features: features.slice() };
     return new Promise((resolve, reject) => {
@@ -137,8 +145,8 @@ export class ShapWorkerPool {
   /** Terminates every worker; queued and running tasks are rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.reject(new Error("the SHAP worker pool is closed"));
-    for (const p of this.busy.values()) p.reject(new Error("the SHAP worker pool is closed"));
+    for (const p of this.queue.splice(0)) p.reject(new PoolClosedError());
+    for (const p of this.busy.values()) p.reject(new PoolClosedError());
     this.busy.clear();
     const workers = [...this.all];
     this.all.clear();
