@@ -96,8 +96,7 @@ function newestMtime(dir) {
 function hasTypeScript(...dirs) {
   return dirs.some(
     (d) =>
-      existsSync(d) &&
-      readdirSync(d, { recursive: true }).some((f) => String(f).endsWith(".ts")),
+      existsSync(d) && readdirSync(d, { recursive: true }).some((f) => String(f).endsWith(".ts")),
   );
 }
 
@@ -111,7 +110,8 @@ export function ensureBuild() {
     statSync(join(root, "tsconfig.build.json")).mtimeMs,
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= src) return;
-  if (src === 0 || !hasTypeScript(join(root, "operator", "src"), join(root, "runtime", "src"))) return;
+  if (src === 0 || !hasTypeScript(join(root, "operator", "src"), join(root, "runtime", "src")))
+    return;
   log("building TypeScript (tsc -p tsconfig.build.json)");
   run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"]);
   mkdirSync(join(root, "dist"), { recursive: true });
