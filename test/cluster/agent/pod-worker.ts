@@ -1,5 +1,13 @@
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type {
   V1Container,
@@ -128,6 +136,13 @@ class ContainerRunner {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.terminationFile, "");
     const mounts = this.worker.mountsFor(this.spec);
+    // Like an image's own /tmp: private to the container, so pods never share the host's.
+    if (!mounts.some((m) => m.target === "/tmp")) {
+      const tmp = join(this.dir, "tmp");
+      mkdirSync(tmp, { recursive: true });
+      chmodSync(tmp, 0o1777);
+      mounts.push({ source: tmp, target: "/tmp", readOnly: false });
+    }
     mounts.push({
       source: this.terminationFile,
       target: this.spec.terminationMessagePath || "/dev/termination-log",
@@ -778,6 +793,9 @@ export class PodWorker {
     this.finished = true;
     this.tearDownNetwork();
     rmSync(join(this.podDir, "volumes"), { recursive: true, force: true });
+    for (const c of [...this.init, ...this.containers]) {
+      rmSync(join(this.podDir, "containers", c.spec.name, "tmp"), { recursive: true, force: true });
+    }
     if (deleteAfter) await this.ctx.api.deletePod(this.pod);
     this.ctx.log(`${this.key}: stopped`);
   }
