@@ -96,7 +96,11 @@ function ensureDist() {
 function ensureBenchVenv() {
   const ready = () => {
     try {
-      execFileSync(join(benchVenv, "bin", "python"), ["-c", "import mlserver, mlserver_xgboost, sklearn"], { stdio: "ignore" });
+      execFileSync(
+        join(benchVenv, "bin", "python"),
+        ["-c", "import mlserver, mlserver_xgboost, sklearn"],
+        { stdio: "ignore" },
+      );
       return true;
     } catch {
       return false;

@@ -28,11 +28,22 @@ export class TreeExplainer {
   readonly baseValue: number;
   readonly featureCount: number;
   private readonly t: TreeEnsemble;
-  // The unique path of every recursion level lives in these flat buffers (xgboost's layout).
-  private readonly pFeature: Int32Array;
-  private readonly pZero: Float64Array;
-  private readonly pOne: Float64Array;
-  private readonly pWeight: Float64Array;
+  // Hot arrays hoisted out of the ensemble object to keep the recursion's loads short.
+  private readonly feature: Int32Array;
+  private readonly threshold: Float64Array;
+  private readonly mode: Uint8Array;
+  private readonly trueChild: Int32Array;
+  private readonly falseChild: Int32Array;
+  private readonly missingTrue: Uint8Array;
+  private readonly cover: Float64Array;
+  private readonly value: Float64Array;
+  /**
+   * The unique path of every recursion level, in xgboost's layout: level k's path starts where
+   * its parent's ends. Four slots per element: feature, zero fraction, one fraction, weight.
+   */
+  private readonly path: Float64Array;
+  private x: ArrayLike<number> = [];
+  private phi: Float64Array = new Float64Array(0);
 
   constructor(ensemble: TreeEnsemble, featureCount = ensemble.featureCount) {
     if (featureCount < ensemble.featureCount) {
@@ -46,14 +57,18 @@ export class TreeExplainer {
       }
     }
     this.t = ensemble;
+    this.feature = ensemble.feature;
+    this.threshold = ensemble.threshold;
+    this.mode = ensemble.mode;
+    this.trueChild = ensemble.trueChild;
+    this.falseChild = ensemble.falseChild;
+    this.missingTrue = ensemble.missingTrue;
+    this.cover = ensemble.cover;
+    this.value = ensemble.value;
     this.featureCount = featureCount;
     // Level k starts after levels 0..k-1, each at most k+1 entries long.
     const d = ensemble.maxDepth + 3;
-    const size = (d * (d + 1)) / 2 + d + 8;
-    this.pFeature = new Int32Array(size);
-    this.pZero = new Float64Array(size);
-    this.pOne = new Float64Array(size);
-    this.pWeight = new Float64Array(size);
+    this.path = new Float64Array(4 * ((d * (d + 1)) / 2 + d + 8));
     let base = ensemble.baseMargin;
     for (const root of ensemble.roots) base += this.meanValue(root);
     this.baseValue = base;
@@ -77,10 +92,10 @@ export class TreeExplainer {
    */
   explainRow(x: ArrayLike<number>, phi: Float64Array): void {
     phi.fill(0);
-    const t = this.t;
-    for (let i = 0; i < t.roots.length; i++) {
-      this.recurse(x, phi, t.roots[i] as number, 0, 0, 1, 1, -1);
-    }
+    this.x = x;
+    this.phi = phi;
+    const roots = this.t.roots;
+    for (let i = 0; i < roots.length; i++) this.recurse(roots[i] as number, 0, 0, 1, 1, -1);
     phi[this.featureCount] = this.baseValue;
   }
 
@@ -96,67 +111,46 @@ export class TreeExplainer {
     return out;
   }
 
+  /** Adds an element to the path at `depth`, updating the permutation weights (ExtendPath). */
   private extend(off: number, depth: number, zero: number, one: number, feature: number): void {
-    const pf = this.pFeature;
-    const pz = this.pZero;
-    const po = this.pOne;
-    const pw = this.pWeight;
-    pf[off + depth] = feature;
-    pz[off + depth] = zero;
-    po[off + depth] = one;
-    pw[off + depth] = depth === 0 ? 1 : 0;
+    const p = this.path;
+    const e = off + depth * 4;
+    p[e] = feature;
+    p[e + 1] = zero;
+    p[e + 2] = one;
+    p[e + 3] = depth === 0 ? 1 : 0;
     for (let i = depth - 1; i >= 0; i--) {
-      pw[off + i + 1] =
-        (pw[off + i + 1] as number) + (one * (pw[off + i] as number) * (i + 1)) / (depth + 1);
-      pw[off + i] = (zero * (pw[off + i] as number) * (depth - i)) / (depth + 1);
+      const w = off + i * 4 + 3;
+      p[w + 4] = (p[w + 4] as number) + (one * (p[w] as number) * (i + 1)) / (depth + 1);
+      p[w] = (zero * (p[w] as number) * (depth - i)) / (depth + 1);
     }
   }
 
+  /** Removes the element at `index` from the path, undoing its weight update (UnwindPath). */
   private unwind(off: number, depth: number, index: number): void {
-    const pf = this.pFeature;
-    const pz = this.pZero;
-    const po = this.pOne;
-    const pw = this.pWeight;
-    const one = po[off + index] as number;
-    const zero = pz[off + index] as number;
-    let next = pw[off + depth] as number;
+    const p = this.path;
+    const one = p[off + index * 4 + 2] as number;
+    const zero = p[off + index * 4 + 1] as number;
+    let next = p[off + depth * 4 + 3] as number;
     for (let i = depth - 1; i >= 0; i--) {
+      const w = off + i * 4 + 3;
       if (one !== 0) {
-        const tmp = pw[off + i] as number;
-        pw[off + i] = (next * (depth + 1)) / ((i + 1) * one);
-        next = tmp - ((pw[off + i] as number) * zero * (depth - i)) / (depth + 1);
+        const tmp = p[w] as number;
+        p[w] = (next * (depth + 1)) / ((i + 1) * one);
+        next = tmp - ((p[w] as number) * zero * (depth - i)) / (depth + 1);
       } else {
-        pw[off + i] = ((pw[off + i] as number) * (depth + 1)) / (zero * (depth - i));
+        p[w] = ((p[w] as number) * (depth + 1)) / (zero * (depth - i));
       }
     }
     for (let i = index; i < depth; i++) {
-      pf[off + i] = pf[off + i + 1] as number;
-      pz[off + i] = pz[off + i + 1] as number;
-      po[off + i] = po[off + i + 1] as number;
+      const a = off + i * 4;
+      p[a] = p[a + 4] as number;
+      p[a + 1] = p[a + 5] as number;
+      p[a + 2] = p[a + 6] as number;
     }
-  }
-
-  private unwoundSum(off: number, depth: number, index: number): number {
-    const pw = this.pWeight;
-    const one = this.pOne[off + index] as number;
-    const zero = this.pZero[off + index] as number;
-    let next = pw[off + depth] as number;
-    let total = 0;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const tmp = (next * (depth + 1)) / ((i + 1) * one);
-        total += tmp;
-        next = (pw[off + i] as number) - (tmp * zero * (depth - i)) / (depth + 1);
-      } else {
-        total += (pw[off + i] as number) / zero / ((depth - i) / (depth + 1));
-      }
-    }
-    return total;
   }
 
   private recurse(
-    x: ArrayLike<number>,
-    phi: Float64Array,
     node: number,
     parentOff: number,
     depth: number,
@@ -164,51 +158,63 @@ export class TreeExplainer {
     parentOne: number,
     parentFeature: number,
   ): void {
-    const t = this.t;
-    // Each level works on its own copy of the parent's path, in the next slice of the buffers.
-    const off = parentOff + depth + 1;
-    this.pFeature.copyWithin(off, parentOff, off);
-    this.pZero.copyWithin(off, parentOff, off);
-    this.pOne.copyWithin(off, parentOff, off);
-    this.pWeight.copyWithin(off, parentOff, off);
+    const p = this.path;
+    // Each level works on its own copy of the parent's path, in the next slice of the buffer.
+    const off = parentOff + (depth + 1) * 4;
+    for (let i = 0; i < depth * 4; i++) p[off + i] = p[parentOff + i] as number;
     this.extend(off, depth, parentZero, parentOne, parentFeature);
 
-    if (t.mode[node] === SplitMode.LEAF) {
-      const leaf = t.value[node] as number;
-      for (let i = 1; i <= depth; i++) {
-        const w = this.unwoundSum(off, depth, i);
-        const f = this.pFeature[off + i] as number;
-        phi[f] =
-          (phi[f] as number) +
-          w * ((this.pOne[off + i] as number) - (this.pZero[off + i] as number)) * leaf;
+    if (this.mode[node] === SplitMode.LEAF) {
+      const leaf = this.value[node] as number;
+      const phi = this.phi;
+      const top = p[off + depth * 4 + 3] as number;
+      for (let k = 1; k <= depth; k++) {
+        // UnwoundPathSum: the path's total weight with element k removed.
+        const e = off + k * 4;
+        const zero = p[e + 1] as number;
+        const one = p[e + 2] as number;
+        let next = top;
+        let total = 0;
+        for (let i = depth - 1; i >= 0; i--) {
+          const w = p[off + i * 4 + 3] as number;
+          if (one !== 0) {
+            const tmp = (next * (depth + 1)) / ((i + 1) * one);
+            total += tmp;
+            next = w - (tmp * zero * (depth - i)) / (depth + 1);
+          } else {
+            total += (w / zero) * ((depth + 1) / (depth - i));
+          }
+        }
+        const f = p[e] as number;
+        phi[f] = (phi[f] as number) + total * (one - zero) * leaf;
       }
       return;
     }
 
-    const split = t.feature[node] as number;
+    const split = this.feature[node] as number;
     const goTrue = takesTrueBranch(
-      t.mode[node] as number,
-      x[split] as number,
-      t.threshold[node] as number,
-      t.missingTrue[node] as number,
+      this.mode[node] as number,
+      this.x[split] as number,
+      this.threshold[node] as number,
+      this.missingTrue[node] as number,
     );
-    const hot = goTrue ? (t.trueChild[node] as number) : (t.falseChild[node] as number);
-    const cold = goTrue ? (t.falseChild[node] as number) : (t.trueChild[node] as number);
-    const w = t.cover[node] as number;
+    const hot = goTrue ? (this.trueChild[node] as number) : (this.falseChild[node] as number);
+    const cold = goTrue ? (this.falseChild[node] as number) : (this.trueChild[node] as number);
+    const w = this.cover[node] as number;
     let inZero = 1;
     let inOne = 1;
     let d = depth;
     // A feature already on the path is unwound so this split can re-add it with combined fractions.
     for (let k = 0; k <= d; k++) {
-      if (this.pFeature[off + k] === split) {
-        inZero = this.pZero[off + k] as number;
-        inOne = this.pOne[off + k] as number;
+      if (p[off + k * 4] === split) {
+        inZero = p[off + k * 4 + 1] as number;
+        inOne = p[off + k * 4 + 2] as number;
         this.unwind(off, d, k);
         d -= 1;
         break;
       }
     }
-    this.recurse(x, phi, hot, off, d + 1, ((t.cover[hot] as number) / w) * inZero, inOne, split);
-    this.recurse(x, phi, cold, off, d + 1, ((t.cover[cold] as number) / w) * inZero, 0, split);
+    this.recurse(hot, off, d + 1, ((this.cover[hot] as number) / w) * inZero, inOne, split);
+    this.recurse(cold, off, d + 1, ((this.cover[cold] as number) / w) * inZero, 0, split);
   }
 }
