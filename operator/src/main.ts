@@ -18,7 +18,12 @@ try {
 }
 const log = createLogger(config.logLevel, { logger: "churn-operator", identity: config.identity });
 const kubeConfig = new KubeConfig();
-kubeConfig.loadFromDefault();
+try {
+  kubeConfig.loadFromDefault();
+} catch (err) {
+  log.error("cannot load the kubeconfig", { error: (err as Error).message });
+  process.exit(2);
+}
 const operator = await startOperator(config, kubeConfig, log);
 log.info("operator started", {
   healthPort: operator.healthPort,

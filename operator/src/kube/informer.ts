@@ -119,6 +119,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
+    if (this.stopped) return;
     const list = await this.client.list<T>(this.type, this.opts.namespace, {
       labelSelector: this.opts.labelSelector,
     });
@@ -145,6 +146,8 @@ export class Informer<T extends KubeObject> {
 
   private async watchOnce(): Promise<void> {
     this.abort = new AbortController();
+    // stop() may have run between the list and here; it sets `stopped` before aborting.
+    if (this.stopped) return;
     let failure: KubeApiError | undefined;
     const timeout = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
     await this.client
@@ -220,6 +223,7 @@ export class Informer<T extends KubeObject> {
         clearTimeout(t);
         resolve();
       });
+      if (this.stopped) this.abort.abort();
     });
   }
 }

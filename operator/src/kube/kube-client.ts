@@ -198,22 +198,34 @@ export class KubeClient {
     if ((res.statusCode ?? 0) >= 300) throw await toError(res, "GET", type.plural);
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+      let settled = false;
+      // Every way a stream can end (server close, abort, reset, garbage) settles exactly once;
+      // an abort by the caller is a normal end, everything else unexpected is an error.
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        lines.close();
+        res.destroy();
+        if (err && !opts.signal?.aborted) reject(err);
+        else resolve();
+      };
       lines.on("line", (line) => {
-        if (!line.trim()) return;
+        if (settled || !line.trim()) return;
         let event: WatchEvent<T>;
         try {
           event = JSON.parse(line) as WatchEvent<T>;
         } catch {
-          lines.close();
-          res.destroy();
-          reject(new Error(`watch ${type.plural}: undecodable event: ${line.slice(0, 200)}`));
+          finish(new Error(`watch ${type.plural}: undecodable event: ${line.slice(0, 200)}`));
           return;
         }
         onEvent(event);
       });
-      res.on("error", reject);
-      res.on("aborted", () => reject(new Error(`watch ${type.plural}: connection aborted`)));
-      lines.on("close", () => resolve());
+      res.on("error", (err) => finish(err));
+      res.on("end", () => finish());
+      res.on("close", () =>
+        finish(res.complete ? undefined : new Error(`watch ${type.plural}: connection closed`)),
+      );
+      opts.signal?.addEventListener("abort", () => finish(), { once: true });
     });
   }
 
