@@ -154,3 +154,14 @@ def test_synthetic_data_looks_like_the_seed():
     assert a.CustomerId.is_unique
     assert (a.Complain == a.Exited).mean() > 0.99
     assert set(a.Geography) == {"France", "Germany", "Spain"}
+
+
+def test_rank_auc_matches_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from churn_trainer.validate import rank_auc
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(2000) < 0.3).astype(float)
+    score = np.round(rng.random(2000) + 0.3 * y, 1)
+    assert rank_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)

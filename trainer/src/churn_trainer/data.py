@@ -6,6 +6,7 @@ import hashlib
 import io
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,52 +112,86 @@ def _header(content: bytes, spec: Spec, checks: list[dict[str, Any]]) -> list[st
     return [str(c) for c in header.columns]
 
 
+def per_value(raw: pd.Series, fn: Callable[[Any], Any], missing: Any = None) -> np.ndarray:
+    """Applies `fn` once per distinct value (not per row); missing cells get `missing`."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(u) for u in uniques]
+    mapped[-1] = missing
+    return mapped[codes]
+
+
+def _clean(v: Any) -> str | None:
+    """A cell as stripped text; None when it is one of the missing tokens."""
+    t = str(v).strip()
+    return None if t in NUMERIC_NA else t
+
+
+def _number(v: Any) -> float | None:
+    t = _clean(v)
+    if t is None:
+        return np.nan
+    try:
+        return float(t)
+    except ValueError:
+        return None  # present but not a number
+
+
+def _boolean(v: Any) -> float | None:
+    t = _clean(v)
+    if t is None:
+        return np.nan
+    t = t.lower()
+    return 1.0 if t in BOOL_TRUE else 0.0 if t in BOOL_FALSE else None
+
+
+def _coerced(raw: pd.Series, fn: Callable[[Any], float | None]) -> tuple[pd.Series, pd.Series]:
+    """(float64 values, mask of present cells that did not parse) for an object column."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    parsed = [fn(u) for u in uniques]
+    bad = np.array([v is None for v in parsed] + [False], dtype=bool)
+    values = np.array([np.nan if v is None else v for v in parsed] + [np.nan], dtype="float64")
+    return (
+        pd.Series(values[codes], index=raw.index),
+        pd.Series(bad[codes], index=raw.index),
+    )
+
+
 def _to_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Coerces to float64; returns (values, mask of present values that did not parse)."""
-    if pd.api.types.is_bool_dtype(raw):
+    if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype("float64"), pd.Series(False, index=raw.index)
-    text = raw.astype("object").where(raw.notna(), None)
-    text = text.map(lambda v: v.strip() if isinstance(v, str) else v)
-    present = text.notna() & ~text.isin(NUMERIC_NA)  # whitespace-only counts as missing
-    num = pd.to_numeric(text.where(present, None), errors="coerce").astype("float64")
-    bad = num.isna() & present
-    return num, bad
+    return _coerced(raw, _number)
 
 
 def _to_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    s = (
-        raw.astype("object")
-        .where(raw.notna(), None)
-        .map(lambda v: None if v is None else str(v).strip().lower())
-    )
-    present = s.notna() & ~s.isin([t.lower() for t in NUMERIC_NA])
-    out = pd.Series(np.nan, index=raw.index, dtype="float64")
-    out[s.isin(BOOL_TRUE)] = 1.0
-    out[s.isin(BOOL_FALSE)] = 0.0
-    bad = out.isna() & present
-    return out, bad
+    return _coerced(raw, _boolean)
 
 
 def _target(raw: pd.Series, positive: Any) -> np.ndarray:
-    s = raw.astype("object")
-    present = s.notna() & (s.map(lambda v: str(v).strip() not in NUMERIC_NA, na_action="ignore"))
-    present = present.fillna(False).astype(bool)
-    text = s.where(present, None).map(lambda v: str(v).strip().lower(), na_action="ignore")
-    pos = str(positive).strip().lower()
-    is_pos = text == pos
+    """1.0 where the cell equals `positive` (as text or number), 0.0 otherwise, NaN if missing."""
+    pos_text = str(positive).strip().lower()
     try:
         pos_num = float(positive)
-        nums = pd.to_numeric(text.where(present, None), errors="coerce")
-        is_pos = is_pos | (nums == pos_num)
     except (TypeError, ValueError):
-        pass
-    y = np.where(is_pos.to_numpy(dtype=bool), 1.0, 0.0)
-    y[~present.to_numpy(dtype=bool)] = np.nan
-    return y
+        pos_num = None
+
+    def label(v: Any) -> float:
+        t = _clean(v)
+        if t is None:
+            return np.nan
+        if t.lower() == pos_text:
+            return 1.0
+        if pos_num is not None:
+            try:
+                return 1.0 if float(t) == pos_num else 0.0
+            except ValueError:
+                pass
+        return 0.0
+
+    return per_value(raw, label, missing=np.nan).astype("float64")
 
 
 def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
@@ -229,10 +264,9 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
     for f in sc.features:
         col = df[f.name]
         if f.is_string:
-            values = col.astype("object").where(col.notna(), None)
-            values = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-            values = values.where(values != "", None)
-            feats[f.name] = values
+            feats[f.name] = pd.Series(
+                per_value(col, lambda v: str(v).strip() or None), index=col.index, dtype=object
+            )
             continue
         if f.type == "boolean":
             values, bad = _to_bool(col)
