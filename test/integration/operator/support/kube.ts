@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
+import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
 import {
@@ -11,8 +12,8 @@ import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
 
-/** The kubeconfig the integration suite's global setup exported, if any. */
-export const kubeconfigPath = process.env.KUBECONFIG;
+/** The kubeconfig the integration suite's global setup provides, if any. */
+export const kubeconfigPath: string | undefined = inject("kubeconfig") || process.env.KUBECONFIG;
 
 /** Why the suite is skipped when there is no cluster (printed by vitest). */
 export const noCluster = kubeconfigPath ? false : "KUBECONFIG not set: no cluster to test against";
