@@ -144,6 +144,7 @@ def test_missing_local_file(capsys, tmp_path):
         ),
         (lambda s: s["model"]["hyperparameters"].update(scale_pos_weight=3), ["scale_pos_weight"]),
         (lambda s: s["split"].update(testFraction=1.5), ["testFraction"]),
+        (lambda s: s["schema"]["features"][0].update(name="probability"), ["clash"]),
         (
             lambda s: s["schema"]["features"].append({"name": "Age", "type": "integer"}),
             ["declared twice", "Age"],

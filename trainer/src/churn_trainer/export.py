@@ -26,6 +26,7 @@ ML_OPSET = 3  # ai.onnx.ml 3: TreeEnsembleClassifier v3 (nodes_hitrates), LabelE
 IR_VERSION = 8
 PRODUCER = "churn-trainer"
 ENCODE_BATCH_ROWS = 200_000
+INTERNAL = "_churn_"  # prefix of internal tensor names, so no input column can collide
 
 
 @dataclass
@@ -50,7 +51,7 @@ def preprocessing_graph(encoders: list[Encoder]) -> tuple[list, list, list, str]
     parts: list[str] = []
     for i, enc in enumerate(encoders):
         f = enc.feature
-        p = f"pre{i}"
+        p = f"{INTERNAL}pre{i}"
         if enc.kind == "passthrough":
             inputs.append(helper.make_tensor_value_info(f.name, TensorProto.FLOAT, ["N", 1]))
             if enc.impute_value is None:
@@ -262,11 +263,11 @@ def full_model(encoders: list[Encoder], trees: Trees, name: str) -> onnx.ModelPr
         )
     )
     for nm, val in (("p_start", [1]), ("p_end", [2]), ("p_axis", [1])):
-        inits.append(numpy_helper.from_array(np.array(val, dtype=np.int64), nm))
+        inits.append(numpy_helper.from_array(np.array(val, dtype=np.int64), INTERNAL + nm))
     nodes.append(
         helper.make_node(
             "Slice",
-            ["probabilities", "p_start", "p_end", "p_axis"],
+            ["probabilities", *(INTERNAL + n for n in ("p_start", "p_end", "p_axis"))],
             ["probability"],
             name="positive_class",
         )

@@ -32,6 +32,8 @@ GATES = {
     "minAccuracy": ("accuracy", ">="),
 }
 DEFAULT_GATES = {"maxRocAuc": 0.995}
+# The ONNX graph's output names (and its internal "_churn_" prefix) cannot be input columns.
+RESERVED_NAMES = ("probability", "features", "label", "probabilities")
 # Hyperparameters the export cannot honour: the ONNX graph is a plain sum of numeric-split trees.
 FORBIDDEN_HYPERPARAMETERS = {
     "objective": "binary:logistic",
@@ -343,6 +345,10 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     if id_col is not None:
         _require(id_col not in names, f"idColumn {id_col!r} is also a feature")
         _require(id_col not in drop, f"idColumn {id_col!r} is also in drop")
+    reserved = sorted(set(names) & set(RESERVED_NAMES)) + [
+        n for n in names if n.startswith("_churn_")
+    ]
+    _require(not reserved, f"feature name(s) {reserved} clash with the model's tensor names")
     both = sorted(set(names) & set(drop))
     _require(not both, f"column(s) both features and dropped: {both}")
 
