@@ -15,6 +15,7 @@ import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { churnModelType } from "../shared/custom-resources.js";
 import { Labels } from "../shared/labels.js";
+import { WrittenStatus } from "../shared/written-status.js";
 import { buildServingDeployment, type ServingSettings } from "./build-serving-deployment.js";
 import { buildServingService } from "./build-serving-service.js";
 import { desiredVariants, type Variant } from "./desired-variants.js";
@@ -48,6 +49,7 @@ interface Pass {
  */
 export class ChurnModelReconciler {
   private readonly steps: ReconcileStep<Pass>[];
+  private readonly written = new WrittenStatus<ChurnModelStatus>();
 
   constructor(private readonly deps: ChurnModelControllerDeps) {
     this.steps = [
@@ -83,7 +85,7 @@ export class ChurnModelReconciler {
 
   private async resolve(p: Pass) {
     p.resolution = resolveSource(p.model, this.deps.runs.list(p.namespace));
-    const s = p.model.status?.serving;
+    const s = this.written.baseline(p.model.metadata?.uid, p.model.status)?.serving;
     const serving: ServableVersion | undefined = s
       ? { digest: s.digest, uri: s.uri, trainingRun: s.trainingRun }
       : undefined;
@@ -167,7 +169,7 @@ export class ChurnModelReconciler {
       p.model.metadata?.generation ?? 0,
     );
     const now = (this.deps.now ?? (() => new Date()))();
-    const old = p.model.status ?? {};
+    const old = this.written.baseline(p.model.metadata?.uid, p.model.status) ?? {};
     let conditions: Condition[] = [...(old.conditions ?? [])];
     for (const c of decision.conditions) conditions = setCondition(conditions, c, now);
     const stable = p.variants.find((v) => v.name === "stable");
@@ -199,6 +201,7 @@ export class ChurnModelReconciler {
         },
         { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
       );
+      this.written.remember(p.model.metadata?.uid, clean);
       if (old.phase !== decision.phase) {
         const warn = decision.phase === "Degraded" || decision.phase === "Failed";
         await this.deps.recorder.record(

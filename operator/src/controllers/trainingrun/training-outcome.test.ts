@@ -58,6 +58,10 @@ describe("decideTrainingOutcome", () => {
     expect([o.phase, o.reason]).toEqual(["Pending", "TrainerPending"]);
     expect(o.message).toContain("ContainerCreating");
   });
+  it("stays Training between the trainer's exit 0 and the Job's Complete condition", () => {
+    const o = decide(job({ active: 0, succeeded: 1 }), [pod("p", exited(0, ok))]);
+    expect([o.phase, o.reason, o.terminal]).toEqual(["Training", "TrainerRunning", false]);
+  });
   it("is Training while the trainer runs", () => {
     const o = decide(job(), [pod("p", { running: true })]);
     expect([o.phase, o.reason, o.terminal]).toEqual(["Training", "TrainerRunning", false]);

@@ -166,6 +166,18 @@ export function decideTrainingOutcome(
   }
 
   const current = newest(pods.filter((p) => !p.terminated));
+  if (!current && latest?.terminated?.exitCode === TrainerExit.ok) {
+    // The trainer exited 0; the Job controller has not marked the Job Complete yet.
+    const message = "the trainer finished; waiting for the Job to complete";
+    return {
+      ...base,
+      phase: "Training",
+      reason: Reasons.TrainerRunning,
+      message,
+      terminal: false,
+      conditions: [cond("Succeeded", "Unknown", Reasons.TrainerRunning, message)],
+    };
+  }
   if (attempts > 0 && (!current || !current.running)) {
     const message = `trainer attempt ${attempts} failed${crashDetail(latest, parsed)}; retrying`;
     return {

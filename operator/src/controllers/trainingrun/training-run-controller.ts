@@ -13,6 +13,7 @@ import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { trainingRunType } from "../shared/custom-resources.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
+import { WrittenStatus } from "../shared/written-status.js";
 import {
   buildTrainingJob,
   buildTrainingSpecConfigMap,
@@ -49,6 +50,7 @@ const RESYNC_MS = 60_000;
  */
 export class TrainingRunReconciler {
   private readonly accountsApplied = new Set<string>();
+  private readonly written = new WrittenStatus<TrainingRunStatus>();
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: TrainingRunControllerDeps) {
@@ -73,7 +75,7 @@ export class TrainingRunReconciler {
 
   /** Finished runs are history: nothing to do unless the spec changed (it cannot; CEL). */
   private async skipFinished(p: Pass) {
-    const s = p.run.status;
+    const s = this.written.baseline(p.run.metadata?.uid, p.run.status);
     const done = s?.phase === "Succeeded" || s?.phase === "Failed";
     return done && s?.observedGeneration === p.run.metadata?.generation ? Step.stop : Step.continue;
   }
@@ -152,7 +154,7 @@ export class TrainingRunReconciler {
     const o = p.outcome;
     if (!o) throw new Error("status step ran before observe");
     const now = (this.deps.now ?? (() => new Date()))();
-    const old = p.run.status ?? {};
+    const old = this.written.baseline(p.run.metadata?.uid, p.run.status) ?? {};
     let conditions: Condition[] = [...(old.conditions ?? [])];
     for (const c of o.conditions) conditions = setCondition(conditions, c, now);
     const status: TrainingRunStatus = {
@@ -182,6 +184,7 @@ export class TrainingRunReconciler {
         },
         { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
       );
+      this.written.remember(p.run.metadata?.uid, prune(status));
       const oldReason = findCondition(old.conditions, "Succeeded")?.reason;
       if (old.phase !== o.phase || oldReason !== o.reason) {
         const warn = o.phase === "Failed" || o.reason === Reasons.TrainerRetrying;
