@@ -64,9 +64,12 @@ def synth_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, synth_csv) -> dict[str, Any]:
-    """One successful CLI run on the synthetic data, shared by the artifact tests."""
+    """The example spec, unchanged (gates included), on the synthetic data: the same recipe the
+    runtime's test fixture uses, shared by the artifact tests."""
     tmp = tmp_path_factory.mktemp("trained")
-    spec_path = write_spec(tmp, small_spec(synth_csv))
+    spec = example_spec()
+    spec["dataset"]["location"] = str(synth_csv)
+    spec_path = write_spec(tmp, spec)
     store = tmp / "store"
     term = tmp / "termination.log"
     code = main(
