@@ -17,6 +17,8 @@ export const network = {
   schedulerPort: 10259,
   proxyHealthzPort: 10256,
   proxyMetricsPort: 10249,
+  /** The agent's kubelet endpoint, on the gateway address (the nodes' InternalIP). */
+  kubeletPort: 10250,
   bridge: "churn0",
   /** Host address on the pod bridge; pods use it as default gateway and apiserver address. */
   gatewayIp: "10.244.0.1",
@@ -38,6 +40,7 @@ export interface ClusterPaths {
   logs: string;
   etcdData: string;
   pods: string;
+  volumes: string;
   state: string;
   agentConfig: string;
   images: string;
@@ -54,6 +57,7 @@ export function clusterPaths(dir = process.env.CHURN_CLUSTER_DIR || join(repoRoo
     logs: join(abs, "logs"),
     etcdData: join(abs, "etcd"),
     pods: join(abs, "pods"),
+    volumes: join(abs, "volumes"),
     state: join(abs, "state.json"),
     agentConfig: join(abs, "agent.json"),
     images: join(abs, "images.json"),

@@ -15,6 +15,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { AgentConfig } from "./agent/agent-config.js";
 import { deleteBridge, ensureBridge, ip, listNetns, netnsPids } from "./agent/pod-network.js";
 import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
+import { installClusterAddons } from "./cluster-addons.js";
 import { clusterPaths, network, nodeName, nodePodCidr, repoRoot } from "./cluster-layout.js";
 import {
   apiserverUrl,
@@ -151,7 +152,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const bins = await ensureBinaries();
   const t0 = Date.now();
-  for (const dir of [paths.etcdData, paths.pods, paths.pki, paths.logs]) {
+  for (const dir of [paths.etcdData, paths.pods, paths.pki, paths.logs, paths.volumes]) {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(paths.logs, { recursive: true });
@@ -181,6 +182,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       [etcd, apiserver],
     );
     log(`apiserver ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const kc = new KubeConfig();
+    kc.loadFromFile(paths.kubeconfig);
+    await installClusterAddons(kc);
     const kcm = track(startControllerManager(bins, paths, creds));
     const scheduler = track(startScheduler(bins, paths, creds));
 
@@ -207,6 +211,13 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       apiserverForPods: serviceProxy
         ? { host: network.kubernetesServiceIp, port: 443 }
         : { host: network.gatewayIp, port: network.apiserverPort },
+      kubelet: {
+        port: network.kubeletPort,
+        cert: creds.kubeletServing.cert,
+        key: creds.kubeletServing.key,
+        ca: creds.pki.ca.cert,
+      },
+      provisioner: { volumesDir: paths.volumes, kubeconfig: creds.kubeconfigs.provisioner },
       backoff: { initialMs: 1000, maxMs: 300_000 },
       nodes,
     };
@@ -225,8 +236,6 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         { cwd: repoRoot },
       ),
     );
-    const kc = new KubeConfig();
-    kc.loadFromFile(paths.kubeconfig);
     const { CoreV1Api } = await import("@kubernetes/client-node");
     const core = kc.makeApiClient(CoreV1Api);
     await waitUntil(

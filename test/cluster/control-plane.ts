@@ -14,10 +14,16 @@ export interface ControlPlaneCredentials {
   admin: KeyPair;
   apiserver: KeyPair;
   saKey: { key: string; pub: string };
-  kubeconfigs: { controllerManager: string; scheduler: string; proxy: string };
+  /** The apiserver's client certificate towards kubelets, and the agent's serving one. */
+  kubeletClient: KeyPair;
+  kubeletServing: KeyPair;
+  kubeconfigs: { controllerManager: string; scheduler: string; proxy: string; provisioner: string };
 }
 
 export const apiserverUrl = `https://127.0.0.1:${network.apiserverPort}`;
+
+/** The user the local-path provisioner authenticates as (bound by `cluster-addons.ts`). */
+export const PROVISIONER_USER = "churn:local-path-provisioner";
 
 /** Generates the CA, leaf certificates, service-account keys and component kubeconfigs. */
 export function createCredentials(paths: ClusterPaths): ControlPlaneCredentials {
@@ -52,6 +58,7 @@ export function createCredentials(paths: ClusterPaths): ControlPlaneCredentials 
     controllerManager: component("controller-manager", "system:kube-controller-manager"),
     scheduler: component("scheduler", "system:kube-scheduler"),
     proxy: component("kube-proxy", "system:kube-proxy"),
+    provisioner: component("local-path-provisioner", PROVISIONER_USER),
   };
   writeKubeconfig(paths.kubeconfig, {
     server: apiserverUrl,
@@ -59,7 +66,27 @@ export function createCredentials(paths: ClusterPaths): ControlPlaneCredentials 
     client: admin,
     user: "churn-admin",
   });
-  return { pki, admin, apiserver, saKey: pki.serviceAccountKey(), kubeconfigs };
+  const kubeletClient = pki.issue({
+    name: "apiserver-kubelet-client",
+    commonName: "kube-apiserver-kubelet-client",
+    organizations: ["system:masters"],
+    usage: "client",
+  });
+  const kubeletServing = pki.issue({
+    name: "kubelet-serving",
+    commonName: "churn-process-node",
+    usage: "server",
+    ips: [network.gatewayIp],
+  });
+  return {
+    pki,
+    admin,
+    apiserver,
+    saKey: pki.serviceAccountKey(),
+    kubeconfigs,
+    kubeletClient,
+    kubeletServing,
+  };
 }
 
 /** Issues the kubeconfig a node agent uses: user `system:node:<name>` in group `system:nodes`. */
@@ -130,6 +157,10 @@ export function startApiserver(
       `--api-audiences=${issuer}`,
       `--service-account-key-file=${creds.saKey.pub}`,
       `--service-account-signing-key-file=${creds.saKey.key}`,
+      `--kubelet-client-certificate=${creds.kubeletClient.cert}`,
+      `--kubelet-client-key=${creds.kubeletClient.key}`,
+      `--kubelet-certificate-authority=${creds.pki.ca.cert}`,
+      "--kubelet-preferred-address-types=InternalIP",
       "--allow-privileged=true",
       "--profiling=false",
       "--v=1",

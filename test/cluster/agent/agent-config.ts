@@ -16,6 +16,15 @@ export const agentConfigSchema = z.strictObject({
   apiserver: z.strictObject({ host: z.string(), port: z.number().int() }),
   /** Where pods are told the apiserver is (the `kubernetes` Service, or the gateway). */
   apiserverForPods: z.strictObject({ host: z.string(), port: z.number().int() }),
+  /** The kubelet endpoint (`kubectl logs`) the apiserver reaches at the gateway address. */
+  kubelet: z.strictObject({
+    port: z.number().int(),
+    cert: z.string(),
+    key: z.string(),
+    ca: z.string(),
+  }),
+  /** Dynamic provisioning: where volumes live and the provisioner's own kubeconfig. */
+  provisioner: z.strictObject({ volumesDir: z.string(), kubeconfig: z.string() }),
   backoff: z.strictObject({ initialMs: z.number().int().min(0), maxMs: z.number().int().min(0) }),
   nodes: z
     .array(z.strictObject({ name: z.string(), podCidr: z.string(), kubeconfig: z.string() }))

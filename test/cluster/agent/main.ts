@@ -4,6 +4,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { loadAgentConfig } from "./agent-config.js";
 import { forwardApiserver } from "./apiserver-forwarder.js";
 import { loadImageMap } from "./image-map.js";
+import { startKubeletServer } from "./kubelet-server.js";
+import { LocalPathProvisioner } from "./local-path-provisioner.js";
 import { NodeAgent } from "./node-agent.js";
 
 const file = process.argv[2];
@@ -16,6 +18,14 @@ const forwarder = await forwardApiserver(
   { host: config.gatewayIp, port: config.apiserver.port },
   config.apiserver,
 );
+const kubelet = await startKubeletServer({
+  host: config.gatewayIp,
+  port: config.kubelet.port,
+  cert: config.kubelet.cert,
+  key: config.kubelet.key,
+  clientCa: config.kubelet.ca,
+  podsDir: config.podsDir,
+});
 const agents = config.nodes.map((n) => {
   const kc = new KubeConfig();
   kc.loadFromFile(n.kubeconfig);
@@ -24,6 +34,7 @@ const agents = config.nodes.map((n) => {
     podCidr: n.podCidr,
     kubeconfig: kc,
     kubernetesVersion: config.kubernetesVersion,
+    kubeletPort: config.kubelet.port,
     base: {
       hostIp: config.gatewayIp,
       podsDir: config.podsDir,
@@ -42,13 +53,21 @@ const agents = config.nodes.map((n) => {
   });
 });
 await Promise.all(agents.map((a) => a.start()));
+const provisionerKc = new KubeConfig();
+provisionerKc.loadFromFile(config.provisioner.kubeconfig);
+const provisioner = new LocalPathProvisioner(provisionerKc, config.provisioner.volumesDir, (m) =>
+  process.stderr.write(`[provisioner] ${m}\n`),
+);
+provisioner.start();
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   process.stderr.write(`[agent] ${signal}: stopping pods\n`);
+  provisioner.stop();
   forwarder.close();
+  kubelet.close();
   await Promise.all(agents.map((a) => a.stop()));
   process.exit(0);
 };

@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   podCidr: string;
   kubeconfig: KubeConfig;
   kubernetesVersion: string;
+  /** Port of the agent's kubelet endpoint, advertised in the Node's daemonEndpoints. */
+  kubeletPort: number;
   base: Omit<WorkerContext, "nodeName" | "api" | "pool" | "log">;
 }
 
@@ -88,7 +90,7 @@ export class NodeAgent {
         { type: "InternalIP", address: this.opts.base.hostIp },
         { type: "Hostname", address: this.opts.name },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: this.opts.kubeletPort } },
       nodeInfo: {
         machineID: this.bootId.replaceAll("-", ""),
         systemUUID: this.bootId,

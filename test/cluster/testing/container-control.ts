@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { containerPid, readContainerLog } from "../container-logs.js";
+import { containerPid } from "../container-logs.js";
 import type { TestCluster } from "./test-cluster.js";
 
 // Node-level operations the Kubernetes API does not offer (killing a container's process,
@@ -56,13 +56,13 @@ export function processGone(pid: number): boolean {
   }
 }
 
-/** A container's log, like `kubectl logs` (the process node keeps logs in files). */
+/** A container's log through the API, like `kubectl logs` (`previous`: the attempt before). */
 export async function containerLog(
   cluster: TestCluster,
   namespace: string,
   pod: string,
   container: string,
+  previous = false,
 ): Promise<string> {
-  if (cluster.flavour === "process") return readContainerLog(namespace, pod, container);
-  return cluster.core.readNamespacedPodLog({ name: pod, namespace, container });
+  return cluster.core.readNamespacedPodLog({ name: pod, namespace, container, previous });
 }

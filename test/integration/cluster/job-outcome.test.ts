@@ -1,6 +1,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  containerLog,
   createTestNamespace,
   deleteTestNamespace,
   type TestCluster,
@@ -57,6 +58,7 @@ describe("a Job", () => {
     const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
     expect(terminated?.exitCode).toBe(0);
     expect(terminated?.reason).toBe("Completed");
+    expect(await containerLog(cluster, ns, pod?.metadata?.name ?? "", "main")).toBe("done\n");
   });
 
   it("whose command exits 1 becomes Failed after its backoff limit, with the termination message", async () => {

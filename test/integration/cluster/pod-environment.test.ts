@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import type { V1Pod } from "@kubernetes/client-node";
+import { StorageV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestNamespace,
@@ -199,6 +199,48 @@ const get = (path) => new Promise((resolve, reject) => https.get({
     expect(r.MODE).toBe("fast");
     expect(r.DENIED).toBe("403");
     expect(r.DENIED_USER).toBe(`system:serviceaccount:${ns}:default`);
+  });
+
+  it("gets a volume provisioned for a claim that names no StorageClass", async () => {
+    await cluster.core.createNamespacedPersistentVolumeClaim({
+      namespace: ns,
+      body: {
+        metadata: { name: "dynamic" },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } } },
+      },
+    });
+    const writer: V1Pod = {
+      metadata: { name: "dynamic-writer" },
+      spec: {
+        restartPolicy: "Never",
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "dynamic" } }],
+        containers: [
+          {
+            name: "main",
+            image: "busybox:1.36",
+            command: [
+              "sh",
+              "-c",
+              'echo provisioned > /data/f && echo "READ=$(cat /data/f)" > /dev/termination-log',
+            ],
+            volumeMounts: [{ name: "data", mountPath: "/data" }],
+          },
+        ],
+      },
+    };
+    await cluster.core.createNamespacedPod({ namespace: ns, body: writer });
+    const pod = await finished("dynamic-writer");
+    expect(report(message(pod)).READ).toBe("provisioned");
+    const pvc = await cluster.core.readNamespacedPersistentVolumeClaim({
+      name: "dynamic",
+      namespace: ns,
+    });
+    expect(pvc.status?.phase).toBe("Bound");
+    const classes = await cluster.kc.makeApiClient(StorageV1Api).listStorageClass();
+    const defaultClass = classes.items.find(
+      (c) => c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+    );
+    expect(pvc.spec?.storageClassName).toBe(defaultClass?.metadata?.name);
   });
 
   it("keeps data on a PersistentVolumeClaim across pods", async () => {
