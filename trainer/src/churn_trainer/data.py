@@ -41,7 +41,6 @@ class Table:
     features: pd.DataFrame  # numeric types: float64 with NaN; string types: object, None=missing
     y: np.ndarray  # float64: 1.0 positive, 0.0 negative, NaN missing
     ids: pd.Series | None
-    columns: list[str]  # header of the file
     type_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -288,7 +287,7 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
     features = pd.DataFrame(feats, index=df.index)
     y = _target(df[sc.target.column], sc.target.positive)
     ids = df[sc.idColumn].astype("object") if sc.idColumn else None
-    return Table(features, y, ids, header, type_errors)
+    return Table(features, y, ids, type_errors)
 
 
 def model_inputs(features: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +146,6 @@ class Spec:
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.schema.features]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("source", None)
-        return d
 
 
 def _require(cond: bool, message: str) -> None:
