@@ -1,6 +1,6 @@
 import { type KubeConfig, RbacAuthorizationV1Api, StorageV1Api } from "@kubernetes/client-node";
 import { LOCAL_PATH_PROVISIONER } from "./agent/local-path-provisioner.js";
-import { PROVISIONER_USER } from "./control-plane.js";
+import { DNS_USER, PROVISIONER_USER } from "./control-plane.js";
 
 const isConflict = (err: unknown) => (err as { code?: number }).code === 409;
 
@@ -53,6 +53,31 @@ export async function installClusterAddons(admin: KubeConfig): Promise<void> {
         metadata: { name },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
         subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: PROVISIONER_USER }],
+      },
+    }),
+  );
+  const dns = "churn:cluster-dns";
+  await ensure(() =>
+    rbac.createClusterRole({
+      body: {
+        metadata: { name: dns },
+        rules: [
+          { apiGroups: [""], resources: ["services"], verbs: ["list", "watch"] },
+          {
+            apiGroups: ["discovery.k8s.io"],
+            resources: ["endpointslices"],
+            verbs: ["list", "watch"],
+          },
+        ],
+      },
+    }),
+  );
+  await ensure(() =>
+    rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: dns },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: dns },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: DNS_USER }],
       },
     }),
   );

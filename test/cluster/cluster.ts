@@ -218,6 +218,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         ca: creds.pki.ca.cert,
       },
       provisioner: { volumesDir: paths.volumes, kubeconfig: creds.kubeconfigs.provisioner },
+      dns: { kubeconfig: creds.kubeconfigs.dns },
       backoff: { initialMs: 1000, maxMs: 300_000 },
       nodes,
     };

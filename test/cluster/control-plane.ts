@@ -17,13 +17,21 @@ export interface ControlPlaneCredentials {
   /** The apiserver's client certificate towards kubelets, and the agent's serving one. */
   kubeletClient: KeyPair;
   kubeletServing: KeyPair;
-  kubeconfigs: { controllerManager: string; scheduler: string; proxy: string; provisioner: string };
+  kubeconfigs: {
+    controllerManager: string;
+    scheduler: string;
+    proxy: string;
+    provisioner: string;
+    dns: string;
+  };
 }
 
 export const apiserverUrl = `https://127.0.0.1:${network.apiserverPort}`;
 
 /** The user the local-path provisioner authenticates as (bound by `cluster-addons.ts`). */
 export const PROVISIONER_USER = "churn:local-path-provisioner";
+/** The user the cluster DNS reads Services and EndpointSlices as. */
+export const DNS_USER = "churn:cluster-dns";
 
 /** Generates the CA, leaf certificates, service-account keys and component kubeconfigs. */
 export function createCredentials(paths: ClusterPaths): ControlPlaneCredentials {
@@ -59,6 +67,7 @@ export function createCredentials(paths: ClusterPaths): ControlPlaneCredentials 
     scheduler: component("scheduler", "system:kube-scheduler"),
     proxy: component("kube-proxy", "system:kube-proxy"),
     provisioner: component("local-path-provisioner", PROVISIONER_USER),
+    dns: component("cluster-dns", DNS_USER),
   };
   writeKubeconfig(paths.kubeconfig, {
     server: apiserverUrl,

@@ -25,6 +25,8 @@ export const agentConfigSchema = z.strictObject({
   }),
   /** Dynamic provisioning: where volumes live and the provisioner's own kubeconfig. */
   provisioner: z.strictObject({ volumesDir: z.string(), kubeconfig: z.string() }),
+  /** Cluster DNS on the gateway address, with its own read-only identity. */
+  dns: z.strictObject({ kubeconfig: z.string() }),
   backoff: z.strictObject({ initialMs: z.number().int().min(0), maxMs: z.number().int().min(0) }),
   nodes: z
     .array(z.strictObject({ name: z.string(), podCidr: z.string(), kubeconfig: z.string() }))

@@ -3,6 +3,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadAgentConfig } from "./agent-config.js";
 import { forwardApiserver } from "./apiserver-forwarder.js";
+import { ClusterDns } from "./cluster-dns.js";
 import { loadImageMap } from "./image-map.js";
 import { startKubeletServer } from "./kubelet-server.js";
 import { LocalPathProvisioner } from "./local-path-provisioner.js";
@@ -26,6 +27,10 @@ const kubelet = await startKubeletServer({
   clientCa: config.kubelet.ca,
   podsDir: config.podsDir,
 });
+const dnsKc = new KubeConfig();
+dnsKc.loadFromFile(config.dns.kubeconfig);
+const dns = new ClusterDns(dnsKc, (m) => process.stderr.write(`[dns] ${m}\n`));
+await dns.listen(config.gatewayIp, 53);
 const agents = config.nodes.map((n) => {
   const kc = new KubeConfig();
   kc.loadFromFile(n.kubeconfig);
@@ -49,6 +54,7 @@ const agents = config.nodes.map((n) => {
       apiserverForPods: config.apiserverForPods,
       imageMap: () => loadImageMap(config.repoRoot, config.imagesFile),
       backoff: config.backoff,
+      dnsServer: config.gatewayIp,
     },
   });
 });
@@ -67,6 +73,7 @@ const stop = async (signal: string) => {
   process.stderr.write(`[agent] ${signal}: stopping pods\n`);
   provisioner.stop();
   forwarder.close();
+  dns.close();
   kubelet.close();
   await Promise.all(agents.map((a) => a.stop()));
   process.exit(0);

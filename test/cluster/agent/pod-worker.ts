@@ -16,6 +16,7 @@ import type {
   V1PodStatus,
   V1Probe,
 } from "@kubernetes/client-node";
+import { podResolvConf } from "./cluster-dns.js";
 import { ContainerConfigError, containerEnv, expandVars } from "./container-env.js";
 import { execInContainer, launchContainer } from "./container-process.js";
 import { containerArgv, type ImageMap, imageKey } from "./image-map.js";
@@ -49,6 +50,8 @@ export interface WorkerContext {
   /** Where pods reach the apiserver (KUBERNETES_SERVICE_HOST/PORT). */
   apiserverForPods: { host: string; port: number };
   imageMap: () => ImageMap;
+  /** Cluster DNS address pods with dnsPolicy ClusterFirst are given. */
+  dnsServer: string;
   /** Restart back-off: first delay and cap, in ms (the kubelet uses 10 s and 300 s). */
   backoff: { initialMs: number; maxMs: number };
   log: (msg: string) => void;
@@ -142,6 +145,10 @@ class ContainerRunner {
       mkdirSync(tmp, { recursive: true });
       chmodSync(tmp, 0o1777);
       mounts.push({ source: tmp, target: "/tmp", readOnly: false });
+    }
+    const resolv = this.worker.resolvConf();
+    if (resolv && !mounts.some((m) => m.target === "/etc/resolv.conf")) {
+      mounts.push({ source: resolv, target: "/etc/resolv.conf", readOnly: true });
     }
     mounts.push({
       source: this.terminationFile,
@@ -626,6 +633,39 @@ export class PodWorker {
       if (sub && !existsSync(source)) mkdirSync(source, { recursive: true });
       return { source, target: m.mountPath, readOnly: m.readOnly ?? false };
     });
+  }
+
+  /**
+   * The pod's resolv.conf per its dnsPolicy (ClusterFirst: cluster DNS with the kubelet's
+   * search path; None: only dnsConfig; Default: the host's, so nothing to mount).
+   */
+  resolvConf(): string | null {
+    const spec = this.pod.spec;
+    const policy = spec?.dnsPolicy ?? "ClusterFirst";
+    if (policy === "Default") return null;
+    const cfg = spec?.dnsConfig;
+    const options = (cfg?.options ?? []).map((o) =>
+      o.value ? `${o.name}:${o.value}` : (o.name ?? ""),
+    );
+    let text: string;
+    if (policy === "None") {
+      text = [
+        ...(cfg?.searches?.length ? [`search ${cfg.searches.join(" ")}`] : []),
+        ...(cfg?.nameservers ?? []).map((n) => `nameserver ${n}`),
+        ...(options.length ? [`options ${options.join(" ")}`] : []),
+        "",
+      ].join("\n");
+    } else {
+      text = podResolvConf(
+        this.pod.metadata?.namespace ?? "default",
+        this.ctx.dnsServer,
+        cfg?.searches,
+        options,
+      );
+    }
+    const file = join(this.podDir, "resolv.conf");
+    writeFileSync(file, text);
+    return file;
   }
 
   /** Environment every container starts from: PATH, HOSTNAME and the kubelet's service links. */

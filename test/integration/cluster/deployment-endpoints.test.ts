@@ -7,7 +7,7 @@ import {
   testCluster,
   waitFor,
 } from "../../cluster/testing/index.js";
-import { httpServerDeployment, httpServerService } from "./http-server.js";
+import { httpServerDeployment, httpServerService, NODE_IMAGE } from "./http-server.js";
 
 describe("a Deployment of an HTTP server", () => {
   const cluster: TestCluster = testCluster();
@@ -72,5 +72,33 @@ describe("a Deployment of an HTTP server", () => {
     });
     const pods = await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: "app=web" });
     expect(pods.items.map((p) => p.metadata?.name)).toContain(JSON.parse(res.body).pod);
+  });
+
+  it("is reachable from another pod by its DNS name", async () => {
+    const script = [
+      "const get = (u) => fetch(u).then((r) => r.json()).then((b) => b.pod);",
+      `Promise.all([get('http://web/'), get('http://web.${ns}.svc.cluster.local/')])`,
+      ".then((pods) => require('fs').writeFileSync('/dev/termination-log', pods.join(',')))",
+      ".catch((e) => { require('fs').writeFileSync('/dev/termination-log', 'ERROR ' + e.cause?.code + ' ' + e.message); process.exit(1); });",
+    ].join(" ");
+    await cluster.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: "client" },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "main", image: NODE_IMAGE, command: ["node", "-e", script] }],
+        },
+      },
+    });
+    const pod = await waitFor("the client pod to finish", async () => {
+      const p = await cluster.core.readNamespacedPod({ name: "client", namespace: ns });
+      return ["Succeeded", "Failed"].includes(p.status?.phase ?? "") ? p : undefined;
+    });
+    const message = pod.status?.containerStatuses?.[0]?.state?.terminated?.message ?? "";
+    expect(pod.status?.phase, message).toBe("Succeeded");
+    const pods = await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: "app=web" });
+    const names = pods.items.map((p) => p.metadata?.name);
+    for (const answered of message.split(",")) expect(names).toContain(answered);
   });
 });
