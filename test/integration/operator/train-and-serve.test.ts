@@ -172,6 +172,43 @@ describe.skipIf(noCluster || noSeed)("TrainingRun -> model -> ChurnModel on a re
     }
   });
 
+  it("with latestFrom, a newer passing TrainingRun becomes the serving version", async () => {
+    // The example runs name modelRef bank-churn: this ChurnModel follows them.
+    await apply(env.client, {
+      apiVersion: "churn.mlops.dev/v1alpha1",
+      kind: "ChurnModel",
+      metadata: { name: "bank-churn", namespace: env.ns },
+      spec: { source: { latestFrom: {} }, replicas: 1 },
+    } as ChurnModel);
+    const first = await waitForModelReady(env.client, env.ns, "bank-churn");
+    expect(first.status?.serving?.trainingRun).toBe("seed");
+
+    await apply(
+      env.client,
+      seedTrainingRun(env.ns, "seed-2", (s) => {
+        s.model = { ...s.model, hyperparameters: { ...s.model?.hyperparameters, max_depth: 4 } };
+      }),
+    );
+    const second = await waitForRunFinished(env.client, env.ns, "seed-2");
+    expect(second.status?.phase).toBe("Succeeded");
+    expect(second.status?.model?.digest).not.toBe(seed.status?.model?.digest);
+    const rolled = await waitFor("bank-churn to serve seed-2", async () => {
+      const m = await env.client.get<ChurnModel>(churnModelType, env.ns, "bank-churn");
+      return m?.status?.phase === "Ready" && m.status.serving?.trainingRun === "seed-2"
+        ? m
+        : undefined;
+    });
+    expect(rolled.status?.serving?.digest).toBe(second.status?.model?.digest);
+    const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
+      labelSelector: "churn.mlops.dev/churn-model=bank-churn",
+    });
+    const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(live.map((p) => p.metadata?.annotations?.["churn.mlops.dev/digest"])).toEqual([
+      second.status?.model?.digest,
+    ]);
+    expect(await eventReasons(env.client, env.ns, "bank-churn")).toContain("NewVersionSelected");
+  });
+
   it("deletes the Deployment and Service with the ChurnModel", async () => {
     await env.client.delete(churnModelType, env.ns, "bank");
     await waitFor("serving Deployment and Service to be garbage-collected", async () => {
