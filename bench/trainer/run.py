@@ -37,6 +37,9 @@ def measure(cmd: list[str]) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "seconds": round(wall, 2),
+        "cpuSeconds": round(
+            usage.ru_utime + usage.ru_stime, 2
+        ),  # steadier on a shared box
         "peakRssMiB": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
         "exitCode": proc.returncode,
         "tail": (out.strip().splitlines() or [""])[-1][:300]
@@ -69,6 +72,7 @@ def bench(name: str, data: Path, rows: int, tmp: Path) -> dict:
         "trainer": trainer,
         "plain": plain,
         "wallRatio": round(trainer["seconds"] / plain["seconds"], 2),
+        "cpuRatio": round(trainer["cpuSeconds"] / plain["cpuSeconds"], 2),
         "rssRatio": round(trainer["peakRssMiB"] / plain["peakRssMiB"], 2),
     }
 
@@ -109,17 +113,18 @@ def main() -> int:
             results.append(bench(f"synthetic-{size // 1000}k", data, size, tmp))
 
     head = (
-        f"{'dataset':<16}{'rows':>9}  {'trainer s':>9}  {'MiB':>7}  {'plain s':>8}  "
-        f"{'MiB':>7}  {'time x':>6}  {'mem x':>6}  exit"
+        f"{'dataset':<16}{'rows':>9} | {'trainer s':>9} {'cpu s':>7} {'MiB':>5} | "
+        f"{'plain s':>7} {'cpu s':>7} {'MiB':>5} | {'wall x':>6} {'cpu x':>6} {'mem x':>6} | exit"
     )
     print(head)
     print("-" * len(head))
     for r in results:
         t, p = r["trainer"], r["plain"]
         print(
-            f"{r['dataset']:<16}{r['rows']:>9}  {t['seconds']:>9.2f}  {t['peakRssMiB']:>7.0f}  "
-            f"{p['seconds']:>8.2f}  {p['peakRssMiB']:>7.0f}  {r['wallRatio']:>6.2f}  "
-            f"{r['rssRatio']:>6.2f}  {t['exitCode']}/{p['exitCode']}"
+            f"{r['dataset']:<16}{r['rows']:>9} | {t['seconds']:>9.2f} {t['cpuSeconds']:>7.2f} "
+            f"{t['peakRssMiB']:>5.0f} | {p['seconds']:>7.2f} {p['cpuSeconds']:>7.2f} "
+            f"{p['peakRssMiB']:>5.0f} | {r['wallRatio']:>6.2f} {r['cpuRatio']:>6.2f} "
+            f"{r['rssRatio']:>6.2f} | {t['exitCode']}/{p['exitCode']}"
         )
     for r in results:
         if r["trainer"]["exitCode"] != 0:
