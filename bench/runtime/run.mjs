@@ -5,7 +5,8 @@
 //   pred_contribs called one row at a time from Python. Load comes from autocannon on loopback;
 //   every loop is bounded in time. Results: a table on stdout and bench/results/runtime.json.
 //
-// Options: --seconds N (per measurement, default 10)  --model-dir DIR (default: train one)
+// Options: --seconds N (per measurement, default 5)  --rounds N (default 3; the median round
+//          is reported)  --model-dir DIR (default: train one)
 //          --skip-mlserver
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -24,12 +25,14 @@ const benchVenv = join(root, ".cache", "bench-venv");
 const spec = join(root, "trainer", "examples", "bank-churn.yaml");
 const { values: opts } = parseArgs({
   options: {
-    seconds: { type: "string", default: "10" },
+    seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
     "model-dir": { type: "string" },
     "skip-mlserver": { type: "boolean", default: false },
   },
 });
 const SECONDS = Math.max(2, Number(opts.seconds));
+const ROUNDS = Math.max(1, Number(opts.rounds));
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const sh = (cmd, args, options = {}) =>
   execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], ...options });
@@ -336,6 +339,7 @@ async function main() {
     `artifact ${card.digest.slice(0, 12)}: ${card.features.raw.length} raw -> ${F} encoded features, ${rows.length} rows`,
   );
   const results = [];
+  const xgbBatch = [];
 
   // (c) the floor: onnxruntime-node run() in this process, no HTTP, one intra-op thread.
   const session = await ort.InferenceSession.create(join(modelDir, "model.onnx"), {
@@ -346,18 +350,9 @@ async function main() {
   });
   const feeds1 = feedsFor(card, rows.slice(0, 1));
   const feeds1000 = feedsFor(card, rows);
-  results.push(
-    await timeLoop("in-process run() batch 1", 1, () => session.run(feeds1, ["probability"])),
-  );
-  results.push(
-    await timeLoop("in-process run() batch 1000", 1000, () =>
-      session.run(feeds1000, ["probability"]),
-    ),
-  );
   const encoded = await session.run(feeds1000, ["features", "probability"]);
   const x1000 = encoded.features.data;
   const p1000 = encoded.probability.data;
-
   // In-process TreeSHAP, one thread: the explanation floor.
   const { readTreeEnsemble } = await import(join(root, "dist/runtime/src/onnx-trees.js"));
   const { TreeExplainer } = await import(join(root, "dist/runtime/src/tree-shap.js"));
@@ -367,28 +362,26 @@ async function main() {
   );
   const phi = new Float64Array(F + 1);
   let shapRow = 0;
-  const shapInProcess = await timeLoop("in-process TreeSHAP 1 row", 1, async () => {
-    explainer.explainRow(x1000.subarray((shapRow % 1000) * F, ((shapRow % 1000) + 1) * F), phi);
-    shapRow++;
-  });
-  results.push(shapInProcess);
 
-  // (a) churn-runtime over HTTP.
-  const port = await freePort();
-  const runtime = spawn(process.execPath, [join(root, "bin/churn-runtime.js"), "serve"], {
-    env: {
-      ...process.env,
-      CHURN_MODEL_DIR: modelDir,
-      CHURN_RUNTIME_PORT: String(port),
-      CHURN_RUNTIME_HOST: "127.0.0.1",
-      CHURN_MAX_BATCH: "1000",
-      CHURN_MAX_EXPLAIN_ROWS: "1000",
-      LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const { booster, probeFeatures } = ensureBooster(modelDir, data);
+  const servers = [];
   try {
+    // (a) churn-runtime over HTTP.
+    const port = await freePort();
+    const runtime = spawn(process.execPath, [join(root, "bin/churn-runtime.js"), "serve"], {
+      env: {
+        ...process.env,
+        CHURN_MODEL_DIR: modelDir,
+        CHURN_RUNTIME_PORT: String(port),
+        CHURN_RUNTIME_HOST: "127.0.0.1",
+        CHURN_MAX_BATCH: "1000",
+        CHURN_MAX_EXPLAIN_ROWS: "1000",
+        LOG_LEVEL: "error",
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    servers.push(runtime);
+    const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/readyz`, (s) => s === 200, 120_000, runtime);
     const b1 = JSON.stringify({ instances: rows.slice(0, 1) });
     const b1000 = JSON.stringify({ instances: rows });
@@ -401,89 +394,60 @@ async function main() {
     ).json();
     const gap = Math.max(...check.predictions.map((p, i) => Math.abs(p.probability - p1000[i])));
     log(`runtime vs in-process max |dp| = ${gap.toExponential(2)}`);
-    results.push(
-      await load("churn-runtime batch 1", runtime.pid, {
-        url: `${base}/v1/score`,
-        body: b1,
-        connections: 16,
-        rowsPerRequest: 1,
-      }),
-    );
-    results.push(
-      await load("churn-runtime batch 1000", runtime.pid, {
-        url: `${base}/v1/score`,
-        body: b1000,
-        connections: 4,
-        rowsPerRequest: 1000,
-      }),
-    );
-    results.push(
-      await load("churn-runtime batch 1000 (1 conn)", runtime.pid, {
-        url: `${base}/v1/score`,
-        body: b1000,
-        connections: 1,
-        rowsPerRequest: 1000,
-      }),
-    );
-    results.push(
-      await load("churn-runtime explain 1 row", runtime.pid, {
-        url: `${base}/v1/explain`,
-        body: b1,
-        connections: 8,
-        rowsPerRequest: 1,
-      }),
-    );
-    results.push(
-      await load("churn-runtime explain 100 rows", runtime.pid, {
-        url: `${base}/v1/explain`,
-        body: JSON.stringify({ instances: rows.slice(0, 100) }),
-        connections: 2,
-        rowsPerRequest: 100,
-      }),
-    );
-  } finally {
-    await stop(runtime);
-  }
 
-  // (b) MLServer + mlserver-xgboost on the identical booster; input is the encoded vector.
-  const { booster, probeFeatures } = ensureBooster(modelDir, data);
-  if (!opts["skip-mlserver"]) {
-    ensureBenchVenv();
-    const dir = join(cache, "mlserver");
-    mkdirSync(join(dir, "churn"), { recursive: true });
-    const [httpPort, grpcPort, metricsPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    writeFileSync(
-      join(dir, "settings.json"),
-      JSON.stringify({
-        host: "127.0.0.1",
-        http_port: httpPort,
-        grpc_port: grpcPort,
-        metrics_port: metricsPort,
-        // MLServer 1.7.1's worker processes crash under current uvloop ("no current event
-        // loop"); inference then runs in the server process, which also spares it the IPC hop.
-        parallel_workers: 0,
-      }),
-    );
-    writeFileSync(
-      join(dir, "churn", "model-settings.json"),
-      JSON.stringify({
-        name: "churn",
-        implementation: "mlserver_xgboost.XGBoostModel",
-        parameters: { uri: booster, version: "v1" },
-      }),
-    );
-    const ml = spawn(join(benchVenv, "bin", "mlserver"), ["start", dir], {
-      cwd: dir,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let mlErr = "";
-    ml.stderr.on("data", (c) => {
-      mlErr = (mlErr + c.toString()).slice(-4000);
-    });
+    // (b) MLServer + mlserver-xgboost on the identical booster; input is the encoded vector.
+    let ml;
+    let mlUrl;
+    if (!opts["skip-mlserver"]) {
+      ensureBenchVenv();
+      const dir = join(cache, "mlserver");
+      mkdirSync(join(dir, "churn"), { recursive: true });
+      const [httpPort, grpcPort, metricsPort] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ];
+      writeFileSync(
+        join(dir, "settings.json"),
+        JSON.stringify({
+          host: "127.0.0.1",
+          http_port: httpPort,
+          grpc_port: grpcPort,
+          metrics_port: metricsPort,
+          // MLServer 1.7.1's worker processes crash under current uvloop ("no current event
+          // loop"); inference then runs in the server process, which also spares it the IPC hop.
+          parallel_workers: 0,
+        }),
+      );
+      writeFileSync(
+        join(dir, "churn", "model-settings.json"),
+        JSON.stringify({
+          name: "churn",
+          implementation: "mlserver_xgboost.XGBoostModel",
+          parameters: { uri: booster, version: "v1" },
+        }),
+      );
+      ml = spawn(join(benchVenv, "bin", "mlserver"), ["start", dir], {
+        cwd: dir,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      servers.push(ml);
+      let mlErr = "";
+      ml.stderr.on("data", (c) => {
+        mlErr = (mlErr + c.toString()).slice(-4000);
+      });
+      try {
+        await waitFor(
+          `http://127.0.0.1:${httpPort}/v2/models/churn/ready`,
+          (s) => s === 200,
+          180_000,
+          ml,
+        );
+        mlUrl = `http://127.0.0.1:${httpPort}/v2/models/churn/infer`;
+      } catch (err) {
+        log(`MLServer failed: ${err.message}\n${mlErr}`);
+      }
+    }
     const v2 = (n) =>
       JSON.stringify({
         inputs: [
@@ -495,16 +459,9 @@ async function main() {
           },
         ],
       });
-    try {
-      await waitFor(
-        `http://127.0.0.1:${httpPort}/v2/models/churn/ready`,
-        (s) => s === 200,
-        180_000,
-        ml,
-      );
-      const url = `http://127.0.0.1:${httpPort}/v2/models/churn/infer`;
+    if (mlUrl) {
       const res = await (
-        await fetch(url, {
+        await fetch(mlUrl, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: v2(1000),
@@ -512,63 +469,173 @@ async function main() {
       ).json();
       const out = res.outputs?.[0]?.data ?? [];
       const probs = out.length === 2000 ? out.filter((_, i) => i % 2 === 1) : out;
-      const gap = Math.max(...probs.map((p, i) => Math.abs(p - p1000[i])));
-      log(`MLServer vs churn model max |dp| = ${gap.toExponential(2)} (${out.length} outputs)`);
-      results.push(
-        await load("MLServer batch 1", ml.pid, {
-          url,
-          body: v2(1),
-          connections: 16,
-          rowsPerRequest: 1,
-        }),
-      );
-      results.push(
-        await load("MLServer batch 1000", ml.pid, {
-          url,
-          body: v2(1000),
-          connections: 4,
-          rowsPerRequest: 1000,
-        }),
-      );
-      results.push(
-        await load("MLServer batch 1000 (1 conn)", ml.pid, {
-          url,
-          body: v2(1000),
-          connections: 1,
-          rowsPerRequest: 1000,
-        }),
-      );
-    } catch (err) {
-      log(`MLServer failed: ${err.message}\n${mlErr}`);
-    } finally {
-      await stop(ml);
+      const mlGap = Math.max(...probs.map((p, i) => Math.abs(p - p1000[i])));
+      log(`MLServer vs churn model max |dp| = ${mlGap.toExponential(2)} (${out.length} outputs)`);
     }
-  }
 
-  // xgboost's own SHAP, one row per call from Python (one thread).
-  const xgbOut = JSON.parse(
-    sh(venvPython, [
-      join(root, "bench/runtime/xgb_contribs.py"),
-      "--booster",
-      booster,
-      "--features",
-      probeFeatures,
-      "--seconds",
-      String(SECONDS),
-    ]).toString(),
-  );
-  results.push({
-    name: "xgboost pred_contribs 1 row (Python)",
-    connections: 0,
-    rowsPerRequest: 1,
-    reqPerSec: xgbOut.perRowRowsPerSec,
-    rowsPerSec: xgbOut.perRowRowsPerSec,
-    p50Ms: xgbOut.perRowP50Ms,
-    p99Ms: xgbOut.perRowP99Ms,
-    serverCores: 1,
-    reqPerSecPerCore: xgbOut.perRowRowsPerSec,
-    rowsPerSecPerCore: xgbOut.perRowRowsPerSec,
-  });
+    // Every scenario runs once per round, rounds interleaved, so a noisy neighbour on this
+    // shared machine hits all targets alike; each scenario reports its median round.
+    const scenarios = [
+      [
+        "in-process run() batch 1",
+        () => timeLoop("in-process run() batch 1", 1, () => session.run(feeds1, ["probability"])),
+      ],
+      [
+        "in-process run() batch 1000",
+        () =>
+          timeLoop("in-process run() batch 1000", 1000, () =>
+            session.run(feeds1000, ["probability"]),
+          ),
+      ],
+      [
+        "in-process TreeSHAP 1 row",
+        () =>
+          timeLoop("in-process TreeSHAP 1 row", 1, async () => {
+            const r = shapRow++ % 1000;
+            explainer.explainRow(x1000.subarray(r * F, (r + 1) * F), phi);
+          }),
+      ],
+      [
+        "churn-runtime batch 1",
+        () =>
+          load("churn-runtime batch 1", runtime.pid, {
+            url: `${base}/v1/score`,
+            body: b1,
+            connections: 16,
+            rowsPerRequest: 1,
+          }),
+      ],
+      [
+        "churn-runtime batch 1000",
+        () =>
+          load("churn-runtime batch 1000", runtime.pid, {
+            url: `${base}/v1/score`,
+            body: b1000,
+            connections: 4,
+            rowsPerRequest: 1000,
+          }),
+      ],
+      [
+        "churn-runtime batch 1000 (1 conn)",
+        () =>
+          load("churn-runtime batch 1000 (1 conn)", runtime.pid, {
+            url: `${base}/v1/score`,
+            body: b1000,
+            connections: 1,
+            rowsPerRequest: 1000,
+          }),
+      ],
+      [
+        "churn-runtime explain 1 row",
+        () =>
+          load("churn-runtime explain 1 row", runtime.pid, {
+            url: `${base}/v1/explain`,
+            body: b1,
+            connections: 8,
+            rowsPerRequest: 1,
+          }),
+      ],
+      [
+        "churn-runtime explain 100 rows",
+        () =>
+          load("churn-runtime explain 100 rows", runtime.pid, {
+            url: `${base}/v1/explain`,
+            body: JSON.stringify({ instances: rows.slice(0, 100) }),
+            connections: 2,
+            rowsPerRequest: 100,
+          }),
+      ],
+    ];
+    if (mlUrl) {
+      scenarios.push(
+        [
+          "MLServer batch 1",
+          () =>
+            load("MLServer batch 1", ml.pid, {
+              url: mlUrl,
+              body: v2(1),
+              connections: 16,
+              rowsPerRequest: 1,
+            }),
+        ],
+        [
+          "MLServer batch 1000",
+          () =>
+            load("MLServer batch 1000", ml.pid, {
+              url: mlUrl,
+              body: v2(1000),
+              connections: 4,
+              rowsPerRequest: 1000,
+            }),
+        ],
+        [
+          "MLServer batch 1000 (1 conn)",
+          () =>
+            load("MLServer batch 1000 (1 conn)", ml.pid, {
+              url: mlUrl,
+              body: v2(1000),
+              connections: 1,
+              rowsPerRequest: 1000,
+            }),
+        ],
+      );
+    }
+    // xgboost's own SHAP, one row per call from Python (one thread).
+    scenarios.push([
+      "xgboost pred_contribs 1 row (Python)",
+      async () => {
+        const out = JSON.parse(
+          sh(
+            venvPython,
+            [
+              join(root, "bench/runtime/xgb_contribs.py"),
+              "--booster",
+              booster,
+              "--features",
+              probeFeatures,
+              "--seconds",
+              String(SECONDS),
+            ],
+            {
+              env: { ...process.env, OMP_NUM_THREADS: "1" },
+            },
+          ).toString(),
+        );
+        xgbBatch.push(out.batchRowsPerSec);
+        return {
+          name: "xgboost pred_contribs 1 row (Python)",
+          connections: 0,
+          rowsPerRequest: 1,
+          reqPerSec: out.perRowRowsPerSec,
+          rowsPerSec: out.perRowRowsPerSec,
+          p50Ms: out.perRowP50Ms,
+          p99Ms: out.perRowP99Ms,
+          serverCores: 1,
+          reqPerSecPerCore: out.perRowRowsPerSec,
+          rowsPerSecPerCore: out.perRowRowsPerSec,
+        };
+      },
+    ]);
+    const rounds = new Map(scenarios.map(([name]) => [name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, run] of scenarios) {
+        log(`round ${round}/${ROUNDS}: ${name}`);
+        rounds.get(name).push(await run());
+      }
+    }
+    for (const [, runs] of rounds) {
+      runs.sort((a, b) => a.rowsPerSec - b.rowsPerSec);
+      results.push({
+        ...runs[Math.floor(runs.length / 2)],
+        rounds: runs.map((r) => Math.round(r.rowsPerSec)),
+      });
+    }
+  } finally {
+    for (const proc of servers) await stop(proc);
+  }
+  const xgbOut = {
+    batchRowsPerSec: xgbBatch.sort((a, b) => a - b)[Math.floor(xgbBatch.length / 2)],
+  };
 
   // ---------- report ----------
   const by = (n) => results.find((r) => r.name === n);
@@ -577,11 +644,11 @@ async function main() {
       ? "-"
       : v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines = [
-    `| target | conns | req/s | rows/s | p50 ms | p99 ms | server cores | req/s/core | rows/s/core |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| target | conns | req/s | rows/s | p50 ms | p99 ms | server cores | req/s/core | rows/s/core | rows/s by round |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`,
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.connections || "-"} | ${f(r.reqPerSec)} | ${f(r.rowsPerSec)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.serverCores, 2)} | ${f(r.reqPerSecPerCore)} | ${f(r.rowsPerSecPerCore)} |`,
+        `| ${r.name} | ${r.connections || "-"} | ${f(r.reqPerSec)} | ${f(r.rowsPerSec)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.serverCores, 2)} | ${f(r.reqPerSecPerCore)} | ${f(r.rowsPerSecPerCore)} | ${(r.rounds ?? []).join(" / ")} |`,
     ),
   ];
   const ratio = (a, b, key) => (a && b ? a[key] / b[key] : undefined);
@@ -622,7 +689,7 @@ async function main() {
     ],
     [
       "TreeSHAP in-process per row vs xgboost per row",
-      ratio(shapInProcess, xg, "rowsPerSec"),
+      ratio(by("in-process TreeSHAP 1 row"), xg, "rowsPerSec"),
       () => true,
     ],
   ];
@@ -633,7 +700,7 @@ async function main() {
     );
   }
   const cpu = cpus()[0]?.model ?? "?";
-  const header = `churn-runtime benchmark: ${cpus().length} cores (${cpu}), ${SECONDS}s per measurement, artifact ${card.digest.slice(0, 12)}, xgboost batch pred_contribs ${f(xgbOut.batchRowsPerSec)} rows/s`;
+  const header = `churn-runtime benchmark: ${cpus().length} cores (${cpu}), ${SECONDS}s per measurement, median of ${ROUNDS} interleaved rounds, artifact ${card.digest.slice(0, 12)}, xgboost batch pred_contribs ${f(xgbOut.batchRowsPerSec)} rows/s`;
   process.stdout.write(`${header}\n\n${lines.join("\n")}\n`);
   mkdirSync(join(root, "bench", "results"), { recursive: true });
   writeFileSync(

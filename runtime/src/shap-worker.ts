@@ -2,6 +2,7 @@
 // so SHAP work never blocks the HTTP event loop.
 import { parentPort, workerData } from "node:worker_threads";
 import type { TreeEnsemble } from "./onnx-trees.js";
+import { transferList } from "./transfer-list.js";
 import { TreeExplainer } from "./tree-shap.js";
 
 /** A batch to explain: `rows` rows of encoded features, row-major. */
@@ -24,9 +25,5 @@ parentPort?.on("message", (task: ShapTask) => {
   } catch (err) {
     reply = { id: task.id, error: err instanceof Error ? err.message : String(err) };
   }
-  if ("contributions" in reply) {
-    parentPort?.postMessage(reply, [reply.contributions.buffer as ArrayBuffer]);
-  } else {
-    parentPort?.postMessage(reply);
-  }
+  parentPort?.postMessage(reply, "contributions" in reply ? transferList(reply.contributions) : []);
 });

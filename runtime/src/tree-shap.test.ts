@@ -119,32 +119,55 @@ function mulberry32(seed: number): () => number {
 }
 
 describe("TreeExplainer", () => {
-  it("matches brute-force Shapley values of the path-dependent expectation", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
-        const rand = mulberry32(seed);
-        const m = 2 + Math.floor(rand() * 4);
-        const trees = Array.from({ length: 1 + Math.floor(rand() * 4) }, () =>
-          randomTree(rand, m, 1 + Math.floor(rand() * 5)),
-        );
-        const base = rand() - 0.5;
-        const explainer = new TreeExplainer(flatten(trees, base, m), m);
-        const x = Array.from({ length: m }, () =>
-          rand() < 0.2 ? Number.NaN : Math.round((rand() * 2 - 1) * 8) / 8,
-        );
-        const phi = new Float64Array(m + 1);
-        explainer.explainRow(x, phi);
-        const expected = bruteForce(trees, x, m);
-        for (let i = 0; i < m; i++) expect(phi[i]).toBeCloseTo(expected[i] as number, 9);
-        const none = trees.reduce((acc, t) => acc + conditional(t, x, new Set()), 0);
-        expect(phi[m]).toBeCloseTo(base + none, 9);
-        // Local accuracy: contributions plus base value equal the prediction.
-        const all = new Set(Array.from({ length: m }, (_, i) => i));
-        const margin = base + trees.reduce((acc, t) => acc + conditional(t, x, all), 0);
-        expect(phi.reduce((a, b) => a + b, 0)).toBeCloseTo(margin, 9);
-      }),
-      { numRuns: 200 },
-    );
+  it.each([
+    ["precomputed leaf tables", undefined],
+    ["the recursive algorithm", 0],
+  ])(
+    "matches brute-force Shapley values of the path-dependent expectation (%s)",
+    (_, maxTableFeatures) => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
+          const rand = mulberry32(seed);
+          const m = 2 + Math.floor(rand() * 4);
+          const trees = Array.from({ length: 1 + Math.floor(rand() * 4) }, () =>
+            randomTree(rand, m, 1 + Math.floor(rand() * 5)),
+          );
+          const base = rand() - 0.5;
+          const explainer = new TreeExplainer(flatten(trees, base, m), m, { maxTableFeatures });
+          const x = Array.from({ length: m }, () =>
+            rand() < 0.2 ? Number.NaN : Math.round((rand() * 2 - 1) * 8) / 8,
+          );
+          const phi = new Float64Array(m + 1);
+          explainer.explainRow(x, phi);
+          const expected = bruteForce(trees, x, m);
+          for (let i = 0; i < m; i++) expect(phi[i]).toBeCloseTo(expected[i] as number, 9);
+          const none = trees.reduce((acc, t) => acc + conditional(t, x, new Set()), 0);
+          expect(phi[m]).toBeCloseTo(base + none, 9);
+          // Local accuracy: contributions plus base value equal the prediction.
+          const all = new Set(Array.from({ length: m }, (_, i) => i));
+          const margin = base + trees.reduce((acc, t) => acc + conditional(t, x, all), 0);
+          expect(phi.reduce((a, b) => a + b, 0)).toBeCloseTo(margin, 9);
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
+
+  it("mixes tabled and recursive trees in one ensemble", () => {
+    const rand = mulberry32(99);
+    const m = 7;
+    const trees = Array.from({ length: 6 }, (_, i) => randomTree(rand, m, i < 3 ? 2 : 7));
+    const ensemble = flatten(trees, 0.1, m);
+    const mixed = new TreeExplainer(ensemble, m, { maxTableFeatures: 3 });
+    const recursive = new TreeExplainer(ensemble, m, { maxTableFeatures: 0 });
+    for (let r = 0; r < 20; r++) {
+      const x = Array.from({ length: m }, () => (rand() < 0.1 ? Number.NaN : rand() * 2 - 1));
+      const a = new Float64Array(m + 1);
+      const b = new Float64Array(m + 1);
+      mixed.explainRow(x, a);
+      recursive.explainRow(x, b);
+      for (let i = 0; i <= m; i++) expect(a[i]).toBeCloseTo(b[i] as number, 10);
+    }
   });
 
   it("refuses trees without positive covers", () => {

@@ -44,8 +44,15 @@ export class TreeExplainer {
   private readonly path: Float64Array;
   private x: ArrayLike<number> = [];
   private phi: Float64Array = new Float64Array(0);
+  /** Trees explained by the recursive algorithm (those too deep for a table). */
+  private readonly recursiveRoots: number[] = [];
+  private readonly tables: LeafTables;
 
-  constructor(ensemble: TreeEnsemble, featureCount = ensemble.featureCount) {
+  constructor(
+    ensemble: TreeEnsemble,
+    featureCount = ensemble.featureCount,
+    options: { maxTableFeatures?: number } = {},
+  ) {
     if (featureCount < ensemble.featureCount) {
       throw new Error(
         `trees split on feature ${ensemble.featureCount - 1} but only ${featureCount} features are declared`,
@@ -72,6 +79,11 @@ export class TreeExplainer {
     let base = ensemble.baseMargin;
     for (const root of ensemble.roots) base += this.meanValue(root);
     this.baseValue = base;
+    this.tables = buildLeafTables(
+      ensemble,
+      options.maxTableFeatures ?? MAX_TABLE_FEATURES,
+      this.recursiveRoots,
+    );
   }
 
   /** Cover-weighted mean leaf value under a node (xgboost's node_mean_values). */
@@ -94,7 +106,8 @@ export class TreeExplainer {
     phi.fill(0);
     this.x = x;
     this.phi = phi;
-    const roots = this.t.roots;
+    this.explainTables(x, phi);
+    const roots = this.recursiveRoots;
     for (let i = 0; i < roots.length; i++) this.recurse(roots[i] as number, 0, 0, 1, 1, -1);
     phi[this.featureCount] = this.baseValue;
   }
@@ -109,6 +122,50 @@ export class TreeExplainer {
       this.explainRow(row, out.subarray(r * (f + 1), (r + 1) * (f + 1)));
     }
     return out;
+  }
+
+  /** Adds the precomputed leaf contributions for the row's pattern of followed splits. */
+  private explainTables(x: ArrayLike<number>, phi: Float64Array): void {
+    const tb = this.tables;
+    const goes = tb.goesTrue;
+    const nodes = tb.splitNodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as number;
+      goes[n] = takesTrueBranch(
+        this.mode[n] as number,
+        x[this.feature[n] as number] as number,
+        this.threshold[n] as number,
+        this.missingTrue[n] as number,
+      )
+        ? 1
+        : 0;
+    }
+    const condNode = tb.condNode;
+    const condDir = tb.condDir;
+    const featureStart = tb.featureStart;
+    const features = tb.features;
+    const table = tb.table;
+    for (let leaf = 0; leaf < tb.leafCount; leaf++) {
+      const f0 = tb.leafStart[leaf] as number;
+      const f1 = tb.leafStart[leaf + 1] as number;
+      // Bit j: the row follows this leaf's path at every split on its j-th unique feature.
+      let pattern = 0;
+      for (let j = f0; j < f1; j++) {
+        let follows = 1;
+        for (let c = featureStart[j] as number; c < (featureStart[j + 1] as number); c++) {
+          if (goes[condNode[c] as number] !== condDir[c]) {
+            follows = 0;
+            break;
+          }
+        }
+        pattern |= follows << (j - f0);
+      }
+      const row = (tb.tableStart[leaf] as number) + pattern * (f1 - f0);
+      for (let j = f0; j < f1; j++) {
+        const f = features[j] as number;
+        phi[f] = (phi[f] as number) + (table[row + j - f0] as number);
+      }
+    }
   }
 
   /** Adds an element to the path at `depth`, updating the permutation weights (ExtendPath). */
@@ -217,4 +274,159 @@ export class TreeExplainer {
     this.recurse(hot, off, d + 1, ((this.cover[hot] as number) / w) * inZero, inOne, split);
     this.recurse(cold, off, d + 1, ((this.cover[cold] as number) / w) * inZero, 0, split);
   }
+}
+
+/**
+ * Leaves with at most this many distinct split features get a precomputed table: for each
+ * pattern of which of their splits a row follows, the exact SHAP contribution per feature.
+ */
+export const MAX_TABLE_FEATURES = 5;
+
+/** Precomputed per-leaf contributions (flat arrays; see explainTables). */
+interface LeafTables {
+  leafCount: number;
+  /** Unique features of leaf k are entries leafStart[k]..leafStart[k+1] of `features`. */
+  leafStart: Int32Array;
+  features: Int32Array;
+  /** Splits on unique-feature entry j are conditions featureStart[j]..featureStart[j+1]. */
+  featureStart: Int32Array;
+  condNode: Int32Array;
+  /** 1 when the leaf's path takes the node's true branch. */
+  condDir: Uint8Array;
+  /** Offset of leaf k's table: 2^U rows of U contributions. */
+  tableStart: Int32Array;
+  table: Float64Array;
+  /** Split nodes of tabled trees, evaluated once per row into `goesTrue`. */
+  splitNodes: Int32Array;
+  goesTrue: Uint8Array;
+}
+
+type LeafPath = { leaf: number; steps: { node: number; dir: number }[] };
+
+function leafPaths(t: TreeEnsemble, root: number): LeafPath[] {
+  const out: LeafPath[] = [];
+  const walk = (node: number, steps: { node: number; dir: number }[]) => {
+    if (t.mode[node] === SplitMode.LEAF) {
+      out.push({ leaf: node, steps });
+      return;
+    }
+    walk(t.trueChild[node] as number, [...steps, { node, dir: 1 }]);
+    walk(t.falseChild[node] as number, [...steps, { node, dir: 0 }]);
+  };
+  walk(root, []);
+  return out;
+}
+
+/**
+ * Shapley weights w(s, m) = s! (m - s - 1)! / m! for coalitions of size s among m features.
+ */
+function shapleyWeights(m: number): number[] {
+  const fact = [1];
+  for (let i = 1; i <= m; i++) fact.push((fact[i - 1] as number) * i);
+  return Array.from(
+    { length: m },
+    (_, s) => ((fact[s] as number) * (fact[m - s - 1] as number)) / (fact[m] as number),
+  );
+}
+
+/**
+ * One leaf's contributions for every pattern of followed splits: with z_j the cover fraction
+ * of the path through feature j's splits and o_j in {0, 1} whether the row follows them all,
+ * phi_i = v (o_i - z_i) sum_{S in U minus i} w(|S|, |U|) prod_{j in S} o_j prod_{j not in S, j != i} z_j,
+ * the closed form of the path-dependent TreeSHAP recursion for a single leaf.
+ */
+function leafTable(value: number, zero: number[]): Float64Array {
+  const m = zero.length;
+  const w = shapleyWeights(m);
+  const out = new Float64Array((1 << m) * m);
+  for (let pattern = 0; pattern < 1 << m; pattern++) {
+    for (let i = 0; i < m; i++) {
+      const oi = (pattern >> i) & 1;
+      let sum = 0;
+      for (let subset = 0; subset < 1 << m; subset++) {
+        if (subset & (1 << i)) continue;
+        let term = 1;
+        let size = 0;
+        for (let j = 0; j < m && term !== 0; j++) {
+          if (j === i) continue;
+          if (subset & (1 << j)) {
+            size++;
+            term *= (pattern >> j) & 1;
+          } else {
+            term *= zero[j] as number;
+          }
+        }
+        if (term !== 0) sum += (w[size] as number) * term;
+      }
+      out[pattern * m + i] = value * (oi - (zero[i] as number)) * sum;
+    }
+  }
+  return out;
+}
+
+/** Builds tables for trees whose leaves all have few enough distinct features; lists the rest. */
+function buildLeafTables(t: TreeEnsemble, maxFeatures: number, recursive: number[]): LeafTables {
+  const leafStart = [0];
+  const features: number[] = [];
+  const featureStart = [0];
+  const condNode: number[] = [];
+  const condDir: number[] = [];
+  const tableStart: number[] = [];
+  const tables: Float64Array[] = [];
+  const splitNodes: number[] = [];
+  let tableSize = 0;
+  for (const root of t.roots) {
+    const paths = leafPaths(t, root);
+    const grouped = paths.map((p) => {
+      const byFeature = new Map<number, { node: number; dir: number }[]>();
+      for (const step of p.steps) {
+        const f = t.feature[step.node] as number;
+        byFeature.set(f, [...(byFeature.get(f) ?? []), step]);
+      }
+      return { leaf: p.leaf, byFeature };
+    });
+    if (grouped.some((g) => g.byFeature.size > maxFeatures)) {
+      recursive.push(root);
+      continue;
+    }
+    for (const p of paths) for (const s of p.steps) if (s.dir === 1) splitNodes.push(s.node);
+    for (const { leaf, byFeature } of grouped) {
+      const zero: number[] = [];
+      for (const [feature, steps] of byFeature) {
+        features.push(feature);
+        let z = 1;
+        for (const { node, dir } of steps) {
+          const child = dir === 1 ? t.trueChild[node] : t.falseChild[node];
+          z *= (t.cover[child as number] as number) / (t.cover[node] as number);
+          condNode.push(node);
+          condDir.push(dir);
+        }
+        featureStart.push(condNode.length);
+        zero.push(z);
+      }
+      leafStart.push(features.length);
+      const table = leafTable(t.value[leaf] as number, zero);
+      tableStart.push(tableSize);
+      tables.push(table);
+      tableSize += table.length;
+    }
+  }
+  const table = new Float64Array(tableSize);
+  let offset = 0;
+  for (const part of tables) {
+    table.set(part, offset);
+    offset += part.length;
+  }
+  return {
+    leafCount: tableStart.length,
+    leafStart: Int32Array.from(leafStart),
+    features: Int32Array.from(features),
+    featureStart: Int32Array.from(featureStart),
+    condNode: Int32Array.from(condNode),
+    condDir: Uint8Array.from(condDir),
+    tableStart: Int32Array.from(tableStart),
+    table,
+    splitNodes: Int32Array.from(new Set(splitNodes)),
+    goesTrue: new Uint8Array(t.mode.length),
+  };
 }

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { TreeEnsemble } from "./onnx-trees.js";
 import type { ShapReply, ShapTask } from "./shap-worker.js";
+import { transferList } from "./transfer-list.js";
 
 /** Below this many rows per worker, splitting a batch costs more than it saves. */
 const MIN_ROWS_PER_CHUNK = 32;
@@ -91,7 +92,7 @@ export class ShapWorkerPool {
     const next = this.queue.shift();
     if (next) {
       this.busy.set(worker, next);
-      worker.postMessage(next.task, [next.task.features.buffer as ArrayBuffer]);
+      worker.postMessage(next.task, transferList(next.task.features));
     } else {
       this.idle.push(worker);
     }
@@ -123,14 +124,14 @@ export class ShapWorkerPool {
 
   private run(features: Float32Array, rows: number): Promise<Float64Array> {
     if (this.closed) return Promise.reject(new PoolClosedError());
-    // Copy so the caller's buffer is not detached by the transfer.
+    // Copy so the caller's buffer is never detached by a transfer.
     const task: ShapTask = { id: this.nextId++, rows, features: features.slice() };
     return new Promise((resolve, reject) => {
       const pending = { task, resolve, reject };
       const worker = this.idle.pop();
       if (worker) {
         this.busy.set(worker, pending);
-        worker.postMessage(task, [task.features.buffer as ArrayBuffer]);
+        worker.postMessage(task, transferList(task.features));
       } else {
         this.queue.push(pending);
       }
