@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { withFileLock } from "./file-lock.js";
 import {
   cacheRoot,
   ETCD_VERSION,
@@ -114,39 +115,12 @@ function isComplete(binDir: string, marker: object): boolean {
   return existsSync(file) && readFileSync(file, "utf8") === JSON.stringify(marker);
 }
 
-/** Serialises builds across processes (a test run and `npm run cluster up` at once). */
-async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dir, { recursive: true });
-  const lock = join(dir, ".build-lock");
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, "pid"), String(process.pid));
-      break;
-    } catch {
-      const pid = Number(readFileSync(join(lock, "pid"), { encoding: "utf8", flag: "a+" }));
-      let alive = false;
-      try {
-        if (pid > 0) process.kill(pid, 0);
-        alive = pid > 0;
-      } catch {}
-      if (!alive) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
 async function buildKubernetes(): Promise<void> {
   const binDir = kubernetesBinDir();
   const marker = { version: KUBERNETES_VERSION, commands: KUBERNETES_COMMANDS };
   if (isComplete(binDir, marker)) return;
   const top = dirname(binDir);
-  await withLock(top, async () => {
+  await withFileLock(top, ".build-lock", async () => {
     if (isComplete(binDir, marker)) return;
     const src = join(top, "src");
     const logFile = join(top, "build.log");
@@ -194,7 +168,7 @@ async function buildEtcd(): Promise<void> {
   const marker = { version: ETCD_VERSION, commands: ["etcd"] };
   if (isComplete(binDir, marker)) return;
   const top = dirname(binDir);
-  await withLock(top, async () => {
+  await withFileLock(top, ".build-lock", async () => {
     if (isComplete(binDir, marker)) return;
     const src = join(top, "src");
     const logFile = join(top, "build.log");

@@ -10,6 +10,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { AgentConfig } from "./agent/agent-config.js";
@@ -36,12 +37,19 @@ interface ClusterState {
   startedAt: string;
   processes: ManagedProcess[];
   nodes: string[];
+  /** Who started it: a test run stops its own cluster; one started by hand stays up. */
+  owner: ClusterOwner;
   /** Value of net.ipv4.ip_forward before kube-proxy needed it on; restored by `down`. */
   ipForwardBefore?: string;
 }
 
+/** "manual": `npm run cluster -- up` or the API; "suite": the integration suite's setup. */
+export type ClusterOwner = "manual" | "suite";
+
 /** Options for {@link startCluster}. */
 export interface StartClusterOptions {
+  /** Recorded in the state file; a manual owner takes over a reused cluster (default manual). */
+  owner?: ClusterOwner;
   /** How many process nodes to register (default 1). */
   nodes?: number;
   /** Run kube-proxy so ClusterIP Services work (default true). */
@@ -63,7 +71,10 @@ const defaultLog = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
 
 function readState(file: string): ClusterState | null {
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, "utf8")) as ClusterState;
+  const state = JSON.parse(readFileSync(file, "utf8")) as ClusterState;
+  // State files from before owners were recorded were all written by test runs.
+  state.owner ??= "suite";
+  return state;
 }
 
 function writeState(file: string, state: ClusterState): void {
@@ -110,6 +121,28 @@ function assertRoot(): void {
   }
 }
 
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.setTimeout(1000);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Who owns the running cluster, or null when none is recorded. */
+export function clusterOwner(): ClusterOwner | null {
+  return readState(clusterPaths().state)?.owner ?? null;
+}
+
 /** True when the recorded cluster's processes all run and the apiserver answers /readyz. */
 export async function clusterHealthy(): Promise<boolean> {
   const paths = clusterPaths();
@@ -138,6 +171,10 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const paths = clusterPaths();
   if (await clusterHealthy()) {
     const state = readState(paths.state);
+    if (state && (opts.owner ?? "manual") === "manual" && state.owner !== "manual") {
+      state.owner = "manual";
+      writeState(paths.state, state);
+    }
     log(`reusing the running cluster (kubeconfig ${paths.kubeconfig})`);
     return {
       kubeconfig: paths.kubeconfig,
@@ -145,6 +182,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       nodes: state?.nodes ?? [],
       readyInMs: 0,
     };
+  }
+  if (!existsSync(paths.state) && (await portInUse(network.apiserverPort))) {
+    throw new Error(
+      `port ${network.apiserverPort} is in use but ${paths.state} records no cluster: another checkout's cluster (or another program) is running; stop it first`,
+    );
   }
   if (existsSync(paths.state) || listNetns().some((n) => n.startsWith(network.netnsPrefix))) {
     log("cleaning up a previous cluster that is not healthy");
@@ -159,7 +201,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   mkdirSync(paths.pods, { recursive: true });
   const creds = createCredentials(paths);
   ensureBridge(network.bridge, network.gatewayIp, network.podPrefixLength);
-  const state: ClusterState = { startedAt: new Date().toISOString(), processes: [], nodes: [] };
+  const state: ClusterState = {
+    startedAt: new Date().toISOString(),
+    processes: [],
+    nodes: [],
+    owner: opts.owner ?? "manual",
+  };
   const track = (p: ManagedProcess) => {
     state.processes.push(p);
     writeState(paths.state, state);

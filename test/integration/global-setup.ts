@@ -3,7 +3,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startCluster, stopCluster } from "../cluster/index.js";
+import { acquireCluster, releaseCluster } from "../cluster/index.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,12 +23,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("clusterFlavour", "existing");
     return async () => {};
   }
-  const info = await startCluster();
+  const info = await acquireCluster();
   process.env.KUBECONFIG = info.kubeconfig;
   project.provide("kubeconfig", info.kubeconfig);
   project.provide("clusterFlavour", "process");
-  return async () => {
-    // A cluster someone started by hand (`npm run cluster -- up`) stays up after the run.
-    if (info.started) await stopCluster();
-  };
+  // The last run using a cluster that a run started stops it; one started by hand
+  // (`npm run cluster -- up`) stays up.
+  return () => releaseCluster();
 }
