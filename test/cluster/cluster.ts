@@ -108,15 +108,22 @@ async function waitUntil(
   );
 }
 
-function assertRoot(): void {
+function assertPrerequisites(serviceProxy: boolean): void {
   if (process.getuid?.() !== 0) {
     throw new Error(
       "the local cluster needs root (network namespaces, bridge, bind mounts); run as root",
     );
   }
-  for (const tool of ["ip", "openssl", "nsenter", "mount"]) {
+  const tools: [string, string][] = [
+    ["ip", "iproute2"],
+    ["openssl", "openssl"],
+    ["nsenter", "util-linux"],
+    ["mount", "mount"],
+  ];
+  if (serviceProxy) tools.push(["nft", "nftables (kube-proxy needs it; or start with --no-proxy)"]);
+  for (const [tool, pkg] of tools) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-      throw new Error(`${tool} not found on PATH; install iproute2, openssl and util-linux`);
+      throw new Error(`${tool} not found on PATH; install ${pkg}`);
     }
   }
 }
@@ -167,7 +174,7 @@ export async function clusterHealthy(): Promise<boolean> {
 export async function startCluster(opts: StartClusterOptions = {}): Promise<ClusterInfo> {
   const log = opts.log ?? defaultLog;
   const started = Date.now();
-  assertRoot();
+  assertPrerequisites(opts.serviceProxy ?? true);
   const paths = clusterPaths();
   if (await clusterHealthy()) {
     const state = readState(paths.state);

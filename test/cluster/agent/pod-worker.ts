@@ -577,6 +577,17 @@ export class PodWorker {
 
   private async setUp(): Promise<void> {
     mkdirSync(this.podDir, { recursive: true });
+    if (this.pod.spec?.hostNetwork) {
+      // Sharing the host's network would put pod ports on the host's addresses: refuse loudly.
+      const message = "hostNetwork pods are not supported by the process node";
+      for (const c of [...this.init, ...this.containers]) {
+        c.record.state = { waiting: { reason: "CreateContainerConfigError", message } };
+      }
+      void this.ctx.api.event(this.pod, this.ctx.nodeName, "Warning", "Failed", message);
+      this.changed();
+      this.deleting = true;
+      return;
+    }
     const uid = (this.pod.metadata?.uid ?? "").replaceAll("-", "");
     const ip = this.ctx.pool.allocate();
     this.net = createPodNetwork(uid.slice(0, 12), ip, this.ctx.network);
