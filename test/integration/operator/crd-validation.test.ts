@@ -3,8 +3,9 @@ import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { ensureNamespace, installCrds } from "./support/install.js";
-import { adminClient, apply, noCluster } from "./support/kube.js";
+import { adminClient, apply } from "./support/kube.js";
 import { seedTrainingRun } from "./support/operator-env.js";
+import { noCluster } from "./support/test-cluster.js";
 
 // Given the generated CRDs installed in a real apiserver, when invalid objects are applied,
 // then the apiserver itself refuses them with a message naming the problem.

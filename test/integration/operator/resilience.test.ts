@@ -5,7 +5,7 @@ import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import { trainingRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeObject } from "../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { apply, noCluster, waitFor } from "./support/kube.js";
+import { apply, waitFor } from "./support/kube.js";
 import {
   noSeed,
   type OperatorEnv,
@@ -14,6 +14,7 @@ import {
 } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { eventReasons, trainerPods, waitForRunFinished } from "./support/status.js";
+import { noCluster } from "./support/test-cluster.js";
 
 const artifactModel = (ns: string, name: string): ChurnModel => ({
   apiVersion: "churn.mlops.dev/v1alpha1",

@@ -6,7 +6,7 @@ import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { apply, noCluster, waitFor } from "./support/kube.js";
+import { apply, waitFor } from "./support/kube.js";
 import {
   noSeed,
   type OperatorEnv,
@@ -20,6 +20,7 @@ import {
   waitForModelReady,
   waitForRunFinished,
 } from "./support/status.js";
+import { noCluster } from "./support/test-cluster.js";
 
 // The proof, on the local cluster: apply the seed TrainingRun -> Succeeded with ROC-AUC;
 // a leaking feature or a broken CSV -> Failed, saying why; a ChurnModel -> Ready and scoring

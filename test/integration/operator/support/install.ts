@@ -68,7 +68,7 @@ export async function operatorKubeconfig(client: KubeClient): Promise<string> {
     },
   );
   const admin = new KubeConfig();
-  admin.loadFromFile(kubeconfigPath as string);
+  admin.loadFromFile(kubeconfigPath());
   const cluster = admin.getCurrentCluster();
   if (!cluster) throw new Error("admin kubeconfig has no cluster");
   const kc = new KubeConfig();

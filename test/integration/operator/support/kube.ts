@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
-import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
 import {
@@ -12,16 +11,17 @@ import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
 
-/** The kubeconfig the integration suite's global setup provides, if any. */
-export const kubeconfigPath: string | undefined = inject("kubeconfig") || process.env.KUBECONFIG;
-
-/** Why the suite is skipped when there is no cluster (printed by vitest). */
-export const noCluster = kubeconfigPath ? false : "KUBECONFIG not set: no cluster to test against";
+/** The admin kubeconfig: $KUBECONFIG (the suite's global setup sets it; so does the demo). */
+export function kubeconfigPath(): string {
+  const path = process.env.KUBECONFIG;
+  if (!path) throw new Error("KUBECONFIG is not set: no cluster to work with");
+  return path;
+}
 
 /** A client with the cluster admin's credentials (the test's own, not the operator's). */
 export function adminClient(): KubeClient {
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath as string);
+  kc.loadFromFile(kubeconfigPath());
   return new KubeClient(kc);
 }
 

@@ -1,0 +1,212 @@
+// The operator's part of the demo, end to end on a cluster with a process node (the local
+// cluster): install CRDs and RBAC, run the operator with exactly config/rbac's rights, train
+// the example TrainingRun on a CSV (given, or synthetic from the trainer), serve it with the
+// example ChurnModel, score a few customers with explanations, and show `kubectl get tr,chm`.
+//
+//   KUBECONFIG=.cluster/kubeconfig npx tsx test/e2e/operator-demo.ts [--data CSV] [--rows N]
+//       [--namespace churn-demo] [--keep]
+//
+// --keep leaves the operator running and the objects in place (Ctrl-C stops the operator).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { V1Pod } from "@kubernetes/client-node";
+import { parse } from "yaml";
+import type { ChurnModel } from "../../operator/src/api/churn-model.js";
+import type { TrainingRun } from "../../operator/src/api/training-run.js";
+import { Resources } from "../../operator/src/kube/resources.js";
+import {
+  ensureNamespace,
+  hostVolume,
+  installCrds,
+  installRbac,
+  OPERATOR_NAMESPACE,
+  operatorKubeconfig,
+  repoRoot,
+} from "../integration/operator/support/install.js";
+import { adminClient, apply } from "../integration/operator/support/kube.js";
+import { OperatorProcess } from "../integration/operator/support/operator-process.js";
+import { waitForModelReady, waitForRunFinished } from "../integration/operator/support/status.js";
+
+interface Options {
+  data?: string;
+  rows: number;
+  namespace: string;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { rows: 10_000, namespace: "churn-demo", keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--data") o.data = resolve(next());
+    else if (a === "--rows") o.rows = Number(next());
+    else if (a === "--namespace") o.namespace = next();
+    else if (a === "--keep") o.keep = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(o.rows) || o.rows < 1000)
+    throw new Error("--rows must be an integer >= 1000");
+  if (o.data && !existsSync(o.data)) throw new Error(`--data ${o.data}: no such file`);
+  return o;
+}
+
+const step = (msg: string) => process.stdout.write(`\n==> ${msg}\n`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Parses the first `n` data rows of a simple CSV (no quoted commas) into typed score requests. */
+function customers(csv: string, n: number, types: Map<string, string>): Record<string, unknown>[] {
+  const lines = readFileSync(csv, "utf8").split(/\r?\n/).filter(Boolean);
+  const header = (lines[0] ?? "").split(",");
+  return lines.slice(1, n + 1).map((line) => {
+    const cells = line.split(",");
+    const row: Record<string, unknown> = {};
+    header.forEach((col, i) => {
+      const t = types.get(col);
+      const v = cells[i] ?? "";
+      if (t === undefined) row[col] = /^\d+$/.test(v) ? Number(v) : v;
+      else row[col] = t === "categorical" || t === "ordinal" ? v : Number(v);
+    });
+    return row;
+  });
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const client = adminClient();
+  const demoDir = join(repoRoot, ".demo", o.namespace);
+  const dataDir = join(demoDir, "data");
+  const modelsDir = join(demoDir, "models");
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(modelsDir, { recursive: true });
+  const csv = join(dataDir, "customers.csv");
+  if (!existsSync(csv)) {
+    if (o.data) {
+      symlinkSync(o.data, csv);
+    } else {
+      step(`generating ${o.rows} synthetic customers with the trainer`);
+      const python = join(repoRoot, ".venv", "bin", "python");
+      const r = spawnSync(
+        python,
+        ["-m", "churn_trainer", "synth", "--rows", String(o.rows), "--seed", "7", "--output", csv],
+        {
+          stdio: "inherit",
+        },
+      );
+      if (r.status !== 0) throw new Error("synthetic data generation failed");
+    }
+  }
+
+  step("installing the CRDs (crds/) and the operator's RBAC (config/rbac/)");
+  await installCrds(client);
+  await installRbac(client);
+  await ensureNamespace(client, o.namespace);
+  await hostVolume(client, o.namespace, "churn-data", dataDir, true);
+  await hostVolume(client, o.namespace, "churn-models", modelsDir);
+
+  step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
+  const op = new OperatorProcess("churn-operator-demo", await operatorKubeconfig(client), [
+    "--namespace",
+    o.namespace,
+    "--leader-election-namespace",
+    OPERATOR_NAMESPACE,
+    "--leader-election-id",
+    `churn-operator-${o.namespace}`,
+  ]);
+  await op.start();
+  process.stdout.write(
+    `    metrics http://127.0.0.1:${op.metricsPort}/metrics, health :${op.healthPort}\n`,
+  );
+
+  step("kubectl apply -f examples/training-run-bank.yaml -f examples/churn-model-bank.yaml");
+  const run = parse(
+    readFileSync(join(repoRoot, "examples", "training-run-bank.yaml"), "utf8"),
+  ) as TrainingRun;
+  run.metadata = { ...run.metadata, namespace: o.namespace };
+  run.spec.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "customers.csv" } };
+  delete run.spec.resources;
+  const model = parse(
+    readFileSync(join(repoRoot, "examples", "churn-model-bank.yaml"), "utf8"),
+  ) as ChurnModel;
+  model.metadata = { ...model.metadata, namespace: o.namespace };
+  model.spec.replicas = 1;
+  delete model.spec.resources;
+  const t0 = Date.now();
+  await apply(client, run);
+  await apply(client, model);
+
+  const runName = run.metadata?.name as string;
+  const finished = await waitForRunFinished(client, o.namespace, runName);
+  const tTrained = Date.now() - t0;
+  if (finished.status?.phase !== "Succeeded") {
+    throw new Error(`TrainingRun ${runName} failed: ${finished.status?.message}`);
+  }
+  const m = finished.status.metrics ?? {};
+  process.stdout.write(
+    `    ${runName} Succeeded in ${seconds(tTrained)}: ROC-AUC ${m.rocAuc?.toFixed(4)}, F2 ${m.f2?.toFixed(4)}, ` +
+      `threshold ${m.threshold?.toFixed(3)}, model ${finished.status.model?.digest.slice(0, 12)}\n`,
+  );
+  const ready = await waitForModelReady(client, o.namespace, model.metadata?.name as string);
+  process.stdout.write(
+    `    ChurnModel ${model.metadata?.name} Ready ${seconds(Date.now() - t0)} after apply; endpoint ${ready.status?.endpoint}\n`,
+  );
+
+  step("scoring five customers with explanations (POST /v1/score on a serving pod)");
+  const pods = await client.list<V1Pod>(Resources.pods, o.namespace, {
+    labelSelector: `churn.mlops.dev/churn-model=${model.metadata?.name}`,
+  });
+  const ip = pods.items.find((p) => p.status?.podIP)?.status?.podIP;
+  if (!ip) throw new Error("no serving pod IP");
+  const types = new Map(run.spec.schema.features.map((f) => [f.name, f.type]));
+  const rows = customers(csv, 5, types);
+  const res = await fetch(`http://${ip}:8080/v1/score`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ instances: rows, explain: true }),
+  });
+  const body = (await res.json()) as {
+    predictions?: Array<{
+      probability: number;
+      label: boolean;
+      explanation?: {
+        topPositive: Array<{ feature: string; value: unknown; contribution: number }>;
+      };
+    }>;
+  };
+  if (!res.ok || !body.predictions)
+    throw new Error(`scoring failed: ${res.status} ${JSON.stringify(body)}`);
+  body.predictions.forEach((p, i) => {
+    const id = rows[i]?.[run.spec.schema.idColumn ?? ""] ?? i;
+    const drivers = (p.explanation?.topPositive ?? [])
+      .map((d) => `${d.feature}=${JSON.stringify(d.value)} (+${d.contribution.toFixed(2)})`)
+      .join(", ");
+    process.stdout.write(
+      `    customer ${id}: churn probability ${(p.probability * 100).toFixed(1)}% ${p.label ? "AT RISK" : "ok"}${drivers ? `; raised by ${drivers}` : ""}\n`,
+    );
+  });
+
+  step("kubectl get tr,chm");
+  const kubectl = join(process.env.HOME ?? "", ".cache", "churn-operator");
+  const found = spawnSync("bash", ["-c", `ls ${kubectl}/k8s/*/bin/kubectl 2>/dev/null | tail -1`], {
+    encoding: "utf8",
+  }).stdout.trim();
+  if (found) spawnSync(found, ["get", "tr,chm", "-n", o.namespace], { stdio: "inherit" });
+
+  process.stdout.write(`\ntimings: apply->Succeeded ${seconds(tTrained)}\n`);
+  if (o.keep) {
+    process.stdout.write("operator left running (--keep); Ctrl-C to stop it\n");
+    process.once("SIGINT", () => void op.kill("SIGTERM").then(() => process.exit(0)));
+    return;
+  }
+  await op.kill("SIGTERM");
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
