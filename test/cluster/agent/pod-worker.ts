@@ -127,6 +127,8 @@ class ContainerRunner {
       }
       throw err;
     }
+    // The pod may have been deleted while the environment was being resolved.
+    if (this.stopping) return false;
     const argv = containerArgv(image, this.spec).map((a) => expandVars(a, this.env));
     if (argv.length === 0) {
       this.setWaiting(
