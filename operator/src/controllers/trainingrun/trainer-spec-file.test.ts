@@ -32,8 +32,8 @@ describe("trainerSpecFile", () => {
 
   it.skipIf(!existsSync(python))("is accepted by the trainer's own spec parser", () => {
     const code =
-      "import json,sys\nfrom churn_trainer.spec import parse_spec\n" +
-      "s = parse_spec(json.load(sys.stdin))\nprint(json.dumps(s.to_dict()))";
+      "import json,sys\nfrom dataclasses import asdict\nfrom churn_trainer.spec import parse_spec\n" +
+      "s = parse_spec(json.load(sys.stdin))\nprint(json.dumps(asdict(s), default=str))";
     const r = spawnSync(python, ["-c", code], { input: JSON.stringify(file), encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
