@@ -14,7 +14,7 @@ import {
 } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { eventReasons, trainerPods, waitForRunFinished } from "./support/status.js";
-import { noCluster } from "./support/test-cluster.js";
+import { noCluster, noProcessNode } from "./support/test-cluster.js";
 
 const artifactModel = (ns: string, name: string): ChurnModel => ({
   apiVersion: "churn.mlops.dev/v1alpha1",
@@ -28,7 +28,7 @@ const artifactModel = (ns: string, name: string): ChurnModel => ({
   },
 });
 
-describe.skipIf(noCluster || noSeed)("operator crash mid-training", () => {
+describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
   let env: OperatorEnv;
   beforeAll(async () => {
     env = await setupOperatorEnv("crash");

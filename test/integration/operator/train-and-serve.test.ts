@@ -20,211 +20,215 @@ import {
   waitForModelReady,
   waitForRunFinished,
 } from "./support/status.js";
-import { noCluster } from "./support/test-cluster.js";
+import { noCluster, noProcessNode } from "./support/test-cluster.js";
 
 // The issue's proof, on the local cluster: apply the seed TrainingRun -> Succeeded with ROC-AUC;
 // a leaking feature or a broken CSV -> Failed, saying why; a ChurnModel -> Ready and scoring
 // like the trainer; deleting it removes its Deployment and Service. The operator runs as a
 // process authenticated with exactly config/rbac's rights.
-describe.skipIf(noCluster || noSeed)("TrainingRun -> model -> ChurnModel on a real cluster", () => {
-  let env: OperatorEnv;
-  let op: OperatorProcess;
-  let seed: TrainingRun;
-  const timings: Record<string, number> = {};
+describe.skipIf(noProcessNode || noSeed)(
+  "TrainingRun -> model -> ChurnModel on a real cluster",
+  () => {
+    let env: OperatorEnv;
+    let op: OperatorProcess;
+    let seed: TrainingRun;
+    const timings: Record<string, number> = {};
 
-  beforeAll(async () => {
-    env = await setupOperatorEnv("train");
-    op = await env.startOperator("op-train");
-    writeFileSync(
-      join(env.dataDir, "broken.csv"),
-      "RowNumber,CustomerId,Surname,CreditScore\n1,15634602,Hargrave,619\n",
-    );
-    const t0 = Date.now();
-    // All three at once: the two failures are quick and overlap the seed's training.
-    await apply(env.client, seedTrainingRun(env.ns, "seed"));
-    await apply(
-      env.client,
-      seedTrainingRun(env.ns, "leak", (s) => {
-        s.schema.drop = ["RowNumber", "Surname"];
-        s.schema.features.push({ name: "Complain", type: "boolean" });
-      }),
-    );
-    await apply(
-      env.client,
-      seedTrainingRun(env.ns, "broken", (s) => {
-        s.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "broken.csv" } };
-      }),
-    );
-    seed = await waitForRunFinished(env.client, env.ns, "seed");
-    timings.applyToSucceededMs = Date.now() - t0;
-  });
-
-  afterAll(async () => {
-    if (timings.applyToSucceededMs) process.stdout.write(`[timings] ${JSON.stringify(timings)}\n`);
-    await env?.cleanup();
-  });
-
-  it("trains the seed data set to Succeeded, ROC-AUC and the model in status", async () => {
-    expect(seed.status?.phase, op.tail()).toBe("Succeeded");
-    const s = seed.status;
-    expect(s?.metrics?.rocAuc).toBeGreaterThanOrEqual(0.86);
-    expect(s?.model?.digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(s?.model?.uri).toBe(`pvc://churn-models/${s?.model?.digest}`);
-    expect(existsSync(join(env.modelsDir, s?.model?.digest ?? "", "model.onnx"))).toBe(true);
-    expect(s?.conditions?.map((c) => `${c.type}=${c.status}`).sort()).toEqual([
-      "DataValidated=True",
-      "ModelValidated=True",
-      "Succeeded=True",
-      "Trained=True",
-    ]);
-    expect(s?.observedGeneration).toBe(seed.metadata?.generation);
-    expect(s?.startTime).toBeTruthy();
-    expect(s?.completionTime).toBeTruthy();
-    const reasons = await eventReasons(env.client, env.ns, "seed");
-    expect(reasons).toContain("JobCreated");
-    expect(reasons).toContain("Succeeded");
-  });
-
-  it("runs the trainer with no API access: no token, a ServiceAccount without bindings", async () => {
-    const [pod] = await trainerPods(env.client, env.ns, "seed");
-    expect(pod?.spec?.automountServiceAccountToken).toBe(false);
-    expect(pod?.spec?.serviceAccountName).toBe("churn-trainer");
-    expect(pod?.spec?.volumes?.some((v) => v.projected)).toBe(false);
-    const sa = await env.client.get<V1ServiceAccount>(
-      Resources.serviceAccounts,
-      env.ns,
-      "churn-trainer",
-    );
-    expect(sa?.automountServiceAccountToken).toBe(false);
-    const job = await env.client.get<V1Job>(Resources.jobs, env.ns, "seed-train");
-    expect(job?.metadata?.ownerReferences?.[0]?.name).toBe("seed");
-  });
-
-  it("fails the run with Complain left in, and the condition names the leak", async () => {
-    const run = await waitForRunFinished(env.client, env.ns, "leak");
-    expect(run.status?.phase).toBe("Failed");
-    const dv = run.status?.conditions?.find((c) => c.type === "DataValidated");
-    expect(dv?.status).toBe("False");
-    expect(dv?.reason).toBe("DataValidationFailed");
-    expect(dv?.message).toContain("Complain");
-    expect(run.status?.failedChecks?.join(" ")).toContain("Complain");
-    // Terminal at once: the pod failure policy fails the Job without retries.
-    expect(await trainerPods(env.client, env.ns, "leak")).toHaveLength(1);
-    expect(await eventReasons(env.client, env.ns, "leak")).toContain("DataValidationFailed");
-  });
-
-  it("fails the run on a broken CSV, with the reason", async () => {
-    const run = await waitForRunFinished(env.client, env.ns, "broken");
-    expect(run.status?.phase).toBe("Failed");
-    expect(run.status?.message).toMatch(/missing from the dataset: .*Geography/);
-    expect(run.status?.conditions?.find((c) => c.type === "Succeeded")?.reason).toBe(
-      "DataValidationFailed",
-    );
-  });
-
-  it("serves the model: ChurnModel Ready, and the pods score like the trainer's reference rows", async () => {
-    const t0 = Date.now();
-    await apply(env.client, {
-      apiVersion: "churn.mlops.dev/v1alpha1",
-      kind: "ChurnModel",
-      metadata: { name: "bank", namespace: env.ns },
-      spec: { source: { trainingRun: { name: "seed" } }, replicas: 2 },
-    } as ChurnModel);
-    const model = await waitForModelReady(env.client, env.ns, "bank");
-    timings.applyToReadyMs = Date.now() - t0;
-    const digest = seed.status?.model?.digest as string;
-    expect(model.status?.serving).toEqual({
-      digest,
-      uri: `pvc://churn-models/${digest}`,
-      trainingRun: "seed",
-    });
-    expect(model.status?.endpoint).toBe(`http://bank.${env.ns}.svc:8080`);
-    expect(model.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
-
-    const reference = JSON.parse(
-      readFileSync(join(env.modelsDir, digest, "reference.json"), "utf8"),
-    ) as {
-      rows: Record<string, unknown>[];
-      probabilities: number[];
-    };
-    const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-      labelSelector: "churn.mlops.dev/churn-model=bank",
-    });
-    const ips = pods.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip);
-    expect(ips).toHaveLength(2);
-    for (const ip of ips) {
-      const res = await fetch(`http://${ip}:8080/v1/score`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ instances: reference.rows }),
-      });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as {
-        modelVersion: string;
-        predictions: Array<{ probability: number }>;
-      };
-      expect(body.modelVersion).toBe(digest);
-      const worst = Math.max(
-        ...body.predictions.map((p, i) =>
-          Math.abs(p.probability - (reference.probabilities[i] as number)),
-        ),
+    beforeAll(async () => {
+      env = await setupOperatorEnv("train");
+      op = await env.startOperator("op-train");
+      writeFileSync(
+        join(env.dataDir, "broken.csv"),
+        "RowNumber,CustomerId,Surname,CreditScore\n1,15634602,Hargrave,619\n",
       );
-      expect(worst).toBeLessThanOrEqual(1e-5);
-    }
-  });
-
-  it("with latestFrom, a newer passing TrainingRun becomes the serving version", async () => {
-    // The example runs name modelRef bank-churn: this ChurnModel follows them.
-    await apply(env.client, {
-      apiVersion: "churn.mlops.dev/v1alpha1",
-      kind: "ChurnModel",
-      metadata: { name: "bank-churn", namespace: env.ns },
-      spec: { source: { latestFrom: {} }, replicas: 1 },
-    } as ChurnModel);
-    const first = await waitForModelReady(env.client, env.ns, "bank-churn");
-    expect(first.status?.serving?.trainingRun).toBe("seed");
-
-    await apply(
-      env.client,
-      seedTrainingRun(env.ns, "seed-2", (s) => {
-        s.model = { ...s.model, hyperparameters: { ...s.model?.hyperparameters, max_depth: 4 } };
-      }),
-    );
-    const second = await waitForRunFinished(env.client, env.ns, "seed-2");
-    expect(second.status?.phase).toBe("Succeeded");
-    expect(second.status?.model?.digest).not.toBe(seed.status?.model?.digest);
-    const rolled = await waitFor("bank-churn to serve seed-2", async () => {
-      const m = await env.client.get<ChurnModel>(churnModelType, env.ns, "bank-churn");
-      return m?.status?.phase === "Ready" && m.status.serving?.trainingRun === "seed-2"
-        ? m
-        : undefined;
+      const t0 = Date.now();
+      // All three at once: the two failures are quick and overlap the seed's training.
+      await apply(env.client, seedTrainingRun(env.ns, "seed"));
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, "leak", (s) => {
+          s.schema.drop = ["RowNumber", "Surname"];
+          s.schema.features.push({ name: "Complain", type: "boolean" });
+        }),
+      );
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, "broken", (s) => {
+          s.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "broken.csv" } };
+        }),
+      );
+      seed = await waitForRunFinished(env.client, env.ns, "seed");
+      timings.applyToSucceededMs = Date.now() - t0;
     });
-    expect(rolled.status?.serving?.digest).toBe(second.status?.model?.digest);
-    const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-      labelSelector: "churn.mlops.dev/churn-model=bank-churn",
-    });
-    const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
-    expect(live.map((p) => p.metadata?.annotations?.["churn.mlops.dev/digest"])).toEqual([
-      second.status?.model?.digest,
-    ]);
-    expect(await eventReasons(env.client, env.ns, "bank-churn")).toContain("NewVersionSelected");
-  });
 
-  it("deletes the Deployment and Service with the ChurnModel", async () => {
-    await env.client.delete(churnModelType, env.ns, "bank");
-    await waitFor("serving Deployment and Service to be garbage-collected", async () => {
-      const d = await env.client.get<V1Deployment>(Resources.deployments, env.ns, "bank-stable");
-      const s = await env.client.get(Resources.services, env.ns, "bank");
-      return !d && !s;
+    afterAll(async () => {
+      if (timings.applyToSucceededMs)
+        process.stdout.write(`[timings] ${JSON.stringify(timings)}\n`);
+      await env?.cleanup();
     });
-  });
 
-  it("exposes controller-runtime metrics and is ready", async () => {
-    expect(await op.probe("/readyz")).toBe(200);
-    expect(
-      await op.metric("controller_runtime_reconcile_total", { controller: "trainingrun" }),
-    ).toBeGreaterThan(0);
-    expect(await op.metric("leader_election_master_status")).toBe(1);
-    expect(await op.metrics()).toContain('workqueue_depth{name="churnmodel"');
-  });
-});
+    it("trains the seed data set to Succeeded, ROC-AUC and the model in status", async () => {
+      expect(seed.status?.phase, op.tail()).toBe("Succeeded");
+      const s = seed.status;
+      expect(s?.metrics?.rocAuc).toBeGreaterThanOrEqual(0.86);
+      expect(s?.model?.digest).toMatch(/^[0-9a-f]{64}$/);
+      expect(s?.model?.uri).toBe(`pvc://churn-models/${s?.model?.digest}`);
+      expect(existsSync(join(env.modelsDir, s?.model?.digest ?? "", "model.onnx"))).toBe(true);
+      expect(s?.conditions?.map((c) => `${c.type}=${c.status}`).sort()).toEqual([
+        "DataValidated=True",
+        "ModelValidated=True",
+        "Succeeded=True",
+        "Trained=True",
+      ]);
+      expect(s?.observedGeneration).toBe(seed.metadata?.generation);
+      expect(s?.startTime).toBeTruthy();
+      expect(s?.completionTime).toBeTruthy();
+      const reasons = await eventReasons(env.client, env.ns, "seed");
+      expect(reasons).toContain("JobCreated");
+      expect(reasons).toContain("Succeeded");
+    });
+
+    it("runs the trainer with no API access: no token, a ServiceAccount without bindings", async () => {
+      const [pod] = await trainerPods(env.client, env.ns, "seed");
+      expect(pod?.spec?.automountServiceAccountToken).toBe(false);
+      expect(pod?.spec?.serviceAccountName).toBe("churn-trainer");
+      expect(pod?.spec?.volumes?.some((v) => v.projected)).toBe(false);
+      const sa = await env.client.get<V1ServiceAccount>(
+        Resources.serviceAccounts,
+        env.ns,
+        "churn-trainer",
+      );
+      expect(sa?.automountServiceAccountToken).toBe(false);
+      const job = await env.client.get<V1Job>(Resources.jobs, env.ns, "seed-train");
+      expect(job?.metadata?.ownerReferences?.[0]?.name).toBe("seed");
+    });
+
+    it("fails the run with Complain left in, and the condition names the leak", async () => {
+      const run = await waitForRunFinished(env.client, env.ns, "leak");
+      expect(run.status?.phase).toBe("Failed");
+      const dv = run.status?.conditions?.find((c) => c.type === "DataValidated");
+      expect(dv?.status).toBe("False");
+      expect(dv?.reason).toBe("DataValidationFailed");
+      expect(dv?.message).toContain("Complain");
+      expect(run.status?.failedChecks?.join(" ")).toContain("Complain");
+      // Terminal at once: the pod failure policy fails the Job without retries.
+      expect(await trainerPods(env.client, env.ns, "leak")).toHaveLength(1);
+      expect(await eventReasons(env.client, env.ns, "leak")).toContain("DataValidationFailed");
+    });
+
+    it("fails the run on a broken CSV, with the reason", async () => {
+      const run = await waitForRunFinished(env.client, env.ns, "broken");
+      expect(run.status?.phase).toBe("Failed");
+      expect(run.status?.message).toMatch(/missing from the dataset: .*Geography/);
+      expect(run.status?.conditions?.find((c) => c.type === "Succeeded")?.reason).toBe(
+        "DataValidationFailed",
+      );
+    });
+
+    it("serves the model: ChurnModel Ready, and the pods score like the trainer's reference rows", async () => {
+      const t0 = Date.now();
+      await apply(env.client, {
+        apiVersion: "churn.mlops.dev/v1alpha1",
+        kind: "ChurnModel",
+        metadata: { name: "bank", namespace: env.ns },
+        spec: { source: { trainingRun: { name: "seed" } }, replicas: 2 },
+      } as ChurnModel);
+      const model = await waitForModelReady(env.client, env.ns, "bank");
+      timings.applyToReadyMs = Date.now() - t0;
+      const digest = seed.status?.model?.digest as string;
+      expect(model.status?.serving).toEqual({
+        digest,
+        uri: `pvc://churn-models/${digest}`,
+        trainingRun: "seed",
+      });
+      expect(model.status?.endpoint).toBe(`http://bank.${env.ns}.svc:8080`);
+      expect(model.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+
+      const reference = JSON.parse(
+        readFileSync(join(env.modelsDir, digest, "reference.json"), "utf8"),
+      ) as {
+        rows: Record<string, unknown>[];
+        probabilities: number[];
+      };
+      const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
+        labelSelector: "churn.mlops.dev/churn-model=bank",
+      });
+      const ips = pods.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip);
+      expect(ips).toHaveLength(2);
+      for (const ip of ips) {
+        const res = await fetch(`http://${ip}:8080/v1/score`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ instances: reference.rows }),
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as {
+          modelVersion: string;
+          predictions: Array<{ probability: number }>;
+        };
+        expect(body.modelVersion).toBe(digest);
+        const worst = Math.max(
+          ...body.predictions.map((p, i) =>
+            Math.abs(p.probability - (reference.probabilities[i] as number)),
+          ),
+        );
+        expect(worst).toBeLessThanOrEqual(1e-5);
+      }
+    });
+
+    it("with latestFrom, a newer passing TrainingRun becomes the serving version", async () => {
+      // The example runs name modelRef bank-churn: this ChurnModel follows them.
+      await apply(env.client, {
+        apiVersion: "churn.mlops.dev/v1alpha1",
+        kind: "ChurnModel",
+        metadata: { name: "bank-churn", namespace: env.ns },
+        spec: { source: { latestFrom: {} }, replicas: 1 },
+      } as ChurnModel);
+      const first = await waitForModelReady(env.client, env.ns, "bank-churn");
+      expect(first.status?.serving?.trainingRun).toBe("seed");
+
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, "seed-2", (s) => {
+          s.model = { ...s.model, hyperparameters: { ...s.model?.hyperparameters, max_depth: 4 } };
+        }),
+      );
+      const second = await waitForRunFinished(env.client, env.ns, "seed-2");
+      expect(second.status?.phase).toBe("Succeeded");
+      expect(second.status?.model?.digest).not.toBe(seed.status?.model?.digest);
+      const rolled = await waitFor("bank-churn to serve seed-2", async () => {
+        const m = await env.client.get<ChurnModel>(churnModelType, env.ns, "bank-churn");
+        return m?.status?.phase === "Ready" && m.status.serving?.trainingRun === "seed-2"
+          ? m
+          : undefined;
+      });
+      expect(rolled.status?.serving?.digest).toBe(second.status?.model?.digest);
+      const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
+        labelSelector: "churn.mlops.dev/churn-model=bank-churn",
+      });
+      const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+      expect(live.map((p) => p.metadata?.annotations?.["churn.mlops.dev/digest"])).toEqual([
+        second.status?.model?.digest,
+      ]);
+      expect(await eventReasons(env.client, env.ns, "bank-churn")).toContain("NewVersionSelected");
+    });
+
+    it("deletes the Deployment and Service with the ChurnModel", async () => {
+      await env.client.delete(churnModelType, env.ns, "bank");
+      await waitFor("serving Deployment and Service to be garbage-collected", async () => {
+        const d = await env.client.get<V1Deployment>(Resources.deployments, env.ns, "bank-stable");
+        const s = await env.client.get(Resources.services, env.ns, "bank");
+        return !d && !s;
+      });
+    });
+
+    it("exposes controller-runtime metrics and is ready", async () => {
+      expect(await op.probe("/readyz")).toBe(200);
+      expect(
+        await op.metric("controller_runtime_reconcile_total", { controller: "trainingrun" }),
+      ).toBeGreaterThan(0);
+      expect(await op.metric("leader_election_master_status")).toBe(1);
+      expect(await op.metrics()).toContain('workqueue_depth{name="churnmodel"');
+    });
+  },
+);
