@@ -1,0 +1,495 @@
+import type { ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type {
+  V1Container,
+  V1ContainerStateTerminated,
+  V1Pod,
+  V1Probe,
+} from "@kubernetes/client-node";
+import { ContainerConfigError, containerEnv, expandVars } from "./container-env.js";
+import { type ContainerMount, execInContainer, launchContainer } from "./container-process.js";
+import { containerArgv, type ImageMap, imageKey } from "./image-map.js";
+import type { NodeApi } from "./node-api.js";
+import type { PodIpPool, PodNetwork } from "./pod-network.js";
+import { type ContainerRecord, willRestart } from "./pod-status.js";
+import { ProbeTracker, runProbe } from "./probe.js";
+
+/** What a pod worker needs from its node. */
+export interface WorkerContext {
+  nodeName: string;
+  hostIp: string;
+  api: NodeApi;
+  pool: PodIpPool;
+  podsDir: string;
+  createdMountPoints: string;
+  network: {
+    netnsPrefix: string;
+    vethPrefix: string;
+    bridge: string;
+    gatewayIp: string;
+    prefixLength: number;
+  };
+  /** Where pods reach the apiserver (KUBERNETES_SERVICE_HOST/PORT). */
+  apiserverForPods: { host: string; port: number };
+  imageMap: () => ImageMap;
+  /** Cluster DNS address pods with dnsPolicy ClusterFirst are given. */
+  dnsServer: string;
+  /** Restart back-off: first delay and cap, in ms (the kubelet uses 10 s and 300 s). */
+  backoff: { initialMs: number; maxMs: number };
+  log: (msg: string) => void;
+}
+
+/** The pod a container belongs to, as its runner sees it (implemented by PodWorker). */
+export interface PodHandle {
+  readonly pod: V1Pod;
+  readonly ctx: WorkerContext;
+  readonly podDir: string;
+  readonly key: string;
+  readonly net?: PodNetwork;
+  readonly restartPolicy: string;
+  readonly deleting: boolean;
+  /** Status changed: push it. */
+  changed(): void;
+  baseEnv(): Promise<Record<string, string>>;
+  mountsFor(spec: V1Container): ContainerMount[];
+  resolvConf(): string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MAX_MESSAGE = 4096;
+
+/** One container's process, restarts and probes. */
+export class ContainerRunner {
+  record: ContainerRecord;
+  proc?: ChildProcess;
+  pid?: number;
+  env: Record<string, string> = {};
+  workingDir = "/";
+  private timers: NodeJS.Timeout[] = [];
+  private readiness?: ProbeTracker;
+  private liveness?: ProbeTracker;
+  private startup?: ProbeTracker;
+  private exited?: Promise<void>;
+  private stopping = false;
+  private backoffMs = 0;
+  private wake?: () => void;
+
+  constructor(
+    readonly spec: V1Container,
+    readonly worker: PodHandle,
+    readonly init: boolean,
+  ) {
+    this.record = {
+      name: spec.name,
+      image: spec.image ?? "",
+      restartCount: 0,
+      state: { waiting: { reason: "ContainerCreating" } },
+      ready: false,
+      started: false,
+    };
+  }
+
+  private get dir() {
+    return join(this.worker.podDir, "containers", this.spec.name);
+  }
+
+  /** Host file that backs the container's terminationMessagePath. */
+  private get terminationFile() {
+    return join(this.dir, `termination-log-${this.record.restartCount}`);
+  }
+
+  /** Path of the current attempt's log, `logs/<container>/<restartCount>.log` like the kubelet. */
+  get logFile() {
+    return join(this.worker.podDir, "logs", this.spec.name, `${this.record.restartCount}.log`);
+  }
+
+  /** Starts the process once; resolves when it has been spawned (or failed to be). */
+  async start(): Promise<boolean> {
+    const ctx = this.worker.ctx;
+    const pod = this.worker.pod;
+    const image = ctx.imageMap()[imageKey(this.spec.image ?? "")];
+    if (!image) {
+      this.setWaiting(
+        "ErrImageNeverPull",
+        `image "${this.spec.image}" is not in the process node's image map (key "${imageKey(this.spec.image ?? "")}"); register it, see test/cluster/README.md`,
+      );
+      return false;
+    }
+    try {
+      const base = { ...(await this.worker.baseEnv()), ...(image.env ?? {}) };
+      this.env = await containerEnv(pod, this.spec, base, ctx.api, ctx.api.nodeAllocatable);
+    } catch (err) {
+      if (err instanceof ContainerConfigError || (err as { code?: number }).code !== undefined) {
+        this.setWaiting("CreateContainerConfigError", (err as Error).message);
+        return false;
+      }
+      throw err;
+    }
+    // The pod may have been deleted while the environment was being resolved.
+    if (this.stopping) return false;
+    const argv = containerArgv(image, this.spec).map((a) => expandVars(a, this.env));
+    if (argv.length === 0) {
+      this.setWaiting(
+        "CreateContainerConfigError",
+        "no command: the container sets none and the image map gives none",
+      );
+      return false;
+    }
+    this.workingDir = this.spec.workingDir || image.workingDir || "/";
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.terminationFile, "");
+    const mounts = this.worker.mountsFor(this.spec);
+    // Like an image's own /tmp: private to the container, so pods never share the host's.
+    if (!mounts.some((m) => m.target === "/tmp")) {
+      const tmp = join(this.dir, "tmp");
+      mkdirSync(tmp, { recursive: true });
+      chmodSync(tmp, 0o1777);
+      mounts.push({ source: tmp, target: "/tmp", readOnly: false });
+    }
+    const resolv = this.worker.resolvConf();
+    if (resolv && !mounts.some((m) => m.target === "/etc/resolv.conf")) {
+      mounts.push({ source: resolv, target: "/etc/resolv.conf", readOnly: true });
+    }
+    mounts.push({
+      source: this.terminationFile,
+      target: this.spec.terminationMessagePath || "/dev/termination-log",
+      readOnly: false,
+    });
+    const startedAt = new Date();
+    const proc = launchContainer(
+      {
+        netns: this.worker.net?.netns ?? "",
+        argv,
+        env: this.env,
+        workingDir: this.workingDir,
+        mounts,
+        logFile: this.logFile,
+        scriptFile: join(this.dir, "start.sh"),
+        createdMountPoints: ctx.createdMountPoints,
+        stageCandidates: [
+          join(this.dir, "stage"),
+          `/run/churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
+          `/.churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
+        ],
+      },
+      (p) => existsSync(p) && statSync(p).isFile(),
+    );
+    this.proc = proc;
+    this.pid = proc.pid;
+    writeFileSync(join(this.dir, "pid"), String(proc.pid ?? ""));
+    const containerID = `process://${pod.metadata?.uid}/${this.spec.name}/${this.record.restartCount}`;
+    this.record.containerID = containerID;
+    this.record.state = {
+      running: { startedAt: new Date(Math.floor(startedAt.getTime() / 1000) * 1000) },
+    };
+    this.record.started = !this.spec.startupProbe;
+    this.record.ready = false;
+    this.exited = new Promise<void>((resolve) => {
+      proc.once("error", (err) => {
+        this.onExit(127, null, startedAt, err.message);
+        resolve();
+      });
+      proc.once("exit", (code, signal) => {
+        this.onExit(code, signal, startedAt);
+        resolve();
+      });
+    });
+    void ctx.api.event(
+      pod,
+      ctx.nodeName,
+      "Normal",
+      "Started",
+      `Started container ${this.spec.name}`,
+    );
+    if (!this.init) this.startProbes();
+    this.worker.changed();
+    return true;
+  }
+
+  private setWaiting(reason: string, message: string) {
+    this.record.state = { waiting: { reason, message } };
+    this.record.ready = false;
+    this.worker.ctx.log(`${this.worker.key} ${this.spec.name}: ${reason}: ${message}`);
+    void this.worker.ctx.api.event(
+      this.worker.pod,
+      this.worker.ctx.nodeName,
+      "Warning",
+      "Failed",
+      message,
+    );
+    this.worker.changed();
+  }
+
+  private terminationMessage(exitCode: number): string {
+    let message = "";
+    try {
+      message = readFileSync(this.terminationFile, "utf8").slice(0, MAX_MESSAGE);
+    } catch {}
+    if (
+      !message &&
+      exitCode !== 0 &&
+      this.spec.terminationMessagePolicy === "FallbackToLogsOnError"
+    ) {
+      try {
+        const lines = readFileSync(this.logFile, "utf8").split("\n");
+        message = lines.slice(-80).join("\n").slice(-2048);
+      } catch {}
+    }
+    return message;
+  }
+
+  private onExit(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    startedAt: Date,
+    error?: string,
+  ) {
+    this.stopProbes();
+    const signals: Record<string, number> = {
+      SIGKILL: 9,
+      SIGTERM: 15,
+      SIGINT: 2,
+      SIGHUP: 1,
+      SIGQUIT: 3,
+    };
+    const exitCode = code ?? (signal ? 128 + (signals[signal] ?? 9) : 1);
+    const terminated: V1ContainerStateTerminated = {
+      exitCode,
+      reason: exitCode === 0 ? "Completed" : "Error",
+      startedAt: new Date(Math.floor(startedAt.getTime() / 1000) * 1000),
+      finishedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
+      containerID: this.record.containerID,
+    };
+    if (signal) terminated.signal = signals[signal] ?? 9;
+    const message = error ?? this.terminationMessage(exitCode);
+    if (message) terminated.message = message;
+    this.record.state = { terminated };
+    this.record.ready = false;
+    this.proc = undefined;
+    this.pid = undefined;
+    this.worker.ctx.log(
+      `${this.worker.key} ${this.spec.name} exited with ${exitCode}${signal ? ` (${signal})` : ""}`,
+    );
+    this.worker.changed();
+  }
+
+  /**
+   * Runs the container until it stops for good: start, wait, and restart with exponential
+   * back-off while the restart policy (or, for init containers, failure) says so.
+   */
+  async supervise(): Promise<void> {
+    const ctx = this.worker.ctx;
+    for (;;) {
+      if (this.stopping) return;
+      const ok = await this.start();
+      if (!ok) {
+        // Config problems (missing ConfigMap, unknown image) are retried like the kubelet does.
+        await this.pause(5000);
+        continue;
+      }
+      await this.exited;
+      if (this.stopping) return;
+      const restartPolicy = this.init
+        ? this.record.state.terminated?.exitCode === 0
+          ? "Never"
+          : this.worker.restartPolicy === "Never"
+            ? "Never"
+            : "OnFailure"
+        : this.worker.restartPolicy;
+      if (!willRestart(this.record, restartPolicy, this.worker.deleting)) return;
+      const ranFor =
+        Date.now() - new Date(this.record.state.terminated?.startedAt ?? Date.now()).getTime();
+      // A container that ran cleanly for 10 minutes starts over from the initial back-off.
+      if (ranFor > 600_000) this.backoffMs = 0;
+      this.backoffMs =
+        this.backoffMs === 0
+          ? ctx.backoff.initialMs
+          : Math.min(this.backoffMs * 2, ctx.backoff.maxMs);
+      const last = this.record.state;
+      this.record.lastState = last;
+      this.record.restartCount++;
+      this.record.state = {
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${Math.round(this.backoffMs / 1000)}s restarting failed container=${this.spec.name} pod=${this.worker.pod.metadata?.name}`,
+        },
+      };
+      void ctx.api.event(
+        this.worker.pod,
+        ctx.nodeName,
+        "Warning",
+        "BackOff",
+        "Back-off restarting failed container",
+      );
+      this.worker.changed();
+      await this.pause(this.backoffMs);
+    }
+  }
+
+  /** Waits `ms`, returning early when the container is being stopped. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private startProbes() {
+    const spec = this.spec;
+    const schedule = (
+      probe: V1Probe,
+      handler: (ok: boolean, message: string) => void,
+      gate: () => boolean,
+    ) => {
+      const tick = async () => {
+        if (!this.proc || this.stopping) return;
+        if (gate()) {
+          const r = await runProbe(probe, this.worker.net?.ip ?? "", spec, (argv, timeoutMs) =>
+            this.pid
+              ? execInContainer(this.pid, argv, this.env, this.workingDir, timeoutMs)
+              : Promise.resolve({ exitCode: 1, output: "container not running" }),
+          );
+          if (!this.proc || this.stopping) return;
+          handler(r.ok, r.message);
+        }
+        this.timers.push(setTimeout(tick, (probe.periodSeconds ?? 10) * 1000));
+      };
+      this.timers.push(setTimeout(tick, (probe.initialDelaySeconds ?? 0) * 1000));
+    };
+    if (spec.startupProbe) {
+      const probe = spec.startupProbe;
+      this.startup = new ProbeTracker(probe, false);
+      schedule(
+        probe,
+        (ok, message) => {
+          const before = this.startup?.ok;
+          const verdict = this.startup?.record(ok);
+          if (verdict && !before) {
+            this.record.started = true;
+            if (!spec.readinessProbe) this.record.ready = true;
+            this.worker.changed();
+          } else if (!ok)
+            this.unhealthy("Startup", message, probe, this.startup?.failedOut ?? false);
+        },
+        () => !this.record.started,
+      );
+    }
+    if (spec.readinessProbe) {
+      const probe = spec.readinessProbe;
+      this.readiness = new ProbeTracker(probe, false);
+      schedule(
+        probe,
+        (ok, message) => {
+          const verdict = this.readiness?.record(ok) ?? false;
+          if (!ok)
+            void this.worker.ctx.api.event(
+              this.worker.pod,
+              this.worker.ctx.nodeName,
+              "Warning",
+              "Unhealthy",
+              `Readiness probe failed: ${message}`,
+            );
+          if (verdict !== this.record.ready) {
+            this.record.ready = verdict;
+            this.worker.changed();
+          }
+        },
+        () => this.record.started,
+      );
+    } else if (this.record.started) {
+      this.record.ready = true;
+    }
+    if (spec.livenessProbe) {
+      const probe = spec.livenessProbe;
+      this.liveness = new ProbeTracker(probe, true);
+      schedule(
+        probe,
+        (ok, message) => {
+          const verdict = this.liveness?.record(ok) ?? true;
+          if (!ok) this.unhealthy("Liveness", message, probe, !verdict);
+        },
+        () => this.record.started,
+      );
+    }
+  }
+
+  /** A failed liveness/startup probe: report it and, past the threshold, kill the container. */
+  private unhealthy(kind: string, message: string, probe: V1Probe, kill: boolean) {
+    const ctx = this.worker.ctx;
+    void ctx.api.event(
+      this.worker.pod,
+      ctx.nodeName,
+      "Warning",
+      "Unhealthy",
+      `${kind} probe failed: ${message}`,
+    );
+    if (!kill) return;
+    void ctx.api.event(
+      this.worker.pod,
+      ctx.nodeName,
+      "Normal",
+      "Killing",
+      `Container ${this.spec.name} failed ${kind.toLowerCase()} probe, will be restarted`,
+    );
+    const grace =
+      probe.terminationGracePeriodSeconds ??
+      this.worker.pod.spec?.terminationGracePeriodSeconds ??
+      30;
+    void this.kill(grace * 1000, false);
+  }
+
+  private stopProbes() {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+  }
+
+  /**
+   * Stops the process: SIGTERM to its process group, SIGKILL after `graceMs`. With `final`
+   * the container is not restarted afterwards.
+   */
+  async kill(graceMs: number, final: boolean): Promise<void> {
+    if (final) {
+      this.stopping = true;
+      this.wake?.();
+    }
+    this.stopProbes();
+    const pid = this.pid;
+    if (!pid || !this.exited) return;
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, s);
+      } catch {}
+    };
+    signal("SIGTERM");
+    const done = await Promise.race([
+      this.exited.then(() => true),
+      sleep(graceMs).then(() => false),
+    ]);
+    if (!done) {
+      signal("SIGKILL");
+      await this.exited;
+    }
+  }
+
+  /** Final state for a pod being deleted: containers that never ran show as unknown. */
+  finalize() {
+    const s = this.record.state;
+    if (s.waiting) {
+      this.record.state = this.record.lastState?.terminated
+        ? { terminated: this.record.lastState.terminated }
+        : {
+            terminated: {
+              exitCode: 137,
+              reason: "ContainerStatusUnknown",
+              message:
+                "The container could not be located when the pod was deleted.  The container used to be Running",
+            },
+          };
+    }
+    this.record.ready = false;
+  }
+}
