@@ -51,6 +51,11 @@ export function defaultImageMap(repoRoot: string): ImageMap {
       entrypoint: [process.execPath, join(repoRoot, "bin", "churn-runtime.js")],
       workingDir: repoRoot,
     },
+    // Mirrors Dockerfile.operator's ENTRYPOINT on the local build.
+    "churn-operator/operator": {
+      entrypoint: [process.execPath, join(repoRoot, "dist", "operator", "src", "main.js")],
+      workingDir: repoRoot,
+    },
     "churn-operator/trainer": {
       entrypoint: [join(repoRoot, ".venv", "bin", "python"), "-m", "churn_trainer"],
       workingDir: repoRoot,
