@@ -7,14 +7,16 @@
 //       [--namespace churn-demo] [--keep]
 //
 // --keep leaves the operator running and the objects in place (Ctrl-C stops the operator).
+// On another cluster (no process node: no host directories to mount), pass
+//   --data-url URL --existing-storage [--trainer-image IMG --runtime-image IMG]
+// where a PVC named churn-models already exists in the namespace (ReadWriteMany, or every pod
+// on one node). Scoring goes through the apiserver's Service proxy, which works on any cluster.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { V1Pod } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../operator/src/api/training-run.js";
-import { Resources } from "../../operator/src/kube/resources.js";
 import {
   ensureNamespace,
   hostVolume,
@@ -30,13 +32,22 @@ import { waitForModelReady, waitForRunFinished } from "../integration/operator/s
 
 interface Options {
   data?: string;
+  dataUrl?: string;
+  existingStorage: boolean;
+  images: string[];
   rows: number;
   namespace: string;
   keep: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { rows: 10_000, namespace: "churn-demo", keep: false };
+  const o: Options = {
+    rows: 10_000,
+    namespace: "churn-demo",
+    keep: false,
+    existingStorage: false,
+    images: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -48,11 +59,20 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--rows") o.rows = Number(next());
     else if (a === "--namespace") o.namespace = next();
     else if (a === "--keep") o.keep = true;
+    else if (a === "--data-url") o.dataUrl = next();
+    else if (a === "--existing-storage") o.existingStorage = true;
+    else if (a === "--trainer-image" || a === "--runtime-image") o.images.push(a, next());
     else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.rows) || o.rows < 1000)
     throw new Error("--rows must be an integer >= 1000");
   if (o.data && !existsSync(o.data)) throw new Error(`--data ${o.data}: no such file`);
+  if (o.data && o.dataUrl) throw new Error("give --data or --data-url, not both");
+  if (o.existingStorage && !o.dataUrl) {
+    throw new Error(
+      "--existing-storage needs --data-url (no host directory to mount the CSV from)",
+    );
+  }
   return o;
 }
 
@@ -76,6 +96,23 @@ function customers(csv: string, n: number, types: Map<string, string>): Record<s
   });
 }
 
+/** Without a local CSV (--data-url), score a few of the trainer's recorded probe rows. */
+async function referenceRows(
+  modelsDir: string,
+  run: TrainingRun,
+): Promise<Record<string, unknown>[]> {
+  const file = join(modelsDir, run.status?.model?.digest ?? "", "reference.json");
+  if (!existsSync(file)) {
+    throw new Error(
+      `no local copy of the artifact's reference rows (${file}); pass --data to score your own rows`,
+    );
+  }
+  return (JSON.parse(readFileSync(file, "utf8")) as { rows: Record<string, unknown>[] }).rows.slice(
+    0,
+    5,
+  );
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const client = adminClient();
@@ -85,7 +122,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(modelsDir, { recursive: true });
   const csv = join(dataDir, "customers.csv");
-  if (!existsSync(csv)) {
+  if (!o.dataUrl && !existsSync(csv)) {
     if (o.data) {
       symlinkSync(o.data, csv);
     } else {
@@ -106,8 +143,10 @@ async function main(): Promise<void> {
   await installCrds(client);
   await installRbac(client);
   await ensureNamespace(client, o.namespace);
-  await hostVolume(client, o.namespace, "churn-data", dataDir, true);
-  await hostVolume(client, o.namespace, "churn-models", modelsDir);
+  if (!o.existingStorage) {
+    await hostVolume(client, o.namespace, "churn-models", modelsDir);
+    if (!o.dataUrl) await hostVolume(client, o.namespace, "churn-data", dataDir, true);
+  }
 
   step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
   const op = new OperatorProcess("churn-operator-demo", await operatorKubeconfig(client), [
@@ -117,6 +156,7 @@ async function main(): Promise<void> {
     OPERATOR_NAMESPACE,
     "--leader-election-id",
     `churn-operator-${o.namespace}`,
+    ...o.images,
   ]);
   await op.start();
   process.stdout.write(
@@ -128,7 +168,9 @@ async function main(): Promise<void> {
     readFileSync(join(repoRoot, "examples", "training-run-bank.yaml"), "utf8"),
   ) as TrainingRun;
   run.metadata = { ...run.metadata, namespace: o.namespace };
-  run.spec.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "customers.csv" } };
+  run.spec.dataset = o.dataUrl
+    ? { url: o.dataUrl }
+    : { persistentVolumeClaim: { claimName: "churn-data", path: "customers.csv" } };
   delete run.spec.resources;
   const model = parse(
     readFileSync(join(repoRoot, "examples", "churn-model-bank.yaml"), "utf8"),
@@ -156,20 +198,15 @@ async function main(): Promise<void> {
     `    ChurnModel ${model.metadata?.name} Ready ${seconds(Date.now() - t0)} after apply; endpoint ${ready.status?.endpoint}\n`,
   );
 
-  step("scoring five customers with explanations (POST /v1/score on a serving pod)");
-  const pods = await client.list<V1Pod>(Resources.pods, o.namespace, {
-    labelSelector: `churn.mlops.dev/churn-model=${model.metadata?.name}`,
-  });
-  const ip = pods.items.find((p) => p.status?.podIP)?.status?.podIP;
-  if (!ip) throw new Error("no serving pod IP");
+  step("scoring five customers with explanations (POST /v1/score through the Service)");
   const types = new Map(run.spec.schema.features.map((f) => [f.name, f.type]));
-  const rows = customers(csv, 5, types);
-  const res = await fetch(`http://${ip}:8080/v1/score`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ instances: rows, explain: true }),
-  });
-  const body = (await res.json()) as {
+  const rows = o.dataUrl ? await referenceRows(modelsDir, finished) : customers(csv, 5, types);
+  const modelName = model.metadata?.name as string;
+  const body = (await client.request(
+    "POST",
+    `/api/v1/namespaces/${o.namespace}/services/${modelName}:http/proxy/v1/score`,
+    { body: { instances: rows, explain: true } },
+  )) as {
     predictions?: Array<{
       probability: number;
       label: boolean;
@@ -178,8 +215,7 @@ async function main(): Promise<void> {
       };
     }>;
   };
-  if (!res.ok || !body.predictions)
-    throw new Error(`scoring failed: ${res.status} ${JSON.stringify(body)}`);
+  if (!body.predictions) throw new Error(`scoring failed: ${JSON.stringify(body)}`);
   body.predictions.forEach((p, i) => {
     const id = rows[i]?.[run.spec.schema.idColumn ?? ""] ?? i;
     const drivers = (p.explanation?.topPositive ?? [])
