@@ -1,7 +1,7 @@
 // The process around the server: the CLI and its environment variables, the digest pin,
 // graceful shutdown on SIGTERM, and readiness gated by the self-check.
-import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -154,6 +154,19 @@ describe("churn-runtime serve (child process)", () => {
     const help = cli(["--help"]);
     expect(await help.exited).toBe(0);
     expect(help.lines.map((l) => l.raw).join("\n")).toContain("usage: churn-runtime serve");
+  });
+});
+
+describe("the package bin", () => {
+  // `node scripts/setup.mjs` (run by npm test) builds dist/, which the bin loads.
+  const built = existsSync(join(root, "dist/runtime/src/cli.js"));
+  it.skipIf(!built)("runs the compiled CLI (npx churn-runtime)", () => {
+    const out = execFileSync(process.execPath, [
+      join(root, "bin/churn-runtime.js"),
+      "--help",
+    ]).toString();
+    expect(out).toContain("usage: churn-runtime serve --model-dir DIR");
+    expect(out).toContain("CHURN_EXPECTED_DIGEST");
   });
 });
 
