@@ -20,7 +20,7 @@ let srv: RunningServer;
 beforeAll(async () => {
   srv = await startTestServer(
     fixture.modelDir,
-    { featuresFile: fixture.dataCsv, maxBatch: 2000, maxExplainRows: 2000 },
+    { featuresFile: fixture.dataCsv, maxBatch: 5000, maxExplainRows: 5000 },
     logs,
   );
 });
@@ -150,7 +150,7 @@ describe("POST /v1/explain", () => {
   });
 
   it("keeps /healthz answering while a large explanation runs on the worker threads", async () => {
-    const rows = Array.from({ length: 2000 }, (_, i) => reference.rows[i % reference.rows.length]);
+    const rows = Array.from({ length: 5000 }, (_, i) => reference.rows[i % reference.rows.length]);
     let explained = false;
     const big = post(`${srv.url}/v1/explain`, { instances: rows }).then((r) => {
       explained = true;
