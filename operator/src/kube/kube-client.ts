@@ -13,7 +13,12 @@ interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** Give up when the connection is silent this long (no answer, or a stalled stream). */
+  idleTimeoutMs?: number;
 }
+
+/** A plain request gets no answer for this long: the apiserver or the network is gone. */
+const REQUEST_IDLE_TIMEOUT_MS = 30_000;
 
 /** Options of a server-side apply. */
 export interface ApplyOptions {
@@ -49,7 +54,10 @@ export interface WatchOptions {
 export class KubeClient {
   private readonly server: URL;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly requestIdleTimeoutMs = REQUEST_IDLE_TIMEOUT_MS,
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.server = new URL(cluster.server);
@@ -194,6 +202,9 @@ export class KubeClient {
         timeoutSeconds: opts.timeoutSeconds,
       },
       signal: opts.signal,
+      // The server ends a watch after timeoutSeconds and sends bookmarks meanwhile; a watch
+      // silent well past that sits on a dead connection (a peer that vanished without a FIN).
+      idleTimeoutMs: ((opts.timeoutSeconds ?? 300) + 60) * 1000,
     });
     if ((res.statusCode ?? 0) >= 300) throw await toError(res, "GET", type.plural);
     await new Promise<void>((resolve, reject) => {
@@ -261,6 +272,8 @@ export class KubeClient {
       req.on("error", (err) =>
         reject(new KubeApiError(0, "ConnectionError", `${method} ${path}: ${err.message}`)),
       );
+      const idle = opts.idleTimeoutMs ?? this.requestIdleTimeoutMs;
+      req.setTimeout(idle, () => req.destroy(new Error(`connection silent for ${idle} ms`)));
       if (body) req.write(body);
       req.end();
     });
@@ -272,7 +285,11 @@ function readBody(res: http.IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     res.on("data", (c: Buffer) => chunks.push(c));
     res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    res.on("error", reject);
+    res.on("error", (err) => reject(new KubeApiError(0, "ConnectionError", err.message)));
+    res.on("close", () => {
+      if (!res.complete)
+        reject(new KubeApiError(0, "ConnectionError", "connection closed mid-answer"));
+    });
   });
 }
 
