@@ -4,6 +4,8 @@ The preprocessing sub-graph is built first and also used (through onnxruntime) t
 training data, so xgboost sees exactly the float32 matrix the served graph produces. The trees
 are written straight from xgboost's JSON model (not through a converter) so that node ids,
 float32 thresholds, default directions and covers (`nodes_hitrates`) map one-to-one.
+onnxmltools' converter renumbers node ids and writes no covers for classifiers; it serves as the
+test oracle instead (docs/artifact.md, "Why not onnxmltools directly").
 """
 
 from __future__ import annotations
