@@ -156,6 +156,11 @@ async function main(): Promise<void> {
     OPERATOR_NAMESPACE,
     "--leader-election-id",
     `churn-operator-${o.namespace}`,
+    // Any free loopback ports: the demo must not collide with whatever else runs here.
+    "--metrics-bind-address",
+    "127.0.0.1:0",
+    "--health-probe-bind-address",
+    "127.0.0.1:0",
     ...o.images,
   ]);
   await op.start();
