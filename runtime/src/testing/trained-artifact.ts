@@ -121,6 +121,13 @@ export function trainedArtifact(): TrainedArtifact {
         train(dir);
         const modelDir = findArtifact(join(dir, "store"));
         writeFileSync(done, JSON.stringify({ modelDir }));
+        // Fixtures of older trainer sources are dead weight once a new one exists.
+        for (const old of readdirSync(fixtures)) {
+          const path = join(fixtures, old);
+          if (path !== dir && !old.endsWith(".lock") && !existsSync(`${path}.lock`)) {
+            rmSync(path, { recursive: true, force: true });
+          }
+        }
       } finally {
         rmSync(lock, { recursive: true, force: true });
       }
