@@ -27,7 +27,12 @@ export interface AppDeps {
   metrics: RuntimeMetrics;
   logger: Logger;
   features?: FeatureSource | undefined;
-  limits: { maxBatch: number; maxExplainRows: number; maxBodyBytes: number };
+  limits: {
+    maxBatch: number;
+    maxExplainRows: number;
+    maxBodyBytes: number;
+    explanationsEnabled?: boolean;
+  };
   inflight?: InflightTracker;
 }
 
@@ -105,6 +110,16 @@ export function buildApp(deps: AppDeps): Koa {
     return schemas;
   };
 
+  const requireExplanations = () => {
+    if (limits.explanationsEnabled === false) {
+      throw new RequestError(
+        403,
+        "explanations_disabled",
+        "explanations are disabled on this server",
+      );
+    }
+  };
+
   const parseScoreRequest = async (ctx: Context, forceExplain: boolean) => {
     const { fast, request } = schemasFor();
     const body = await readJsonBody(ctx, limits.maxBodyBytes);
@@ -116,6 +131,7 @@ export function buildApp(deps: AppDeps): Koa {
       data = parsed.data;
     }
     const explain = forceExplain || data.explain === true;
+    if (explain) requireExplanations();
     if (explain && data.instances.length > limits.maxExplainRows) {
       throw invalidInput([
         {
@@ -151,6 +167,7 @@ export function buildApp(deps: AppDeps): Koa {
     if (explainParam !== undefined && explainParam !== "true" && explainParam !== "false") {
       throw invalidInput([{ field: "explain", message: "must be true or false" }]);
     }
+    if (explainParam === "true") requireExplanations();
     const id = ctx.params.id as string;
     const row = deps.features.get(id);
     if (!row) {

@@ -26,6 +26,10 @@ export interface RuntimeConfig {
   /** Seconds to finish in-flight requests after SIGTERM before forcing exit. */
   shutdownGraceSeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** When false, explain requests get 403 (the ChurnModel's `explanations.enabled`). */
+  explanationsEnabled: boolean;
+  /** Overrides the model card's decision threshold for labels (the ChurnModel's `threshold`). */
+  decisionThreshold: number | undefined;
 }
 
 /** Each setting's flag, environment variable and default. */
@@ -48,6 +52,12 @@ export const SETTINGS = {
     default: 25,
   },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", default: "info" },
+  explanationsEnabled: { flag: "explanations", env: "CHURN_EXPLANATIONS_ENABLED", default: "true" },
+  decisionThreshold: {
+    flag: "decision-threshold",
+    env: "CHURN_DECISION_THRESHOLD",
+    default: undefined,
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -74,6 +84,10 @@ const configSchema = z.object({
   topDrivers: count(0, 100),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
   logLevel: z.enum(LOG_LEVELS),
+  explanationsEnabled: z
+    .union([z.boolean(), z.enum(["true", "false"], { error: "must be true or false" })])
+    .transform((v) => v === true || v === "true"),
+  decisionThreshold: z.coerce.number().min(0).max(1).optional(),
 });
 
 /** Raised for invalid settings; the message names the flag and variable. */
@@ -109,5 +123,6 @@ export function resolveConfig(
     ...parsed.data,
     expectedDigest: parsed.data.expectedDigest?.toLowerCase(),
     featuresFile: parsed.data.featuresFile,
+    decisionThreshold: parsed.data.decisionThreshold,
   };
 }

@@ -157,6 +157,34 @@ describe("churn-runtime serve (child process)", () => {
   });
 });
 
+describe("settings the operator passes", () => {
+  it("overrides the decision threshold and can turn explanations off", async () => {
+    const srv = await startTestServer(fixture.modelDir, {
+      decisionThreshold: 0.999,
+      explanationsEnabled: "false",
+      featuresFile: fixture.dataCsv,
+    });
+    try {
+      const score = await post(`${srv.url}/v1/score`, { instances: reference.rows.slice(0, 20) });
+      expect(score.status).toBe(200);
+      for (const p of score.body.predictions) {
+        expect(p.threshold).toBe(0.999);
+        expect(p.label).toBe(p.probability >= 0.999);
+      }
+      for (const r of [
+        await post(`${srv.url}/v1/explain`, { instances: [reference.rows[0]] }),
+        await post(`${srv.url}/v1/score`, { instances: [reference.rows[0]], explain: true }),
+        await get(`${srv.url}/v1/customers/x/score?explain=true`),
+      ]) {
+        expect(r.status).toBe(403);
+        expect(r.body.error.message).toBe("explanations are disabled on this server");
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe("the package bin", () => {
   // `node scripts/setup.mjs` (run by npm test) builds dist/, which the bin loads.
   const built = existsSync(join(root, "dist/runtime/src/cli.js"));

@@ -28,6 +28,7 @@ export interface ModelServiceOptions {
   intraOpThreads: number;
   driftWindow: number;
   topDrivers: number;
+  decisionThreshold?: number | undefined;
 }
 
 type Loaded = {
@@ -138,7 +139,7 @@ export class ModelService {
   ): Promise<Prediction[]> {
     const { artifact, scorer, pool, drift } = this.require();
     const card = artifact.card;
-    const threshold = card.threshold.value;
+    const threshold = this.options.decisionThreshold ?? card.threshold.value;
     const out = await scorer.score(rows, explain);
     let explanations: Explanation[] | undefined;
     if (explain) {

@@ -141,6 +141,7 @@ const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), json(ref("Error"), ERROR_TEXT[c] ?? "Error")]));
 const ERROR_TEXT: Record<number, string> = {
   400: "Malformed JSON or invalid fields (each named)",
+  403: "Explanations are disabled on this server",
   404: "Unknown customer id, or no feature source",
   413: "Body over the size limit",
   415: "Content type is not JSON",
@@ -196,7 +197,7 @@ export function buildOpenApi(
           },
           responses: {
             "200": json(scoreResponse(false), "One prediction per instance"),
-            ...errors(400, 413, 415, 503),
+            ...errors(400, 403, 413, 415, 503),
           },
         },
       },
@@ -209,7 +210,7 @@ export function buildOpenApi(
           },
           responses: {
             "200": json(scoreResponse(true), "One explained prediction per instance"),
-            ...errors(400, 413, 415, 503),
+            ...errors(400, 403, 413, 415, 503),
           },
         },
       },
@@ -230,7 +231,7 @@ export function buildOpenApi(
               },
               "The customer's prediction",
             ),
-            ...errors(400, 404, 422, 503),
+            ...errors(400, 403, 404, 422, 503),
           },
         },
       },
