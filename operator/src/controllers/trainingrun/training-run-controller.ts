@@ -49,14 +49,12 @@ const RESYNC_MS = 60_000;
  * idempotent steps; the status step is the only status writer.
  */
 export class TrainingRunReconciler {
-  private readonly accountsApplied = new Set<string>();
   private readonly written = new WrittenStatus<TrainingRunStatus>();
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: TrainingRunControllerDeps) {
     this.steps = [
       { name: "skip-finished", run: async (p) => this.skipFinished(p) },
-      { name: "service-account", run: async (p) => this.ensureServiceAccount(p) },
       { name: "job", run: async (p) => this.ensureJob(p) },
       { name: "observe", run: async (p) => this.observe(p) },
       { name: "status", run: async (p) => this.writeStatus(p) },
@@ -80,9 +78,9 @@ export class TrainingRunReconciler {
     return done && s?.observedGeneration === p.run.metadata?.generation ? Step.stop : Step.continue;
   }
 
+  /** The trainer's ServiceAccount, applied whenever a Job is about to be created. */
   private async ensureServiceAccount(p: Pass) {
     const name = this.deps.settings.serviceAccount;
-    if (this.accountsApplied.has(p.namespace)) return Step.continue;
     const sa: V1ServiceAccount = {
       apiVersion: "v1",
       kind: "ServiceAccount",
@@ -98,8 +96,6 @@ export class TrainingRunReconciler {
       fieldManager: FIELD_MANAGER,
       force: true,
     });
-    this.accountsApplied.add(p.namespace);
-    return Step.continue;
   }
 
   private async ensureJob(p: Pass) {
@@ -109,6 +105,7 @@ export class TrainingRunReconciler {
     if (p.run.status?.phase === "Succeeded" || p.run.status?.phase === "Failed") {
       return Step.continue;
     }
+    await this.ensureServiceAccount(p);
     const cm: V1ConfigMap = buildTrainingSpecConfigMap(p.run);
     await this.deps.client.apply(Resources.configMaps, cm, {
       fieldManager: FIELD_MANAGER,
