@@ -9,6 +9,7 @@ import { OnnxScorer } from "./onnx-scorer.js";
 import { readTreeEnsemble } from "./onnx-trees.js";
 import { notReady } from "./request-error.js";
 import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
+import { TreeExplainer } from "./tree-shap.js";
 import { PoolClosedError, ShapWorkerPool } from "./worker-pool.js";
 
 /** One scored row as the API returns it. */
@@ -67,20 +68,20 @@ export class ModelService {
     this.artifact = artifact;
     const card = artifact.card;
     const libraries = (card.libraries ?? {}) as Record<string, unknown>;
-    this.metrics.setModel(
-      {
-        name: card.name,
-        version: artifact.digest,
-        format_version: String(card.formatVersion),
-        created_at: String(card.createdAt ?? ""),
-        xgboost: String(libraries.xgboost ?? ""),
-      },
-      false,
-    );
+    const info = {
+      name: card.name,
+      version: artifact.digest,
+      format_version: String(card.formatVersion),
+      created_at: String(card.createdAt ?? ""),
+      xgboost: String(libraries.xgboost ?? ""),
+    };
+    this.metrics.setModel(info, false);
     let pool: ShapWorkerPool | undefined;
     let scorer: OnnxScorer | undefined;
     try {
       const ensemble = readTreeEnsemble(artifact.modelBytes);
+      // Build one explainer here first: a bad ensemble fails with its reason, not in a worker.
+      new TreeExplainer(ensemble, card.features.encoded.length);
       scorer = await OnnxScorer.create(artifact.modelBytes, card, {
         intraOpThreads: this.options.intraOpThreads,
       });
@@ -108,16 +109,7 @@ export class ModelService {
     if (this.selfCheck.passed) {
       this.status = "ready";
       this.reason = "";
-      this.metrics.setModel(
-        {
-          name: card.name,
-          version: artifact.digest,
-          format_version: String(card.formatVersion),
-          created_at: String(card.createdAt ?? ""),
-          xgboost: String(libraries.xgboost ?? ""),
-        },
-        true,
-      );
+      this.metrics.setModel(info, true);
       this.logger.info("model ready", { digest: artifact.digest, selfCheck: this.selfCheck });
     } else {
       this.status = "failed";

@@ -7,6 +7,9 @@ import type { TreeEnsemble } from "./onnx-trees.js";
 import type { ShapReply, ShapTask } from "./shap-worker.js";
 import { transferList } from "./transfer-list.js";
 
+/** Consecutive worker crashes (with no answer in between) before the pool gives up. */
+const MAX_CRASHES = 5;
+
 /** Below this many rows per worker, splitting a batch costs more than it saves. */
 const MIN_ROWS_PER_CHUNK = 32;
 
@@ -48,6 +51,8 @@ export class ShapWorkerPool {
   private readonly all = new Set<Worker>();
   private nextId = 1;
   private closed = false;
+  /** Crashes since the last answer; past MAX_CRASHES the pool stops respawning. */
+  private crashes = 0;
 
   constructor(
     private readonly ensemble: TreeEnsemble,
@@ -62,6 +67,7 @@ export class ShapWorkerPool {
     const worker = spawn(this.ensemble, this.featureCount);
     this.all.add(worker);
     worker.on("message", (reply: ShapReply) => {
+      this.crashes = 0;
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
       if (pending) {
@@ -85,7 +91,14 @@ export class ShapWorkerPool {
     if (i >= 0) this.idle.splice(i, 1);
     pending?.reject(err);
     void worker.terminate();
-    if (!this.closed) this.add();
+    if (this.closed) return;
+    if (++this.crashes > MAX_CRASHES) {
+      // Workers that die on start would otherwise respawn forever.
+      this.closed = true;
+      for (const p of this.queue.splice(0)) p.reject(err);
+      return;
+    }
+    this.add();
   }
 
   private release(worker: Worker): void {
