@@ -50,6 +50,9 @@ interface Pass {
 export class ChurnModelReconciler {
   private readonly steps: ReconcileStep<Pass>[];
   private readonly written = new WrittenStatus<ChurnModelStatus>();
+  /** Digest last applied per Deployment by this process (the cache lags our own applies). */
+  private readonly appliedDigest = new Map<string, string>();
+  private readonly appliedServices = new Set<string>();
 
   constructor(private readonly deps: ChurnModelControllerDeps) {
     this.steps = [
@@ -97,12 +100,15 @@ export class ChurnModelReconciler {
     for (const v of p.variants) {
       const d = buildServingDeployment(p.model, v, this.deps.settings);
       const current = this.deps.deployments.get(`${p.namespace}/${d.metadata?.name}`);
+      const key = `${p.model.metadata?.uid}/${d.metadata?.name}`;
       const previousDigest =
+        this.appliedDigest.get(key) ??
         current?.spec?.template?.metadata?.annotations?.["churn.mlops.dev/digest"];
       await this.deps.client.apply(Resources.deployments, d, {
         fieldManager: FIELD_MANAGER,
         force: true,
       });
+      this.appliedDigest.set(key, v.version.digest);
       if (previousDigest !== v.version.digest) {
         const from = previousDigest ? ` replacing ${previousDigest.slice(0, 12)}` : "";
         await this.deps.recorder.record(
@@ -119,7 +125,10 @@ export class ChurnModelReconciler {
   private async applyService(p: Pass) {
     if (p.variants.length === 0) return Step.continue;
     const svc = buildServingService(p.model);
-    const existed = this.deps.services.get(`${p.namespace}/${svc.metadata?.name}`);
+    const key = `${p.model.metadata?.uid}/${svc.metadata?.name}`;
+    const existed =
+      this.appliedServices.has(key) ||
+      this.deps.services.get(`${p.namespace}/${svc.metadata?.name}`) !== undefined;
     await this.deps.client.apply(Resources.services, svc, {
       fieldManager: FIELD_MANAGER,
       force: true,

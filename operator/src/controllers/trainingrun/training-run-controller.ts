@@ -101,10 +101,9 @@ export class TrainingRunReconciler {
   private async ensureJob(p: Pass) {
     const jobKey = `${p.namespace}/${trainingJobName(p.run)}`;
     if (this.deps.jobs.get(jobKey)) return Step.continue;
+    const known = this.written.baseline(p.run.metadata?.uid, p.run.status);
     // Terminal outcomes already recorded mean the Job was cleaned up after finishing (TTL).
-    if (p.run.status?.phase === "Succeeded" || p.run.status?.phase === "Failed") {
-      return Step.continue;
-    }
+    if (known?.phase === "Succeeded" || known?.phase === "Failed") return Step.continue;
     await this.ensureServiceAccount(p);
     const cm: V1ConfigMap = buildTrainingSpecConfigMap(p.run);
     await this.deps.client.apply(Resources.configMaps, cm, {
@@ -115,8 +114,8 @@ export class TrainingRunReconciler {
     // Server-side apply with a deterministic name: a second pass (or a second operator that
     // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
     await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
-    const fresh = !p.run.status?.jobName;
-    if (fresh) {
+    // Only the first creation is news; a pass racing the Job cache re-applies silently.
+    if (!known?.jobName) {
       await this.deps.recorder.record(
         p.run,
         "Normal",
