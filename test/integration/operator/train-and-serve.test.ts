@@ -57,6 +57,12 @@ describe.skipIf(noProcessNode || noSeed)(
           s.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "broken.csv" } };
         }),
       );
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, "strict", (s) => {
+          s.gates = { ...s.gates, minRocAuc: 0.99, maxRocAuc: 1 };
+        }),
+      );
       seed = await waitForRunFinished(env.client, env.ns, "seed");
       timings.applyToSucceededMs = Date.now() - t0;
     });
@@ -114,6 +120,19 @@ describe.skipIf(noProcessNode || noSeed)(
       // Terminal at once: the pod failure policy fails the Job without retries.
       expect(await trainerPods(env.client, env.ns, "leak")).toHaveLength(1);
       expect(await eventReasons(env.client, env.ns, "leak")).toContain("DataValidationFailed");
+    });
+
+    it("fails a run whose gate is not met, terminally, naming the gate", async () => {
+      const run = await waitForRunFinished(env.client, env.ns, "strict");
+      expect(run.status?.phase).toBe("Failed");
+      const mv = run.status?.conditions?.find((c) => c.type === "ModelValidated");
+      expect([mv?.status, mv?.reason]).toEqual(["False", "GateFailed"]);
+      expect(mv?.message).toMatch(/minRocAuc: observed 0\.8\d+ \(needs >= 0\.99\)/);
+      expect(run.status?.conditions?.find((c) => c.type === "DataValidated")?.status).toBe("True");
+      expect(run.status?.metrics?.rocAuc).toBeGreaterThan(0.8);
+      expect(run.status?.model).toBeUndefined();
+      expect(await trainerPods(env.client, env.ns, "strict")).toHaveLength(1);
+      expect(await eventReasons(env.client, env.ns, "strict")).toContain("GateFailed");
     });
 
     it("fails the run on a broken CSV, with the reason", async () => {
