@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// `npm run demo`: the whole loop on this machine. Set-up, synthetic customers (or --data FILE),
-// train a validated model, serve it, score a few customers with explanations.
-// Plain Node with no dependencies beyond the project's own build.
+// `npm run demo`: the whole loop. By default on the local cluster (real Kubernetes built from the
+// Go module proxy, pods as processes; built on first use, then reused): install the CRDs, run
+// the operator, apply a TrainingRun and a ChurnModel on synthetic customers (or --data FILE),
+// wait, score a few customers with explanations, and show `kubectl get tr,chm`.
+//   --context NAME   the same on a real cluster from your kubeconfig (needs --data-url and
+//                    images your cluster can pull; see test/e2e/operator-demo.ts)
+//   --local          no Kubernetes at all: the trainer and the inference server as processes
+// Plain Node with no dependencies: it runs the set-up before anything else exists.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { root, setup, venvPython } from "./setup.mjs";
@@ -11,6 +16,13 @@ import { root, setup, venvPython } from "./setup.mjs";
 const { values: opts } = parseArgs({
   options: {
     data: { type: "string" },
+    "data-url": { type: "string" },
+    context: { type: "string" },
+    local: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    "trainer-image": { type: "string" },
+    "runtime-image": { type: "string" },
+    "operator-image": { type: "string" },
     rows: { type: "string", default: "10000" },
     port: { type: "string", default: "18080" },
     help: { type: "boolean", default: false },
@@ -18,8 +30,13 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   process.stdout.write(
-    "usage: npm run demo -- [--data CSV] [--rows N] [--port N]\n" +
-      "  --data  a churn CSV shaped like the bank seed (default: synthetic customers)\n",
+    "usage: npm run demo -- [--data CSV] [--rows N] [--keep]\n" +
+      "       npm run demo -- --context NAME --data-url URL [--trainer-image IMG --runtime-image IMG]\n" +
+      "       npm run demo -- --local [--data CSV] [--rows N] [--port N]\n" +
+      "  --data     a churn CSV shaped like the bank seed (default: synthetic customers)\n" +
+      "  --keep     leave the operator running afterwards (Ctrl-C stops it)\n" +
+      "  --context  use this kubeconfig context instead of the local cluster\n" +
+      "  --local    skip Kubernetes: train and serve as local processes\n",
   );
   process.exit(0);
 }
@@ -60,11 +77,11 @@ function fmtDrivers(row) {
   return `${up} | ${down}`;
 }
 
-async function main() {
+/** The no-Kubernetes path: trainer and runtime as plain processes. */
+async function localDemo() {
   say("set-up (npm ci, .venv, build: skipped when up to date)");
   setup();
   mkdirSync(work, { recursive: true });
-
   let data = opts.data ? resolve(opts.data) : join(work, `synthetic-${opts.rows}.csv`);
   if (!opts.data && !existsSync(data)) {
     say(`generating ${opts.rows} synthetic bank customers`);
@@ -146,7 +163,66 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+/** Runs a command with inherited output; throws naming the command on failure. */
+function runInherit(cmd, args, env = {}) {
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ...env },
+  });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${res.status})`);
+}
+
+/** A kubeconfig holding only the chosen context, so every tool the demo runs uses it. */
+function contextKubeconfig(context) {
+  const file = join(work, `kubeconfig-${context.replace(/[^\w.-]/g, "_")}`);
+  const res = spawnSync(
+    "kubectl",
+    ["config", "view", "--raw", "--minify", "--flatten", `--context=${context}`],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (res.error) throw new Error(`--context needs kubectl on PATH: ${res.error.message}`);
+  if (res.status !== 0)
+    throw new Error(`kubectl config view --context=${context}: ${res.stderr.trim()}`);
+  writeFileSync(file, res.stdout, { mode: 0o600 });
+  return file;
+}
+
+/** The main path: the operator on Kubernetes (the local cluster unless --context is given). */
+async function clusterDemo() {
+  say("set-up (npm ci, .venv, build: skipped when up to date)");
+  setup();
+  mkdirSync(work, { recursive: true });
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+  const args = [];
+  let kubeconfig;
+  if (opts.context) {
+    if (!opts["data-url"])
+      throw new Error("--context needs --data-url (the cluster cannot read this machine's files)");
+    kubeconfig = contextKubeconfig(opts.context);
+    args.push("--data-url", opts["data-url"], "--existing-storage");
+    for (const k of ["trainer-image", "runtime-image"]) if (opts[k]) args.push(`--${k}`, opts[k]);
+    say(`using kubeconfig context ${opts.context}`);
+  } else {
+    say("starting the local cluster (the first run builds Kubernetes from source: ~15-25 min)");
+    runInherit(tsx, ["test/cluster/cli.ts", "up"]);
+    kubeconfig = join(root, ".cluster", "kubeconfig");
+    if (opts.data) args.push("--data", resolve(opts.data));
+    else args.push("--rows", opts.rows);
+  }
+  if (opts.keep) args.push("--keep");
+  runInherit(tsx, ["test/e2e/operator-demo.ts", ...args], { KUBECONFIG: kubeconfig });
+  if (!opts.context) {
+    process.stdout.write(
+      "\nThe local cluster is still up: `npm run cluster -- kubectl get tr,chm,pods -n churn-demo`;\n" +
+        "stop it with `npm run cluster -- down`.\n",
+    );
+  }
+}
+
+(opts.local ? localDemo() : clusterDemo()).catch((err) => {
   process.stderr.write(`demo failed: ${err.message}\n`);
   process.exit(1);
 });
