@@ -31,7 +31,7 @@ describe("numericBin", () => {
 
 describe("DriftMonitor", () => {
   it("reports zero PSI when live data matches the baseline", () => {
-    const m = new DriftMonitor(baseline, 100);
+    const m = new DriftMonitor(baseline, 100, 1);
     for (const age of [25, 35, 45, 55]) {
       m.observe({ Age: age, Geography: "France" }, 0.1, false);
       m.observe({ Age: age, Geography: "Germany" }, 0.2, false);
@@ -43,7 +43,7 @@ describe("DriftMonitor", () => {
   });
 
   it("computes PSI with the epsilon floor for empty bins", () => {
-    const m = new DriftMonitor(baseline, 100);
+    const m = new DriftMonitor(baseline, 100, 1);
     for (let i = 0; i < 10; i++) m.observe({ Age: 60, Geography: "Spain" }, 0.9, true);
     const snap = m.snapshot();
     const e = PSI_EPSILON;
@@ -57,7 +57,7 @@ describe("DriftMonitor", () => {
   });
 
   it("forgets rows that slid out of the window", () => {
-    const m = new DriftMonitor(baseline, 10);
+    const m = new DriftMonitor(baseline, 10, 1);
     for (let i = 0; i < 10; i++) m.observe({ Age: 60, Geography: "France" }, 0.9, true);
     for (let i = 0; i < 10; i++) m.observe({ Age: 25, Geography: "France" }, 0.1, false);
     const snap = m.snapshot();
@@ -66,10 +66,19 @@ describe("DriftMonitor", () => {
   });
 
   it("skips missing values instead of counting them in a bin", () => {
-    const m = new DriftMonitor(baseline, 10);
+    const m = new DriftMonitor(baseline, 10, 1);
     m.observe({ Age: null, Geography: "" }, 0.1, false);
     expect(m.snapshot().features.Age).toBeNull();
     expect(m.snapshot().features.Geography).toBeNull();
+  });
+
+  it("reports no PSI until the window holds enough rows to mean something", () => {
+    const m = new DriftMonitor(baseline, 1000, 50);
+    for (let i = 0; i < 49; i++) m.observe({ Age: 60, Geography: "France" }, 0.9, true);
+    expect(m.snapshot().features.Age).toBeNull();
+    expect(m.snapshot().score).toBeNull();
+    m.observe({ Age: 60, Geography: "France" }, 0.9, true);
+    expect(m.snapshot().features.Age).toBeGreaterThan(0);
   });
 
   it("rejects a baseline whose fractions do not match its bins", () => {

@@ -5,6 +5,9 @@ import { z } from "zod";
 /** Empty bins are floored to this fraction so the PSI stays finite. */
 export const PSI_EPSILON = 1e-4;
 
+/** PSI over fewer rows than this is noise; it is not reported (capped by the window size). */
+export const MIN_DRIFT_ROWS = 100;
+
 const edges = z.array(z.number().nullable()).min(2);
 const fractions = z.array(z.number().min(0));
 
@@ -56,9 +59,9 @@ class WindowedHistogram {
     return this.filled;
   }
 
-  /** PSI = sum (actual - expected) * ln(actual / expected); null before any observation. */
-  psi(): number | null {
-    if (this.filled === 0) return null;
+  /** PSI = sum (actual - expected) * ln(actual / expected); null below `minRows` observations. */
+  psi(minRows: number): number | null {
+    if (this.filled === 0 || this.filled < minRows) return null;
     let total = 0;
     for (let i = 0; i < this.expected.length; i++) {
       const e = Math.max(this.expected[i] as number, PSI_EPSILON);
@@ -103,7 +106,10 @@ export class DriftMonitor {
   private positiveNext = 0;
   private positiveFilled = 0;
 
-  constructor(baseline: Baseline, windowSize: number) {
+  private readonly minRows: number;
+
+  constructor(baseline: Baseline, windowSize: number, minRows = MIN_DRIFT_ROWS) {
+    this.minRows = Math.min(minRows, windowSize);
     for (const [name, spec] of Object.entries(baseline.features)) {
       if (spec.type === "numeric") {
         const e = spec.bins;
@@ -168,11 +174,11 @@ export class DriftMonitor {
 
   snapshot(): DriftSnapshot {
     const features: Record<string, number | null> = {};
-    for (const t of this.trackers) features[t.name] = t.hist.psi();
+    for (const t of this.trackers) features[t.name] = t.hist.psi(this.minRows);
     return {
       windowRows: this.positiveFilled,
       features,
-      score: this.score.psi(),
+      score: this.score.psi(this.minRows),
       positiveRate: this.positiveFilled === 0 ? null : this.positiveCount / this.positiveFilled,
     };
   }

@@ -198,7 +198,8 @@ describe("GET /v1/customers/:id/score", () => {
 
 describe("GET /metrics", () => {
   it("exports request, scoring, drift and model metrics", async () => {
-    await post(`${srv.url}/v1/score`, { instances: reference.rows.slice(0, 20) });
+    // Enough rows for the drift window to report PSI.
+    await post(`${srv.url}/v1/score`, { instances: reference.rows });
     const text = (await get(`${srv.url}/metrics`)).body as string;
     expect(text).toMatch(
       /http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/v1\/score",code="200"\}/,
