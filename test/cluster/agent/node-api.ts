@@ -145,8 +145,21 @@ export class NodeApi implements PodVolumeSource {
   ) {
     const namespace = pod.metadata?.namespace ?? "default";
     const now = new Date();
+    // Like the kubelet's event recorder: a repeat of the same event bumps its count instead of
+    // creating another object (probe failures every second would otherwise pile up).
+    const key = `${pod.metadata?.uid}/${type}/${reason}/${message}`;
+    const seen = this.recentEvents.get(key);
     try {
-      await this.core.createNamespacedEvent({
+      if (seen && now.getTime() - seen.at < 600_000) {
+        seen.count++;
+        seen.at = now.getTime();
+        await this.core.patchNamespacedEvent(
+          { name: seen.name, namespace, body: { count: seen.count, lastTimestamp: now } },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
+        return;
+      }
+      const created = await this.core.createNamespacedEvent({
         namespace,
         body: {
           metadata: { generateName: `${pod.metadata?.name}.`, namespace },
@@ -168,10 +181,19 @@ export class NodeApi implements PodVolumeSource {
           count: 1,
         },
       });
+      if (this.recentEvents.size > 5000) this.recentEvents.clear();
+      this.recentEvents.set(key, {
+        name: created.metadata?.name ?? "",
+        count: 1,
+        at: now.getTime(),
+      });
     } catch (err) {
+      if (seen) this.recentEvents.delete(key);
       process.stderr.write(
         `[agent] event ${reason} for ${namespace}/${pod.metadata?.name}: ${err}\n`,
       );
     }
   }
+
+  private readonly recentEvents = new Map<string, { name: string; count: number; at: number }>();
 }
