@@ -6,6 +6,7 @@ import {
   type V1EndpointSlice,
   type V1Service,
 } from "@kubernetes/client-node";
+import { describeError } from "./describe-error.js";
 
 /** The cluster domain, as on kubeadm and kind clusters. */
 export const CLUSTER_DOMAIN = "cluster.local";
@@ -178,7 +179,7 @@ export class ClusterDns {
         (res) => {
           if (res) socket.send(res, rinfo.port, rinfo.address);
         },
-        (err) => this.log(`dns: ${err}`),
+        (err) => this.log(`dns: ${describeError(err)}`),
       );
     });
     return new Promise((resolve, reject) => {

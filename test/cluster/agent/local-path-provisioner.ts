@@ -8,6 +8,7 @@ import {
   type V1PersistentVolumeClaim,
   type V1StorageClass,
 } from "@kubernetes/client-node";
+import { describeError } from "./describe-error.js";
 
 /** The provisioner name StorageClasses refer to. */
 export const LOCAL_PATH_PROVISIONER = "churn.mlops.dev/local-path";
@@ -120,7 +121,7 @@ export class LocalPathProvisioner {
       try {
         await this.reconcile();
       } catch (err) {
-        this.log(`provisioner pass failed: ${err}`);
+        this.log(`provisioner pass failed: ${describeError(err)}`);
       }
       if (!this.stopped) this.timer = setTimeout(tick, 1000);
     };

@@ -10,6 +10,7 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
+import { describeError } from "./describe-error.js";
 import { errorStatus, NodeApi } from "./node-api.js";
 import { PodIpPool } from "./pod-network.js";
 import { PodWorker, type WorkerContext } from "./pod-worker.js";
@@ -168,7 +169,7 @@ export class NodeAgent {
       try {
         await fn();
       } catch (err) {
-        this.log(`${what} failed: ${err}`);
+        this.log(`${what} failed: ${describeError(err)}`);
       }
       if (!this.stopped) this.timers.push(setTimeout(tick, ms));
     };
@@ -238,7 +239,7 @@ export class NodeAgent {
                 }
               },
               (err) => {
-                if (err && !this.stopped) this.log(`pod watch ended: ${err}`);
+                if (err && !this.stopped) this.log(`pod watch ended: ${describeError(err)}`);
                 resolve();
               },
             )
@@ -247,12 +248,12 @@ export class NodeAgent {
               if (this.stopped) ac.abort();
             })
             .catch((err) => {
-              this.log(`pod watch failed: ${err}`);
+              this.log(`pod watch failed: ${describeError(err)}`);
               resolve();
             });
         });
       } catch (err) {
-        this.log(`pod list failed: ${err}`);
+        this.log(`pod list failed: ${describeError(err)}`);
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, 1000));
     }

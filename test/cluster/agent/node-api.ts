@@ -12,6 +12,7 @@ import {
   type V1Secret,
   type V1Service,
 } from "@kubernetes/client-node";
+import { describeError } from "./describe-error.js";
 import type { PodVolumeSource } from "./pod-volumes.js";
 
 /** HTTP status of a client-node error, if it carries one. */
@@ -190,7 +191,7 @@ export class NodeApi implements PodVolumeSource {
     } catch (err) {
       if (seen) this.recentEvents.delete(key);
       process.stderr.write(
-        `[agent] event ${reason} for ${namespace}/${pod.metadata?.name}: ${err}\n`,
+        `[agent] event ${reason} for ${namespace}/${pod.metadata?.name}: ${describeError(err)}\n`,
       );
     }
   }

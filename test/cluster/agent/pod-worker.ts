@@ -4,6 +4,7 @@ import type { V1Container, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { podResolvConf } from "./cluster-dns.js";
 import { ContainerConfigError, expandVars } from "./container-env.js";
 import { ContainerRunner, type PodHandle, type WorkerContext } from "./container-runner.js";
+import { describeError } from "./describe-error.js";
 import { createPodNetwork, deletePodNetwork, netnsPids, type PodNetwork } from "./pod-network.js";
 import { podStatus } from "./pod-status.js";
 import { prepareVolume, VolumeNotReadyError } from "./pod-volumes.js";
@@ -146,7 +147,10 @@ export class PodWorker implements PodHandle {
       // Rewrites projected tokens before they expire, as the kubelet's token manager does.
       clearTimeout(this.refreshTimer);
       this.refreshTimer = setTimeout(
-        () => void this.prepareVolumes().catch((e) => this.ctx.log(`${this.key}: refresh: ${e}`)),
+        () =>
+          void this.prepareVolumes().catch((e) =>
+            this.ctx.log(`${this.key}: refresh: ${describeError(e)}`),
+          ),
         Math.max(1000, refreshAt.getTime() - Date.now()),
       );
     }
@@ -229,7 +233,7 @@ export class PodWorker implements PodHandle {
           }
         }
       } catch (err) {
-        this.ctx.log(`${this.key}: service links: ${err}`);
+        this.ctx.log(`${this.key}: service links: ${describeError(err)}`);
       }
     }
     const api = this.ctx.apiserverForPods;
@@ -298,7 +302,7 @@ export class PodWorker implements PodHandle {
       } catch (err) {
         const code = (err as { code?: number }).code;
         if (code === 404 || code === 409) return;
-        this.ctx.log(`${this.key}: status update failed: ${err}`);
+        this.ctx.log(`${this.key}: status update failed: ${describeError(err)}`);
         await sleep(500 * (attempt + 1));
       }
     }
@@ -332,7 +336,7 @@ export class PodWorker implements PodHandle {
     try {
       deletePodNetwork(this.net);
     } catch (err) {
-      this.ctx.log(`${this.key}: network teardown: ${err}`);
+      this.ctx.log(`${this.key}: network teardown: ${describeError(err)}`);
     }
     this.ctx.pool.release(this.net.ip);
     this.net = undefined;
