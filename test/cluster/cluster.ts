@@ -437,8 +437,32 @@ export async function stopCluster(opts: { log?: (msg: string) => void } = {}): P
   }
   removeCreatedMountPoints(paths.createdMountPoints);
   rmSync(paths.state, { force: true });
+  errors.push(...hostLeftovers(procs));
   if (errors.length > 0) throw new Error(`cluster stopped with errors:\n${errors.join("\n")}`);
   if (state) log("cluster stopped");
+}
+
+/**
+ * What a stopped cluster must not leave behind on the host: its processes, pod network
+ * namespaces, veths, the bridge, kube-proxy's nftables tables. Each one found is a line.
+ */
+export function hostLeftovers(procs: ManagedProcess[]): string[] {
+  const found: string[] = [];
+  for (const p of procs)
+    if (isRunning(p)) found.push(`process ${p.name} (pid ${p.pid}) still runs`);
+  for (const ns of listNetns().filter((n) => n.startsWith(network.netnsPrefix))) {
+    found.push(`network namespace ${ns} still exists`);
+  }
+  const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
+  for (const m of links.matchAll(/^\d+: ([^@:]+)[@:]/gm)) {
+    const name = m[1] as string;
+    if (name === network.bridge || name.startsWith(network.vethPrefix)) {
+      found.push(`link ${name} still exists`);
+    }
+  }
+  const tables = spawnSync("nft", ["list", "tables"], { encoding: "utf8" }).stdout ?? "";
+  if (/kube-proxy/.test(tables)) found.push("kube-proxy nftables tables still exist");
+  return found;
 }
 
 /** One line per component plus the apiserver's /readyz answer. */
