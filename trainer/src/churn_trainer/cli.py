@@ -1,12 +1,15 @@
-"""Command line: `train` (exit 0 ok, 2 data validation failed, 3 gate failed, 1 other error)
-and `synth` (a bank-churn-like CSV)."""
+"""Command line: `train` (exit 0 ok, 2 data validation failed, 3 gate failed, 1 other error),
+`validate` (the data checks of `train` alone: exit 0 valid, 2 invalid, 1 other error) and
+`synth` (a bank-churn-like CSV)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +47,15 @@ def failure_summary(err: Exception) -> dict[str, Any]:
     status = err.status if isinstance(err, TrainerError) else "error"
     out: dict[str, Any] = {"status": status, "exitCode": code, "message": str(err)}
     if isinstance(err, DataValidationError):
+        failed = [c for c in err.checks if not c["passed"]]
         out["failedChecks"] = [
-            {k: c[k] for k in ("name", "column", "message") if k in c}
-            for c in err.checks
-            if not c["passed"]
+            {k: c[k] for k in ("name", "column", "message") if k in c} for c in failed
         ]
+        out["checks"] = {"passed": len(err.checks) - len(failed), "failed": len(failed)}
+        if "rows" in err.dataset:
+            out["rows"] = err.dataset["rows"]
+        if "sha256" in err.dataset:
+            out["dataSha256"] = err.dataset["sha256"]
     if isinstance(err, GateFailed):
         out["metrics"] = {
             k: err.metrics[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")
@@ -72,12 +79,23 @@ def _emit(summary: dict[str, Any], termination_log: str | None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    try:
+    def work() -> dict[str, Any]:
         from .pipeline import train_run
         from .spec import load_spec
 
         spec = load_spec(args.spec, data_override=args.data)
         summary = train_run(spec, Path(args.output))
+        print(summary["artifact"], flush=True)
+        return summary
+
+    return _run(args, work)
+
+
+def _run(args: argparse.Namespace, work: Callable[[], dict[str, Any]]) -> int:
+    """Runs `work() -> summary`, emitting the summary line (or the failure's) and returning
+    the exit code: the error's own for a TrainerError, 1 for anything else."""
+    try:
+        summary = work()
     except TrainerError as e:
         print(f"[churn-trainer] {e.status}: {e}", file=sys.stderr)
         _emit(failure_summary(e), args.termination_log)
@@ -88,9 +106,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary["message"] = f"{type(e).__name__}: {e}"
         _emit(summary, args.termination_log)
         return 1
-    print(summary["artifact"], flush=True)
     _emit(summary, args.termination_log)
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    def work() -> dict[str, Any]:
+        from .pipeline import validate_data, validation_summary
+        from .spec import load_spec
+
+        t0 = time.monotonic()
+        spec = load_spec(args.spec, data_override=args.data)
+        return validation_summary(validate_data(spec), time.monotonic() - t0)
+
+    return _run(args, work)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -115,6 +144,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="dataset path or http(s) URL (overrides the spec)")
     t.add_argument("--termination-log", help="also write the one-line JSON summary here")
     t.set_defaults(func=cmd_train)
+    v = sub.add_parser(
+        "validate", help="run train's data checks only (every row); write nothing but the summary"
+    )
+    v.add_argument("--spec", required=True, help="spec file (YAML or JSON)")
+    v.add_argument("--data", help="dataset path or http(s) URL (overrides the spec)")
+    v.add_argument("--termination-log", help="also write the one-line JSON summary here")
+    v.set_defaults(func=cmd_validate)
     s = sub.add_parser("synth", help="write a synthetic bank-churn-like CSV")
     s.add_argument("--rows", type=int, required=True)
     s.add_argument("--seed", type=int, default=0)

@@ -21,7 +21,8 @@ class DatasetUnavailable(TrainerError):
 
 
 class DataValidationError(TrainerError):
-    """The data failed validation; `checks` holds every check run so far (failed and passed)."""
+    """The data failed validation; `checks` holds every check run so far (failed and passed),
+    `dataset` what is known of the data (sha256, bytes, rows once parsed)."""
 
     exit_code = 2
     status = "validationFailed"
@@ -29,6 +30,7 @@ class DataValidationError(TrainerError):
     def __init__(self, message: str, checks: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.checks = checks or []
+        self.dataset: dict[str, Any] = {}
 
 
 class GateFailed(TrainerError):

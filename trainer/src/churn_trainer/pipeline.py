@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -21,9 +21,9 @@ import xgboost as xgb
 from . import __version__
 from .artifact import dumps, write_artifact
 from .baseline import baseline
-from .data import fetch, model_inputs, parse
+from .data import RawDataset, Table, fetch, model_inputs, parse
 from .encode import Encoder, encoded_names, encoded_to_raw, fit_encoders
-from .errors import GateFailed
+from .errors import DataValidationError, GateFailed
 from .evaluate import curves, gate_results, metrics, plot_curves
 from .export import (
     IR_VERSION,
@@ -38,7 +38,7 @@ from .export import (
 )
 from .probes import probe_frame, reference
 from .spec import Spec
-from .train import best_threshold, fit, resolve_hyperparameters, split_rows
+from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
 from .validate import validate
 
 FORMAT_VERSION = 1
@@ -113,17 +113,63 @@ def _subset(feeds: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndar
     return {k: v[rows] for k, v in feeds.items()}
 
 
-def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dict[str, Any]:
-    """Runs the whole pipeline; returns the success summary or raises a TrainerError."""
-    t0 = time.monotonic()
+@dataclass
+class ValidatedData:
+    """A data set that passed every data check, with the split `train` will use."""
+
+    raw: RawDataset
+    table: Table
+    y: np.ndarray  # int8 0/1
+    parts: SplitIndices
+    checks: list[dict[str, Any]]
+
+
+def validate_data(spec: Spec, log: Callable[[str], None] = _log) -> ValidatedData:
+    """Fetches, parses and checks the data set, every row, and that it splits: all the data
+    checks of a training run (`train` and `validate` both call this). Raises
+    DataValidationError, carrying the checks and what is known of the data, on failure."""
     checks: list[dict[str, Any]] = []
     log(f"reading {spec.dataset.location}")
     raw = fetch(spec.dataset.location)
-    table = parse(raw, spec, checks)
-    log(f"validating {table.rows} rows x {len(spec.schema.features)} features")
-    validate(table, spec, checks)
-    y = table.y.astype(np.int8)
-    parts = split_rows(y, spec, checks)
+    table: Table | None = None
+    try:
+        table = parse(raw, spec, checks)
+        log(f"validating {table.rows} rows x {len(spec.schema.features)} features")
+        validate(table, spec, checks)
+        y = table.y.astype(np.int8)
+        parts = split_rows(y, spec, checks)
+    except DataValidationError as e:
+        e.dataset = {"sha256": raw.sha256, "bytes": len(raw.content)}
+        if table is not None:
+            e.dataset["rows"] = table.rows
+        raise
+    return ValidatedData(raw, table, y, parts, checks)
+
+
+def validation_summary(data: ValidatedData, seconds: float) -> dict[str, Any]:
+    """The `validate` command's success summary."""
+    return {
+        "status": "validated",
+        "exitCode": 0,
+        "rows": data.table.rows,
+        "dataSha256": data.raw.sha256,
+        "bytes": len(data.raw.content),
+        "positiveRate": round(float(data.y.mean()), 6),
+        "checks": {"passed": sum(1 for c in data.checks if c["passed"]), "failed": 0},
+        "split": {
+            "trainRows": len(data.parts.train),
+            "validationRows": len(data.parts.validation),
+            "testRows": len(data.parts.test),
+        },
+        "seconds": round(seconds, 2),
+    }
+
+
+def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dict[str, Any]:
+    """Runs the whole pipeline; returns the success summary or raises a TrainerError."""
+    t0 = time.monotonic()
+    data = validate_data(spec, log)
+    raw, table, y, parts, checks = data.raw, data.table, data.y, data.parts, data.checks
 
     encoders = fit_encoders(table.features.iloc[parts.train], spec)
     names = encoded_names(encoders)
@@ -259,6 +305,8 @@ def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dic
         "digest": digest,
         "artifact": str(path),
         "created": created,
+        "rows": table.rows,
+        "dataSha256": raw.sha256,
         "metrics": {k: m[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")}
         | {"threshold": round(threshold, 6)},
         "parityMaxAbsDiff": max(parity_diff, probe_diff),
