@@ -1,0 +1,677 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import type { ChurnModel } from "../../operator/src/api/churn-model.js";
+import { parseOperatorConfig } from "../../operator/src/config/operator-config.js";
+import { buildServingDeployment } from "../../operator/src/controllers/churnmodel/build-serving-deployment.js";
+import { ensureHelm } from "../chart/helm-binary.js";
+import { promqlSelectors } from "../chart/promql-metric-names.js";
+import { type RegisteredMetric, registeredMetrics } from "../chart/registered-metrics.js";
+import {
+  chartDir,
+  type KubeObject,
+  MONITORING_APIS,
+  only,
+  renderChart,
+  renderFails,
+  repoRoot,
+  runHelm,
+} from "../chart/render-chart.js";
+import { crdDirs, crdDrift } from "../chart/sync-crds.js";
+
+// The Helm chart, rendered by the real helm (built from the Go module proxy on first use and
+// cached) and checked against the code it deploys: config/rbac's rules, crds/, the operator's
+// flag parser, the runtime pods' labels and ports, and the metrics both programs register.
+
+let helm: string;
+let metrics: Map<string, RegisteredMetric>;
+// A cold helm build takes minutes on a busy 2-core machine; later runs find it cached.
+beforeAll(async () => {
+  helm = await ensureHelm();
+  metrics = await registeredMetrics();
+}, 900_000);
+
+const NS = "churn-system";
+const container = (objects: KubeObject[]) =>
+  only(objects, "Deployment").spec.template.spec.containers[0];
+
+/** The operator config the rendered Deployment's args and env produce, parsed by the operator. */
+function operatorConfigOf(objects: KubeObject[], podName = "op-0") {
+  const c = container(objects);
+  const env: Record<string, string> = {};
+  for (const e of c.env) {
+    if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = NS;
+    else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = podName;
+    else env[e.name] = e.value;
+  }
+  return parseOperatorConfig(c.args, env);
+}
+
+function configRbac(): KubeObject[] {
+  const dir = join(repoRoot, "config", "rbac");
+  const files = [
+    "service-account.yaml",
+    "role.yaml",
+    "role-binding.yaml",
+    "leader-election-role.yaml",
+  ];
+  return files.flatMap((f) =>
+    parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as KubeObject),
+  );
+}
+
+/** One alerting rule as rendered. */
+interface RenderedRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** Metric selectors of every alert, keyed by alert name. */
+function alertSelectors(rule: KubeObject) {
+  return (rule.spec.groups as { rules: { alert: string; expr: string }[] }[])
+    .flatMap((g) => g.rules)
+    .map((r) => ({ alert: r.alert, expr: r.expr, selectors: promqlSelectors(r.expr) }));
+}
+
+// Labels every scraped series carries besides its own: Prometheus Operator's target labels and
+// the churn_model/variant labels this chart's PodMonitor relabels from the pods.
+const TARGET_LABELS = new Set([
+  "job",
+  "instance",
+  "namespace",
+  "pod",
+  "container",
+  "service",
+  "endpoint",
+  "churn_model",
+  "variant",
+]);
+// kube-state-metrics series the TrainingRun alert joins (the operator exports no per-run metric).
+const KUBE_STATE_METRICS: Record<string, readonly string[]> = {
+  kube_job_failed: ["job_name", "condition"],
+  kube_job_owner: ["job_name", "owner_kind", "owner_name", "owner_is_controller"],
+};
+
+/** Problems with one selector: an unknown metric, or a matcher on a label it never has. */
+function selectorProblems(where: string, metric: string, labels: string[]): string[] {
+  const known = metrics.get(metric)?.labelNames ?? KUBE_STATE_METRICS[metric];
+  if (!known) return [`${where}: ${metric} is not a metric the operator or runtime registers`];
+  return labels
+    .filter((l) => !known.includes(l) && !TARGET_LABELS.has(l))
+    .map((l) => `${where}: ${metric} has no label ${l}`);
+}
+
+describe("helm lint", () => {
+  it("passes --strict with the default values and with every optional part on", () => {
+    const lint = (args: string[]) => runHelm(helm, ["lint", "--strict", chartDir, ...args]);
+    const plain = lint([]);
+    expect(plain.stderr + plain.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(plain.status).toBe(0);
+    const full = lint([
+      "--set",
+      "replicaCount=3,watchNamespace=team-a,serviceMonitor.enabled=true,podMonitor.enabled=true",
+      "--set",
+      "prometheusRule.enabled=true,prometheusRule.runbookUrlBase=https://runbooks.example/churn",
+    ]);
+    expect(full.status, full.stdout + full.stderr).toBe(0);
+  });
+});
+
+describe("default install", () => {
+  let objects: KubeObject[];
+  beforeAll(() => {
+    objects = renderChart(helm);
+  });
+
+  it("renders the operator, its RBAC, metrics Service and dashboard, and no monitoring CRs", () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "ConfigMap",
+      "Deployment",
+      "Role",
+      "RoleBinding",
+      "Service",
+      "ServiceAccount",
+    ]);
+    for (const o of objects.filter(
+      (o) => o.kind !== "ClusterRole" && o.kind !== "ClusterRoleBinding",
+    )) {
+      expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(NS);
+    }
+  });
+
+  it("grants exactly config/rbac's rules, bound to the chart's ServiceAccount", () => {
+    const ref = configRbac();
+    const sa = only(objects, "ServiceAccount");
+    expect(only(objects, "ClusterRole").rules).toEqual(only(ref, "ClusterRole").rules);
+    expect(only(objects, "Role").rules).toEqual(only(ref, "Role").rules);
+    const subject = [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: NS }];
+    const crb = only(objects, "ClusterRoleBinding");
+    expect(crb.subjects).toEqual(subject);
+    expect(crb.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: only(objects, "ClusterRole").metadata.name,
+    });
+    const rb = only(objects, "RoleBinding");
+    expect(rb.metadata.namespace).toBe(NS);
+    expect(rb.subjects).toEqual(subject);
+    expect(rb.roleRef.name).toBe(only(objects, "Role").metadata.name);
+    expect(
+      container(objects) && only(objects, "Deployment").spec.template.spec.serviceAccountName,
+    ).toBe(sa.metadata.name);
+    // Every kind config/rbac installs has its counterpart in the chart.
+    expect(new Set(ref.map((o) => o.kind))).toEqual(
+      new Set(
+        objects
+          .filter((o) => o.apiVersion.startsWith("rbac") || o.kind === "ServiceAccount")
+          .map((o) => o.kind),
+      ),
+    );
+  });
+
+  it("runs the operator with flags its own parser accepts: leader election on, pod-IP listeners", () => {
+    const config = operatorConfigOf(objects, "churn-churn-operator-abc");
+    expect(config).toMatchObject({
+      namespace: undefined,
+      leaderElect: true,
+      leaderElectionNamespace: NS,
+      leaderElectionId: "churn-churn-operator",
+      identity: "churn-churn-operator-abc",
+      metricsBindAddress: { host: "0.0.0.0", port: 8080 },
+      healthProbeBindAddress: { host: "0.0.0.0", port: 8081 },
+      trainerImage: "churn-operator/trainer:0.1.0",
+      runtimeImage: "churn-operator/runtime:0.1.0",
+      modelStorePvc: "churn-models",
+      trainerServiceAccount: "churn-trainer",
+      imagePullPolicy: "IfNotPresent",
+      workers: 2,
+      logLevel: "info",
+    });
+    expect(container(objects).args).toContain("--metrics-bind-address=:8080");
+    expect(container(objects).args).toContain("--health-probe-bind-address=:8081");
+  });
+
+  it("hardens the pod and probes /healthz and /readyz on the health port", () => {
+    const pod = only(objects, "Deployment").spec.template.spec;
+    const c = container(objects);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(c.resources.requests).toMatchObject({
+      cpu: expect.any(String),
+      memory: expect.any(String),
+    });
+    expect(c.resources.limits.memory).toBeDefined();
+    const health = c.ports.find((p: { name: string }) => p.name === "health");
+    expect(health.containerPort).toBe(8081);
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
+    // A read-only root still gets a writable /tmp.
+    expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    expect(pod.volumes.find((v: { name: string }) => v.name === "tmp")?.emptyDir).toBeDefined();
+  });
+
+  it("exposes /metrics through a Service that selects the operator pods' metrics port", () => {
+    const svc = only(objects, "Service");
+    const pod = only(objects, "Deployment").spec.template;
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(pod.metadata.labels[k]).toBe(v);
+    const port = svc.spec.ports[0];
+    expect(port.targetPort).toBe("metrics");
+    expect(container(objects).ports).toContainEqual({
+      name: "metrics",
+      containerPort: 8080,
+      protocol: "TCP",
+    });
+  });
+
+  it("ships the Grafana dashboard as a sidecar ConfigMap whose queries use real metrics", () => {
+    const cm = only(objects, "ConfigMap");
+    expect(cm.metadata.labels?.grafana_dashboard).toBe("1");
+    const dashboard = JSON.parse(cm.data["churn-operator.json"]);
+    expect(dashboard.uid).toBe("churn-operator");
+    const panels = (
+      dashboard.panels as {
+        type: string;
+        id: number;
+        title: string;
+        targets?: { expr: string }[];
+      }[]
+    ).filter((p) => p.type !== "row");
+    expect(panels.length).toBeGreaterThan(15);
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    const problems: string[] = [];
+    const used = new Set<string>();
+    for (const p of panels) {
+      expect(p.targets?.length, p.title).toBeGreaterThan(0);
+      for (const t of p.targets ?? []) {
+        for (const s of promqlSelectors(t.expr)) {
+          used.add(s.metric);
+          problems.push(
+            ...selectorProblems(
+              `panel "${p.title}"`,
+              s.metric,
+              s.matchers.map((m) => m.label),
+            ),
+          );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // The headline series are all on it.
+    for (const m of [
+      "http_requests_total",
+      "http_request_duration_seconds_bucket",
+      "churn_feature_drift_psi",
+      "churn_score_drift_psi",
+      "churn_model_ready",
+      "controller_runtime_reconcile_errors_total",
+      "workqueue_depth",
+    ]) {
+      expect(used).toContain(m);
+    }
+    for (const v of dashboard.templating.list.filter((v: { type: string }) => v.type === "query")) {
+      for (const s of promqlSelectors(
+        v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, "$1"),
+      )) {
+        expect(
+          selectorProblems(
+            `variable ${v.name}`,
+            s.metric,
+            s.matchers.map((m) => m.label),
+          ),
+        ).toEqual([]);
+      }
+    }
+  });
+});
+
+describe("chart CRDs", () => {
+  it("are byte-identical to the generated crds/ (run `npx tsx test/chart/sync-crds.ts` after regenerating)", () => {
+    expect(crdDrift()).toEqual([]);
+    const installed = renderChart(helm, { extraArgs: ["--include-crds"] })
+      .filter((o) => o.kind === "CustomResourceDefinition")
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(installed).toEqual(["churnmodels.churn.mlops.dev", "trainingruns.churn.mlops.dev"]);
+    expect(crdDirs.chart.startsWith(chartDir)).toBe(true);
+  });
+});
+
+describe("values", () => {
+  it("flow into the operator's flags", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const objects = renderChart(helm, {
+      values: {
+        replicaCount: 3,
+        leaderElection: { enabled: true, id: "churn-leader" },
+        watchNamespace: "team-a",
+        workers: 8,
+        logLevel: "debug",
+        image: {
+          repository: "registry.example/churn/operator",
+          tag: "1.2.3",
+          pullPolicy: "Always",
+        },
+        trainer: {
+          image: { repository: "registry.example/churn/trainer", digest },
+          serviceAccountName: "trainer-sa",
+        },
+        runtime: { image: { repository: "registry.example/churn/runtime", tag: "9.9.9" } },
+        workloadImagePullPolicy: "Always",
+        modelStore: { pvcName: "shared-models" },
+        ports: { metrics: 9090, health: 9091 },
+        extraEnv: [{ name: "NODE_OPTIONS", value: "--max-old-space-size=256" }],
+      },
+    });
+    const d = only(objects, "Deployment");
+    expect(d.spec.replicas).toBe(3);
+    expect(container(objects).image).toBe("registry.example/churn/operator:1.2.3");
+    expect(container(objects).imagePullPolicy).toBe("Always");
+    expect(operatorConfigOf(objects)).toMatchObject({
+      namespace: "team-a",
+      leaderElectionId: "churn-leader",
+      workers: 8,
+      logLevel: "debug",
+      trainerImage: `registry.example/churn/trainer@${digest}`,
+      runtimeImage: "registry.example/churn/runtime:9.9.9",
+      trainerServiceAccount: "trainer-sa",
+      imagePullPolicy: "Always",
+      modelStorePvc: "shared-models",
+      metricsBindAddress: { host: "0.0.0.0", port: 9090 },
+      healthProbeBindAddress: { host: "0.0.0.0", port: 9091 },
+    });
+    expect(container(objects).env).toContainEqual({
+      name: "NODE_OPTIONS",
+      value: "--max-old-space-size=256",
+    });
+    // Several replicas: a disruption budget keeps a standby through drains.
+    expect(only(objects, "PodDisruptionBudget").spec.minAvailable).toBe(1);
+  });
+
+  it("confine a one-namespace operator to that namespace: a RoleBinding, no ClusterRoleBinding", () => {
+    const objects = renderChart(helm, { values: { watchNamespace: "team-a" } });
+    expect(objects.filter((o) => o.kind === "ClusterRoleBinding")).toEqual([]);
+    const rb = objects.find((o) => o.kind === "RoleBinding" && o.roleRef.kind === "ClusterRole");
+    expect(rb?.metadata.namespace).toBe("team-a");
+    expect(rb?.roleRef.name).toBe(only(objects, "ClusterRole").metadata.name);
+  });
+
+  it("let a single replica run without leader election, and an existing ServiceAccount be used", () => {
+    const objects = renderChart(helm, {
+      values: {
+        leaderElection: { enabled: false },
+        serviceAccount: { create: false, name: "ops-sa" },
+      },
+    });
+    expect(operatorConfigOf(objects).leaderElect).toBe(false);
+    expect(objects.filter((o) => o.kind === "ServiceAccount")).toEqual([]);
+    expect(only(objects, "Deployment").spec.template.spec.serviceAccountName).toBe("ops-sa");
+    expect(only(objects, "ClusterRoleBinding").subjects[0].name).toBe("ops-sa");
+  });
+
+  it.each([
+    [{ replicaCount: 0 }, "/replicaCount"],
+    [{ workers: 65 }, "/workers"],
+    [{ logLevel: "verbose" }, "/logLevel"],
+    [{ replicas: 2 }, "additional properties 'replicas'"],
+    [{ image: { repository: "x", pullPolicy: "Sometimes" } }, "/image/pullPolicy"],
+    [{ image: { repository: "x", digest: "abc" } }, "/image/digest"],
+    [{ watchNamespace: "Team_A" }, "/watchNamespace"],
+    [{ serviceMonitor: { enabled: "yes" } }, "/serviceMonitor/enabled"],
+    [{ modelStore: { pvcName: "" } }, "/modelStore/pvcName"],
+    [
+      {
+        prometheusRule: {
+          enabled: true,
+          alerts: {
+            featureDrift: { enabled: true, for: "30m", severity: "warning", threshold: -1 },
+          },
+        },
+      },
+      "/prometheusRule/alerts/featureDrift/threshold",
+    ],
+    [
+      {
+        prometheusRule: {
+          enabled: true,
+          alerts: { modelNotReady: { enabled: true, for: "ten minutes", severity: "critical" } },
+        },
+      },
+      "/prometheusRule/alerts/modelNotReady/for",
+    ],
+    [{ ports: { metrics: 70000, health: 8081 } }, "/ports/metrics"],
+  ])("rejects %j at install, naming %s", (values, field) => {
+    const err = renderFails(helm, { values });
+    expect(err).toContain("don't meet the specifications of the schema");
+    expect(err).toContain(field);
+  });
+
+  it("refuse several replicas without leader election", () => {
+    const err = renderFails(helm, {
+      values: { replicaCount: 2, leaderElection: { enabled: false } },
+    });
+    expect(err).toContain("replicaCount > 1 needs leaderElection.enabled");
+  });
+});
+
+describe("Prometheus Operator objects", () => {
+  const kinds = (objects: KubeObject[]) =>
+    objects
+      .filter((o) => o.apiVersion === "monitoring.coreos.com/v1")
+      .map((o) => o.kind)
+      .sort();
+
+  it("render only where the cluster serves monitoring.coreos.com/v1, unless forced on or off", () => {
+    expect(kinds(renderChart(helm))).toEqual([]);
+    expect(kinds(renderChart(helm, { apiVersions: MONITORING_APIS }))).toEqual([
+      "PodMonitor",
+      "PrometheusRule",
+      "ServiceMonitor",
+    ]);
+    const off = {
+      serviceMonitor: { enabled: false },
+      podMonitor: { enabled: false },
+      prometheusRule: { enabled: false },
+    };
+    expect(kinds(renderChart(helm, { apiVersions: MONITORING_APIS, values: off }))).toEqual([]);
+    const on = {
+      serviceMonitor: { enabled: true },
+      podMonitor: { enabled: true },
+      prometheusRule: { enabled: true },
+    };
+    expect(kinds(renderChart(helm, { values: on }))).toEqual([
+      "PodMonitor",
+      "PrometheusRule",
+      "ServiceMonitor",
+    ]);
+    expect(kinds(renderChart(helm, { values: { podMonitor: { enabled: true } } }))).toEqual([
+      "PodMonitor",
+    ]);
+  });
+
+  describe("when served", () => {
+    let objects: KubeObject[];
+    beforeAll(() => {
+      objects = renderChart(helm, {
+        apiVersions: MONITORING_APIS,
+        values: { serviceMonitor: { labels: { release: "kube-prometheus-stack" } } },
+      });
+    });
+
+    it("the ServiceMonitor scrapes the metrics Service's port", () => {
+      const sm = only(objects, "ServiceMonitor");
+      const svc = only(objects, "Service");
+      expect(sm.metadata.labels?.release).toBe("kube-prometheus-stack");
+      for (const [k, v] of Object.entries(sm.spec.selector.matchLabels))
+        expect(svc.metadata.labels?.[k]).toBe(v);
+      expect(sm.spec.namespaceSelector.matchNames).toEqual([NS]);
+      expect(sm.spec.endpoints).toEqual([
+        expect.objectContaining({ port: svc.spec.ports[0].name, path: "/metrics" }),
+      ]);
+    });
+
+    it("the PodMonitor selects the serving pods the operator builds, on their http port", () => {
+      const pm = only(objects, "PodMonitor");
+      const model = {
+        apiVersion: "churn.mlops.dev/v1alpha1",
+        kind: "ChurnModel",
+        metadata: { name: "bank", namespace: "team-a", uid: "u1" },
+        spec: {
+          source: {
+            artifact: { uri: `pvc://churn-models/${"1".repeat(64)}`, digest: "1".repeat(64) },
+          },
+        },
+      } as unknown as ChurnModel;
+      const serving = buildServingDeployment(
+        model,
+        {
+          name: "stable",
+          replicas: 1,
+          version: { uri: `pvc://churn-models/${"1".repeat(64)}`, digest: "1".repeat(64) },
+        } as never,
+        { runtimeImage: "churn-operator/runtime:0.1.0", imagePullPolicy: "IfNotPresent" },
+      );
+      const podLabels = serving.spec?.template.metadata?.labels ?? {};
+      for (const [k, v] of Object.entries(pm.spec.selector.matchLabels))
+        expect(podLabels[k], k).toBe(v);
+      const endpoint = pm.spec.podMetricsEndpoints[0];
+      expect(serving.spec?.template.spec?.containers[0]?.ports?.map((p) => p.name)).toContain(
+        endpoint.port,
+      );
+      expect(endpoint.path).toBe("/metrics");
+      expect(pm.spec.namespaceSelector).toEqual({ any: true });
+      // The relabelings read real pod labels (Prometheus sanitises `.`, `/` and `-` to `_`).
+      const sanitized = Object.keys(podLabels).map(
+        (k) => `__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}`,
+      );
+      const targets: Record<string, string> = {};
+      for (const r of endpoint.relabelings) {
+        expect(sanitized).toContain(r.sourceLabels[0]);
+        targets[r.targetLabel] = podLabels[
+          Object.keys(podLabels)[sanitized.indexOf(r.sourceLabels[0])] as string
+        ] as string;
+      }
+      expect(targets).toEqual({ churn_model: "bank", variant: "stable" });
+    });
+
+    it("alerts on the real metric names, with real labels", () => {
+      const rule = only(objects, "PrometheusRule");
+      const alerts = alertSelectors(rule);
+      expect(alerts.map((a) => a.alert).sort()).toEqual([
+        "ChurnModelFeatureDrift",
+        "ChurnModelHighErrorRatio",
+        "ChurnModelHighLatency",
+        "ChurnModelNotReady",
+        "ChurnModelScoreDrift",
+        "ChurnOperatorNoLeader",
+        "ChurnOperatorReconcileErrors",
+        "ChurnTrainingRunFailed",
+      ]);
+      const problems: string[] = [];
+      for (const a of alerts) {
+        expect(a.selectors.length, a.alert).toBeGreaterThan(0);
+        for (const s of a.selectors) {
+          // kube-state-metrics only where no metric of ours can say it.
+          if (s.metric in KUBE_STATE_METRICS) expect(a.alert).toBe("ChurnTrainingRunFailed");
+          problems.push(
+            ...selectorProblems(
+              a.alert,
+              s.metric,
+              s.matchers.map((m) => m.label),
+            ),
+          );
+        }
+      }
+      expect(problems).toEqual([]);
+      const byName = Object.fromEntries(alerts.map((a) => [a.alert, a]));
+      const metricsOf = (name: string) => byName[name]?.selectors.map((s) => s.metric) ?? [];
+      expect(metricsOf("ChurnOperatorReconcileErrors")).toContain(
+        "controller_runtime_reconcile_errors_total",
+      );
+      expect(metricsOf("ChurnModelHighErrorRatio")).toEqual([
+        "http_requests_total",
+        "http_requests_total",
+      ]);
+      expect(metricsOf("ChurnModelHighLatency")).toEqual(["http_request_duration_seconds_bucket"]);
+      expect(metricsOf("ChurnModelFeatureDrift")).toContain("churn_feature_drift_psi");
+      expect(metricsOf("ChurnModelNotReady")).toEqual(["churn_model_ready"]);
+      // Operator series are those the ServiceMonitor scrapes: job is the metrics Service.
+      const op = byName.ChurnOperatorReconcileErrors?.selectors[0]?.matchers;
+      expect(op).toContainEqual({
+        label: "job",
+        op: "=",
+        value: only(objects, "Service").metadata.name,
+      });
+      // Runtime series carry the label the PodMonitor adds.
+      expect(byName.ChurnModelNotReady?.selectors[0]?.matchers).toContainEqual({
+        label: "churn_model",
+        op: "!=",
+        value: "",
+      });
+    });
+
+    it("takes thresholds, durations and on/off from values", () => {
+      const tuned = renderChart(helm, {
+        apiVersions: MONITORING_APIS,
+        values: {
+          prometheusRule: {
+            enabled: "auto",
+            additionalAlertLabels: { team: "ml-platform" },
+            runbookUrlBase: "https://runbooks.example/churn",
+            alerts: {
+              featureDrift: {
+                enabled: true,
+                threshold: 0.4,
+                minWindowRows: 2000,
+                for: "1h",
+                severity: "critical",
+              },
+              runtimeLatencyP99: { enabled: true, threshold: 0.15, for: "5m", severity: "warning" },
+              trainingRunFailed: { enabled: false, for: "0m", severity: "warning" },
+            },
+          },
+        },
+      });
+      const rules = (
+        only(tuned, "PrometheusRule").spec.groups as { rules: RenderedRule[] }[]
+      ).flatMap((g) => g.rules);
+      const drift = rules.find((r) => r.alert === "ChurnModelFeatureDrift");
+      expect(drift?.expr).toMatch(/churn_feature_drift_psi\{[^}]*\} > 0\.4\b/);
+      expect(drift?.expr).toMatch(/churn_drift_window_rows\{[^}]*\} >= 2000\b/);
+      expect(drift?.for).toBe("1h");
+      expect(drift?.labels).toEqual({ severity: "critical", team: "ml-platform" });
+      expect(drift?.annotations.runbook_url).toBe(
+        "https://runbooks.example/churn#churnmodelfeaturedrift",
+      );
+      expect(rules.find((r) => r.alert === "ChurnModelHighLatency")?.expr).toMatch(
+        /\) > 0\.15\s*$/,
+      );
+      expect(rules.map((r) => r.alert)).not.toContain("ChurnTrainingRunFailed");
+      // Rule annotations keep Prometheus's own templates, not Helm's.
+      expect(drift?.annotations.summary).toContain("{{ $labels.feature }}");
+    });
+  });
+});
+
+describe("grafana dashboard values", () => {
+  it("can be turned off or placed in Grafana's namespace with a folder annotation", () => {
+    expect(
+      renderChart(helm, { values: { grafana: { dashboards: { enabled: false } } } }).map(
+        (o) => o.kind,
+      ),
+    ).not.toContain("ConfigMap");
+    const cm = only(
+      renderChart(helm, {
+        values: {
+          grafana: {
+            dashboards: {
+              enabled: true,
+              namespace: "monitoring",
+              annotations: { grafana_folder: "Churn" },
+            },
+          },
+        },
+      }),
+      "ConfigMap",
+    );
+    expect(cm.metadata.namespace).toBe("monitoring");
+    expect(cm.metadata.annotations).toEqual({ grafana_folder: "Churn" });
+  });
+});
+
+describe("promqlSelectors", () => {
+  it("finds metric names and matchers, skipping functions, keywords, label lists and variables", () => {
+    expect(
+      promqlSelectors(
+        'histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket{route=~"/v1/.+",namespace=~"$namespace"}[$__rate_interval])))',
+      ),
+    ).toEqual([
+      {
+        metric: "http_request_duration_seconds_bucket",
+        matchers: [
+          { label: "route", op: "=~", value: "/v1/.+" },
+          { label: "namespace", op: "=~", value: "$namespace" },
+        ],
+      },
+    ]);
+    expect(
+      promqlSelectors(
+        'a_total / on (pod) group_left (x) b{c="d,e}"} > 1e3 and {__name__="c_seconds"} or vector(0)',
+      ).map((s) => s.metric),
+    ).toEqual(["a_total", "b", "c_seconds"]);
+    expect(() => promqlSelectors("x{y}")).toThrow(/cannot read label matcher/);
+  });
+});
