@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { AgentConfig } from "./agent/agent-config.js";
 import { deleteBridge, ensureBridge, ip, listNetns, netnsPids } from "./agent/pod-network.js";
 import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
@@ -291,7 +291,6 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         { cwd: repoRoot },
       ),
     );
-    const { CoreV1Api } = await import("@kubernetes/client-node");
     const core = kc.makeApiClient(CoreV1Api);
     await waitUntil(
       `node(s) ${state.nodes.join(", ")} Ready`,
@@ -465,7 +464,13 @@ export function hostLeftovers(procs: ManagedProcess[]): string[] {
   return found;
 }
 
-/** One line per component plus the apiserver's /readyz answer. */
+/** Test runs holding a lease on the cluster (see cluster-lease.ts). */
+function leaseHolders(dir: string): number {
+  const users = join(dir, "users");
+  return existsSync(users) ? readdirSync(users).length : 0;
+}
+
+/** One line per component, the apiserver's /readyz answer, nodes and a pod count by phase. */
 export async function clusterStatus(): Promise<{ running: boolean; lines: string[] }> {
   const paths = clusterPaths();
   const state = readState(paths.state);
@@ -476,6 +481,24 @@ export async function clusterStatus(): Promise<{ running: boolean; lines: string
   );
   const healthy = await clusterHealthy();
   lines.push(`apiserver /readyz          ${healthy ? "ok" : "not ready"}`);
+  if (healthy) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(paths.kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    const [nodes, pods] = await Promise.all([core.listNode(), core.listPodForAllNamespaces()]);
+    for (const n of nodes.items) {
+      const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+      lines.push(`node ${String(n.metadata?.name).padEnd(21)} ${ready ? "Ready" : "NotReady"}`);
+    }
+    const byPhase = new Map<string, number>();
+    for (const p of pods.items) {
+      const phase = p.status?.phase ?? "Unknown";
+      byPhase.set(phase, (byPhase.get(phase) ?? 0) + 1);
+    }
+    const summary = [...byPhase].map(([phase, n]) => `${n} ${phase}`).join(", ");
+    lines.push(`pods                       ${summary || "none"}`);
+  }
+  lines.push(`owner                      ${state.owner} (users: ${leaseHolders(paths.dir)})`);
   lines.push(`kubeconfig                 ${paths.kubeconfig}`);
   return { running: healthy, lines };
 }
