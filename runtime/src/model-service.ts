@@ -8,6 +8,7 @@ import type { RuntimeMetrics } from "./metrics.js";
 import { OnnxScorer } from "./onnx-scorer.js";
 import { readTreeEnsemble } from "./onnx-trees.js";
 import { notReady } from "./request-error.js";
+import { ScoreBatcher } from "./score-batcher.js";
 import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
 import { TreeExplainer } from "./tree-shap.js";
 import { PoolClosedError, ShapWorkerPool } from "./worker-pool.js";
@@ -35,6 +36,7 @@ export interface ModelServiceOptions {
 type Loaded = {
   artifact: Artifact;
   scorer: OnnxScorer;
+  batcher: ScoreBatcher;
   pool: ShapWorkerPool;
   drift: DriftMonitor | undefined;
 };
@@ -99,7 +101,7 @@ export class ModelService {
       this.selfCheck = await runSelfCheck(card, artifact.reference, scorer, (x, n) =>
         p.explain(x, n),
       );
-      this.loaded = { artifact, scorer, pool, drift };
+      this.loaded = { artifact, scorer, batcher: new ScoreBatcher(scorer), pool, drift };
     } catch (err) {
       await pool?.close();
       await scorer?.close();
@@ -129,10 +131,10 @@ export class ModelService {
     explain: boolean,
     endpoint: string,
   ): Promise<Prediction[]> {
-    const { artifact, scorer, pool, drift } = this.require();
+    const { artifact, batcher, pool, drift } = this.require();
     const card = artifact.card;
     const threshold = this.options.decisionThreshold ?? card.threshold.value;
-    const out = await scorer.score(rows, explain);
+    const out = await batcher.score(rows, explain);
     let explanations: Explanation[] | undefined;
     if (explain) {
       let phi: Float64Array;
