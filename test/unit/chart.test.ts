@@ -653,7 +653,7 @@ describe("grafana dashboard values", () => {
 });
 
 describe("promqlSelectors", () => {
-  it("finds metric names and matchers, skipping functions, keywords, label lists and variables", () => {
+  it("parses with Prometheus's grammar: metric names and matchers, never functions or label lists", () => {
     expect(
       promqlSelectors(
         'histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket{route=~"/v1/.+",namespace=~"$namespace"}[$__rate_interval])))',
@@ -672,6 +672,7 @@ describe("promqlSelectors", () => {
         'a_total / on (pod) group_left (x) b{c="d,e}"} > 1e3 and {__name__="c_seconds"} or vector(0)',
       ).map((s) => s.metric),
     ).toEqual(["a_total", "b", "c_seconds"]);
-    expect(() => promqlSelectors("x{y}")).toThrow(/cannot read label matcher/);
+    expect(() => promqlSelectors("sum(rate(x[5m])")).toThrow(/PromQL syntax error/);
+    expect(() => promqlSelectors("x{y}")).toThrow(/label matcher without MatchOp/);
   });
 });
