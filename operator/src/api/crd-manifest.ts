@@ -22,7 +22,14 @@ export interface CrdDefinition {
   status: z.ZodType;
   printerColumns: PrinterColumn[];
   /** CEL rules on the whole object (e.g. spec immutability, which needs oldSelf at the root). */
-  validations?: Array<{ rule: string; message: string }>;
+  validations?: Array<{
+    rule: string;
+    message: string;
+    /** Where the error points (e.g. ".spec"), instead of the object root. */
+    fieldPath?: string;
+    /** The cause in the error's details, e.g. "FieldValueForbidden". */
+    reason?: string;
+  }>;
 }
 
 /** Builds the apiextensions.k8s.io/v1 CustomResourceDefinition object for a kind. */

@@ -6,6 +6,7 @@ export const Reasons = {
   // TrainingRun
   JobCreated: "JobCreated",
   TrainerPending: "TrainerPending",
+  ValidatingData: "ValidatingData",
   TrainerRunning: "TrainerRunning",
   TrainerRetrying: "TrainerRetrying",
   DataValidated: "DataValidated",

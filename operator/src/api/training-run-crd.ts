@@ -1,5 +1,9 @@
 import type { CrdDefinition } from "./crd-manifest.js";
-import { trainingRunSpecSchema, trainingRunStatusSchema } from "./training-run.js";
+import {
+  specImmutableOnceStarted,
+  trainingRunSpecSchema,
+  trainingRunStatusSchema,
+} from "./training-run.js";
 
 /** The TrainingRun kind: what `crds/` is generated from. */
 export const trainingRunCrd: CrdDefinition = {
@@ -11,6 +15,7 @@ export const trainingRunCrd: CrdDefinition = {
     "A TrainingRun trains, evaluates and validates one churn model from a data set and a declared schema, as a Kubernetes Job; the result is a content-addressed model artifact.",
   spec: trainingRunSpecSchema,
   status: trainingRunStatusSchema,
+  validations: [specImmutableOnceStarted],
   printerColumns: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
     { name: "ROC-AUC", type: "number", jsonPath: ".status.metrics.rocAuc" },

@@ -96,15 +96,33 @@ export const trainingRunSpecSchema = z
       .default(Defaults.ttlSecondsAfterFinished)
       .describe("How long the finished Job and its pod (and logs) are kept."),
   })
-  .describe("Desired state of a TrainingRun. Immutable: to train again, create a new TrainingRun.")
-  .meta({
-    "x-kubernetes-validations": [
-      { rule: "self == oldSelf", message: "spec is immutable; create a new TrainingRun instead" },
-    ],
-  });
+  .describe(
+    "Desired state of a TrainingRun. Editable until the operator starts the run (status.jobName set), immutable after: to train again, create a new TrainingRun.",
+  );
 
-/** Phases of a TrainingRun. */
-export const trainingRunPhases = ["Pending", "Training", "Succeeded", "Failed"] as const;
+/**
+ * The CEL rule behind "the spec is immutable once started". It sits on the root (it needs the
+ * status): the operator records status.jobName, with the run's resourceVersion as a
+ * precondition, before it creates the Job, so a spec accepted here is the spec the Job runs.
+ * Status-subresource writes keep the spec and main-resource writes keep the status, so each
+ * kind of write passes or fails on its own half.
+ */
+export const specImmutableOnceStarted = {
+  rule: "!has(oldSelf.status) || !has(oldSelf.status.jobName) || self.spec == oldSelf.spec",
+  message:
+    "spec is immutable once the run has started (status.jobName is set); create a new TrainingRun instead",
+  fieldPath: ".spec",
+  reason: "FieldValueForbidden",
+} as const;
+
+/** Phases of a TrainingRun, in order. */
+export const trainingRunPhases = [
+  "Pending",
+  "Validating",
+  "Training",
+  "Succeeded",
+  "Failed",
+] as const;
 /** One of trainingRunPhases. */
 export type TrainingRunPhase = (typeof trainingRunPhases)[number];
 
@@ -140,7 +158,12 @@ export const trainingRunStatusSchema = z
       .describe("Names of the data checks or gates that failed, with their observed values."),
     metrics: trainingMetricsSchema.optional(),
     model: artifactRefSchema.optional().describe("The artifact the run produced."),
-    jobName: z.string().optional().describe("Name of the training Job."),
+    jobName: z
+      .string()
+      .optional()
+      .describe(
+        "Name of the training Job, recorded before the Job is created: from then on the spec is immutable.",
+      ),
     attempts: z.int().min(0).optional().describe("Trainer pods that failed and were retried."),
     startTime: z.string().optional().describe("When the training Job started."),
     completionTime: z.string().optional().describe("When the run reached Succeeded or Failed."),

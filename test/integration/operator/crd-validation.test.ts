@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrainingRun } from "../../../operator/src/api/training-run.js";
+import { trainingRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
@@ -95,14 +97,57 @@ describe.skipIf(noCluster)("CRD validation by the apiserver", () => {
     expect(threshold.message).toContain("threshold.value is required with policy fixed");
   });
 
-  it("rejects a change to a TrainingRun's spec (immutable)", async () => {
-    await apply(client, seedTrainingRun(ns, "immutable"));
-    const err = await rejection(
-      seedTrainingRun(ns, "immutable", (s) => {
+  // No operator watches this namespace: the test plays the operator's part of starting a run
+  // (the status write recording jobName, as the controller does before it creates the Job).
+  it("lets a TrainingRun's spec change until the run starts, then refuses it (CEL)", async () => {
+    const created = await apply(client, seedTrainingRun(ns, "editable"));
+    const edited = await apply(
+      client,
+      seedTrainingRun(ns, "editable", (s) => {
         s.split = { ...s.split, seed: 7 };
       }),
     );
-    expect(err.message).toContain("spec is immutable");
+    expect(edited.spec.split?.seed).toBe(7);
+    expect(edited.metadata?.generation).toBe((created.metadata?.generation ?? 0) + 1);
+
+    // Starting is conditional on the resourceVersion the operator read: a start based on the
+    // spec before the edit conflicts instead of sealing a spec the Job would not match.
+    const start = (resourceVersion?: string) =>
+      client.apply(
+        trainingRunType,
+        {
+          apiVersion: "churn.mlops.dev/v1alpha1",
+          kind: "TrainingRun",
+          metadata: { name: "editable", namespace: ns, resourceVersion },
+          status: { phase: "Pending", jobName: "editable-train" },
+        },
+        { fieldManager: "churn-operator", force: true, subresource: "status" },
+      );
+    const stale = await start(created.metadata?.resourceVersion).catch((e: unknown) => e);
+    expect(stale instanceof KubeApiError && stale.conflict, String(stale)).toBe(true);
+    const started = await start(edited.metadata?.resourceVersion);
+    expect(started.status?.jobName).toBe("editable-train");
+
+    const err = await rejection(
+      seedTrainingRun(ns, "editable", (s) => {
+        s.split = { ...s.split, seed: 8 };
+      }),
+    );
+    expect(err.statusCode).toBe(422);
+    expect(err.message).toMatch(
+      /spec: Forbidden: spec is immutable once the run has started \(status\.jobName is set\); create a new TrainingRun instead/,
+    );
+    // Metadata stays editable, and status writes (the spec untouched) still pass the rule.
+    const labelled = await apply(client, {
+      ...seedTrainingRun(ns, "editable", (s) => {
+        s.split = { ...s.split, seed: 7 };
+      }),
+      metadata: { name: "editable", namespace: ns, labels: { team: "risk" } },
+    });
+    expect(labelled.metadata?.labels?.team).toBe("risk");
+    expect((await start()).status?.phase).toBe("Pending");
+    const current = await client.get<TrainingRun>(trainingRunType, ns, "editable");
+    expect(current?.spec.split?.seed).toBe(7);
   });
 
   it("rejects a malformed artifact digest", async () => {

@@ -1,15 +1,21 @@
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Deployment, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
-import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
+import {
+  churnModelType,
+  trainingRunType,
+} from "../../../operator/src/controllers/shared/custom-resources.js";
+import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { apply, waitFor } from "./support/kube.js";
 import {
   noSeed,
   type OperatorEnv,
+  seedCsv,
   seedTrainingRun,
   setupOperatorEnv,
 } from "./support/operator-env.js";
@@ -20,7 +26,7 @@ import {
   waitForModelReady,
   waitForRunFinished,
 } from "./support/status.js";
-import { noCluster, noProcessNode } from "./support/test-cluster.js";
+import { noProcessNode } from "./support/test-cluster.js";
 
 // The issue's proof, on the local cluster: apply the seed TrainingRun -> Succeeded with ROC-AUC;
 // a leaking feature or a broken CSV -> Failed, saying why; a ChurnModel -> Ready and scoring
@@ -94,6 +100,47 @@ describe.skipIf(noProcessNode || noSeed)(
       expect(reasons).toContain("Succeeded");
     });
 
+    it("validates the data in an init container first; DataValidated carries its numbers", async () => {
+      const sha = createHash("sha256").update(readFileSync(seedCsv)).digest("hex");
+      const dv = seed.status?.conditions?.find((c) => c.type === "DataValidated");
+      expect([dv?.status, dv?.reason]).toEqual(["True", "DataValidated"]);
+      expect(dv?.message).toMatch(
+        new RegExp(`^all \\d+ data checks passed on 10000 rows \\(dataset sha256 ${sha}\\)$`),
+      );
+      const [pod] = await trainerPods(env.client, env.ns, "seed");
+      const validator = pod?.status?.initContainerStatuses?.find((c) => c.name === "validate");
+      const done = validator?.state?.terminated;
+      expect(done?.exitCode).toBe(0);
+      const summary = JSON.parse(done?.message ?? "{}");
+      expect(summary).toMatchObject({ status: "validated", rows: 10000, dataSha256: sha });
+      expect(dv?.message).toContain(`all ${summary.checks.passed} data checks passed`);
+      // Training began only after validation ended.
+      const trainer = pod?.status?.containerStatuses?.find((c) => c.name === "trainer");
+      const started = trainer?.state?.terminated?.startedAt;
+      expect(started && done?.finishedAt && new Date(started) >= new Date(done.finishedAt)).toBe(
+        true,
+      );
+      expect(await eventReasons(env.client, env.ns, "seed")).toContain("DataValidated");
+    });
+
+    it("refuses a spec change once the operator has started the run", async () => {
+      let err: unknown;
+      try {
+        await apply(
+          env.client,
+          seedTrainingRun(env.ns, "seed", (s) => {
+            s.split = { ...s.split, seed: 7 };
+          }),
+        );
+      } catch (e) {
+        err = e;
+      }
+      expect(err instanceof KubeApiError && err.statusCode).toBe(422);
+      expect((err as Error).message).toContain("spec is immutable once the run has started");
+      const now = await env.client.get<TrainingRun>(trainingRunType, env.ns, "seed");
+      expect(now?.metadata?.generation).toBe(seed.metadata?.generation);
+    });
+
     it("runs the trainer with no API access: no token, a ServiceAccount without bindings", async () => {
       const [pod] = await trainerPods(env.client, env.ns, "seed");
       expect(pod?.spec?.automountServiceAccountToken).toBe(false);
@@ -115,10 +162,27 @@ describe.skipIf(noProcessNode || noSeed)(
       const dv = run.status?.conditions?.find((c) => c.type === "DataValidated");
       expect(dv?.status).toBe("False");
       expect(dv?.reason).toBe("DataValidationFailed");
+      expect(dv?.message).toMatch(
+        /^data validation failed on 10000 rows \(1 of \d+ checks failed\)/,
+      );
       expect(dv?.message).toContain("Complain");
-      expect(run.status?.failedChecks?.join(" ")).toContain("Complain");
-      // Terminal at once: the pod failure policy fails the Job without retries.
-      expect(await trainerPods(env.client, env.ns, "leak")).toHaveLength(1);
+      expect(run.status?.failedChecks?.join(" ")).toContain("feature.leakage[Complain]");
+      expect(run.status?.conditions?.find((c) => c.type === "Trained")).toBeUndefined();
+      // The validator failed it, before any training: the trainer container never ran.
+      const pods = await trainerPods(env.client, env.ns, "leak");
+      expect(pods).toHaveLength(1);
+      const validator = pods[0]?.status?.initContainerStatuses?.find((c) => c.name === "validate");
+      expect(validator?.state?.terminated?.exitCode).toBe(2);
+      const trainer = pods[0]?.status?.containerStatuses?.find((c) => c.name === "trainer");
+      expect(trainer?.state?.running ?? trainer?.state?.terminated).toBeUndefined();
+      // Terminal at once: the pod failure policy names the init container and fails the Job.
+      // (The run is Failed as soon as the validator exits 2; the Job catches up.)
+      const failed = await waitFor("the leak Job to fail", async () => {
+        const job = await env.client.get<V1Job>(Resources.jobs, env.ns, "leak-train");
+        return job?.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+      });
+      expect(failed.reason).toBe("PodFailurePolicy");
+      expect(failed?.message).toContain("validate");
       expect(await eventReasons(env.client, env.ns, "leak")).toContain("DataValidationFailed");
     });
 

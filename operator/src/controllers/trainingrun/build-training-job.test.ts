@@ -22,6 +22,29 @@ describe("buildTrainingJob", () => {
   const job = buildTrainingJob(run({ hostPath: { path: "/srv/data/churn.csv" } }), settings);
   const pod = job.spec?.template.spec;
   const c = pod?.containers[0];
+  const v = pod?.initContainers?.[0];
+
+  it("validates the data first, in an init container of the same image, without the model store", () => {
+    expect(pod?.initContainers).toHaveLength(1);
+    expect(v?.name).toBe("validate");
+    expect(v?.image).toBe(c?.image);
+    expect(v?.args).toEqual([
+      "validate",
+      "--spec",
+      "/etc/churn-trainer/spec.yaml",
+      "--data",
+      "/data/churn.csv",
+      "--termination-log",
+      "/dev/termination-log",
+    ]);
+    expect(v?.terminationMessagePath).toBe("/dev/termination-log");
+    expect(v?.terminationMessagePolicy).toBe("File");
+    expect(v?.securityContext).toEqual(c?.securityContext);
+    expect(v?.env).toEqual(c?.env);
+    const mounts = (x: typeof c) => x?.volumeMounts?.map((m) => `${m.name}:${m.mountPath}`);
+    expect(mounts(v)).toEqual(mounts(c)?.filter((m) => !m.startsWith("models:")));
+    expect(v?.volumeMounts?.find((m) => m.name === "data")?.readOnly).toBe(true);
+  });
 
   it("runs the trainer with the spec file, model store, data and termination log", () => {
     expect(c?.image).toBe("churn-operator/trainer:1");
@@ -59,10 +82,17 @@ describe("buildTrainingJob", () => {
     expect(job.spec?.backoffLimit).toBe(Defaults.backoffLimit);
     expect(job.spec?.activeDeadlineSeconds).toBe(Defaults.activeDeadlineSeconds);
     expect(job.spec?.ttlSecondsAfterFinished).toBe(Defaults.ttlSecondsAfterFinished);
-    expect(job.spec?.podFailurePolicy?.rules[0]).toMatchObject({
-      action: "FailJob",
-      onExitCodes: { operator: "In", values: [2, 3] },
-    });
+    // Each container's verdicts are terminal: the validator's exit 2, the trainer's 2 and 3.
+    expect(job.spec?.podFailurePolicy?.rules.slice(0, 2)).toEqual([
+      {
+        action: "FailJob",
+        onExitCodes: { containerName: "validate", operator: "In", values: [2] },
+      },
+      {
+        action: "FailJob",
+        onExitCodes: { containerName: "trainer", operator: "In", values: [2, 3] },
+      },
+    ]);
     expect(pod?.restartPolicy).toBe("Never");
     expect(job.metadata?.ownerReferences?.[0]).toMatchObject({
       kind: "TrainingRun",
@@ -77,12 +107,16 @@ describe("buildTrainingJob", () => {
       settings,
     );
     expect(pvc.spec?.template.spec?.containers[0]?.args).toContain("/data/seed/x.csv");
+    expect(pvc.spec?.template.spec?.initContainers?.[0]?.args).toContain("/data/seed/x.csv");
     expect(
       pvc.spec?.template.spec?.volumes?.find((v) => v.name === "data")?.persistentVolumeClaim
         ?.readOnly,
     ).toBe(true);
     const url = buildTrainingJob(run({ url: "https://example.com/x.csv" }), settings);
     expect(url.spec?.template.spec?.containers[0]?.args).toContain("https://example.com/x.csv");
+    expect(url.spec?.template.spec?.initContainers?.[0]?.args).toContain(
+      "https://example.com/x.csv",
+    );
     expect(url.spec?.template.spec?.volumes?.some((v) => v.name === "data")).toBe(false);
   });
 
@@ -97,6 +131,7 @@ describe("buildTrainingJob", () => {
     expect(j.spec?.activeDeadlineSeconds).toBe(60);
     expect(j.spec?.backoffLimit).toBe(10);
     expect(j.spec?.template.spec?.containers[0]?.image).toBe("mine:2");
+    expect(j.spec?.template.spec?.initContainers?.[0]?.image).toBe("mine:2");
   });
 });
 

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type {
   V1ConfigMap,
+  V1Container,
   V1Job,
   V1ResourceRequirements,
   V1Volume,
@@ -37,6 +38,9 @@ export const TrainerPaths = {
   tmp: "/tmp",
   terminationLog: "/dev/termination-log",
 } as const;
+
+/** The containers of a trainer pod: the data validator (an init container), then the trainer. */
+export const TrainerContainers = { validate: "validate", train: "trainer" } as const;
 
 /** Name of the Job of a TrainingRun (deterministic: a second pass finds, never duplicates). */
 export function trainingJobName(run: TrainingRun): string {
@@ -100,9 +104,11 @@ function dataSource(run: TrainingRun): { volume?: V1Volume; mount?: V1VolumeMoun
 }
 
 /**
- * The training Job: one hardened pod running the trainer with the spec file, the data and the
- * model store mounted. Data and gate failures (exit 2, 3) fail the Job at once through its pod
- * failure policy; anything else is retried up to backoffLimit.
+ * The training Job: one hardened pod that first validates the data (the `validate` init
+ * container, so the run is observably Validating and a bad data set fails before any training
+ * starts), then trains with the spec file, the data and the model store mounted. Data and gate
+ * failures (exit 2, 3 of either container) fail the Job at once through its pod failure policy;
+ * anything else is retried up to backoffLimit.
  */
 export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Job {
   const data = dataSource(run);
@@ -112,15 +118,30 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
     { name: "models", persistentVolumeClaim: { claimName: s.modelStorePvc } },
     { name: "tmp", emptyDir: { sizeLimit: "2Gi" } },
   ];
-  const mounts: V1VolumeMount[] = [
-    { name: "spec", mountPath: TrainerPaths.specDir, readOnly: true },
-    { name: "models", mountPath: TrainerPaths.models },
-    { name: "tmp", mountPath: TrainerPaths.tmp },
-  ];
+  const spec: V1VolumeMount = { name: "spec", mountPath: TrainerPaths.specDir, readOnly: true };
+  const tmp: V1VolumeMount = { name: "tmp", mountPath: TrainerPaths.tmp };
+  const dataMounts: V1VolumeMount[] = [];
   if (data.volume && data.mount) {
     volumes.push(data.volume);
-    mounts.push(data.mount);
+    dataMounts.push(data.mount);
   }
+  const container = (name: string, args: string[], mounts: V1VolumeMount[]): V1Container => ({
+    name,
+    image: run.spec.image ?? s.trainerImage,
+    imagePullPolicy: s.imagePullPolicy,
+    args: [...args, "--data", data.arg, "--termination-log", TrainerPaths.terminationLog],
+    env: [
+      { name: "HOME", value: TrainerPaths.tmp },
+      { name: "MPLCONFIGDIR", value: `${TrainerPaths.tmp}/matplotlib` },
+      { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+      { name: "PYTHONUNBUFFERED", value: "1" },
+    ],
+    resources: run.spec.resources as V1ResourceRequirements | undefined,
+    securityContext: containerSecurityContext(),
+    terminationMessagePath: TrainerPaths.terminationLog,
+    terminationMessagePolicy: "File",
+    volumeMounts: mounts,
+  });
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -136,10 +157,19 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
       ttlSecondsAfterFinished: ttlSecondsAfterFinishedOf(run.spec.ttlSecondsAfterFinished),
       podFailurePolicy: {
         rules: [
+          // One rule per container: a rule names at most one (an init container included).
           {
             action: "FailJob",
             onExitCodes: {
-              containerName: "trainer",
+              containerName: TrainerContainers.validate,
+              operator: "In",
+              values: [TrainerExit.dataValidation],
+            },
+          },
+          {
+            action: "FailJob",
+            onExitCodes: {
+              containerName: TrainerContainers.train,
               operator: "In",
               values: [TrainerExit.dataValidation, TrainerExit.gate],
             },
@@ -155,34 +185,20 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
           serviceAccountName: s.serviceAccount,
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(),
+          // The validator never writes a model: it gets no model store.
+          initContainers: [
+            container(
+              TrainerContainers.validate,
+              ["validate", "--spec", TrainerPaths.specFile],
+              [spec, tmp, ...dataMounts],
+            ),
+          ],
           containers: [
-            {
-              name: "trainer",
-              image: run.spec.image ?? s.trainerImage,
-              imagePullPolicy: s.imagePullPolicy,
-              args: [
-                "train",
-                "--spec",
-                TrainerPaths.specFile,
-                "--output",
-                TrainerPaths.models,
-                "--data",
-                data.arg,
-                "--termination-log",
-                TrainerPaths.terminationLog,
-              ],
-              env: [
-                { name: "HOME", value: TrainerPaths.tmp },
-                { name: "MPLCONFIGDIR", value: `${TrainerPaths.tmp}/matplotlib` },
-                { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
-                { name: "PYTHONUNBUFFERED", value: "1" },
-              ],
-              resources: run.spec.resources as V1ResourceRequirements | undefined,
-              securityContext: containerSecurityContext(),
-              terminationMessagePath: TrainerPaths.terminationLog,
-              terminationMessagePolicy: "File",
-              volumeMounts: mounts,
-            },
+            container(
+              TrainerContainers.train,
+              ["train", "--spec", TrainerPaths.specFile, "--output", TrainerPaths.models],
+              [spec, { name: "models", mountPath: TrainerPaths.models }, tmp, ...dataMounts],
+            ),
           ],
           volumes,
         },

@@ -18,8 +18,34 @@ describe("parseTrainerSummary", () => {
       metrics: { rocAuc: 0.87, f2: 0.7, threshold: 0.31 },
       failedChecks: [],
       gateFailures: false,
+      data: {
+        rows: undefined,
+        sha256: undefined,
+        checksPassed: undefined,
+        checksFailed: undefined,
+      },
       message: undefined,
     });
+  });
+  it("reads the validator's rows, dataset fingerprint and check counts", () => {
+    const s = parseTrainerSummary(
+      JSON.stringify({
+        status: "validated",
+        exitCode: 0,
+        rows: 10000,
+        dataSha256: digest,
+        checks: { passed: 59, failed: 0 },
+      }),
+    );
+    if ("error" in s) throw new Error(s.error);
+    expect(s.data).toEqual({ rows: 10000, sha256: digest, checksPassed: 59, checksFailed: 0 });
+    expect(s.failedChecks).toEqual([]);
+  });
+  it("rejects impossible check counts instead of reporting them", () => {
+    const s = parseTrainerSummary(
+      JSON.stringify({ status: "validated", checks: { passed: -1, failed: 0 } }),
+    );
+    expect("error" in s && s.error).toMatch(/checks\.passed/);
   });
   it("names failed data checks with their column", () => {
     const s = parseTrainerSummary(

@@ -16,9 +16,12 @@ const failedGate = z.looseObject({
   threshold: z.number().optional(),
 });
 
-// The trainer's summary line (trainer/src/churn_trainer/cli.py): status, exitCode, digest,
-// metrics; on failure message, failedChecks [{name, column, message}] or failedGates
-// [{name, observed, op, threshold}].
+const count = z.int().min(0);
+
+// The summary line of the trainer's `train` and `validate` (trainer/src/churn_trainer/cli.py):
+// status, exitCode; train: digest, metrics; validate (and data failures): rows, dataSha256,
+// checks {passed, failed}; on failure message, failedChecks [{name, column, message}] or
+// failedGates [{name, observed, op, threshold}].
 const summarySchema = z.looseObject({
   status: z.string(),
   exitCode: z.int().optional(),
@@ -27,10 +30,24 @@ const summarySchema = z.looseObject({
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
+  rows: count.optional(),
+  dataSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  checks: z.looseObject({ passed: count, failed: count }).optional(),
   failedChecks: z.array(failedCheck).optional(),
   failedGates: z.array(failedGate).optional(),
   message: z.string().optional(),
 });
+
+/** What a summary says about the data set and its checks (from `validate`, or a data failure). */
+export interface DataFacts {
+  rows?: number;
+  sha256?: string;
+  checksPassed?: number;
+  checksFailed?: number;
+}
 
 /** The trainer's one-line JSON summary, normalised for the operator. */
 export interface TrainerSummary {
@@ -41,6 +58,8 @@ export interface TrainerSummary {
   failedChecks: string[];
   /** True when the failures are metric gates (not data checks). */
   gateFailures: boolean;
+  /** Rows, dataset sha256 and check counts, when the summary has them. */
+  data: DataFacts;
   message?: string;
 }
 
@@ -76,6 +95,12 @@ export function parseTrainerSummary(text: string | undefined): TrainerSummary | 
     metrics,
     failedChecks: [...(s.failedChecks ?? []).map(describeCheck), ...gates],
     gateFailures: gates.length > 0,
+    data: {
+      rows: s.rows,
+      sha256: s.dataSha256,
+      checksPassed: s.checks?.passed,
+      checksFailed: s.checks?.failed,
+    },
     message: s.message,
   };
 }

@@ -1,4 +1,5 @@
-import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1ContainerStatus, V1Job, V1Pod } from "@kubernetes/client-node";
+import { TrainerContainers } from "./build-training-job.js";
 
 /** What the controller saw of the training Job (times as the apiserver's strings). */
 export interface JobObservation {
@@ -17,14 +18,22 @@ export interface JobObservation {
   }>;
 }
 
-/** What the controller saw of one trainer pod. */
-export interface PodObservation {
-  name: string;
-  phase: string;
-  createdAt: string;
+/** What the controller saw of one container of a trainer pod. */
+export interface ContainerObservation {
   running: boolean;
   waiting?: { reason: string; message?: string };
   terminated?: { exitCode: number; reason?: string; message?: string; finishedAt?: string };
+}
+
+/**
+ * What the controller saw of one trainer pod: the trainer container's state at the top level,
+ * the data validator's (the init container) under `validator`.
+ */
+export interface PodObservation extends ContainerObservation {
+  name: string;
+  phase: string;
+  createdAt: string;
+  validator?: ContainerObservation;
 }
 
 const str = (v: unknown): string | undefined =>
@@ -49,15 +58,25 @@ export function observeJob(job: V1Job): JobObservation {
   };
 }
 
-/** Extracts the observation of a trainer pod (its single container named "trainer"). */
+/** Extracts the observation of a trainer pod: its validator init container and its trainer. */
 export function observePod(pod: V1Pod): PodObservation {
-  const cs = pod.status?.containerStatuses?.find((c) => c.name === "trainer");
-  const t = cs?.state?.terminated;
-  const w = cs?.state?.waiting;
+  const trainer = pod.status?.containerStatuses?.find((c) => c.name === TrainerContainers.train);
+  const validator = pod.status?.initContainerStatuses?.find(
+    (c) => c.name === TrainerContainers.validate,
+  );
   return {
     name: pod.metadata?.name ?? "",
     phase: pod.status?.phase ?? "Pending",
     createdAt: str(pod.metadata?.creationTimestamp) ?? "",
+    ...observeContainer(trainer),
+    validator: validator ? observeContainer(validator) : undefined,
+  };
+}
+
+function observeContainer(cs: V1ContainerStatus | undefined): ContainerObservation {
+  const t = cs?.state?.terminated;
+  const w = cs?.state?.waiting;
+  return {
     running: cs?.state?.running !== undefined && cs.state.running !== null,
     waiting: w ? { reason: w.reason ?? "Waiting", message: w.message } : undefined,
     terminated: t

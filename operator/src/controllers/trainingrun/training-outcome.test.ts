@@ -134,3 +134,197 @@ describe("decideTrainingOutcome", () => {
     expect([o.phase, o.reason, o.terminal]).toEqual(["Failed", "OutcomeUnreadable", true]);
   });
 });
+
+describe("decideTrainingOutcome with the data validator (init container)", () => {
+  const sha = "ef".repeat(32);
+  const validatedLine = JSON.stringify({
+    status: "validated",
+    exitCode: 0,
+    rows: 10000,
+    dataSha256: sha,
+    checks: { passed: 59, failed: 0 },
+  });
+  const leakLine = JSON.stringify({
+    status: "validationFailed",
+    exitCode: 2,
+    rows: 10000,
+    dataSha256: sha,
+    checks: { passed: 61, failed: 1 },
+    failedChecks: [{ name: "feature.leakage", column: "Complain", message: "ROC-AUC 0.998" }],
+  });
+  const unreachable = JSON.stringify({ status: "error", message: "cannot fetch dataset" });
+  const v = {
+    waiting: (reason: string) => ({ running: false, waiting: { reason } }),
+    running: { running: true },
+    exited: (exitCode: number, message?: string) => ({
+      running: false,
+      terminated: { exitCode, message, finishedAt: "2026-11-28T04:01:00Z" },
+    }),
+  };
+  const numbers = `all 59 data checks passed on 10000 rows (dataset sha256 ${sha})`;
+  const initializing = { phase: "Pending", waiting: { reason: "PodInitializing" } };
+  const conds = (o: ReturnType<typeof decide>) =>
+    o.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`);
+
+  it.each<{
+    name: string;
+    job?: Partial<JobObservation>;
+    pods: PodObservation[];
+    want: [string, string, boolean];
+    conditions: string[];
+    dataMessage?: string | RegExp;
+  }>([
+    {
+      name: "validator waiting to start: Pending, naming why",
+      pods: [pod("p", { phase: "Pending", validator: v.waiting("ErrImageNeverPull") })],
+      want: ["Pending", "TrainerPending", false],
+      conditions: ["Succeeded=Unknown/TrainerPending"],
+    },
+    {
+      name: "validator running: Validating, DataValidated Unknown",
+      pods: [pod("p", { ...initializing, validator: v.running })],
+      want: ["Validating", "ValidatingData", false],
+      conditions: ["DataValidated=Unknown/ValidatingData", "Succeeded=Unknown/ValidatingData"],
+    },
+    {
+      name: "validator passed, trainer not started yet: Training, DataValidated with the numbers",
+      pods: [pod("p", { ...initializing, validator: v.exited(0, validatedLine) })],
+      want: ["Training", "TrainerPending", false],
+      conditions: ["DataValidated=True/DataValidated", "Succeeded=Unknown/TrainerPending"],
+      dataMessage: numbers,
+    },
+    {
+      name: "validator passed, trainer running: Training",
+      pods: [pod("p", { running: true, validator: v.exited(0, validatedLine) })],
+      want: ["Training", "TrainerRunning", false],
+      conditions: ["DataValidated=True/DataValidated", "Succeeded=Unknown/TrainerRunning"],
+      dataMessage: numbers,
+    },
+    {
+      name: "validator exit 2: Failed at once, DataValidated False naming the check",
+      job: { active: 0, failed: 1 },
+      pods: [pod("p", { ...initializing, phase: "Failed", validator: v.exited(2, leakLine) })],
+      want: ["Failed", "DataValidationFailed", true],
+      conditions: [
+        "DataValidated=False/DataValidationFailed",
+        "Succeeded=False/DataValidationFailed",
+      ],
+      dataMessage:
+        "data validation failed on 10000 rows (1 of 62 checks failed): feature.leakage[Complain]: ROC-AUC 0.998",
+    },
+    {
+      name: "validator exit 2 after the pod failure policy failed the Job: the same verdict",
+      job: { active: 0, failed: 1, conditions: finished("Failed", "PodFailurePolicy") },
+      pods: [pod("p", { ...initializing, phase: "Failed", validator: v.exited(2, leakLine) })],
+      want: ["Failed", "DataValidationFailed", true],
+      conditions: [
+        "DataValidated=False/DataValidationFailed",
+        "Succeeded=False/DataValidationFailed",
+      ],
+      dataMessage: /Complain/,
+    },
+    {
+      name: "validator crashed (exit 1), no new pod yet: retrying, naming the validator",
+      job: { active: 0, failed: 1 },
+      pods: [pod("p", { ...initializing, phase: "Failed", validator: v.exited(1, unreachable) })],
+      want: ["Training", "TrainerRetrying", false],
+      conditions: ["Succeeded=Unknown/TrainerRetrying"],
+    },
+    {
+      name: "validator crashed, the retry validates: Validating again",
+      job: { failed: 1 },
+      pods: [
+        pod("p", { ...initializing, phase: "Failed", validator: v.exited(1, unreachable) }),
+        pod("p22", { ...initializing, validator: v.running }),
+      ],
+      want: ["Validating", "ValidatingData", false],
+      conditions: ["DataValidated=Unknown/ValidatingData", "Succeeded=Unknown/ValidatingData"],
+    },
+    {
+      name: "validator crashed until the backoff limit: Failed, DataValidated False",
+      job: {
+        active: 0,
+        failed: 3,
+        conditions: finished("Failed", "BackoffLimitExceeded", "gave up"),
+      },
+      pods: [pod("p", { ...initializing, phase: "Failed", validator: v.exited(1, unreachable) })],
+      want: ["Failed", "BackoffLimitExceeded", true],
+      conditions: [
+        "DataValidated=False/BackoffLimitExceeded",
+        "Succeeded=False/BackoffLimitExceeded",
+      ],
+      dataMessage: /gave up \(exit code 1: cannot fetch dataset\)/,
+    },
+    {
+      name: "trainer crashed after the data passed, until the backoff limit: Trained False",
+      job: {
+        active: 0,
+        failed: 3,
+        conditions: finished("Failed", "BackoffLimitExceeded", "gave up"),
+      },
+      pods: [pod("p", { ...exited(1), validator: v.exited(0, validatedLine) })],
+      want: ["Failed", "BackoffLimitExceeded", true],
+      conditions: ["Trained=False/BackoffLimitExceeded", "Succeeded=False/BackoffLimitExceeded"],
+    },
+    {
+      name: "the trainer's own checks fail after the validator passed (data changed): Failed",
+      job: { active: 0, failed: 1 },
+      pods: [pod("p", { ...exited(2, leak), validator: v.exited(0, validatedLine) })],
+      want: ["Failed", "DataValidationFailed", true],
+      conditions: [
+        "DataValidated=False/DataValidationFailed",
+        "Succeeded=False/DataValidationFailed",
+      ],
+      dataMessage: /Complain/,
+    },
+    {
+      name: "a gate fails: DataValidated keeps the validator's numbers",
+      job: { active: 0, failed: 1 },
+      pods: [pod("p", { ...exited(3, gate), validator: v.exited(0, validatedLine) })],
+      want: ["Failed", "GateFailed", true],
+      conditions: [
+        "DataValidated=True/DataValidated",
+        "Trained=True/Trained",
+        "ModelValidated=False/GateFailed",
+        "Succeeded=False/GateFailed",
+      ],
+      dataMessage: numbers,
+    },
+    {
+      name: "succeeded: every condition True, DataValidated with the validator's numbers",
+      job: { active: 0, succeeded: 1, conditions: finished("Complete") },
+      pods: [pod("p", { ...exited(0, ok), validator: v.exited(0, validatedLine) })],
+      want: ["Succeeded", "Succeeded", true],
+      conditions: [
+        "DataValidated=True/DataValidated",
+        "Trained=True/Trained",
+        "ModelValidated=True/GatesPassed",
+        "Succeeded=True/Succeeded",
+      ],
+      dataMessage: numbers,
+    },
+  ])("$name", ({ job: over, pods, want, conditions, dataMessage }) => {
+    const o = decide(job(over), pods);
+    expect([o.phase, o.reason, o.terminal]).toEqual(want);
+    expect(conds(o)).toEqual(conditions);
+    if (dataMessage) {
+      const m = cond(o, "DataValidated")?.message ?? "";
+      if (typeof dataMessage === "string") expect(m).toBe(dataMessage);
+      else expect(m).toMatch(dataMessage);
+    }
+  });
+
+  it("names the failed checks of a validator exit 2 in failedChecks, with no metrics", () => {
+    const o = decide(job({ active: 0, failed: 1 }), [
+      pod("p", { ...initializing, phase: "Failed", validator: v.exited(2, leakLine) }),
+    ]);
+    expect(o.failedChecks).toEqual(["feature.leakage[Complain]: ROC-AUC 0.998"]);
+    expect(o.metrics).toBeUndefined();
+    expect(o.attempts).toBe(1);
+  });
+
+  it("falls back to a plain message when the validator's summary is unreadable", () => {
+    const o = decide(job(), [pod("p", { running: true, validator: v.exited(0, "garbage") })]);
+    expect(cond(o, "DataValidated")?.message).toBe("every data check passed");
+  });
+});

@@ -36,11 +36,32 @@ const METRIC_KEYS = [
   "threshold",
 ] as const;
 
+/** Which container of a trainer pod ended it: the data validator or the trainer. */
+type Stage = "validate" | "train";
+
+/** How a pod ended: the first container that exited non-zero, else the trainer's exit. */
+interface PodExit {
+  stage: Stage;
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  finishedAt?: string;
+}
+
+function exitOf(p: PodObservation): PodExit | undefined {
+  const v = p.validator?.terminated;
+  if (v && v.exitCode !== TrainerExit.ok) return { stage: "validate", ...v };
+  return p.terminated ? { stage: "train", ...p.terminated } : undefined;
+}
+
 /**
  * Decides a TrainingRun's phase, conditions and results from its Job and pods. Pure: the
- * controller gathers the inputs and writes the result. Data and gate failures are terminal
- * (the Job's pod failure policy fails it at once); other failures are retried by the Job
- * until its backoff limit or deadline.
+ * controller gathers the inputs and writes the result. Each pod validates the data in an init
+ * container (phase Validating; DataValidated from its summary), then trains (phase Training;
+ * Trained and ModelValidated from the trainer's summary). Data and gate failures are terminal
+ * (the Job's pod failure policy fails it at once); other failures are retried by the Job until
+ * its backoff limit or deadline. Pods without a validator (Jobs of older operators) are read
+ * as the trainer alone.
  */
 export function decideTrainingOutcome(
   job: JobObservation | undefined,
@@ -50,7 +71,13 @@ export function decideTrainingOutcome(
 ): TrainingOutcome {
   const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
     ({ type, status, reason, message, observedGeneration: generation }) as ConditionUpdate;
-  const failedPods = pods.filter((p) => p.terminated && p.terminated.exitCode !== 0);
+  /** DataValidated=True for a pod whose data passed, with the validator's numbers if it ran. */
+  const validated = (p: PodObservation | undefined) =>
+    cond("DataValidated", "True", Reasons.DataValidated, passedMessage(p));
+  const failedPods = pods.filter((p) => {
+    const e = exitOf(p);
+    return e !== undefined && e.exitCode !== TrainerExit.ok;
+  });
   const attempts = failedPods.length;
   const base = { attempts, startTime: job?.startTime };
 
@@ -68,11 +95,12 @@ export function decideTrainingOutcome(
   const finished = job.conditions.find(
     (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
   );
-  const latest = newest(pods.filter((p) => p.terminated));
+  const latest = newest(pods.filter((p) => exitOf(p)));
+  const latestExit = latest ? exitOf(latest) : undefined;
   const completionTime = finished?.time ?? job.completionTime;
 
   if (finished?.type === "Complete") {
-    const ok = newest(pods.filter((p) => p.terminated?.exitCode === 0));
+    const ok = newest(pods.filter((p) => p.terminated?.exitCode === TrainerExit.ok));
     const summary = parseTrainerSummary(ok?.terminated?.message);
     if ("error" in summary || !summary.digest) {
       const why = "error" in summary ? summary.error : "the trainer's summary has no digest";
@@ -99,7 +127,7 @@ export function decideTrainingOutcome(
       failedChecks: [],
       model: { uri: pvcArtifactUri(modelStorePvc, summary.digest), digest: summary.digest },
       conditions: [
-        cond("DataValidated", "True", Reasons.DataValidated, "every data check passed"),
+        validated(ok),
         cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
         cond("ModelValidated", "True", Reasons.GatesPassed, "parity and every metric gate passed"),
         cond("Succeeded", "True", Reasons.Succeeded, `artifact ${summary.digest}`),
@@ -107,39 +135,46 @@ export function decideTrainingOutcome(
     };
   }
 
-  const exit = latest?.terminated?.exitCode;
-  const summary = latest ? parseTrainerSummary(latest.terminated?.message) : undefined;
+  const summary = latestExit ? parseTrainerSummary(latestExit.message) : undefined;
   const parsed = summary && !("error" in summary) ? summary : undefined;
+  const exit = latestExit?.exitCode;
 
-  if (exit === TrainerExit.dataValidation || exit === TrainerExit.gate) {
+  if (
+    exit === TrainerExit.dataValidation ||
+    (exit === TrainerExit.gate && latestExit?.stage === "train")
+  ) {
     // Terminal whether or not the Job has caught up: the pod failure policy fails it anyway.
     const data = exit === TrainerExit.dataValidation;
     const checks = parsed?.failedChecks ?? [];
     const what = checks.length ? checks.join("; ") : (parsed?.message ?? "see the trainer log");
     const reason = data ? Reasons.DataValidationFailed : gateReason(checks);
-    const message = data ? `data validation failed: ${what}` : `a gate failed: ${what}`;
+    const message = data
+      ? `data validation failed${dataScope(parsed)}: ${what}`
+      : `a gate failed: ${what}`;
     return {
       ...base,
-      completionTime: completionTime ?? latest?.terminated?.finishedAt,
+      completionTime: completionTime ?? latestExit?.finishedAt,
       phase: "Failed",
       reason,
       message,
       terminal: true,
       failedChecks: checks,
-      metrics: parsed ? metricsOf(parsed) : undefined,
+      metrics: parsed && !data ? metricsOf(parsed) : undefined,
       conditions: data
         ? [
             cond("DataValidated", "False", reason, message),
             cond("Succeeded", "False", reason, message),
           ]
         : [
-            cond("DataValidated", "True", Reasons.DataValidated, "every data check passed"),
+            validated(latest),
             cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
             cond("ModelValidated", "False", reason, message),
             cond("Succeeded", "False", reason, message),
           ],
     };
   }
+
+  const current = newest(pods.filter((p) => !exitOf(p)));
 
   if (finished?.type === "Failed") {
     const reason =
@@ -148,8 +183,13 @@ export function decideTrainingOutcome(
         : finished.reason === "BackoffLimitExceeded"
           ? Reasons.BackoffLimitExceeded
           : Reasons.TrainingFailed;
-    const detail = crashDetail(latest, parsed);
+    const detail = crashDetail(latestExit, parsed);
     const message = `${finished.message ?? finished.reason ?? "the training Job failed"}${detail}`;
+    // Which step the run died in: the last pod's validator had not passed, or the trainer.
+    const last = current ?? latest;
+    const inValidation =
+      latestExit?.stage === "validate" ||
+      (last?.validator !== undefined && last.validator.terminated?.exitCode !== TrainerExit.ok);
     return {
       ...base,
       completionTime,
@@ -158,14 +198,15 @@ export function decideTrainingOutcome(
       message,
       terminal: true,
       failedChecks: parsed?.failedChecks,
-      conditions: [
-        cond("Trained", "False", reason, message),
-        cond("Succeeded", "False", reason, message),
-      ],
+      conditions: inValidation
+        ? [
+            cond("DataValidated", "False", reason, message),
+            cond("Succeeded", "False", reason, message),
+          ]
+        : [cond("Trained", "False", reason, message), cond("Succeeded", "False", reason, message)],
     };
   }
 
-  const current = newest(pods.filter((p) => !p.terminated));
   if (!current && latest?.terminated?.exitCode === TrainerExit.ok) {
     // The trainer exited 0; the Job controller has not marked the Job Complete yet.
     const message = "the trainer finished; waiting for the Job to complete";
@@ -175,11 +216,16 @@ export function decideTrainingOutcome(
       reason: Reasons.TrainerRunning,
       message,
       terminal: false,
-      conditions: [cond("Succeeded", "Unknown", Reasons.TrainerRunning, message)],
+      conditions: [
+        validated(latest),
+        cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+      ],
     };
   }
-  if (attempts > 0 && (!current || !current.running)) {
-    const message = `trainer attempt ${attempts} failed${crashDetail(latest, parsed)}; retrying`;
+  const validating = current?.validator?.running === true;
+  if (attempts > 0 && (!current || !(current.running || validating))) {
+    const where = latestExit?.stage === "validate" ? "the data validator" : "the trainer";
+    const message = `attempt ${attempts} failed in ${where}${crashDetail(latestExit, parsed)}; retrying`;
     return {
       ...base,
       phase: "Training",
@@ -189,18 +235,55 @@ export function decideTrainingOutcome(
       conditions: [cond("Succeeded", "Unknown", Reasons.TrainerRetrying, message)],
     };
   }
+  if (validating) {
+    const message = "validating the data set, every row";
+    return {
+      ...base,
+      phase: "Validating",
+      reason: Reasons.ValidatingData,
+      message,
+      terminal: false,
+      conditions: [
+        cond("DataValidated", "Unknown", Reasons.ValidatingData, message),
+        cond("Succeeded", "Unknown", Reasons.ValidatingData, message),
+      ],
+    };
+  }
+  const dataPassed =
+    current?.validator === undefined || current.validator.terminated?.exitCode === TrainerExit.ok;
   if (current?.running) {
-    const message = "the trainer is validating the data, training and evaluating";
+    const message = current.validator
+      ? "the data passed validation; the trainer is training and evaluating"
+      : "the trainer is validating the data, training and evaluating";
     return {
       ...base,
       phase: "Training",
       reason: Reasons.TrainerRunning,
       message,
       terminal: false,
-      conditions: [cond("Succeeded", "Unknown", Reasons.TrainerRunning, message)],
+      conditions: [
+        ...(current.validator ? [validated(current)] : []),
+        cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+      ],
     };
   }
-  const waiting = current?.waiting ? `: ${current.waiting.reason}` : "";
+  if (current?.validator && dataPassed) {
+    const waiting = current.waiting ? `: ${current.waiting.reason}` : "";
+    const message = `the data passed validation; waiting for the trainer to start${waiting}`;
+    return {
+      ...base,
+      phase: "Training",
+      reason: Reasons.TrainerPending,
+      message,
+      terminal: false,
+      conditions: [
+        validated(current),
+        cond("Succeeded", "Unknown", Reasons.TrainerPending, message),
+      ],
+    };
+  }
+  const w = current?.validator?.waiting ?? current?.waiting;
+  const waiting = w ? `: ${w.reason}` : "";
   const message = `waiting for the trainer pod to start${waiting}`;
   return {
     ...base,
@@ -210,6 +293,28 @@ export function decideTrainingOutcome(
     terminal: false,
     conditions: [cond("Succeeded", "Unknown", Reasons.TrainerPending, message)],
   };
+}
+
+/** The DataValidated=True message: the validator's numbers, when this pod had a validator. */
+function passedMessage(p: PodObservation | undefined): string {
+  const s = p?.validator ? parseTrainerSummary(p.validator.terminated?.message) : undefined;
+  if (!s || "error" in s || s.data.rows === undefined) return "every data check passed";
+  const checks =
+    s.data.checksPassed === undefined
+      ? "every data check passed"
+      : `all ${s.data.checksPassed} data checks passed`;
+  const sha = s.data.sha256 ? ` (dataset sha256 ${s.data.sha256})` : "";
+  return `${checks} on ${s.data.rows} rows${sha}`;
+}
+
+/** " on N rows (F of C checks failed)" for a data failure, when the summary says so. */
+function dataScope(s: TrainerSummary | undefined): string {
+  const d = s?.data;
+  if (!d) return "";
+  const rows = d.rows === undefined ? "" : ` on ${d.rows} rows`;
+  const failed = d.checksFailed;
+  const total = failed === undefined ? undefined : failed + (d.checksPassed ?? 0);
+  return `${rows}${failed === undefined ? "" : ` (${failed} of ${total} checks failed)`}`;
 }
 
 function metricsOf(s: TrainerSummary): TrainingMetrics {
@@ -225,11 +330,10 @@ function gateReason(checks: readonly string[]): Reason {
   return checks.some((c) => /parity/i.test(c)) ? Reasons.ParityFailed : Reasons.GateFailed;
 }
 
-function crashDetail(pod: PodObservation | undefined, s: TrainerSummary | undefined): string {
-  const t = pod?.terminated;
-  if (!t) return "";
-  const why = s?.message ?? t.reason ?? "";
-  return ` (exit code ${t.exitCode}${why ? `: ${why}` : ""})`;
+function crashDetail(e: PodExit | undefined, s: TrainerSummary | undefined): string {
+  if (!e) return "";
+  const why = s?.message ?? e.reason ?? "";
+  return ` (exit code ${e.exitCode}${why ? `: ${why}` : ""})`;
 }
 
 function newest(pods: readonly PodObservation[]): PodObservation | undefined {

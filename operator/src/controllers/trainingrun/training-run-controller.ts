@@ -1,10 +1,11 @@
 import type { V1ConfigMap, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
-import { type Condition, findCondition, setCondition } from "../../api/condition.js";
+import { type Condition, setCondition } from "../../api/condition.js";
 import { API_VERSION, FIELD_MANAGER } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
 import type { TrainingRun, TrainingRunStatus } from "../../api/training-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { Informer } from "../../kube/informer.js";
+import { KubeApiError } from "../../kube/kube-api-error.js";
 import type { KubeClient } from "../../kube/kube-client.js";
 import { splitKey } from "../../kube/kube-object.js";
 import type { Logger } from "../../kube/logger.js";
@@ -22,6 +23,7 @@ import {
 } from "./build-training-job.js";
 import { observeJob, observePod } from "./training-observation.js";
 import { decideTrainingOutcome, type TrainingOutcome } from "./training-outcome.js";
+import { transitionEvents } from "./transition-events.js";
 
 /** What the TrainingRun controller needs from the process. */
 export interface TrainingRunControllerDeps {
@@ -43,6 +45,8 @@ interface Pass {
 
 /** While a run is in flight, look again at least this often even without watch events. */
 const RESYNC_MS = 60_000;
+/** After a start lost to a concurrent spec edit, read the run again this soon. */
+const START_CONFLICT_RETRY_MS = 1_000;
 
 /**
  * Reconciles TrainingRuns: spec -> ConfigMap -> Job -> status. Each pass is an ordered list of
@@ -50,14 +54,19 @@ const RESYNC_MS = 60_000;
  */
 export class TrainingRunReconciler {
   private readonly written = new WrittenStatus<TrainingRunStatus>();
+  /** Runs whose Job this process applied: the cache lags, and JobCreated is said once. */
+  private readonly jobsApplied = new Set<string>();
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: TrainingRunControllerDeps) {
+    // Status before the Job: the first status write records the Job's name (the point from
+    // which the spec is immutable, see specImmutableOnceStarted) before the Job exists.
     this.steps = [
       { name: "skip-finished", run: async (p) => this.skipFinished(p) },
-      { name: "job", run: async (p) => this.ensureJob(p) },
       { name: "observe", run: async (p) => this.observe(p) },
       { name: "status", run: async (p) => this.writeStatus(p) },
+      { name: "job", run: async (p) => this.ensureJob(p) },
+      { name: "resync", run: async () => Step.requeue(RESYNC_MS) },
     ];
   }
 
@@ -75,7 +84,9 @@ export class TrainingRunReconciler {
   private async skipFinished(p: Pass) {
     const s = this.written.baseline(p.run.metadata?.uid, p.run.status);
     const done = s?.phase === "Succeeded" || s?.phase === "Failed";
-    return done && s?.observedGeneration === p.run.metadata?.generation ? Step.stop : Step.continue;
+    if (!done || s?.observedGeneration !== p.run.metadata?.generation) return Step.continue;
+    this.jobsApplied.delete(p.run.metadata?.uid ?? "");
+    return Step.stop;
   }
 
   /** The trainer's ServiceAccount, applied whenever a Job is about to be created. */
@@ -98,12 +109,11 @@ export class TrainingRunReconciler {
     });
   }
 
+  /** Creates the ConfigMap and the Job once the status says the run has started. */
   private async ensureJob(p: Pass) {
     const jobKey = `${p.namespace}/${trainingJobName(p.run)}`;
     if (this.deps.jobs.get(jobKey)) return Step.continue;
-    const known = this.written.baseline(p.run.metadata?.uid, p.run.status);
-    // Terminal outcomes already recorded mean the Job was cleaned up after finishing (TTL).
-    if (known?.phase === "Succeeded" || known?.phase === "Failed") return Step.continue;
+    const uid = p.run.metadata?.uid ?? "";
     await this.ensureServiceAccount(p);
     const cm: V1ConfigMap = buildTrainingSpecConfigMap(p.run);
     await this.deps.client.apply(Resources.configMaps, cm, {
@@ -115,7 +125,8 @@ export class TrainingRunReconciler {
     // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
     await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
     // Only the first creation is news; a pass racing the Job cache re-applies silently.
-    if (!known?.jobName) {
+    if (!this.jobsApplied.has(uid)) {
+      this.jobsApplied.add(uid);
       await this.deps.recorder.record(
         p.run,
         "Normal",
@@ -170,21 +181,35 @@ export class TrainingRunReconciler {
     };
     const changed = JSON.stringify(prune(status)) !== JSON.stringify(prune(old));
     if (changed) {
-      await this.deps.client.apply(
-        trainingRunType,
-        {
-          apiVersion: API_VERSION,
-          kind: "TrainingRun",
-          metadata: { name: p.run.metadata?.name, namespace: p.namespace },
-          status: prune(status),
-        },
-        { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
-      );
+      // The first write starts the run: it records jobName, after which the apiserver refuses
+      // spec changes. Made conditional on the resourceVersion we read, so a spec edited since
+      // (the cache lags) is never the one the Job gets: the write conflicts and the pass retries.
+      const starting = !old.jobName;
+      try {
+        await this.deps.client.apply(
+          trainingRunType,
+          {
+            apiVersion: API_VERSION,
+            kind: "TrainingRun",
+            metadata: {
+              name: p.run.metadata?.name,
+              namespace: p.namespace,
+              ...(starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {}),
+            },
+            status: prune(status),
+          },
+          { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
+        );
+      } catch (err) {
+        if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
+        this.deps.log.info("training run changed before it started; reading it again", {
+          trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
+        });
+        return Step.requeue(START_CONFLICT_RETRY_MS);
+      }
       this.written.remember(p.run.metadata?.uid, prune(status));
-      const oldReason = findCondition(old.conditions, "Succeeded")?.reason;
-      if (old.phase !== o.phase || oldReason !== o.reason) {
-        const warn = o.phase === "Failed" || o.reason === Reasons.TrainerRetrying;
-        await this.deps.recorder.record(p.run, warn ? "Warning" : "Normal", o.reason, o.message);
+      for (const e of transitionEvents(old, o)) {
+        await this.deps.recorder.record(p.run, e.type, e.reason, e.message);
       }
       this.deps.log.info("training run status", {
         trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
@@ -192,7 +217,7 @@ export class TrainingRunReconciler {
         reason: o.reason,
       });
     }
-    return o.terminal ? Step.stop : Step.requeue(RESYNC_MS);
+    return o.terminal ? Step.stop : Step.continue;
   }
 }
 
