@@ -441,6 +441,11 @@ describe("Prometheus Operator objects", () => {
       "PrometheusRule",
       "ServiceMonitor",
     ]);
+    // `--api-versions monitoring.coreos.com/v1` (group/version only) counts too.
+    expect(kinds(renderChart(helm, { apiVersions: ["monitoring.coreos.com/v1"] }))).toHaveLength(3);
+    expect(kinds(renderChart(helm, { apiVersions: ["monitoring.coreos.com/v1alpha1"] }))).toEqual(
+      [],
+    );
     const off = {
       serviceMonitor: { enabled: false },
       podMonitor: { enabled: false },

@@ -58,12 +58,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 Whether a Prometheus Operator kind is rendered: `enabled` true always, false never, "auto" only
-when the cluster serves monitoring.coreos.com/v1/<kind>. Prints "true" or nothing.
+when the cluster serves monitoring.coreos.com/v1 (`helm template --api-versions` may name the
+group/version or group/version/kind). Prints "true" or nothing.
 */}}
 {{- define "churn-operator.monitoringEnabled" -}}
 {{- $enabled := index . 0 }}{{- $kind := index . 1 }}{{- $root := index . 2 }}
 {{- if eq (toString $enabled) "true" }}true
-{{- else if and (eq (toString $enabled) "auto") ($root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind)) }}true
+{{- else if and (eq (toString $enabled) "auto") (or ($root.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") ($root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind))) }}true
 {{- end }}
 {{- end }}
 
