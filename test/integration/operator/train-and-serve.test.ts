@@ -11,6 +11,7 @@ import {
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
+import { startHeldDataServer } from "./support/held-data-server.js";
 import { apply, waitFor } from "./support/kube.js";
 import {
   noSeed,
@@ -38,6 +39,7 @@ describe.skipIf(noProcessNode || noSeed)(
     let env: OperatorEnv;
     let op: OperatorProcess;
     let seed: TrainingRun;
+    let seedValidating: TrainingRun;
     const timings: Record<string, number> = {};
 
     beforeAll(async () => {
@@ -47,9 +49,22 @@ describe.skipIf(noProcessNode || noSeed)(
         join(env.dataDir, "broken.csv"),
         "RowNumber,CustomerId,Surname,CreditScore\n1,15634602,Hargrave,619\n",
       );
+      // The seed data comes over HTTP from a pod that holds it until released, so the run is
+      // seen Validating (its validator waits in the fetch) without racing a short phase.
+      const held = await startHeldDataServer(
+        env.client,
+        env.ns,
+        "churn-data",
+        "seed/Customer-Churn-Records.csv",
+      );
       const t0 = Date.now();
-      // All three at once: the two failures are quick and overlap the seed's training.
-      await apply(env.client, seedTrainingRun(env.ns, "seed"));
+      // All at once: the failures are quick and overlap the seed's training.
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, "seed", (s) => {
+          s.dataset = { url: held.url };
+        }),
+      );
       await apply(
         env.client,
         seedTrainingRun(env.ns, "leak", (s) => {
@@ -69,6 +84,16 @@ describe.skipIf(noProcessNode || noSeed)(
           s.gates = { ...s.gates, minRocAuc: 0.99, maxRocAuc: 1 };
         }),
       );
+      seedValidating = await waitFor(
+        "the seed run to be Validating",
+        async () => {
+          const r = await env.client.get<TrainingRun>(trainingRunType, env.ns, "seed");
+          return r?.status?.phase === "Validating" ? r : undefined;
+        },
+        120_000,
+        () => op.tail(),
+      );
+      await held.release();
       seed = await waitForRunFinished(env.client, env.ns, "seed");
       timings.applyToSucceededMs = Date.now() - t0;
     });
@@ -100,6 +125,19 @@ describe.skipIf(noProcessNode || noSeed)(
       expect(reasons).toContain("Succeeded");
     });
 
+    it("passes through Validating while the init container checks the data", () => {
+      const s = seedValidating.status;
+      expect(s?.message).toBe("validating the data set, every row");
+      const conds = Object.fromEntries(
+        (s?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]),
+      );
+      expect(conds).toEqual({
+        DataValidated: "Unknown/ValidatingData",
+        Succeeded: "Unknown/ValidatingData",
+      });
+      expect(s?.jobName).toBe("seed-train");
+    });
+
     it("validates the data in an init container first; DataValidated carries its numbers", async () => {
       const sha = createHash("sha256").update(readFileSync(seedCsv)).digest("hex");
       const dv = seed.status?.conditions?.find((c) => c.type === "DataValidated");
@@ -120,7 +158,10 @@ describe.skipIf(noProcessNode || noSeed)(
       expect(started && done?.finishedAt && new Date(started) >= new Date(done.finishedAt)).toBe(
         true,
       );
-      expect(await eventReasons(env.client, env.ns, "seed")).toContain("DataValidated");
+      const reasons = await eventReasons(env.client, env.ns, "seed");
+      for (const r of ["ValidatingData", "DataValidated", "Trained", "GatesPassed", "Succeeded"]) {
+        expect(reasons).toContain(r);
+      }
     });
 
     it("refuses a spec change once the operator has started the run", async () => {
