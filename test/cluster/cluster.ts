@@ -436,7 +436,13 @@ export async function stopCluster(opts: { log?: (msg: string) => void } = {}): P
   }
   removeCreatedMountPoints(paths.createdMountPoints);
   rmSync(paths.state, { force: true });
-  errors.push(...hostLeftovers(procs));
+  // The kernel destroys a deleted namespace's veths asynchronously: give it a moment.
+  let leftovers = hostLeftovers(procs);
+  for (let i = 0; i < 50 && leftovers.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    leftovers = hostLeftovers(procs);
+  }
+  errors.push(...leftovers);
   if (errors.length > 0) throw new Error(`cluster stopped with errors:\n${errors.join("\n")}`);
   if (state) log("cluster stopped");
 }
