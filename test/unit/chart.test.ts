@@ -413,6 +413,9 @@ describe("values", () => {
       "/prometheusRule/alerts/modelNotReady/for",
     ],
     [{ ports: { metrics: 70000, health: 8081 } }, "/ports/metrics"],
+    // Typos in nested keys fail too, instead of being silently ignored.
+    [{ serviceMonitor: { enable: true } }, "additional properties 'enable'"],
+    [{ grafana: { dashboards: { enabled: true, lable: "x" } } }, "additional properties 'lable'"],
   ])("rejects %j at install, naming %s", (values, field) => {
     const err = renderFails(helm, { values });
     expect(err).toContain("don't meet the specifications of the schema");
