@@ -367,6 +367,17 @@ describe("values", () => {
     const rb = objects.find((o) => o.kind === "RoleBinding" && o.roleRef.kind === "ClusterRole");
     expect(rb?.metadata.namespace).toBe("team-a");
     expect(rb?.roleRef.name).toBe(only(objects, "ClusterRole").metadata.name);
+    // Its scoring pods are scraped there only, unless namespaces are listed.
+    const scraped = (values: Record<string, unknown>) =>
+      only(renderChart(helm, { apiVersions: MONITORING_APIS, values }), "PodMonitor").spec
+        .namespaceSelector;
+    expect(scraped({ watchNamespace: "team-a" })).toEqual({ matchNames: ["team-a"] });
+    expect(
+      scraped({
+        watchNamespace: "team-a",
+        podMonitor: { enabled: "auto", namespaces: ["x", "y"] },
+      }),
+    ).toEqual({ matchNames: ["x", "y"] });
   });
 
   it("let a single replica run without leader election, and an existing ServiceAccount be used", () => {
