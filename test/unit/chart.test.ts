@@ -602,6 +602,28 @@ describe("Prometheus Operator objects", () => {
       });
     });
 
+    it("turns each alert off by its own switch", () => {
+      const switches: Record<string, string> = {
+        reconcileErrors: "ChurnOperatorReconcileErrors",
+        operatorNoLeader: "ChurnOperatorNoLeader",
+        trainingRunFailed: "ChurnTrainingRunFailed",
+        runtimeErrorRatio: "ChurnModelHighErrorRatio",
+        runtimeLatencyP99: "ChurnModelHighLatency",
+        featureDrift: "ChurnModelFeatureDrift",
+        scoreDrift: "ChurnModelScoreDrift",
+        modelNotReady: "ChurnModelNotReady",
+      };
+      const all = alertSelectors(only(objects, "PrometheusRule")).map((a) => a.alert);
+      for (const [key, alert] of Object.entries(switches)) {
+        const rendered = renderChart(helm, {
+          apiVersions: MONITORING_APIS,
+          values: { prometheusRule: { enabled: "auto", alerts: { [key]: { enabled: false } } } },
+        });
+        const left = alertSelectors(only(rendered, "PrometheusRule")).map((a) => a.alert);
+        expect(left, key).toEqual(all.filter((a) => a !== alert));
+      }
+    });
+
     it("takes thresholds, durations and on/off from values", () => {
       const tuned = renderChart(helm, {
         apiVersions: MONITORING_APIS,
