@@ -87,7 +87,7 @@ describe("fast validator", () => {
         expect(fast(b) !== undefined).toBe(ok);
         seen[ok ? "accepted" : "rejected"]++;
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.FC_RUNS ?? 3000) },
     );
     // Both sides of the boundary were explored.
     expect(seen.accepted).toBeGreaterThan(100);

@@ -20,7 +20,8 @@ function featureCheck(spec: FeatureSpec): Check {
         Number.isFinite(v) &&
         v >= min &&
         v <= max &&
-        (!integer || Number.isInteger(v));
+        // zod's .int() accepts safe integers only (|v| <= 2^53 - 1); agree with it exactly.
+        (!integer || Number.isSafeInteger(v));
       break;
     }
     case "boolean":

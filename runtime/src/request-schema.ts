@@ -26,7 +26,8 @@ function featureSchema(spec: FeatureSpec): z.ZodType {
     case "numeric":
     case "integer": {
       let n = z.number({ error: typeError(spec.type === "integer" ? "an integer" : "a number") });
-      if (spec.type === "integer") n = n.int({ error: "expected an integer" });
+      if (spec.type === "integer")
+        n = n.int({ error: "expected an integer (at most 2^53 - 1 in magnitude)" });
       if (spec.min !== undefined && spec.min !== null) {
         n = n.min(spec.min, { error: `must be >= ${spec.min}` });
       }
