@@ -45,7 +45,8 @@ function stamped(stampFile, fp) {
 
 /** npm ci when node_modules is missing or the lock file changed since the last install. */
 export function ensureNode() {
-  const fp = fingerprint(["package-lock.json", "package.json"]);
+  // The lock records package.json's dependencies too; script edits need no reinstall.
+  const fp = fingerprint(["package-lock.json"]);
   const stamp = join(root, "node_modules", ".churn-setup-stamp");
   if (stamped(stamp, fp)) return;
   log("installing npm dependencies (npm ci)");
