@@ -6,6 +6,7 @@ import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-contr
 import { churnModelType, trainingRunType } from "./controllers/shared/custom-resources.js";
 import { Labels, managedSelector } from "./controllers/shared/labels.js";
 import { TrainingRunReconciler } from "./controllers/trainingrun/training-run-controller.js";
+import { TrainingRunMetrics } from "./controllers/trainingrun/training-run-metrics.js";
 import { Controller } from "./kube/controller.js";
 import { ControllerMetrics } from "./kube/controller-metrics.js";
 import { EventRecorder } from "./kube/event-recorder.js";
@@ -38,7 +39,7 @@ export async function startOperator(
   log: Logger,
 ): Promise<RunningOperator> {
   const client = new KubeClient(kubeConfig);
-  const metrics = new ControllerMetrics();
+  const metrics = new ControllerMetrics({ processMetrics: true });
   const recorder = new EventRecorder(client, "churn-operator", log);
   const ns = config.namespace;
   const inf = <T extends KubeObject>(type: typeof trainingRunType, labelSelector?: string) =>
@@ -59,6 +60,7 @@ export async function startOperator(
     pods,
     recorder,
     log,
+    metrics: new TrainingRunMetrics(metrics.registry),
     settings: {
       trainerImage: config.trainerImage,
       modelStorePvc: config.modelStorePvc,

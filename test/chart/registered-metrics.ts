@@ -1,3 +1,4 @@
+import { TrainingRunMetrics } from "../../operator/src/controllers/trainingrun/training-run-metrics.js";
 import { ControllerMetrics } from "../../operator/src/kube/controller-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/metrics.js";
 
@@ -15,7 +16,9 @@ export interface RegisteredMetric {
 export async function registeredMetrics(): Promise<Map<string, RegisteredMetric>> {
   const names = new Map<string, RegisteredMetric>();
   const runtime = new RuntimeMetrics({ processMetrics: true });
-  const operator = new ControllerMetrics();
+  // Exactly what the operator's manager registers on its one registry.
+  const operator = new ControllerMetrics({ processMetrics: true });
+  new TrainingRunMetrics(operator.registry);
   for (const registry of [runtime.registry, operator.registry]) {
     for (const m of await registry.getMetricsAsJSON()) {
       const labelNames = [

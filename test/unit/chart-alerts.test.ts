@@ -9,9 +9,9 @@ import { ensurePromtool } from "../chart/promtool-binary.js";
 import { MONITORING_APIS, only, renderChart } from "../chart/render-chart.js";
 
 // The chart's alerts evaluated by Prometheus itself: `promtool check rules` on the rendered
-// PrometheusRule, then `promtool test rules` feeding synthetic series shaped like the operator's,
-// the runtime's (as the PodMonitor labels them) and kube-state-metrics', asserting which alerts
-// fire, with which labels and which text, and which stay quiet.
+// PrometheusRule, then `promtool test rules` feeding synthetic series shaped like the operator's
+// and the runtime's (as the PodMonitor labels them), asserting which alerts fire, with which
+// labels and which text, and which stay quiet.
 
 let helm: string;
 let promtool: string;
@@ -119,38 +119,40 @@ const cases: Record<string, AlertCase> = {
       { eval_time: "30m", alertname: "ChurnOperatorNoLeader", exp_alerts: [] },
     ],
   },
-  "training run failed: Jobs owned by TrainingRuns only": {
+  "training run failed: once per failure reason, from the operator's outcome counter": {
     input_series: [
+      // Series exist at zero from the operator's start, so the first failure is an increase.
       series(
-        'kube_job_failed{namespace="team-a",job_name="bank-train",condition="true"}',
-        "0 0 1x10",
+        `churn_trainingrun_completions_total{${OP},result="failed",reason="DataValidationFailed"}`,
+        "0 0 0 1 1 1 2x20",
       ),
       series(
-        'kube_job_owner{namespace="team-a",job_name="bank-train",owner_kind="TrainingRun",owner_name="bank",owner_is_controller="true"}',
-        "1x12",
+        `churn_trainingrun_completions_total{${OP},result="failed",reason="GateFailed"}`,
+        "0x30",
       ),
-      series('kube_job_failed{namespace="team-a",job_name="backup-123",condition="true"}', "1x12"),
       series(
-        'kube_job_owner{namespace="team-a",job_name="backup-123",owner_kind="CronJob",owner_name="backup",owner_is_controller="true"}',
-        "1x12",
+        `churn_trainingrun_completions_total{${OP},result="succeeded",reason="Succeeded"}`,
+        "0+1x30",
       ),
     ],
     alert_rule_test: [
-      { eval_time: "1m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
+      { eval_time: "2m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
       {
-        eval_time: "5m",
+        eval_time: "4m",
         alertname: "ChurnTrainingRunFailed",
         exp_alerts: [
           {
-            exp_labels: { severity: "warning", namespace: "team-a", owner_name: "bank" },
+            exp_labels: { severity: "warning", reason: "DataValidationFailed" },
             exp_annotations: {
-              summary: "TrainingRun team-a/bank failed.",
+              summary: "A TrainingRun failed: DataValidationFailed.",
               description:
-                "The training Job of TrainingRun bank failed. `kubectl -n team-a get tr bank -o yaml` shows the failed checks (status.failedChecks) and the reason.",
+                "1 TrainingRun(s) failed with reason DataValidationFailed in the last 10 minutes. `kubectl get events -A --field-selector reason=DataValidationFailed` names them; each run's status (message, failedChecks) says why.",
             },
           },
         ],
       },
+      // Ten minutes after the last failure, and with only successes, it is quiet again.
+      { eval_time: "25m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
     ],
   },
   "5xx ratio: the failing variant, scoring routes only": {

@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
+import { crdDrift, crdOutputDirs, crdsDir } from "../../operator/src/api/generate-crds.js";
 import { parseOperatorConfig } from "../../operator/src/config/operator-config.js";
 import { buildServingDeployment } from "../../operator/src/controllers/churnmodel/build-serving-deployment.js";
 import { ensureHelm } from "../chart/helm-binary.js";
@@ -18,7 +19,6 @@ import {
   repoRoot,
   runHelm,
 } from "../chart/render-chart.js";
-import { crdDirs, crdDrift } from "../chart/sync-crds.js";
 
 // The Helm chart, rendered by the real helm (built from the Go module proxy on first use and
 // cached) and checked against the code it deploys: config/rbac's rules, crds/, the operator's
@@ -90,15 +90,9 @@ const TARGET_LABELS = new Set([
   "churn_model",
   "variant",
 ]);
-// kube-state-metrics series the TrainingRun alert joins (the operator exports no per-run metric).
-const KUBE_STATE_METRICS: Record<string, readonly string[]> = {
-  kube_job_failed: ["job_name", "condition"],
-  kube_job_owner: ["job_name", "owner_kind", "owner_name", "owner_is_controller"],
-};
-
 /** Problems with one selector: an unknown metric, or a matcher on a label it never has. */
 function selectorProblems(where: string, metric: string, labels: string[]): string[] {
-  const known = metrics.get(metric)?.labelNames ?? KUBE_STATE_METRICS[metric];
+  const known = metrics.get(metric)?.labelNames;
   if (!known) return [`${where}: ${metric} is not a metric the operator or runtime registers`];
   return labels
     .filter((l) => !known.includes(l) && !TARGET_LABELS.has(l))
@@ -278,7 +272,10 @@ describe("default install", () => {
       "churn_score_drift_psi",
       "churn_model_ready",
       "controller_runtime_reconcile_errors_total",
+      "controller_runtime_terminal_reconcile_errors_total",
       "workqueue_depth",
+      "churn_trainingrun_completions_total",
+      "churn_trainingrun_duration_seconds_bucket",
     ]) {
       expect(used).toContain(m);
     }
@@ -299,14 +296,23 @@ describe("default install", () => {
 });
 
 describe("chart CRDs", () => {
-  it("are byte-identical to the generated crds/ (run `npx tsx test/chart/sync-crds.ts` after regenerating)", () => {
+  it("are byte-identical to the generated crds/ (both written by `npx tsx operator/src/api/generate-crds.ts`)", () => {
+    const chartCrds = join(chartDir, "crds");
+    expect(crdOutputDirs).toEqual([crdsDir, chartCrds]);
     expect(crdDrift()).toEqual([]);
+    const files = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort();
+    expect(files(chartCrds)).toEqual(files(crdsDir));
+    for (const f of files(crdsDir)) {
+      expect(readFileSync(join(chartCrds, f)).equals(readFileSync(join(crdsDir, f))), f).toBe(true);
+    }
     const installed = renderChart(helm, { extraArgs: ["--include-crds"] })
       .filter((o) => o.kind === "CustomResourceDefinition")
       .map((o) => o.metadata.name)
       .sort();
     expect(installed).toEqual(["churnmodels.churn.mlops.dev", "trainingruns.churn.mlops.dev"]);
-    expect(crdDirs.chart.startsWith(chartDir)).toBe(true);
   });
 });
 
@@ -563,8 +569,6 @@ describe("Prometheus Operator objects", () => {
       for (const a of alerts) {
         expect(a.selectors.length, a.alert).toBeGreaterThan(0);
         for (const s of a.selectors) {
-          // kube-state-metrics only where no metric of ours can say it.
-          if (s.metric in KUBE_STATE_METRICS) expect(a.alert).toBe("ChurnTrainingRunFailed");
           problems.push(
             ...selectorProblems(
               a.alert,
@@ -587,6 +591,13 @@ describe("Prometheus Operator objects", () => {
       expect(metricsOf("ChurnModelHighLatency")).toEqual(["http_request_duration_seconds_bucket"]);
       expect(metricsOf("ChurnModelFeatureDrift")).toContain("churn_feature_drift_psi");
       expect(metricsOf("ChurnModelNotReady")).toEqual(["churn_model_ready"]);
+      // TrainingRun outcomes come from the operator itself, not kube-state-metrics.
+      expect(metricsOf("ChurnTrainingRunFailed")).toEqual(["churn_trainingrun_completions_total"]);
+      expect(byName.ChurnTrainingRunFailed?.selectors[0]?.matchers).toContainEqual({
+        label: "result",
+        op: "=",
+        value: "failed",
+      });
       // Operator series are those the ServiceMonitor scrapes: job is the metrics Service.
       const op = byName.ChurnOperatorReconcileErrors?.selectors[0]?.matchers;
       expect(op).toContainEqual({

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { Defaults } from "./defaults.js";
-import { crdDefinitions, crdsDir, renderCrds } from "./generate-crds.js";
+import { crdDefinitions, crdDrift, crdOutputDirs, renderCrds } from "./generate-crds.js";
 
 type Node = { [k: string]: unknown };
 
@@ -38,10 +38,14 @@ function walk(node: Node, path: string, visit: (n: Node, p: string) => void): vo
 }
 
 describe("generated CRDs", () => {
-  it("are committed exactly as the generator writes them (run generate-crds.ts)", () => {
-    for (const { file, text } of renderCrds()) {
-      expect(readFileSync(join(crdsDir, file), "utf8"), file).toBe(text);
+  it("are committed exactly as the generator writes them, in crds/ and the chart (run generate-crds.ts)", () => {
+    expect(crdOutputDirs).toHaveLength(2);
+    for (const dir of crdOutputDirs) {
+      for (const { file, text } of renderCrds()) {
+        expect(readFileSync(join(dir, file), "utf8"), join(dir, file)).toBe(text);
+      }
     }
+    expect(crdDrift()).toEqual([]);
   });
 
   it("carry the same defaults as operator/src/api/defaults.ts", () => {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { WorkQueueObserver } from "./work-queue.js";
 
 /** Reconcile outcomes, as controller-runtime labels them. */
@@ -6,7 +6,8 @@ export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
 
 /**
  * The operator's Prometheus metrics, named exactly like controller-runtime's so existing
- * dashboards and alerts for Go operators work unchanged.
+ * dashboards and alerts for Go operators work unchanged, plus Node's process metrics
+ * (`process_*`, `nodejs_*`) unless turned off.
  */
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -22,8 +23,9 @@ export class ControllerMetrics {
   private readonly queueDuration: Histogram<"name" | "controller">;
   private readonly leader: Gauge<"name">;
 
-  constructor() {
+  constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.reconcileTotal = new Counter({
       name: "controller_runtime_reconcile_total",
       help: "Total number of reconciliations per controller",
@@ -94,7 +96,10 @@ export class ControllerMetrics {
     });
   }
 
-  /** Records one finished reconcile. */
+  /**
+   * Records one finished reconcile. A terminal error (one retrying cannot fix) counts as an
+   * error too, as in controller-runtime, and in the terminal series besides.
+   */
   reconciled(controller: string, result: ReconcileResult, seconds: number, terminal = false): void {
     this.reconcileTotal.inc({ controller, result });
     if (result === "error") this.reconcileErrors.inc({ controller });
@@ -112,6 +117,7 @@ export class ControllerMetrics {
     this.maxConcurrent.set({ controller }, workers);
     this.activeWorkers.set({ controller }, 0);
     this.reconcileErrors.inc({ controller }, 0);
+    this.terminalErrors.inc({ controller }, 0);
     this.depth.set({ name: controller, controller }, 0);
     for (const result of ["success", "error", "requeue", "requeue_after"] as const) {
       this.reconcileTotal.inc({ controller, result }, 0);

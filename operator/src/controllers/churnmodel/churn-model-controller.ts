@@ -10,7 +10,7 @@ import type { Informer } from "../../kube/informer.js";
 import type { KubeClient } from "../../kube/kube-client.js";
 import { splitKey } from "../../kube/kube-object.js";
 import type { Logger } from "../../kube/logger.js";
-import type { ReconcileResult } from "../../kube/reconcile-result.js";
+import { type ReconcileResult, TerminalError } from "../../kube/reconcile-result.js";
 import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { churnModelType } from "../shared/custom-resources.js";
@@ -221,6 +221,13 @@ export class ChurnModelReconciler {
         );
       }
     }
+    // A source that cannot resolve until the spec changes (an unsupported or malformed artifact
+    // URI, a TrainingRun that failed: runs are immutable once started) is a terminal error, as
+    // controller-runtime has it: status and Event are written, it is counted in
+    // controller_runtime_terminal_reconcile_errors_total, and the key is not retried; an edit of
+    // the ChurnModel or an event of its TrainingRun brings it back.
+    if (resolution.state === "failed")
+      throw new TerminalError(resolution.message, resolution.reason);
     // Rollouts are followed through Deployment watch events; the requeue is only a safety net.
     return decision.phase === "Ready" ? Step.stop : Step.requeue(30_000);
   }

@@ -23,6 +23,7 @@ import {
 } from "./build-training-job.js";
 import { observeJob, observePod } from "./training-observation.js";
 import { decideTrainingOutcome, type TrainingOutcome } from "./training-outcome.js";
+import type { TrainingRunMetrics } from "./training-run-metrics.js";
 import { transitionEvents } from "./transition-events.js";
 
 /** What the TrainingRun controller needs from the process. */
@@ -34,6 +35,8 @@ export interface TrainingRunControllerDeps {
   recorder: EventRecorder;
   settings: TrainingJobSettings;
   log: Logger;
+  /** Outcome counters; a run is counted on the status write that makes it terminal. */
+  metrics: TrainingRunMetrics;
   now?: () => Date;
 }
 
@@ -208,6 +211,19 @@ export class TrainingRunReconciler {
         return Step.requeue(START_CONFLICT_RETRY_MS);
       }
       this.written.remember(p.run.metadata?.uid, prune(status));
+      // Counted on the transition this process wrote: the baseline is what it last wrote (or,
+      // new to the run, the cache, where an earlier writer's terminal status ends the pass in
+      // skip-finished), so later passes and replicas never count the run again. A crash between
+      // the write and this line loses the count, as in controller-runtime's own metrics.
+      const wasTerminal = old.phase === "Succeeded" || old.phase === "Failed";
+      if (o.terminal && !wasTerminal) {
+        this.deps.metrics.completed(
+          o.phase === "Succeeded" ? "succeeded" : "failed",
+          o.reason,
+          status.startTime,
+          status.completionTime,
+        );
+      }
       for (const e of transitionEvents(old, o)) {
         await this.deps.recorder.record(p.run, e.type, e.reason, e.message);
       }
