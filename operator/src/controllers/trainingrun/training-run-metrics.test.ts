@@ -3,9 +3,14 @@ import { describe, expect, it } from "vitest";
 import { Reasons } from "../../api/reasons.js";
 import { TERMINAL_REASONS, TrainingRunMetrics } from "./training-run-metrics.js";
 
+/** A metric's samples; histogram samples name their series (`_bucket`, `_sum`, `_count`). */
 async function values(registry: Registry, name: string) {
   const m = await registry.getSingleMetric(name)?.get();
-  return m?.values ?? [];
+  return (m?.values ?? []) as Array<{
+    labels: Record<string, string | number>;
+    value: number;
+    metricName?: string;
+  }>;
 }
 
 describe("TrainingRunMetrics", () => {
