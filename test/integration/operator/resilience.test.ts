@@ -88,9 +88,12 @@ describe.skipIf(noCluster)("two operator replicas", () => {
     await waitFor("the leader to create one-stable", () =>
       env.client.get<V1Deployment>(Resources.deployments, env.ns, "one-stable"),
     );
-    expect(
-      await a.metric("controller_runtime_reconcile_total", { controller: "churnmodel" }),
-    ).toBeGreaterThan(0);
+    // The Deployment exists mid-pass; the pass is counted when it ends.
+    await waitFor(
+      "the leader to count its churnmodel reconcile",
+      async () =>
+        (await a.metric("controller_runtime_reconcile_total", { controller: "churnmodel" })) > 0,
+    );
     expect(await standby.metric("controller_runtime_reconcile_total")).toBe(0);
     expect(await standby.metric("leader_election_master_status")).toBe(0);
 
@@ -105,9 +108,12 @@ describe.skipIf(noCluster)("two operator replicas", () => {
     await waitFor("the new leader to create two-stable", () =>
       env.client.get<V1Deployment>(Resources.deployments, env.ns, "two-stable"),
     );
-    expect(
-      await standby.metric("controller_runtime_reconcile_total", { controller: "churnmodel" }),
-    ).toBeGreaterThan(0);
+    await waitFor(
+      "the new leader to count its churnmodel reconcile",
+      async () =>
+        (await standby.metric("controller_runtime_reconcile_total", { controller: "churnmodel" })) >
+        0,
+    );
   });
 
   it("a gracefully stopped leader releases its Lease at once, with microsecond times", async () => {

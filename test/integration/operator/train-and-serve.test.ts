@@ -123,6 +123,16 @@ describe.skipIf(noProcessNode || noSeed)(
       const reasons = await eventReasons(env.client, env.ns, "seed");
       expect(reasons).toContain("JobCreated");
       expect(reasons).toContain("Succeeded");
+      // Counted once, on the status write that made it Succeeded (just after the write, so the
+      // counter is waited for), with its Job-start-to-completion time.
+      const succeeded = { result: "succeeded", reason: "Succeeded" };
+      await waitFor("the seed run in churn_trainingrun_completions_total", async () =>
+        (await op.metric("churn_trainingrun_completions_total", succeeded)) >= 1 ? true : undefined,
+      );
+      expect(await op.metric("churn_trainingrun_completions_total", succeeded)).toBe(1);
+      expect(
+        await op.metric("churn_trainingrun_duration_seconds_count", { result: "succeeded" }),
+      ).toBe(1);
     });
 
     it("passes through Validating while the init container checks the data", () => {
@@ -225,6 +235,13 @@ describe.skipIf(noProcessNode || noSeed)(
       expect(failed.reason).toBe("PodFailurePolicy");
       expect(failed?.message).toContain("validate");
       expect(await eventReasons(env.client, env.ns, "leak")).toContain("DataValidationFailed");
+      // The failure is counted under its reason (the broken run may have been counted too).
+      const dataFailed = { result: "failed", reason: "DataValidationFailed" };
+      await waitFor("the leak run in churn_trainingrun_completions_total", async () =>
+        (await op.metric("churn_trainingrun_completions_total", dataFailed)) >= 1
+          ? true
+          : undefined,
+      );
     });
 
     it("fails a run whose gate is not met, terminally, naming the gate", async () => {
@@ -353,6 +370,51 @@ describe.skipIf(noProcessNode || noSeed)(
       ).toBeGreaterThan(0);
       expect(await op.metric("leader_election_master_status")).toBe(1);
       expect(await op.metrics()).toContain('workqueue_depth{name="churnmodel"');
+      expect(await op.metric("process_resident_memory_bytes")).toBeGreaterThan(0);
+      // Every run of this file counted exactly once, however many passes and watch events it
+      // took: seed and seed-2 succeeded, leak and broken failed validation, strict a gate.
+      const completions = (result: string, reason: string) =>
+        op.metric("churn_trainingrun_completions_total", { result, reason });
+      expect(await completions("succeeded", "Succeeded")).toBe(2);
+      expect(await completions("failed", "DataValidationFailed")).toBe(2);
+      expect(await completions("failed", "GateFailed")).toBe(1);
+      expect(await op.metric("churn_trainingrun_completions_total")).toBe(5);
+      expect(await op.metric("churn_trainingrun_duration_seconds_count")).toBe(5);
+    });
+
+    it("counts a ChurnModel source that cannot resolve as a terminal reconcile error", async () => {
+      const terminal = () =>
+        op.metric("controller_runtime_terminal_reconcile_errors_total", {
+          controller: "churnmodel",
+        });
+      const before = await terminal();
+      await apply(env.client, {
+        apiVersion: "churn.mlops.dev/v1alpha1",
+        kind: "ChurnModel",
+        metadata: { name: "elsewhere", namespace: env.ns },
+        spec: {
+          source: { artifact: { uri: `s3://models/${"1".repeat(64)}`, digest: "1".repeat(64) } },
+          replicas: 1,
+        },
+      } as ChurnModel);
+      const model = await waitFor("the ChurnModel to fail on its artifact URI", async () => {
+        const m = await env.client.get<ChurnModel>(churnModelType, env.ns, "elsewhere");
+        return m?.status?.phase === "Failed" ? m : undefined;
+      });
+      const degraded = model.status?.conditions?.find((c) => c.type === "Degraded");
+      expect([degraded?.status, degraded?.reason]).toEqual(["True", "InvalidSpec"]);
+      expect(degraded?.message).toContain("s3://");
+      await waitFor("the terminal error to be counted", async () =>
+        (await terminal()) > before ? true : undefined,
+      );
+      // Terminal errors are reconcile errors too (controller-runtime counts them in both).
+      expect(
+        await op.metric("controller_runtime_reconcile_errors_total", { controller: "churnmodel" }),
+      ).toBeGreaterThanOrEqual(await terminal());
+      expect(op.logged("reconcile failed", { controller: "churnmodel", terminal: true })).toBe(
+        true,
+      );
+      await env.client.delete(churnModelType, env.ns, "elsewhere");
     });
   },
 );
