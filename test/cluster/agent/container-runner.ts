@@ -140,8 +140,14 @@ export class ContainerRunner {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.terminationFile, "");
     const mounts = this.worker.mountsFor(this.spec);
-    // Like an image's own /tmp: private to the container, so pods never share the host's.
-    if (!mounts.some((m) => m.target === "/tmp")) {
+    // Like an image's own /tmp: private to the container, so pods never share the host's. Not
+    // when the checkout itself lives under /tmp (a CI clone): a private /tmp would hide the
+    // program, its arguments and this container's own files, so the host's /tmp stays visible.
+    const underTmp = (p: string) => p === "/tmp" || p.startsWith("/tmp/");
+    const hostTmpNeeded = [this.dir, this.workingDir, ...argv].some(
+      (p) => p.startsWith("/") && underTmp(p),
+    );
+    if (!hostTmpNeeded && !mounts.some((m) => m.target === "/tmp")) {
       const tmp = join(this.dir, "tmp");
       mkdirSync(tmp, { recursive: true });
       chmodSync(tmp, 0o1777);
