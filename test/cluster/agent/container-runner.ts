@@ -7,6 +7,7 @@ import type {
   V1Pod,
   V1Probe,
 } from "@kubernetes/client-node";
+import { repoRoot } from "../cluster-layout.js";
 import { ContainerConfigError, containerEnv, expandVars } from "./container-env.js";
 import { type ContainerMount, execInContainer, launchContainer } from "./container-process.js";
 import { containerArgv, type ImageMap, imageKey } from "./image-map.js";
@@ -140,18 +141,18 @@ export class ContainerRunner {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.terminationFile, "");
     const mounts = this.worker.mountsFor(this.spec);
-    // Like an image's own /tmp: private to the container, so pods never share the host's. Not
-    // when the checkout itself lives under /tmp (a CI clone): a private /tmp would hide the
-    // program, its arguments and this container's own files, so the host's /tmp stays visible.
-    const underTmp = (p: string) => p === "/tmp" || p.startsWith("/tmp/");
-    const hostTmpNeeded = [this.dir, this.workingDir, ...argv].some(
-      (p) => p.startsWith("/") && underTmp(p),
-    );
-    if (!hostTmpNeeded && !mounts.some((m) => m.target === "/tmp")) {
+    // Like an image's own /tmp: private to the container, so pods never share the host's.
+    if (!mounts.some((m) => m.target === "/tmp")) {
       const tmp = join(this.dir, "tmp");
       mkdirSync(tmp, { recursive: true });
       chmodSync(tmp, 0o1777);
       mounts.push({ source: tmp, target: "/tmp", readOnly: false });
+    }
+    // The project's images are this checkout. When it lives under a volume's mountPath (a CI
+    // clone under /tmp, with the pod's emptyDir or the private /tmp above), bind it back on top,
+    // or the container could not even find its program.
+    if (mounts.some((m) => repoRoot === m.target || repoRoot.startsWith(`${m.target}/`))) {
+      mounts.push({ source: repoRoot, target: repoRoot, readOnly: false });
     }
     const resolv = this.worker.resolvConf();
     if (resolv && !mounts.some((m) => m.target === "/etc/resolv.conf")) {
