@@ -12,7 +12,7 @@
 // where a PVC named churn-models already exists in the namespace (ReadWriteMany, or every pod
 // on one node). Scoring goes through the apiserver's Service proxy, which works on any cluster.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   const csv = join(dataDir, "customers.csv");
   if (!o.dataUrl && !existsSync(csv)) {
     if (o.data) {
-      symlinkSync(o.data, csv);
+      // A copy, not a symlink: the trainer pod cannot follow a link out of its volume.
+      copyFileSync(o.data, csv);
     } else {
       step(`generating ${o.rows} synthetic customers with the trainer`);
       const python = join(repoRoot, ".venv", "bin", "python");

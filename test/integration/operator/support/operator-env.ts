@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -46,7 +46,9 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), "churn-data-"));
   mkdirSync(join(dataDir, "seed"));
   if (existsSync(seedCsv))
-    symlinkSync(seedCsv, join(dataDir, "seed", "Customer-Churn-Records.csv"));
+    // A copy in this run's temporary volume (outside the repository), not a symlink: a pod
+    // cannot follow a link to a host path its mounts do not show.
+    copyFileSync(seedCsv, join(dataDir, "seed", "Customer-Churn-Records.csv"));
   await hostVolume(client, ns, "churn-models", modelsDir);
   await hostVolume(client, ns, "churn-data", dataDir, true);
   const kubeconfig = await operatorKubeconfig(client);
