@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { withFileLock } from "../cluster/file-lock.js";
+import { go, moduleGoMod } from "../cluster/go-command.js";
 import { cacheRoot } from "../cluster/versions.js";
 
 /** A Go program built with `go install <module>/<pkg>@<version>` and cached per version. */
@@ -19,27 +19,6 @@ export interface GoBinary {
 /** Directory holding the cached binary of this pin (outside the repository). */
 export function goBinaryDir(b: GoBinary): string {
   return join(cacheRoot(), b.name, b.version, "bin");
-}
-
-/** Runs go with output appended to `logFile`; rejects with the log's tail. */
-function go(args: string[], cwd: string, logFile: string, gobin: string): Promise<string> {
-  appendFileSync(logFile, `\n$ go ${args.join(" ")}\n`);
-  // Never fetch another toolchain (only the module proxy is reachable); static binaries.
-  const env = { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0", GOBIN: gobin };
-  return new Promise((resolve, reject) => {
-    const child = spawn("go", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => appendFileSync(logFile, d));
-    child.on("error", (err) => reject(new Error(`cannot run go: ${err.message}`)));
-    child.on("close", (code) => {
-      if (code === 0) return resolve(stdout);
-      const tail = readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
-      reject(new Error(`go ${args.join(" ")} exited with ${code}; see ${logFile}:\n${tail}`));
-    });
-  });
 }
 
 /**
@@ -65,15 +44,16 @@ export async function ensureGoBinary(b: GoBinary): Promise<string> {
     const log = (msg: string) => process.stderr.write(`[${b.name}] ${msg}\n`);
     log(`building ${b.module}/${b.pkg}@${b.version} from the Go module proxy (log: ${logFile})`);
     const started = Date.now();
+    // Static binaries, installed straight into the cache folder.
+    const env = { CGO_ENABLED: "0", GOBIN: binDir };
     const args = ["install"];
     if (b.ldflags) {
-      const info = JSON.parse(
-        await go(["mod", "download", "-json", `${b.module}@${b.version}`], top, logFile, binDir),
-      ) as { GoMod?: string; Error?: string };
-      if (info.Error || !info.GoMod) throw new Error(`go mod download ${b.module}: ${info.Error}`);
-      args.push("-ldflags", b.ldflags(readFileSync(info.GoMod, "utf8")));
+      args.push(
+        "-ldflags",
+        b.ldflags(await moduleGoMod(`${b.module}@${b.version}`, top, logFile, env)),
+      );
     }
-    await go([...args, `${b.module}/${b.pkg}@${b.version}`], top, logFile, binDir);
+    await go([...args, `${b.module}/${b.pkg}@${b.version}`], top, logFile, env);
     writeFileSync(join(binDir, ".complete"), marker);
     log(`built in ${Math.round((Date.now() - started) / 1000)} s`);
   });

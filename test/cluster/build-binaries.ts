@@ -1,15 +1,7 @@
-import { spawn } from "node:child_process";
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { withFileLock } from "./file-lock.js";
+import { go, moduleGoMod } from "./go-command.js";
 import {
   cacheRoot,
   ETCD_VERSION,
@@ -32,34 +24,8 @@ export interface ClusterBinaries {
 
 const log = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
 
-/**
- * Go settings shared by every build: never fetch another toolchain (only the module proxy is
- * reachable), and let `go get`/`go build` update our generated go.mod.
- */
-function goEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
-}
-
-/** Runs a go command in `cwd`, appending its output to `logFile`; rejects with the log's tail. */
-function go(args: string[], cwd: string, logFile: string): Promise<string> {
-  appendFileSync(logFile, `\n$ go ${args.join(" ")}\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn("go", args, { cwd, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => appendFileSync(logFile, d));
-    child.on("error", (err) =>
-      reject(new Error(`cannot run go (is Go >= 1.26 on PATH?): ${err.message}`)),
-    );
-    child.on("close", (code) => {
-      if (code === 0) return resolve(stdout);
-      const tail = readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
-      reject(new Error(`go ${args.join(" ")} exited with ${code}; see ${logFile}:\n${tail}`));
-    });
-  });
-}
+/** Our generated go.mod is updated by `go get`/`go build` as they resolve the pin. */
+const GO_ENV = { GOFLAGS: "-mod=mod" };
 
 /** `v1.37.2` -> `v0.37.2`: staging modules are tagged with major 0 and the same minor/patch. */
 export function stagingVersion(kubernetesVersion: string): string {
@@ -87,13 +53,6 @@ export function stagingReplaces(upstreamGoMod: string, kubernetesVersion: string
 }
 
 /** Reads the path of a module's go.mod in the module cache (downloading it if needed). */
-async function moduleGoMod(module: string, cwd: string, logFile: string): Promise<string> {
-  const out = await go(["mod", "download", "-json", module], cwd, logFile);
-  const info = JSON.parse(out) as { GoMod?: string; Error?: string };
-  if (info.Error || !info.GoMod) throw new Error(`go mod download ${module}: ${info.Error}`);
-  return readFileSync(info.GoMod, "utf8");
-}
-
 function versionLdflags(): string {
   const m = /^v(\d+)\.(\d+)\./.exec(KUBERNETES_VERSION);
   const flags = ["-s", "-w"];
@@ -115,26 +74,58 @@ function isComplete(binDir: string, marker: object): boolean {
   return existsSync(file) && readFileSync(file, "utf8") === JSON.stringify(marker);
 }
 
-async function buildKubernetes(): Promise<void> {
-  const binDir = kubernetesBinDir();
-  const marker = { version: KUBERNETES_VERSION, commands: KUBERNETES_COMMANDS };
+/** Where a build step works: the generated module (`src`), its output dir and its log. */
+interface BuildDirs {
+  src: string;
+  out: string;
+  logFile: string;
+}
+
+/**
+ * Builds `label` once per `marker` into `binDir`: under a file lock (parallel callers wait for
+ * one build), in a scratch `bin.tmp` renamed into place when complete, so a crash mid-build
+ * never leaves a directory that looks finished.
+ */
+async function buildOnce(
+  binDir: string,
+  marker: object,
+  label: string,
+  build: (dirs: BuildDirs) => Promise<void>,
+): Promise<void> {
   if (isComplete(binDir, marker)) return;
   const top = dirname(binDir);
   await withFileLock(top, ".build-lock", async () => {
     if (isComplete(binDir, marker)) return;
-    const src = join(top, "src");
-    const logFile = join(top, "build.log");
-    mkdirSync(src, { recursive: true });
-    writeFileSync(logFile, `building Kubernetes ${KUBERNETES_VERSION}\n`);
-    log(`building Kubernetes ${KUBERNETES_VERSION} from the Go module proxy (log: ${logFile})`);
+    const dirs = {
+      src: join(top, "src"),
+      out: join(top, "bin.tmp"),
+      logFile: join(top, "build.log"),
+    };
+    mkdirSync(dirs.src, { recursive: true });
+    writeFileSync(dirs.logFile, `building ${label}\n`);
+    log(`building ${label} from the Go module proxy (log: ${dirs.logFile})`);
     log("a cold build takes a while; later runs reuse the cached binaries");
     const started = Date.now();
+    rmSync(dirs.out, { recursive: true, force: true });
+    mkdirSync(dirs.out);
+    await build(dirs);
+    writeFileSync(join(dirs.out, ".complete"), JSON.stringify(marker));
+    rmSync(binDir, { recursive: true, force: true });
+    renameSync(dirs.out, binDir);
+    log(`built ${label} in ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+}
+
+function buildKubernetes(): Promise<void> {
+  const marker = { version: KUBERNETES_VERSION, commands: KUBERNETES_COMMANDS };
+  return buildOnce(kubernetesBinDir(), marker, `Kubernetes ${KUBERNETES_VERSION}`, async (d) => {
     const upstream = `k8s.io/kubernetes@${KUBERNETES_VERSION}`;
     // The generated module lives in the cache, not the repo: it is derived from the pin alone.
-    writeFileSync(join(src, "go.mod"), "module churn-operator.local/k8s-build\n\ngo 1.26.0\n");
-    const replaces = stagingReplaces(await moduleGoMod(upstream, src, logFile), KUBERNETES_VERSION);
+    writeFileSync(join(d.src, "go.mod"), "module churn-operator.local/k8s-build\n\ngo 1.26.0\n");
+    const upstreamGoMod = await moduleGoMod(upstream, d.src, d.logFile, GO_ENV);
+    const replaces = stagingReplaces(upstreamGoMod, KUBERNETES_VERSION);
     writeFileSync(
-      join(src, "go.mod"),
+      join(d.src, "go.mod"),
       [
         "module churn-operator.local/k8s-build",
         "",
@@ -147,40 +138,24 @@ async function buildKubernetes(): Promise<void> {
       ].join("\n"),
     );
     const pkgs = KUBERNETES_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`);
-    await go(["get", ...pkgs.map((p) => `${p}@${KUBERNETES_VERSION}`)], src, logFile);
-    const out = join(top, "bin.tmp");
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out);
+    await go(["get", ...pkgs.map((p) => `${p}@${KUBERNETES_VERSION}`)], d.src, d.logFile, GO_ENV);
     await go(
-      ["build", "-trimpath", "-ldflags", versionLdflags(), "-o", `${out}/`, ...pkgs],
-      src,
-      logFile,
+      ["build", "-trimpath", "-ldflags", versionLdflags(), "-o", `${d.out}/`, ...pkgs],
+      d.src,
+      d.logFile,
+      GO_ENV,
     );
-    writeFileSync(join(out, ".complete"), JSON.stringify(marker));
-    rmSync(binDir, { recursive: true, force: true });
-    renameSync(out, binDir);
-    log(`built Kubernetes ${KUBERNETES_VERSION} in ${Math.round((Date.now() - started) / 1000)} s`);
   });
 }
 
-async function buildEtcd(): Promise<void> {
-  const binDir = etcdBinDir();
+function buildEtcd(): Promise<void> {
   const marker = { version: ETCD_VERSION, commands: ["etcd"] };
-  if (isComplete(binDir, marker)) return;
-  const top = dirname(binDir);
-  await withFileLock(top, ".build-lock", async () => {
-    if (isComplete(binDir, marker)) return;
-    const src = join(top, "src");
-    const logFile = join(top, "build.log");
-    mkdirSync(src, { recursive: true });
-    writeFileSync(logFile, `building etcd ${ETCD_VERSION}\n`);
-    log(`building etcd ${ETCD_VERSION} from the Go module proxy (log: ${logFile})`);
-    const started = Date.now();
-    writeFileSync(join(src, "go.mod"), "module churn-operator.local/etcd-build\n\ngo 1.26.0\n");
+  return buildOnce(etcdBinDir(), marker, `etcd ${ETCD_VERSION}`, async (d) => {
+    writeFileSync(join(d.src, "go.mod"), "module churn-operator.local/etcd-build\n\ngo 1.26.0\n");
     // etcd's own main package is exactly this call; depending on the server module avoids the
     // root module's relative replace directives.
     writeFileSync(
-      join(src, "main.go"),
+      join(d.src, "main.go"),
       [
         "package main",
         "",
@@ -194,20 +169,14 @@ async function buildEtcd(): Promise<void> {
         "",
       ].join("\n"),
     );
-    await go(["get", `go.etcd.io/etcd/server/v3@${ETCD_VERSION}`], src, logFile);
-    await go(["mod", "tidy"], src, logFile);
-    const out = join(top, "bin.tmp");
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out);
+    await go(["get", `go.etcd.io/etcd/server/v3@${ETCD_VERSION}`], d.src, d.logFile, GO_ENV);
+    await go(["mod", "tidy"], d.src, d.logFile, GO_ENV);
     await go(
-      ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(out, "etcd"), "."],
-      src,
-      logFile,
+      ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(d.out, "etcd"), "."],
+      d.src,
+      d.logFile,
+      GO_ENV,
     );
-    writeFileSync(join(out, ".complete"), JSON.stringify(marker));
-    rmSync(binDir, { recursive: true, force: true });
-    renameSync(out, binDir);
-    log(`built etcd ${ETCD_VERSION} in ${Math.round((Date.now() - started) / 1000)} s`);
   });
 }
 
