@@ -121,41 +121,40 @@ async function localDemo() {
   say(`serving model ${summary.digest.slice(0, 12)} on 127.0.0.1:${opts.port}`);
   const server = spawn(
     process.execPath,
-    [join(root, "bin", "churn-runtime.js"), "serve", "--model-dir", modelDir, "--port", opts.port],
-    {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, HOST: "127.0.0.1" },
-    },
+    [
+      join(root, "bin", "churn-runtime.js"),
+      "serve",
+      "--model-dir",
+      modelDir,
+      "--port",
+      opts.port,
+      "--features",
+      data,
+    ],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
   );
   const base = `http://127.0.0.1:${opts.port}`;
   try {
     await waitReady(`${base}/readyz`, server, 60_000);
-    const rows = readFileSync(data, "utf8").trim().split("\n");
-    const header = rows[0].split(",");
+    // The server reads the CSV itself (--features: typed by the model's schema, keyed by its id
+    // column); the demo only needs the first five ids.
     const card = await (await fetch(`${base}/v1/model`)).json();
-    const features = card.features.raw;
-    const customers = rows.slice(1, 6).map((line) => {
-      const cells = line.split(",");
-      const obj = {};
-      for (const f of features) {
-        const v = cells[header.indexOf(f)];
-        obj[f] = Number.isNaN(Number(v)) || v === "" ? v : Number(v);
-      }
-      return obj;
-    });
-    say("scoring 5 customers with explanations");
-    const res = await fetch(`${base}/v1/explain`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ instances: customers }),
-    });
-    const body = await res.json();
-    if (!res.ok) throw new Error(`explain failed: ${res.status} ${JSON.stringify(body)}`);
-    for (const [i, row] of body.predictions.entries()) {
+    const lines = readFileSync(data, "utf8").split(/\r?\n/, 6);
+    const idAt = lines[0].split(",").indexOf(card.schema.idColumn);
+    const ids = lines.slice(1).map((line) => line.split(",")[idAt]);
+    say("scoring 5 customers by id with explanations (GET /v1/customers/:id/score?explain=true)");
+    const predictions = [];
+    for (const id of ids) {
+      const res = await fetch(`${base}/v1/customers/${encodeURIComponent(id)}/score?explain=true`);
+      const body = await res.json();
+      if (!res.ok)
+        throw new Error(`scoring customer ${id} failed: ${res.status} ${JSON.stringify(body)}`);
+      predictions.push(body.prediction);
+    }
+    for (const [i, row] of predictions.entries()) {
       const p = (row.probability * 100).toFixed(1).padStart(5);
       process.stdout.write(
-        `  customer ${i + 1}: churn ${p}%  ${row.label ? "AT RISK" : "ok     "}  drivers: ${fmtDrivers(row)}\n`,
+        `  customer ${ids[i]}: churn ${p}%  ${row.label ? "AT RISK" : "ok     "}  drivers: ${fmtDrivers(row)}\n`,
       );
     }
   } finally {
