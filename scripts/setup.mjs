@@ -94,13 +94,6 @@ function newestMtime(dir) {
   return newest;
 }
 
-function hasTypeScript(...dirs) {
-  return dirs.some(
-    (d) =>
-      existsSync(d) && readdirSync(d, { recursive: true }).some((f) => String(f).endsWith(".ts")),
-  );
-}
-
 /** Compiles operator/ and runtime/ to dist/ when any source is newer than the last build. */
 export function ensureBuild() {
   const stamp = join(root, "dist", ".churn-build-stamp");
@@ -111,8 +104,6 @@ export function ensureBuild() {
     statSync(join(root, "tsconfig.build.json")).mtimeMs,
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= src) return;
-  if (src === 0 || !hasTypeScript(join(root, "operator", "src"), join(root, "runtime", "src")))
-    return;
   log("building TypeScript (tsc -p tsconfig.build.json)");
   run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"]);
   mkdirSync(join(root, "dist"), { recursive: true });
