@@ -9,57 +9,12 @@ import json
 import numpy as np
 import onnx
 import onnxruntime as ort
-import pandas as pd
 import pytest
 from conftest import run_cli, write_spec
 from test_artifact import feeds_for
 from treeshap_reference import read_ensemble, shap_values
 
-CONTRACTS = ["Month-to-month", "One year", "Two year"]
-
-
-def telecom_frame(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    contract = rng.choice(CONTRACTS, n, p=[0.55, 0.25, 0.2])
-    internet = rng.choice(["DSL", "Fiber optic", "No"], n, p=[0.35, 0.45, 0.2])
-    payment = rng.choice(["Electronic check", "Mailed check", "Bank transfer", "Credit card"], n)
-    tenure = rng.integers(0, 73, n)
-    monthly = np.round(rng.uniform(18, 120, n), 2)
-    senior = rng.random(n) < 0.16
-    partner = rng.choice(["Yes", "No"], n)
-    logit = (
-        -1.2
-        + 1.6 * (contract == "Month-to-month")
-        - 1.0 * (contract == "Two year")
-        + 0.9 * (internet == "Fiber optic")
-        + 0.7 * (payment == "Electronic check")
-        - 0.045 * tenure
-        + 0.5 * senior
-    )
-    churn = rng.random(n) < 1 / (1 + np.exp(-logit))
-    frame = pd.DataFrame(
-        {
-            "customerID": [f"{i:04d}-{''.join(rng.choice(list('ABCDEFGH'), 5))}" for i in range(n)],
-            "SeniorCitizen": senior.astype(int),
-            "Partner": partner,
-            "tenure": tenure,
-            "InternetService": internet,
-            "Contract": contract,
-            "PaymentMethod": payment,
-            "MonthlyCharges": monthly,
-            "TotalCharges": np.round(monthly * np.maximum(tenure, 1), 2),
-            "Notes": "free text the schema drops",
-            "Churn": np.where(churn, "Yes", "No"),
-        }
-    )
-    frame = frame.astype(
-        {"MonthlyCharges": object, "TotalCharges": object, "InternetService": object}
-    )
-    frame.loc[rng.random(n) < 0.05, "MonthlyCharges"] = ""
-    frame.loc[rng.random(n) < 0.03, "TotalCharges"] = " "
-    frame.loc[rng.random(n) < 0.04, "InternetService"] = ""
-    return frame
-
+from churn_trainer.synth import CONTRACTS, telecom_frame
 
 SPEC = {
     "name": "telecom-churn",

@@ -9,7 +9,9 @@ const fraction = (what: string) => z.number().min(0).max(1).describe(what);
 const openFraction = (what: string) => z.number().gt(0).lt(1).describe(what);
 const scalar = z
   .union([z.string().max(256), z.int()])
-  .describe("A value as it appears in the CSV (string or integer).");
+  .describe(
+    'A value as it appears in the CSV (string or integer). Quote words such as "Yes", "No", "On", "Off": unquoted, kubectl reads them as booleans, which are refused here.',
+  );
 
 const featureSchema = z
   .object({
@@ -26,7 +28,9 @@ const featureSchema = z
         value: z
           .union([z.string().max(256), z.number(), z.boolean()])
           .optional()
-          .describe("The fill value; only with strategy constant."),
+          .describe(
+            'The fill value; only with strategy constant. For a categorical or ordinal feature, one of its categories, quoted if it is a word like "Yes" (a boolean is refused); for a boolean feature, 0/1 or true/false.',
+          ),
       })
       .optional()
       .describe("Missing-value handling of a nullable feature."),
@@ -94,7 +98,9 @@ export const trainerSpecShape = {
           positive: z
             .union([z.string().max(256), z.number(), z.boolean()])
             .optional()
-            .describe("The label value meaning churned. Default 1."),
+            .describe(
+              'The label value meaning churned. Default 1. A string or number matches cells equal to it (quote words: positive: "Yes"). A boolean, which is what kubectl makes of an unquoted Yes/No/On/Off/True/False, reads the column as word booleans (yes/no, true/false, y/n, t/f, 1/0): true selects the yes-words, false the no-words; a column holding any other word fails validation, naming its values.',
+            ),
         })
         .describe("The label column and its positive value."),
       features: z

@@ -126,7 +126,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from .synth import write_synthetic
 
     try:
-        path = write_synthetic(args.rows, args.seed, Path(args.output))
+        path = write_synthetic(args.rows, args.seed, Path(args.output), args.shape)
     except (OSError, ValueError) as e:
         print(f"[churn-trainer] synth failed: {e}", file=sys.stderr)
         return 1
@@ -151,10 +151,17 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--data", help="dataset path or http(s) URL (overrides the spec)")
     v.add_argument("--termination-log", help="also write the one-line JSON summary here")
     v.set_defaults(func=cmd_validate)
-    s = sub.add_parser("synth", help="write a synthetic bank-churn-like CSV")
+    s = sub.add_parser("synth", help="write a synthetic churn CSV (bank- or telecom-shaped)")
     s.add_argument("--rows", type=int, required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--output", required=True)
+    s.add_argument(
+        "--shape",
+        choices=["bank", "telecom"],
+        default="bank",
+        help="bank: the seed file's columns, comma-separated (default); telecom: Yes/No labels "
+        "and categories, semicolon-separated",
+    )
     s.set_defaults(func=cmd_synth)
     return p
 

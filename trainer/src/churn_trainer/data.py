@@ -42,6 +42,7 @@ class Table:
     y: np.ndarray  # float64: 1.0 positive, 0.0 negative, NaN missing
     ids: pd.Series | None
     type_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    target_values: list[list[Any]] = field(default_factory=list)  # [text, rows], top 10
 
     @property
     def rows(self) -> int:
@@ -169,8 +170,45 @@ def _to_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _coerced(raw, _boolean)
 
 
-def _target(raw: pd.Series, positive: Any) -> np.ndarray:
-    """1.0 where the cell equals `positive` (as text or number), 0.0 otherwise, NaN if missing."""
+def value_counts(raw: pd.Series, limit: int = 10) -> list[list[Any]]:
+    """The column's most frequent present values as [text, rows] pairs, most frequent first."""
+    texts = pd.Series(per_value(raw, lambda v: _clean(v)), index=raw.index).dropna()
+    return [[str(v), int(n)] for v, n in texts.value_counts().head(limit).items()]
+
+
+def describe_values(counts: list[list[Any]]) -> str:
+    return ", ".join(f"{v!r} ({n})" for v, n in counts) or "none"
+
+
+def _target(raw: pd.Series, positive: Any, column: str, checks: list[dict[str, Any]]) -> np.ndarray:
+    """1.0 where the cell is the positive class, 0.0 otherwise, NaN if missing.
+
+    A text or number `positive` matches cells equal to it (as text, or as a number). A boolean
+    `positive` is what YAML 1.1 readers (kubectl, PyYAML) make of an unquoted Yes/No/On/Off: it
+    reads the column as word booleans (yes/no, true/false, y/n, t/f, 1/0, as boolean features
+    are read), true selecting the yes-words and false the no-words; any other word stops the run
+    naming the column's values, since the user's spelling of the label is lost.
+    """
+    if isinstance(positive, bool):
+        values, bad = _to_bool(raw)
+        if bad.any():
+            counts = value_counts(raw)
+            _fail(
+                checks,
+                check(
+                    "target.positive",
+                    False,
+                    {"positive": positive, "values": counts},
+                    "word booleans (yes/no, true/false, y/n, t/f, 1/0)",
+                    f"target {column!r}: positive is the boolean {str(positive).lower()}, but "
+                    f"the column holds {describe_values(counts)}; quote the positive value "
+                    'as it appears in the data (e.g. positive: "Yes"): unquoted, YAML 1.1 '
+                    "readers such as kubectl turn Yes/No/On/Off/True/False into booleans",
+                    column=column,
+                ),
+            )
+        arr = values.to_numpy(dtype="float64")
+        return arr if positive else np.where(np.isnan(arr), np.nan, 1.0 - arr)
     pos_text = str(positive).strip().lower()
     try:
         pos_num = float(positive)
@@ -285,9 +323,9 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
             type_errors[f.name] = {"count": n_bad, "examples": examples}
         feats[f.name] = values
     features = pd.DataFrame(feats, index=df.index)
-    y = _target(df[sc.target.column], sc.target.positive)
+    y = _target(df[sc.target.column], sc.target.positive, sc.target.column, checks)
     ids = df[sc.idColumn].astype("object") if sc.idColumn else None
-    return Table(features, y, ids, type_errors)
+    return Table(features, y, ids, type_errors, value_counts(df[sc.target.column]))
 
 
 def model_inputs(features: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
+from .spec_file import read_spec_document
 
 FEATURE_TYPES = ("numeric", "integer", "boolean", "categorical", "ordinal")
 NUMERIC_TYPES = ("numeric", "integer", "boolean")
@@ -174,6 +175,18 @@ def _fraction(value: Any, where: str, low_open: bool = True) -> float:
     return float(value)
 
 
+def _no_booleans(values: list[Any], where: str) -> None:
+    """Categories are text: a boolean here is a word like Yes or On that a YAML 1.1 reader
+    (kubectl, PyYAML) turned into true/false, and its original spelling is lost."""
+    for v in values:
+        _require(
+            not isinstance(v, bool),
+            f"{where} holds the boolean {str(v).lower()}, but categories are text; quote the "
+            f'value as it appears in the data (e.g. "Yes", "On"): unquoted, YAML 1.1 readers '
+            "such as kubectl turn Yes/No/On/Off/True/False into booleans",
+        )
+
+
 def _parse_feature(raw: dict[str, Any], i: int) -> Feature:
     where = f"schema.features[{i}]"
     raw = _dict(raw, where)
@@ -252,6 +265,7 @@ def _check_feature(f: Feature) -> None:
                 isinstance(f.values, list) and len(f.values) > 0,
                 f"{where}: values must be a non-empty list",
             )
+            _no_booleans(f.values, f"{where}: values")
             f.values = [str(v) for v in f.values]
             _require(len(set(f.values)) == len(f.values), f"{where}: duplicate values")
             _require("" not in f.values, f"{where}: the empty string means missing")
@@ -264,6 +278,7 @@ def _check_feature(f: Feature) -> None:
             isinstance(f.order, list) and len(f.order) > 0,
             f"{where}: an ordinal feature needs order: [lowest, ..., highest]",
         )
+        _no_booleans(f.order, f"{where}: order")
         f.order = [str(v) for v in f.order]
         _require(len(set(f.order)) == len(f.order), f"{where}: duplicate values in order")
         _require("" not in f.order, f"{where}: the empty string means missing")
@@ -273,6 +288,8 @@ def _check_feature(f: Feature) -> None:
         _require(f.unseen == "ignore", f"{where}: unseen is only for categorical/ordinal features")
     if s == "constant":
         v = f.impute.value
+        if f.is_string:
+            _no_booleans([v], f"{where}: impute.value")
         if f.type == "categorical":
             f.impute.value = str(v)
             _require(
@@ -283,6 +300,8 @@ def _check_feature(f: Feature) -> None:
             f.impute.value = str(v)
             _require(f.impute.value in f.order, f"{where}: impute.value {v!r} is not in order")
         else:
+            if f.type == "boolean" and isinstance(v, bool):
+                v = f.impute.value = int(v)  # true/false fill a boolean feature as 1/0
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             _require(ok, f"{where}: impute.value must be a finite number")
             if f.type == "boolean":
@@ -438,16 +457,15 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
 
 
 def load_spec(path: str | Path, data_override: str | None = None) -> Spec:
-    """Reads a YAML or JSON spec; a relative dataset path is resolved against the spec's folder."""
+    """Reads a JSON or YAML (1.2 core schema) spec; a relative dataset path resolves against the
+    spec's folder."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = read_spec_document(p)
     except OSError as e:
         raise SpecError(f"cannot read spec {str(p)!r}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise SpecError(f"spec {str(p)!r} is not UTF-8: {e}") from e
-    try:
-        raw = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise SpecError(f"spec {str(p)!r} is not valid YAML/JSON: {e}") from e
     spec = parse_spec(raw, source=str(p))

@@ -1,5 +1,8 @@
-"""A synthetic bank-churn-like data set: the seed file's columns and rough marginals, with a churn
-mechanism modelled on the seed's (age, country, activity, product count) so models have signal.
+"""Synthetic churn data sets with signal, for demos and tests that must not need the seed file.
+
+`bank`: the seed file's columns and rough marginals, with a churn mechanism modelled on the
+seed's (age, country, activity, product count) and its leaky Complain column. `telecom`: a
+differently shaped schema whose labels and categories are Yes/No words.
 """
 
 from __future__ import annotations
@@ -140,11 +143,80 @@ def synthetic_frame(rows: int, seed: int) -> pd.DataFrame:
     )
 
 
-def write_synthetic(rows: int, seed: int, output: Path) -> Path:
-    """Writes the synthetic CSV to `output` (parent folders created); returns the path."""
-    frame = synthetic_frame(rows, seed)
+CONTRACTS = ["Month-to-month", "One year", "Two year"]
+
+
+def telecom_frame(rows: int, seed: int) -> pd.DataFrame:
+    """`rows` synthetic telecom customers, deterministic in `seed`: string ids, a Yes/No target
+    (`Churn`), Yes/No categorical and boolean columns (the words YAML 1.1 turns into booleans),
+    a third "No phone service" category, missing and blank cells, and a free-text column."""
+    if rows < 1:
+        raise ValueError("rows must be >= 1")
+    rng = np.random.default_rng(seed)
+    n = rows
+    contract = rng.choice(CONTRACTS, n, p=[0.55, 0.25, 0.2])
+    internet = rng.choice(["DSL", "Fiber optic", "No"], n, p=[0.35, 0.45, 0.2])
+    payment = rng.choice(["Electronic check", "Mailed check", "Bank transfer", "Credit card"], n)
+    tenure = rng.integers(0, 73, n)
+    monthly = np.round(rng.uniform(18, 120, n), 2)
+    senior = rng.random(n) < 0.16
+    partner = rng.choice(["Yes", "No"], n)
+    dependents = np.where(rng.random(n) < np.where(partner == "Yes", 0.5, 0.1), "Yes", "No")
+    phone = rng.random(n) < 0.9
+    lines = np.where(phone, rng.choice(["Yes", "No"], n), "No phone service")
+    paperless = rng.random(n) < 0.6
+    logit = (
+        -1.2
+        + 1.6 * (contract == "Month-to-month")
+        - 1.0 * (contract == "Two year")
+        + 0.9 * (internet == "Fiber optic")
+        + 0.7 * (payment == "Electronic check")
+        - 0.045 * tenure
+        + 0.5 * senior
+        - 0.4 * (dependents == "Yes")
+        + 0.3 * paperless
+    )
+    churn = rng.random(n) < 1 / (1 + np.exp(-logit))
+    frame = pd.DataFrame(
+        {
+            "customerID": [f"{i:04d}-{''.join(rng.choice(list('ABCDEFGH'), 5))}" for i in range(n)],
+            "SeniorCitizen": senior.astype(int),
+            "Partner": partner,
+            "Dependents": dependents,
+            "tenure": tenure,
+            "PhoneService": np.where(phone, "Yes", "No"),
+            "MultipleLines": lines,
+            "InternetService": internet,
+            "Contract": contract,
+            "PaperlessBilling": np.where(paperless, "Yes", "No"),
+            "PaymentMethod": payment,
+            "MonthlyCharges": monthly,
+            "TotalCharges": np.round(monthly * np.maximum(tenure, 1), 2),
+            "Notes": "free text the schema drops",
+            "Churn": np.where(churn, "Yes", "No"),
+        }
+    )
+    frame = frame.astype(
+        {"MonthlyCharges": object, "TotalCharges": object, "InternetService": object}
+    )
+    frame.loc[rng.random(n) < 0.05, "MonthlyCharges"] = ""
+    frame.loc[rng.random(n) < 0.03, "TotalCharges"] = " "
+    frame.loc[rng.random(n) < 0.04, "InternetService"] = ""
+    return frame
+
+
+SHAPES = {"bank": (synthetic_frame, ","), "telecom": (telecom_frame, ";")}
+
+
+def write_synthetic(rows: int, seed: int, output: Path, shape: str = "bank") -> Path:
+    """Writes a synthetic CSV of `shape` (bank: comma-separated, the seed file's columns;
+    telecom: semicolon-separated) to `output` (parent folders created); returns the path."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {sorted(SHAPES)}, got {shape!r}")
+    make, sep = SHAPES[shape]
+    frame = make(rows, seed)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
-    frame.to_csv(tmp, index=False)
+    frame.to_csv(tmp, index=False, sep=sep)
     tmp.replace(output)
     return output

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .data import Table, check
+from .data import Table, check, describe_values
 from .errors import DataValidationError
 from .spec import Feature, Spec
 
@@ -132,7 +132,8 @@ def validate(table: Table, spec: Spec, checks: list[dict[str, Any]]) -> list[dic
             "both classes present"
             if pos > 0 and neg > 0
             else f"target {sc.target.column!r} has a single class "
-            f"(positive value {sc.target.positive!r}: {pos} rows, other: {neg} rows)",
+            f"(positive value {sc.target.positive!r}: {pos} rows, other: {neg} rows); "
+            f"the column holds {describe_values(table.target_values)}",
             column=sc.target.column,
         )
     )

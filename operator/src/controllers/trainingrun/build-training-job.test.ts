@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { Defaults } from "../../api/defaults.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import { buildTrainingJob, buildTrainingSpecConfigMap } from "./build-training-job.js";
@@ -31,7 +30,7 @@ describe("buildTrainingJob", () => {
     expect(v?.args).toEqual([
       "validate",
       "--spec",
-      "/etc/churn-trainer/spec.yaml",
+      "/etc/churn-trainer/spec.json",
       "--data",
       "/data/churn.csv",
       "--termination-log",
@@ -51,7 +50,7 @@ describe("buildTrainingJob", () => {
     expect(c?.args).toEqual([
       "train",
       "--spec",
-      "/etc/churn-trainer/spec.yaml",
+      "/etc/churn-trainer/spec.json",
       "--output",
       "/models",
       "--data",
@@ -136,9 +135,10 @@ describe("buildTrainingJob", () => {
 });
 
 describe("buildTrainingSpecConfigMap", () => {
-  it("holds the trainer spec as YAML without Kubernetes-only fields", () => {
+  it("holds the trainer spec as JSON without Kubernetes-only fields", () => {
     const cm = buildTrainingSpecConfigMap(run({ url: "https://x/y.csv" }, { image: "mine:2" }));
-    const spec = parse(cm.data?.["spec.yaml"] ?? "");
+    expect(Object.keys(cm.data ?? {})).toEqual(["spec.json"]);
+    const spec = JSON.parse(cm.data?.["spec.json"] ?? "");
     expect(spec).toEqual({ schema: { target: { column: "Exited" }, features: [] } });
     expect(cm.metadata?.ownerReferences?.[0]?.uid).toBe("uid-1");
   });

@@ -7,7 +7,6 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import { stringify } from "yaml";
 import {
   activeDeadlineSecondsOf,
   backoffLimitOf,
@@ -18,7 +17,7 @@ import { childName } from "../shared/child-name.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
-import { trainerSpecFile } from "./trainer-spec-file.js";
+import { renderTrainerSpecFile, TRAINER_SPEC_FILE_NAME } from "./trainer-spec-file.js";
 import { TrainerExit } from "./training-outcome.js";
 
 /** Operator settings the training Job depends on. */
@@ -32,7 +31,7 @@ export interface TrainingJobSettings {
 /** Where things are inside the trainer pod. */
 export const TrainerPaths = {
   specDir: "/etc/churn-trainer",
-  specFile: "/etc/churn-trainer/spec.yaml",
+  specFile: posix.join("/etc/churn-trainer", TRAINER_SPEC_FILE_NAME),
   models: "/models",
   data: "/data",
   tmp: "/tmp",
@@ -72,7 +71,7 @@ export function buildTrainingSpecConfigMap(run: TrainingRun): V1ConfigMap {
       labels: labelsOf(run),
       ownerReferences: [controllerRef(run)],
     },
-    data: { "spec.yaml": stringify(trainerSpecFile(run.spec)) },
+    data: { [TRAINER_SPEC_FILE_NAME]: renderTrainerSpecFile(run.spec) },
   };
 }
 

@@ -25,3 +25,15 @@ export function trainerSpecFile(spec: TrainingRunSpec): Record<string, unknown> 
   if (spec.dataset.delimiter !== undefined) out.dataset = { delimiter: spec.dataset.delimiter };
   return out;
 }
+
+/**
+ * The spec file's name in the trainer pod: `.json`, so the trainer reads it as JSON. JSON
+ * carries every type exactly; YAML, read by a YAML 1.1 parser, turned an unquoted `Yes` label
+ * into a boolean and a `2024-01-01` category into a date.
+ */
+export const TRAINER_SPEC_FILE_NAME = "spec.json";
+
+/** The spec file's text: the trainer's spec as indented JSON. */
+export function renderTrainerSpecFile(spec: TrainingRunSpec): string {
+  return `${JSON.stringify(trainerSpecFile(spec), null, 2)}\n`;
+}

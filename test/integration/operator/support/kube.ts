@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
@@ -10,6 +11,7 @@ import { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
+import { cachedBinaries } from "../../../cluster/build-binaries.js";
 
 /** The admin kubeconfig: $KUBECONFIG (the suite's global setup sets it; so does the demo). */
 export function kubeconfigPath(): string {
@@ -76,6 +78,22 @@ export function typeOf(obj: KubeObject): ResourceType {
 /** Server-side applies an object as the test ("kubectl apply --server-side"). */
 export function apply<T extends KubeObject>(client: KubeClient, obj: T): Promise<T> {
   return client.apply(typeOf(obj), obj, { fieldManager: "integration-test", force: true });
+}
+
+/**
+ * Applies manifest text with the real kubectl (the local cluster's, or kubectl on PATH), so
+ * the manifest is read the way users' manifests are: by kubectl's YAML 1.1-style reader.
+ * Returns kubectl's exit status and output; never throws on a refusal.
+ */
+export function kubectlApply(manifest: string): { status: number; output: string } {
+  const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
+  const r = spawnSync(kubectl, ["apply", "--server-side", "-f", "-"], {
+    input: manifest,
+    encoding: "utf8",
+    env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+  });
+  if (r.error) throw new Error(`${kubectl}: ${r.error.message}`);
+  return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
 }
 
 /** Every document of a YAML file. */
