@@ -16,6 +16,8 @@ import { type KubeObject, objectKey } from "./kube/kube-object.js";
 import { LeaderElector } from "./kube/leader-election.js";
 import type { Logger } from "./kube/logger.js";
 import { ProbeServer } from "./kube/probe-server.js";
+import type { ReconcileResult } from "./kube/reconcile-result.js";
+import type { ResourceType } from "./kube/resource-type.js";
 import { Resources } from "./kube/resources.js";
 
 /** A running operator: its bound ports and a way to stop it. */
@@ -28,6 +30,29 @@ export interface RunningOperator {
   isLeader(): boolean;
 }
 
+/** The caches the controllers read, started together. */
+interface Caches {
+  runs: Informer<TrainingRun>;
+  models: Informer<ChurnModel>;
+  jobs: Informer<V1Job>;
+  pods: Informer<V1Pod>;
+  deployments: Informer<V1Deployment>;
+  services: Informer<V1Service>;
+  all: Informer<KubeObject>[];
+}
+
+/** Everything one operator process is made of. */
+interface Parts {
+  config: OperatorConfig;
+  log: Logger;
+  client: KubeClient;
+  metrics: ControllerMetrics;
+  caches: Caches;
+  trainingRuns: TrainingRunReconciler;
+  churnModels: ChurnModelReconciler;
+  controllers: { trainingRun: Controller; churnModel: Controller };
+}
+
 /**
  * Assembles and starts the operator: informers (started at once, so a standby has a warm
  * cache and is ready), two controllers whose workers run only while this replica leads,
@@ -38,21 +63,34 @@ export async function startOperator(
   kubeConfig: KubeConfig,
   log: Logger,
 ): Promise<RunningOperator> {
+  const parts = assemble(config, kubeConfig, log);
+  routeEvents(parts);
+  const servers = await startServers(parts);
+  for (const i of parts.caches.all) i.start();
+  return lead(parts, servers);
+}
+
+function createCaches(client: KubeClient, log: Logger, namespace?: string): Caches {
+  const inf = <T extends KubeObject>(type: ResourceType, labelSelector?: string) =>
+    new Informer<T>(client, type, log, { namespace, labelSelector });
+  const c = {
+    runs: inf<TrainingRun>(trainingRunType),
+    models: inf<ChurnModel>(churnModelType),
+    jobs: inf<V1Job>(Resources.jobs, managedSelector),
+    pods: inf<V1Pod>(Resources.pods, managedSelector),
+    deployments: inf<V1Deployment>(Resources.deployments, managedSelector),
+    services: inf<V1Service>(Resources.services, managedSelector),
+  };
+  return { ...c, all: Object.values(c) as Informer<KubeObject>[] };
+}
+
+/** Builds the client, caches, reconcilers and controllers (nothing started yet). */
+function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): Parts {
   const client = new KubeClient(kubeConfig);
   const metrics = new ControllerMetrics({ processMetrics: true });
   const recorder = new EventRecorder(client, "churn-operator", log);
-  const ns = config.namespace;
-  const inf = <T extends KubeObject>(type: typeof trainingRunType, labelSelector?: string) =>
-    new Informer<T>(client, type, log, { namespace: ns, labelSelector });
-
-  const runs = inf<TrainingRun>(trainingRunType);
-  const models = inf<ChurnModel>(churnModelType);
-  const jobs = inf<V1Job>(Resources.jobs, managedSelector);
-  const pods = inf<V1Pod>(Resources.pods, managedSelector);
-  const deployments = inf<V1Deployment>(Resources.deployments, managedSelector);
-  const services = inf<V1Service>(Resources.services, managedSelector);
-  const informers = [runs, models, jobs, pods, deployments, services] as Informer<KubeObject>[];
-
+  const caches = createCaches(client, log, config.namespace);
+  const { runs, models, jobs, pods, deployments, services } = caches;
   const trainingRuns = new TrainingRunReconciler({
     client,
     runs,
@@ -78,48 +116,79 @@ export async function startOperator(
     log,
     settings: { runtimeImage: config.runtimeImage, imagePullPolicy: config.imagePullPolicy },
   });
-  const trController = new Controller({
-    name: "trainingrun",
-    reconcile: (k) => trainingRuns.reconcile(k),
-    workers: config.workers,
-    metrics,
+  const controller = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>
+    new Controller({ name, reconcile, workers: config.workers, metrics, log });
+  metrics.trackRemembered("trainingrun", () => trainingRuns.remembered);
+  metrics.trackRemembered("churnmodel", () => churnModels.remembered);
+  return {
+    config,
     log,
-  });
-  const chmController = new Controller({
-    name: "churnmodel",
-    reconcile: (k) => churnModels.reconcile(k),
-    workers: config.workers,
+    client,
     metrics,
-    log,
-  });
-
-  const byLabel = (label: string, ctl: Controller) => (o: KubeObject) => {
-    const owner = o.metadata?.labels?.[label];
-    if (owner && o.metadata?.namespace) ctl.enqueue(`${o.metadata.namespace}/${owner}`);
+    caches,
+    trainingRuns,
+    churnModels,
+    controllers: {
+      trainingRun: controller("trainingrun", (k) => trainingRuns.reconcile(k)),
+      churnModel: controller("churnmodel", (k) => churnModels.reconcile(k)),
+    },
   };
+}
+
+/** Turns cache events into work-queue keys, and forgets deleted objects' state. */
+function routeEvents({ caches, trainingRuns, churnModels, controllers }: Parts): void {
+  const { trainingRun: trController, churnModel: chmController } = controllers;
   const onRun = (r: TrainingRun) => {
     trController.enqueue(objectKey(r));
     for (const k of churnModels.modelsAffectedBy(r)) chmController.enqueue(k);
   };
-  runs.on({ add: onRun, update: onRun, delete: onRun });
+  caches.runs.on({
+    add: onRun,
+    update: onRun,
+    delete: (r) => {
+      trainingRuns.forget(r);
+      onRun(r);
+    },
+  });
   const onModel = (m: ChurnModel) => chmController.enqueue(objectKey(m));
-  models.on({ add: onModel, update: onModel, delete: onModel });
+  caches.models.on({
+    add: onModel,
+    update: onModel,
+    delete: (m) => {
+      churnModels.forget(m);
+      onModel(m);
+    },
+  });
+  const byLabel = (label: string, ctl: Controller) => (o: KubeObject) => {
+    const owner = o.metadata?.labels?.[label];
+    if (owner && o.metadata?.namespace) ctl.enqueue(`${o.metadata.namespace}/${owner}`);
+  };
   for (const [informer, label, ctl] of [
-    [jobs, Labels.trainingRun, trController],
-    [pods, Labels.trainingRun, trController],
-    [deployments, Labels.churnModel, chmController],
-    [services, Labels.churnModel, chmController],
+    [caches.jobs, Labels.trainingRun, trController],
+    [caches.pods, Labels.trainingRun, trController],
+    [caches.deployments, Labels.churnModel, chmController],
+    [caches.services, Labels.churnModel, chmController],
   ] as const) {
     const h = byLabel(label, ctl);
     (informer as Informer<KubeObject>).on({ add: h, update: h, delete: h });
   }
+}
 
+interface Servers {
+  health: ProbeServer;
+  metrics: ProbeServer;
+  healthPort: number;
+  metricsPort: number;
+}
+
+/** The probe server (ready once every cache has synced) and the metrics server. */
+async function startServers({ config, caches, metrics }: Parts): Promise<Servers> {
   const health = new ProbeServer({
     ...config.healthProbeBindAddress,
     healthz: { ping: () => undefined },
     readyz: {
       informers: () => {
-        const pending = informers.filter((i) => !i.hasSynced).map((i) => i.type.plural);
+        const pending = caches.all.filter((i) => !i.hasSynced).map((i) => i.type.plural);
         return pending.length ? `caches not synced: ${pending.join(", ")}` : undefined;
       },
     },
@@ -130,17 +199,23 @@ export async function startOperator(
     readyz: {},
     registry: metrics.registry,
   });
-  const healthPort = await health.listen();
-  const metricsPort = await metricsServer.listen();
-
-  for (const i of informers) i.start();
-  const startControllers = async () => {
-    await Promise.all(informers.map((i) => i.waitForSync()));
-    trController.start();
-    chmController.start();
-    log.info("controllers started", { namespace: ns ?? "(all)" });
+  return {
+    health,
+    metrics: metricsServer,
+    healthPort: await health.listen(),
+    metricsPort: await metricsServer.listen(),
   };
+}
 
+/** Runs the controllers while this replica leads (always, without leader election). */
+function lead(parts: Parts, servers: Servers): RunningOperator {
+  const { config, client, log, metrics, caches, controllers } = parts;
+  const startControllers = async () => {
+    await Promise.all(caches.all.map((i) => i.waitForSync()));
+    controllers.trainingRun.start();
+    controllers.churnModel.start();
+    log.info("controllers started", { namespace: config.namespace ?? "(all)" });
+  };
   let resolveDone: (v: "stopped" | "lost-leadership") => void = () => {};
   const done = new Promise<"stopped" | "lost-leadership">((r) => {
     resolveDone = r;
@@ -148,44 +223,46 @@ export async function startOperator(
   let elector: LeaderElector | undefined;
   let leading = !config.leaderElect;
   if (config.leaderElect) {
+    const lease = config.leaderElectionId;
     elector = new LeaderElector(
       client,
-      {
-        namespace: config.leaderElectionNamespace,
-        name: config.leaderElectionId,
-        identity: config.identity,
-      },
+      { namespace: config.leaderElectionNamespace, name: lease, identity: config.identity },
       log,
     );
-    metrics.setLeader(config.leaderElectionId, false);
+    metrics.setLeader(lease, false);
     void elector.run(
       () => {
         leading = true;
-        metrics.setLeader(config.leaderElectionId, true);
+        metrics.setLeader(lease, true);
         void startControllers();
       },
       () => {
         leading = false;
-        metrics.setLeader(config.leaderElectionId, false);
+        metrics.setLeader(lease, false);
         resolveDone("lost-leadership");
       },
     );
   } else {
     void startControllers();
   }
-
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       log.info("shutting down");
-      await Promise.all([trController.stop(), chmController.stop()]);
+      await Promise.all([controllers.trainingRun.stop(), controllers.churnModel.stop()]);
       await elector?.stop();
       leading = false;
-      await Promise.all(informers.map((i) => i.stop()));
-      await Promise.all([health.close(), metricsServer.close()]);
+      await Promise.all(caches.all.map((i) => i.stop()));
+      await Promise.all([servers.health.close(), servers.metrics.close()]);
       resolveDone("stopped");
     })();
     return stopping;
   };
-  return { metricsPort, healthPort, done, stop, isLeader: () => leading };
+  return {
+    metricsPort: servers.metricsPort,
+    healthPort: servers.healthPort,
+    done,
+    stop,
+    isLeader: () => leading,
+  };
 }

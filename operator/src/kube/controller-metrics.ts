@@ -22,6 +22,7 @@ export class ControllerMetrics {
   private readonly retries: Counter<"name" | "controller">;
   private readonly queueDuration: Histogram<"name" | "controller">;
   private readonly leader: Gauge<"name">;
+  private readonly rememberedSources = new Map<string, () => number>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -94,6 +95,21 @@ export class ControllerMetrics {
       labelNames: ["name"],
       registers,
     });
+    const sources = this.rememberedSources;
+    new Gauge({
+      name: "churn_operator_remembered_objects",
+      help: "Objects a controller keeps per-object state for in memory (statuses written, children applied); falls back as objects are deleted",
+      labelNames: ["controller"],
+      registers,
+      collect() {
+        for (const [controller, count] of sources) this.set({ controller }, count());
+      },
+    });
+  }
+
+  /** Reports `count()` as the controller's remembered objects on every scrape. */
+  trackRemembered(controller: string, count: () => number): void {
+    this.rememberedSources.set(controller, count);
   }
 
   /**

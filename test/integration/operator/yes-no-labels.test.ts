@@ -5,10 +5,13 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
-import { trainingRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
+import {
+  churnModelType,
+  trainingRunType,
+} from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { repoRoot } from "./support/install.js";
-import { apply, kubectlApply } from "./support/kube.js";
+import { apply, kubectlApply, waitFor } from "./support/kube.js";
 import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { waitForModelReady, waitForRunFinished } from "./support/status.js";
@@ -169,6 +172,21 @@ describe.skipIf(noProcessNode)(
         ),
       );
       expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+
+    it("forgets every object's remembered state once the objects are deleted", async () => {
+      const remembered = (controller: string) =>
+        op.metric("churn_operator_remembered_objects", { controller });
+      expect(await remembered("trainingrun")).toBeGreaterThan(0);
+      expect(await remembered("churnmodel")).toBe(1);
+      await env.client.delete(churnModelType, env.ns, "telecom");
+      for (const name of ["quoted", "unquoted", "unquoted-words"])
+        await env.client.delete(trainingRunType, env.ns, name);
+      await waitFor("the operator to forget the deleted objects", async () =>
+        (await remembered("trainingrun")) === 0 && (await remembered("churnmodel")) === 0
+          ? true
+          : undefined,
+      );
     });
   },
 );

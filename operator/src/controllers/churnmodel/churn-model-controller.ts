@@ -1,8 +1,7 @@
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { ChurnModel, ChurnModelStatus } from "../../api/churn-model.js";
-import { type Condition, setCondition } from "../../api/condition.js";
 import { Defaults } from "../../api/defaults.js";
-import { API_VERSION, FIELD_MANAGER } from "../../api/group.js";
+import { FIELD_MANAGER } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
@@ -15,7 +14,7 @@ import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { churnModelType } from "../shared/custom-resources.js";
 import { Labels } from "../shared/labels.js";
-import { WrittenStatus } from "../shared/written-status.js";
+import { mergeConditions, StatusWriter } from "../shared/status-writer.js";
 import { buildServingDeployment, type ServingSettings } from "./build-serving-deployment.js";
 import { buildServingService } from "./build-serving-service.js";
 import { desiredVariants, type Variant } from "./desired-variants.js";
@@ -49,12 +48,13 @@ interface Pass {
  */
 export class ChurnModelReconciler {
   private readonly steps: ReconcileStep<Pass>[];
-  private readonly written = new WrittenStatus<ChurnModelStatus>();
+  private readonly status: StatusWriter<ChurnModelStatus>;
   /** Digest last applied per Deployment by this process (the cache lags our own applies). */
   private readonly appliedDigest = new Map<string, string>();
   private readonly appliedServices = new Set<string>();
 
   constructor(private readonly deps: ChurnModelControllerDeps) {
+    this.status = new StatusWriter(deps.client, churnModelType);
     this.steps = [
       { name: "resolve", run: async (p) => this.resolve(p) },
       { name: "deployments", run: async (p) => this.applyDeployments(p) },
@@ -74,6 +74,25 @@ export class ChurnModelReconciler {
     return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
   }
 
+  /** Forgets what this process remembers of a deleted ChurnModel. */
+  forget(model: ChurnModel): void {
+    const uid = model.metadata?.uid;
+    if (!uid) return;
+    this.status.forget(uid);
+    for (const k of this.appliedDigest.keys())
+      if (k.startsWith(`${uid}/`)) this.appliedDigest.delete(k);
+    for (const k of this.appliedServices)
+      if (k.startsWith(`${uid}/`)) this.appliedServices.delete(k);
+  }
+
+  /** How many ChurnModels this process keeps state for (statuses, applied children). */
+  get remembered(): number {
+    const uids = new Set<string>();
+    for (const k of [...this.appliedDigest.keys(), ...this.appliedServices])
+      uids.add(k.split("/")[0] ?? "");
+    return Math.max(uids.size, this.status.size);
+  }
+
   /** Keys of the ChurnModels a TrainingRun change may affect (same namespace). */
   modelsAffectedBy(run: TrainingRun): string[] {
     const ns = run.metadata?.namespace;
@@ -88,7 +107,7 @@ export class ChurnModelReconciler {
 
   private async resolve(p: Pass) {
     p.resolution = resolveSource(p.model, this.deps.runs.list(p.namespace));
-    const s = this.written.baseline(p.model.metadata?.uid, p.model.status)?.serving;
+    const s = this.status.baseline(p.model)?.serving;
     const serving: ServableVersion | undefined = s
       ? { digest: s.digest, uri: s.uri, trainingRun: s.trainingRun }
       : undefined;
@@ -178,11 +197,9 @@ export class ChurnModelReconciler {
       p.model.metadata?.generation ?? 0,
     );
     const now = (this.deps.now ?? (() => new Date()))();
-    const old = this.written.baseline(p.model.metadata?.uid, p.model.status) ?? {};
-    let conditions: Condition[] = [...(old.conditions ?? [])];
-    for (const c of decision.conditions) conditions = setCondition(conditions, c, now);
+    const baseline = this.status.baseline(p.model) ?? {};
     const stable = p.variants.find((v) => v.name === "stable");
-    const status: ChurnModelStatus = {
+    const write = await this.status.write(p.model, {
       phase: decision.phase,
       serving: stable
         ? {
@@ -195,31 +212,17 @@ export class ChurnModelReconciler {
       replicas: decision.replicas,
       readyReplicas: decision.readyReplicas,
       variants: decision.variants,
-      conditions,
+      conditions: mergeConditions(baseline.conditions, decision.conditions, now),
       observedGeneration: p.model.metadata?.generation,
-    };
-    const clean = JSON.parse(JSON.stringify(status)) as ChurnModelStatus;
-    if (JSON.stringify(clean) !== JSON.stringify(JSON.parse(JSON.stringify(old)))) {
-      await this.deps.client.apply(
-        churnModelType,
-        {
-          apiVersion: API_VERSION,
-          kind: "ChurnModel",
-          metadata: { name: p.model.metadata?.name, namespace: p.namespace },
-          status: clean,
-        },
-        { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
+    });
+    if (write.changed && write.old.phase !== decision.phase) {
+      const warn = decision.phase === "Degraded" || decision.phase === "Failed";
+      await this.deps.recorder.record(
+        p.model,
+        warn ? "Warning" : "Normal",
+        decision.reason,
+        decision.message,
       );
-      this.written.remember(p.model.metadata?.uid, clean);
-      if (old.phase !== decision.phase) {
-        const warn = decision.phase === "Degraded" || decision.phase === "Failed";
-        await this.deps.recorder.record(
-          p.model,
-          warn ? "Warning" : "Normal",
-          decision.reason,
-          decision.message,
-        );
-      }
     }
     // A source that cannot resolve until the spec changes (an unsupported or malformed artifact
     // URI, a TrainingRun that failed: runs are immutable once started) is a terminal error, as

@@ -21,4 +21,9 @@ export class WrittenStatus<S> {
   forget(uid: string | undefined): void {
     if (uid) this.byUid.delete(uid);
   }
+
+  /** How many objects are remembered. */
+  get size(): number {
+    return this.byUid.size;
+  }
 }

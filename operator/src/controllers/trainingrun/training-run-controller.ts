@@ -1,6 +1,6 @@
 import type { V1ConfigMap, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
-import { type Condition, setCondition } from "../../api/condition.js";
-import { API_VERSION, FIELD_MANAGER } from "../../api/group.js";
+import { rfc3339 } from "../../api/condition.js";
+import { FIELD_MANAGER } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
 import type { TrainingRun, TrainingRunStatus } from "../../api/training-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
@@ -14,7 +14,7 @@ import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { trainingRunType } from "../shared/custom-resources.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { WrittenStatus } from "../shared/written-status.js";
+import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
 import {
   buildTrainingJob,
   buildTrainingSpecConfigMap,
@@ -56,12 +56,13 @@ const START_CONFLICT_RETRY_MS = 1_000;
  * idempotent steps; the status step is the only status writer.
  */
 export class TrainingRunReconciler {
-  private readonly written = new WrittenStatus<TrainingRunStatus>();
+  private readonly status: StatusWriter<TrainingRunStatus>;
   /** Runs whose Job this process applied: the cache lags, and JobCreated is said once. */
   private readonly jobsApplied = new Set<string>();
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: TrainingRunControllerDeps) {
+    this.status = new StatusWriter(deps.client, trainingRunType);
     // Status before the Job: the first status write records the Job's name (the point from
     // which the spec is immutable, see specImmutableOnceStarted) before the Job exists.
     this.steps = [
@@ -83,9 +84,20 @@ export class TrainingRunReconciler {
     return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
   }
 
+  /** Forgets what this process remembers of a deleted TrainingRun. */
+  forget(run: TrainingRun): void {
+    this.status.forget(run.metadata?.uid);
+    this.jobsApplied.delete(run.metadata?.uid ?? "");
+  }
+
+  /** How many TrainingRuns this process keeps state for. */
+  get remembered(): number {
+    return Math.max(this.status.size, this.jobsApplied.size);
+  }
+
   /** Finished runs are history: nothing to do unless the spec changed (it cannot; CEL). */
   private async skipFinished(p: Pass) {
-    const s = this.written.baseline(p.run.metadata?.uid, p.run.status);
+    const s = this.status.baseline(p.run);
     const done = s?.phase === "Succeeded" || s?.phase === "Failed";
     if (!done || s?.observedGeneration !== p.run.metadata?.generation) return Step.continue;
     this.jobsApplied.delete(p.run.metadata?.uid ?? "");
@@ -164,13 +176,11 @@ export class TrainingRunReconciler {
     const o = p.outcome;
     if (!o) throw new Error("status step ran before observe");
     const now = (this.deps.now ?? (() => new Date()))();
-    const old = this.written.baseline(p.run.metadata?.uid, p.run.status) ?? {};
-    let conditions: Condition[] = [...(old.conditions ?? [])];
-    for (const c of o.conditions) conditions = setCondition(conditions, c, now);
-    const status: TrainingRunStatus = {
+    const old = this.status.baseline(p.run) ?? {};
+    const next: TrainingRunStatus = {
       phase: o.phase,
       message: o.message,
-      conditions,
+      conditions: mergeConditions(old.conditions, o.conditions, now),
       failedChecks: o.failedChecks ?? old.failedChecks,
       metrics: o.metrics ?? old.metrics,
       model: o.model ?? old.model,
@@ -178,66 +188,58 @@ export class TrainingRunReconciler {
       attempts: o.attempts,
       startTime: o.startTime ?? old.startTime,
       completionTime: o.terminal
-        ? (o.completionTime ?? old.completionTime ?? now.toISOString().replace(/\.\d{3}Z$/, "Z"))
+        ? (o.completionTime ?? old.completionTime ?? rfc3339(now))
         : undefined,
       observedGeneration: p.run.metadata?.generation,
     };
-    const changed = JSON.stringify(prune(status)) !== JSON.stringify(prune(old));
-    if (changed) {
-      // The first write starts the run: it records jobName, after which the apiserver refuses
-      // spec changes. Made conditional on the resourceVersion we read, so a spec edited since
-      // (the cache lags) is never the one the Job gets: the write conflicts and the pass retries.
-      const starting = !old.jobName;
-      try {
-        await this.deps.client.apply(
-          trainingRunType,
-          {
-            apiVersion: API_VERSION,
-            kind: "TrainingRun",
-            metadata: {
-              name: p.run.metadata?.name,
-              namespace: p.namespace,
-              ...(starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {}),
-            },
-            status: prune(status),
-          },
-          { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
-        );
-      } catch (err) {
-        if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
-        this.deps.log.info("training run changed before it started; reading it again", {
-          trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
-        });
-        return Step.requeue(START_CONFLICT_RETRY_MS);
-      }
-      this.written.remember(p.run.metadata?.uid, prune(status));
-      // Counted on the transition this process wrote: the baseline is what it last wrote (or,
-      // new to the run, the cache, where an earlier writer's terminal status ends the pass in
-      // skip-finished), so later passes and replicas never count the run again. A crash between
-      // the write and this line loses the count, as in controller-runtime's own metrics.
-      const wasTerminal = old.phase === "Succeeded" || old.phase === "Failed";
-      if (o.terminal && !wasTerminal) {
-        this.deps.metrics.completed(
-          o.phase === "Succeeded" ? "succeeded" : "failed",
-          o.reason,
-          status.startTime,
-          status.completionTime,
-        );
-      }
-      for (const e of transitionEvents(old, o)) {
-        await this.deps.recorder.record(p.run, e.type, e.reason, e.message);
-      }
-      this.deps.log.info("training run status", {
+    // The first write starts the run: it records jobName, after which the apiserver refuses
+    // spec changes. Made conditional on the resourceVersion we read, so a spec edited since
+    // (the cache lags) is never the one the Job gets: the write conflicts and the pass retries.
+    const starting = !old.jobName;
+    let write: StatusWrite<TrainingRunStatus>;
+    try {
+      write = await this.status.write(
+        p.run,
+        next,
+        starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {},
+      );
+    } catch (err) {
+      if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
+      this.deps.log.info("training run changed before it started; reading it again", {
         trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
-        phase: o.phase,
-        reason: o.reason,
       });
+      return Step.requeue(START_CONFLICT_RETRY_MS);
     }
+    if (write.changed) await this.afterTransition(p, o, write);
     return o.terminal ? Step.stop : Step.continue;
   }
-}
 
-/** Drops undefined fields so two statuses compare by content. */
-function prune<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  /** What a status transition this process wrote sets off: the outcome metric and Events. */
+  private async afterTransition(
+    p: Pass,
+    o: TrainingOutcome,
+    { old, status }: StatusWrite<TrainingRunStatus>,
+  ) {
+    // Counted on the transition this process wrote: the baseline is what it last wrote (or,
+    // new to the run, the cache, where an earlier writer's terminal status ends the pass in
+    // skip-finished), so later passes and replicas never count the run again. A crash between
+    // the write and this line loses the count, as in controller-runtime's own metrics.
+    const wasTerminal = old.phase === "Succeeded" || old.phase === "Failed";
+    if (o.terminal && !wasTerminal) {
+      this.deps.metrics.completed(
+        o.phase === "Succeeded" ? "succeeded" : "failed",
+        o.reason,
+        status.startTime,
+        status.completionTime,
+      );
+    }
+    for (const e of transitionEvents(old, o)) {
+      await this.deps.recorder.record(p.run, e.type, e.reason, e.message);
+    }
+    this.deps.log.info("training run status", {
+      trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
+      phase: o.phase,
+      reason: o.reason,
+    });
+  }
 }
