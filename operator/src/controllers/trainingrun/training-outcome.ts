@@ -54,6 +54,32 @@ function exitOf(p: PodObservation): PodExit | undefined {
   return p.terminated ? { stage: "train", ...p.terminated } : undefined;
 }
 
+/** What one decision step reads: the Job, its pods, and what they have said so far. */
+interface Observed {
+  job: JobObservation;
+  cond: (
+    type: string,
+    status: ConditionUpdate["status"],
+    reason: Reason,
+    message: string,
+  ) => ConditionUpdate;
+  base: { attempts: number; startTime?: string };
+  attempts: number;
+  finished?: JobObservation["conditions"][number];
+  completionTime?: string;
+  pods: readonly PodObservation[];
+  /** The newest pod that has ended, and how. */
+  latest?: PodObservation;
+  latestExit?: PodExit;
+  /** The ended pod's summary line, when it parses. */
+  parsed?: TrainerSummary;
+  /** The newest pod still going. */
+  current?: PodObservation;
+}
+
+/** One step of the decision: an outcome, or undefined to let the next step decide. */
+type Decider = (o: Observed) => TrainingOutcome | undefined;
+
 /**
  * Decides a TrainingRun's phase, conditions and results from its Job and pods. Pure: the
  * controller gathers the inputs and writes the result. Each pod validates the data in an init
@@ -71,19 +97,13 @@ export function decideTrainingOutcome(
 ): TrainingOutcome {
   const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
     ({ type, status, reason, message, observedGeneration: generation }) as ConditionUpdate;
-  /** DataValidated=True for a pod whose data passed, with the validator's numbers if it ran. */
-  const validated = (p: PodObservation | undefined) =>
-    cond("DataValidated", "True", Reasons.DataValidated, passedMessage(p));
-  const failedPods = pods.filter((p) => {
+  const attempts = pods.filter((p) => {
     const e = exitOf(p);
     return e !== undefined && e.exitCode !== TrainerExit.ok;
-  });
-  const attempts = failedPods.length;
-  const base = { attempts, startTime: job?.startTime };
-
+  }).length;
   if (!job) {
     return {
-      ...base,
+      attempts,
       phase: "Pending",
       reason: Reasons.NotStarted,
       message: "creating the training Job",
@@ -91,207 +111,267 @@ export function decideTrainingOutcome(
       conditions: [cond("Succeeded", "Unknown", Reasons.NotStarted, "training has not started")],
     };
   }
+  const o = observe(job, pods, cond, attempts);
+  const steps: Decider[] = [
+    (x) => completed(x, modelStorePvc),
+    dataOrGateFailed,
+    jobFailed,
+    trainerExitedOk,
+    retrying,
+    validating,
+    training,
+    waitingForTrainer,
+  ];
+  for (const step of steps) {
+    const outcome = step(o);
+    if (outcome) return outcome;
+  }
+  return podPending(o);
+}
 
+function observe(
+  job: JobObservation,
+  pods: readonly PodObservation[],
+  cond: Observed["cond"],
+  attempts: number,
+): Observed {
   const finished = job.conditions.find(
     (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
   );
   const latest = newest(pods.filter((p) => exitOf(p)));
   const latestExit = latest ? exitOf(latest) : undefined;
-  const completionTime = finished?.time ?? job.completionTime;
-
-  if (finished?.type === "Complete") {
-    const ok = newest(pods.filter((p) => p.terminated?.exitCode === TrainerExit.ok));
-    const summary = parseTrainerSummary(ok?.terminated?.message);
-    if ("error" in summary || !summary.digest) {
-      const why = "error" in summary ? summary.error : "the trainer's summary has no digest";
-      return {
-        ...base,
-        completionTime,
-        phase: "Failed",
-        reason: Reasons.OutcomeUnreadable,
-        message: `the trainer finished but its outcome cannot be read: ${why}`,
-        terminal: true,
-        conditions: [cond("Succeeded", "False", Reasons.OutcomeUnreadable, why)],
-      };
-    }
-    const metrics = metricsOf(summary);
-    const auc = metrics.rocAuc === undefined ? "" : ` (ROC-AUC ${metrics.rocAuc.toFixed(4)})`;
-    return {
-      ...base,
-      completionTime,
-      phase: "Succeeded",
-      reason: Reasons.Succeeded,
-      message: `model ${summary.digest.slice(0, 12)} passed every check and gate${auc}`,
-      terminal: true,
-      metrics,
-      failedChecks: [],
-      model: { uri: pvcArtifactUri(modelStorePvc, summary.digest), digest: summary.digest },
-      conditions: [
-        validated(ok),
-        cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
-        cond("ModelValidated", "True", Reasons.GatesPassed, "parity and every metric gate passed"),
-        cond("Succeeded", "True", Reasons.Succeeded, `artifact ${summary.digest}`),
-      ],
-    };
-  }
-
   const summary = latestExit ? parseTrainerSummary(latestExit.message) : undefined;
-  const parsed = summary && !("error" in summary) ? summary : undefined;
-  const exit = latestExit?.exitCode;
+  return {
+    job,
+    cond,
+    attempts,
+    base: { attempts, startTime: job.startTime },
+    finished,
+    completionTime: finished?.time ?? job.completionTime,
+    pods,
+    latest,
+    latestExit,
+    parsed: summary && !("error" in summary) ? summary : undefined,
+    current: newest(pods.filter((p) => !exitOf(p))),
+  };
+}
 
-  if (
-    exit === TrainerExit.dataValidation ||
-    (exit === TrainerExit.gate && latestExit?.stage === "train")
-  ) {
-    // Terminal whether or not the Job has caught up: the pod failure policy fails it anyway.
-    const data = exit === TrainerExit.dataValidation;
-    const checks = parsed?.failedChecks ?? [];
-    const what = checks.length ? checks.join("; ") : (parsed?.message ?? "see the trainer log");
-    const reason = data ? Reasons.DataValidationFailed : gateReason(checks);
-    const message = data
-      ? `data validation failed${dataScope(parsed)}: ${what}`
-      : `a gate failed: ${what}`;
-    return {
-      ...base,
-      completionTime: completionTime ?? latestExit?.finishedAt,
-      phase: "Failed",
-      reason,
-      message,
-      terminal: true,
-      failedChecks: checks,
-      metrics: parsed && !data ? metricsOf(parsed) : undefined,
-      conditions: data
-        ? [
-            cond("DataValidated", "False", reason, message),
-            cond("Succeeded", "False", reason, message),
-          ]
-        : [
-            validated(latest),
-            cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
-            cond("ModelValidated", "False", reason, message),
-            cond("Succeeded", "False", reason, message),
-          ],
-    };
-  }
+/** DataValidated=True for a pod whose data passed, with the validator's numbers if it ran. */
+function validated(o: Observed, p: PodObservation | undefined): ConditionUpdate {
+  return o.cond("DataValidated", "True", Reasons.DataValidated, passedMessage(p));
+}
 
-  const current = newest(pods.filter((p) => !exitOf(p)));
-
-  if (finished?.type === "Failed") {
-    const reason =
-      finished.reason === "DeadlineExceeded"
-        ? Reasons.DeadlineExceeded
-        : finished.reason === "BackoffLimitExceeded"
-          ? Reasons.BackoffLimitExceeded
-          : Reasons.TrainingFailed;
-    const detail = crashDetail(latestExit, parsed);
-    const message = `${finished.message ?? finished.reason ?? "the training Job failed"}${detail}`;
-    // Which step the run died in: the last pod's validator had not passed, or the trainer.
-    const last = current ?? latest;
-    const inValidation =
-      latestExit?.stage === "validate" ||
-      (last?.validator !== undefined && last.validator.terminated?.exitCode !== TrainerExit.ok);
+/** The Job completed: Succeeded with the artifact, or unreadable if the summary is. */
+function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefined {
+  if (o.finished?.type !== "Complete") return undefined;
+  const { cond, base, completionTime } = o;
+  const ok = newest(o.pods.filter((p) => p.terminated?.exitCode === TrainerExit.ok));
+  const summary = parseTrainerSummary(ok?.terminated?.message);
+  if ("error" in summary || !summary.digest) {
+    const why = "error" in summary ? summary.error : "the trainer's summary has no digest";
     return {
       ...base,
       completionTime,
       phase: "Failed",
-      reason,
-      message,
+      reason: Reasons.OutcomeUnreadable,
+      message: `the trainer finished but its outcome cannot be read: ${why}`,
       terminal: true,
-      failedChecks: parsed?.failedChecks,
-      conditions: inValidation
-        ? [
-            cond("DataValidated", "False", reason, message),
-            cond("Succeeded", "False", reason, message),
-          ]
-        : [cond("Trained", "False", reason, message), cond("Succeeded", "False", reason, message)],
+      conditions: [cond("Succeeded", "False", Reasons.OutcomeUnreadable, why)],
     };
   }
+  const metrics = metricsOf(summary);
+  const auc = metrics.rocAuc === undefined ? "" : ` (ROC-AUC ${metrics.rocAuc.toFixed(4)})`;
+  return {
+    ...base,
+    completionTime,
+    phase: "Succeeded",
+    reason: Reasons.Succeeded,
+    message: `model ${summary.digest.slice(0, 12)} passed every check and gate${auc}`,
+    terminal: true,
+    metrics,
+    failedChecks: [],
+    model: { uri: pvcArtifactUri(modelStorePvc, summary.digest), digest: summary.digest },
+    conditions: [
+      validated(o, ok),
+      cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
+      cond("ModelValidated", "True", Reasons.GatesPassed, "parity and every metric gate passed"),
+      cond("Succeeded", "True", Reasons.Succeeded, `artifact ${summary.digest}`),
+    ],
+  };
+}
 
-  if (!current && latest?.terminated?.exitCode === TrainerExit.ok) {
-    // The trainer exited 0; the Job controller has not marked the Job Complete yet.
-    const message = "the trainer finished; waiting for the Job to complete";
-    return {
-      ...base,
-      phase: "Training",
-      reason: Reasons.TrainerRunning,
-      message,
-      terminal: false,
-      conditions: [
-        validated(latest),
-        cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
-      ],
-    };
-  }
-  const validating = current?.validator?.running === true;
-  if (attempts > 0 && (!current || !(current.running || validating))) {
-    const where = latestExit?.stage === "validate" ? "the data validator" : "the trainer";
-    const message = `attempt ${attempts} failed in ${where}${crashDetail(latestExit, parsed)}; retrying`;
-    return {
-      ...base,
-      phase: "Training",
-      reason: Reasons.TrainerRetrying,
-      message,
-      terminal: false,
-      conditions: [cond("Succeeded", "Unknown", Reasons.TrainerRetrying, message)],
-    };
-  }
-  if (validating) {
-    const message = "validating the data set, every row";
-    return {
-      ...base,
-      phase: "Validating",
-      reason: Reasons.ValidatingData,
-      message,
-      terminal: false,
-      conditions: [
-        cond("DataValidated", "Unknown", Reasons.ValidatingData, message),
-        cond("Succeeded", "Unknown", Reasons.ValidatingData, message),
-      ],
-    };
-  }
-  const dataPassed =
-    current?.validator === undefined || current.validator.terminated?.exitCode === TrainerExit.ok;
-  if (current?.running) {
-    const message = current.validator
-      ? "the data passed validation; the trainer is training and evaluating"
-      : "the trainer is validating the data, training and evaluating";
-    return {
-      ...base,
-      phase: "Training",
-      reason: Reasons.TrainerRunning,
-      message,
-      terminal: false,
-      conditions: [
-        ...(current.validator ? [validated(current)] : []),
-        cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
-      ],
-    };
-  }
-  if (current?.validator && dataPassed) {
-    const waiting = current.waiting ? `: ${current.waiting.reason}` : "";
-    const message = `the data passed validation; waiting for the trainer to start${waiting}`;
-    return {
-      ...base,
-      phase: "Training",
-      reason: Reasons.TrainerPending,
-      message,
-      terminal: false,
-      conditions: [
-        validated(current),
-        cond("Succeeded", "Unknown", Reasons.TrainerPending, message),
-      ],
-    };
-  }
-  const w = current?.validator?.waiting ?? current?.waiting;
+/** A data (exit 2) or gate (trainer exit 3) failure: terminal whether or not the Job caught up. */
+function dataOrGateFailed(o: Observed): TrainingOutcome | undefined {
+  const { latestExit, parsed, cond } = o;
+  const exit = latestExit?.exitCode;
+  const data = exit === TrainerExit.dataValidation;
+  if (!data && !(exit === TrainerExit.gate && latestExit?.stage === "train")) return undefined;
+  const checks = parsed?.failedChecks ?? [];
+  const what = checks.length ? checks.join("; ") : (parsed?.message ?? "see the trainer log");
+  const reason = data ? Reasons.DataValidationFailed : gateReason(checks);
+  const message = data
+    ? `data validation failed${dataScope(parsed)}: ${what}`
+    : `a gate failed: ${what}`;
+  return {
+    ...o.base,
+    completionTime: o.completionTime ?? latestExit?.finishedAt,
+    phase: "Failed",
+    reason,
+    message,
+    terminal: true,
+    failedChecks: checks,
+    metrics: parsed && !data ? metricsOf(parsed) : undefined,
+    conditions: data
+      ? [
+          cond("DataValidated", "False", reason, message),
+          cond("Succeeded", "False", reason, message),
+        ]
+      : [
+          validated(o, o.latest),
+          cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
+          cond("ModelValidated", "False", reason, message),
+          cond("Succeeded", "False", reason, message),
+        ],
+  };
+}
+
+/** The Job failed (deadline, backoff limit, other): terminal, in the step it died in. */
+function jobFailed(o: Observed): TrainingOutcome | undefined {
+  const { finished, latestExit, parsed, cond } = o;
+  if (finished?.type !== "Failed") return undefined;
+  const reason =
+    finished.reason === "DeadlineExceeded"
+      ? Reasons.DeadlineExceeded
+      : finished.reason === "BackoffLimitExceeded"
+        ? Reasons.BackoffLimitExceeded
+        : Reasons.TrainingFailed;
+  const detail = crashDetail(latestExit, parsed);
+  const message = `${finished.message ?? finished.reason ?? "the training Job failed"}${detail}`;
+  // Which step the run died in: the last pod's validator had not passed, or the trainer.
+  const last = o.current ?? o.latest;
+  const inValidation =
+    latestExit?.stage === "validate" ||
+    (last?.validator !== undefined && last.validator.terminated?.exitCode !== TrainerExit.ok);
+  return {
+    ...o.base,
+    completionTime: o.completionTime,
+    phase: "Failed",
+    reason,
+    message,
+    terminal: true,
+    failedChecks: parsed?.failedChecks,
+    conditions: inValidation
+      ? [
+          cond("DataValidated", "False", reason, message),
+          cond("Succeeded", "False", reason, message),
+        ]
+      : [cond("Trained", "False", reason, message), cond("Succeeded", "False", reason, message)],
+  };
+}
+
+/** The trainer exited 0; the Job controller has not marked the Job Complete yet. */
+function trainerExitedOk(o: Observed): TrainingOutcome | undefined {
+  if (o.current || o.latest?.terminated?.exitCode !== TrainerExit.ok) return undefined;
+  const message = "the trainer finished; waiting for the Job to complete";
+  return {
+    ...o.base,
+    phase: "Training",
+    reason: Reasons.TrainerRunning,
+    message,
+    terminal: false,
+    conditions: [
+      validated(o, o.latest),
+      o.cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+    ],
+  };
+}
+
+/** An attempt failed and the next has not started running yet. */
+function retrying(o: Observed): TrainingOutcome | undefined {
+  const { current, latestExit } = o;
+  const going = current && (current.running || current.validator?.running === true);
+  if (o.attempts === 0 || going) return undefined;
+  const where = latestExit?.stage === "validate" ? "the data validator" : "the trainer";
+  const message = `attempt ${o.attempts} failed in ${where}${crashDetail(latestExit, o.parsed)}; retrying`;
+  return {
+    ...o.base,
+    phase: "Training",
+    reason: Reasons.TrainerRetrying,
+    message,
+    terminal: false,
+    conditions: [o.cond("Succeeded", "Unknown", Reasons.TrainerRetrying, message)],
+  };
+}
+
+/** The init container is checking the data. */
+function validating(o: Observed): TrainingOutcome | undefined {
+  if (o.current?.validator?.running !== true) return undefined;
+  const message = "validating the data set, every row";
+  return {
+    ...o.base,
+    phase: "Validating",
+    reason: Reasons.ValidatingData,
+    message,
+    terminal: false,
+    conditions: [
+      o.cond("DataValidated", "Unknown", Reasons.ValidatingData, message),
+      o.cond("Succeeded", "Unknown", Reasons.ValidatingData, message),
+    ],
+  };
+}
+
+/** The trainer container is running. */
+function training(o: Observed): TrainingOutcome | undefined {
+  const { current } = o;
+  if (!current?.running) return undefined;
+  const message = current.validator
+    ? "the data passed validation; the trainer is training and evaluating"
+    : "the trainer is validating the data, training and evaluating";
+  return {
+    ...o.base,
+    phase: "Training",
+    reason: Reasons.TrainerRunning,
+    message,
+    terminal: false,
+    conditions: [
+      ...(current.validator ? [validated(o, current)] : []),
+      o.cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+    ],
+  };
+}
+
+/** The data passed; the trainer container has not started yet. */
+function waitingForTrainer(o: Observed): TrainingOutcome | undefined {
+  const { current } = o;
+  if (!current?.validator || current.validator.terminated?.exitCode !== TrainerExit.ok)
+    return undefined;
+  const waiting = current.waiting ? `: ${current.waiting.reason}` : "";
+  const message = `the data passed validation; waiting for the trainer to start${waiting}`;
+  return {
+    ...o.base,
+    phase: "Training",
+    reason: Reasons.TrainerPending,
+    message,
+    terminal: false,
+    conditions: [
+      validated(o, current),
+      o.cond("Succeeded", "Unknown", Reasons.TrainerPending, message),
+    ],
+  };
+}
+
+/** Nothing has started yet: the pod is pending (or not created). */
+function podPending(o: Observed): TrainingOutcome {
+  const w = o.current?.validator?.waiting ?? o.current?.waiting;
   const waiting = w ? `: ${w.reason}` : "";
   const message = `waiting for the trainer pod to start${waiting}`;
   return {
-    ...base,
+    ...o.base,
     phase: "Pending",
     reason: Reasons.TrainerPending,
     message,
     terminal: false,
-    conditions: [cond("Succeeded", "Unknown", Reasons.TrainerPending, message)],
+    conditions: [o.cond("Succeeded", "Unknown", Reasons.TrainerPending, message)],
   };
 }
 
