@@ -1,7 +1,7 @@
 // The runtime's Prometheus metrics. Label sets are bounded: routes are templates, features are
 // the schema's columns, codes are HTTP statuses.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { DriftMonitor } from "./drift.js";
+import type { DriftMonitor } from "./drift/drift-monitor.js";
 
 /** Identity of the served model, exported as `churn_model_info` labels. */
 export interface ModelInfo {

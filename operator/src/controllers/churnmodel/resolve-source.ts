@@ -1,6 +1,7 @@
 import { parseArtifactUri } from "../../api/artifact-uri.js";
 import type { ChurnModel } from "../../api/churn-model.js";
 import { findCondition } from "../../api/condition.js";
+import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import { matchesSelector } from "../shared/label-selector.js";
@@ -23,7 +24,7 @@ export function isServable(run: TrainingRun): boolean {
   return (
     s?.phase === "Succeeded" &&
     s.model !== undefined &&
-    findCondition(s.conditions, "ModelValidated")?.status === "True"
+    findCondition(s.conditions, ConditionTypes.ModelValidated)?.status === "True"
   );
 }
 

@@ -1,6 +1,7 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { ChurnModelStatus } from "../../api/churn-model.js";
 import type { ConditionUpdate } from "../../api/condition.js";
+import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 import type { Variant } from "./desired-variants.js";
 import type { SourceResolution } from "./resolve-source.js";
@@ -72,9 +73,19 @@ export function decideServingStatus(
       reason: resolution.reason,
       message: resolution.message,
       conditions: [
-        cond("Ready", "False", resolution.reason, resolution.message),
-        cond("Progressing", failed ? "False" : "True", resolution.reason, resolution.message),
-        cond("Degraded", failed ? "True" : "False", resolution.reason, resolution.message),
+        cond(ConditionTypes.Ready, "False", resolution.reason, resolution.message),
+        cond(
+          ConditionTypes.Progressing,
+          failed ? "False" : "True",
+          resolution.reason,
+          resolution.message,
+        ),
+        cond(
+          ConditionTypes.Degraded,
+          failed ? "True" : "False",
+          resolution.reason,
+          resolution.message,
+        ),
       ],
     };
   }
@@ -84,7 +95,7 @@ export function decideServingStatus(
   const sourceTrouble = resolution.state === "failed" ? resolution.message : undefined;
   const degradedMsg = stall?.stalled ?? sourceTrouble;
   const degraded = cond(
-    "Degraded",
+    ConditionTypes.Degraded,
     degradedMsg ? "True" : "False",
     stall ? Reasons.RolloutStalled : sourceTrouble ? resolution.reason : Reasons.AllReplicasReady,
     degradedMsg ?? "no problems",
@@ -103,8 +114,8 @@ export function decideServingStatus(
       reason: degradedMsg && stall ? Reasons.RolloutStalled : reason,
       message,
       conditions: [
-        cond("Ready", zero ? "False" : "True", reason, message),
-        cond("Progressing", "False", Reasons.RolloutComplete, message),
+        cond(ConditionTypes.Ready, zero ? "False" : "True", reason, message),
+        cond(ConditionTypes.Progressing, "False", Reasons.RolloutComplete, message),
         degraded,
       ],
     };
@@ -118,12 +129,12 @@ export function decideServingStatus(
     message: stall?.stalled ?? message,
     conditions: [
       cond(
-        "Ready",
+        ConditionTypes.Ready,
         anyReady ? "True" : "False",
         anyReady ? Reasons.RollingOut : Reasons.ReplicasUnavailable,
         message,
       ),
-      cond("Progressing", "True", Reasons.RollingOut, message),
+      cond(ConditionTypes.Progressing, "True", Reasons.RollingOut, message),
       degraded,
     ],
   };

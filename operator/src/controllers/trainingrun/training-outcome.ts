@@ -1,5 +1,6 @@
 import { pvcArtifactUri } from "../../api/artifact-uri.js";
 import type { ConditionUpdate } from "../../api/condition.js";
+import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 import type { TrainingMetrics, TrainingRunPhase } from "../../api/training-run.js";
 import { parseTrainerSummary, type TrainerSummary } from "./trainer-summary.js";
@@ -108,7 +109,9 @@ export function decideTrainingOutcome(
       reason: Reasons.NotStarted,
       message: "creating the training Job",
       terminal: false,
-      conditions: [cond("Succeeded", "Unknown", Reasons.NotStarted, "training has not started")],
+      conditions: [
+        cond(ConditionTypes.Succeeded, "Unknown", Reasons.NotStarted, "training has not started"),
+      ],
     };
   }
   const o = observe(job, pods, cond, attempts);
@@ -158,7 +161,7 @@ function observe(
 
 /** DataValidated=True for a pod whose data passed, with the validator's numbers if it ran. */
 function validated(o: Observed, p: PodObservation | undefined): ConditionUpdate {
-  return o.cond("DataValidated", "True", Reasons.DataValidated, passedMessage(p));
+  return o.cond(ConditionTypes.DataValidated, "True", Reasons.DataValidated, passedMessage(p));
 }
 
 /** The Job completed: Succeeded with the artifact, or unreadable if the summary is. */
@@ -176,7 +179,7 @@ function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefi
       reason: Reasons.OutcomeUnreadable,
       message: `the trainer finished but its outcome cannot be read: ${why}`,
       terminal: true,
-      conditions: [cond("Succeeded", "False", Reasons.OutcomeUnreadable, why)],
+      conditions: [cond(ConditionTypes.Succeeded, "False", Reasons.OutcomeUnreadable, why)],
     };
   }
   const metrics = metricsOf(summary);
@@ -193,9 +196,14 @@ function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefi
     model: { uri: pvcArtifactUri(modelStorePvc, summary.digest), digest: summary.digest },
     conditions: [
       validated(o, ok),
-      cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
-      cond("ModelValidated", "True", Reasons.GatesPassed, "parity and every metric gate passed"),
-      cond("Succeeded", "True", Reasons.Succeeded, `artifact ${summary.digest}`),
+      cond(ConditionTypes.Trained, "True", Reasons.Trained, "the model was trained and exported"),
+      cond(
+        ConditionTypes.ModelValidated,
+        "True",
+        Reasons.GatesPassed,
+        "parity and every metric gate passed",
+      ),
+      cond(ConditionTypes.Succeeded, "True", Reasons.Succeeded, `artifact ${summary.digest}`),
     ],
   };
 }
@@ -223,14 +231,19 @@ function dataOrGateFailed(o: Observed): TrainingOutcome | undefined {
     metrics: parsed && !data ? metricsOf(parsed) : undefined,
     conditions: data
       ? [
-          cond("DataValidated", "False", reason, message),
-          cond("Succeeded", "False", reason, message),
+          cond(ConditionTypes.DataValidated, "False", reason, message),
+          cond(ConditionTypes.Succeeded, "False", reason, message),
         ]
       : [
           validated(o, o.latest),
-          cond("Trained", "True", Reasons.Trained, "the model was trained and exported"),
-          cond("ModelValidated", "False", reason, message),
-          cond("Succeeded", "False", reason, message),
+          cond(
+            ConditionTypes.Trained,
+            "True",
+            Reasons.Trained,
+            "the model was trained and exported",
+          ),
+          cond(ConditionTypes.ModelValidated, "False", reason, message),
+          cond(ConditionTypes.Succeeded, "False", reason, message),
         ],
   };
 }
@@ -262,10 +275,13 @@ function jobFailed(o: Observed): TrainingOutcome | undefined {
     failedChecks: parsed?.failedChecks,
     conditions: inValidation
       ? [
-          cond("DataValidated", "False", reason, message),
-          cond("Succeeded", "False", reason, message),
+          cond(ConditionTypes.DataValidated, "False", reason, message),
+          cond(ConditionTypes.Succeeded, "False", reason, message),
         ]
-      : [cond("Trained", "False", reason, message), cond("Succeeded", "False", reason, message)],
+      : [
+          cond(ConditionTypes.Trained, "False", reason, message),
+          cond(ConditionTypes.Succeeded, "False", reason, message),
+        ],
   };
 }
 
@@ -281,7 +297,7 @@ function trainerExitedOk(o: Observed): TrainingOutcome | undefined {
     terminal: false,
     conditions: [
       validated(o, o.latest),
-      o.cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRunning, message),
     ],
   };
 }
@@ -299,7 +315,7 @@ function retrying(o: Observed): TrainingOutcome | undefined {
     reason: Reasons.TrainerRetrying,
     message,
     terminal: false,
-    conditions: [o.cond("Succeeded", "Unknown", Reasons.TrainerRetrying, message)],
+    conditions: [o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRetrying, message)],
   };
 }
 
@@ -314,8 +330,8 @@ function validating(o: Observed): TrainingOutcome | undefined {
     message,
     terminal: false,
     conditions: [
-      o.cond("DataValidated", "Unknown", Reasons.ValidatingData, message),
-      o.cond("Succeeded", "Unknown", Reasons.ValidatingData, message),
+      o.cond(ConditionTypes.DataValidated, "Unknown", Reasons.ValidatingData, message),
+      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.ValidatingData, message),
     ],
   };
 }
@@ -335,7 +351,7 @@ function training(o: Observed): TrainingOutcome | undefined {
     terminal: false,
     conditions: [
       ...(current.validator ? [validated(o, current)] : []),
-      o.cond("Succeeded", "Unknown", Reasons.TrainerRunning, message),
+      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRunning, message),
     ],
   };
 }
@@ -355,7 +371,7 @@ function waitingForTrainer(o: Observed): TrainingOutcome | undefined {
     terminal: false,
     conditions: [
       validated(o, current),
-      o.cond("Succeeded", "Unknown", Reasons.TrainerPending, message),
+      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerPending, message),
     ],
   };
 }
@@ -371,7 +387,7 @@ function podPending(o: Observed): TrainingOutcome {
     reason: Reasons.TrainerPending,
     message,
     terminal: false,
-    conditions: [o.cond("Succeeded", "Unknown", Reasons.TrainerPending, message)],
+    conditions: [o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerPending, message)],
   };
 }
 

@@ -1,4 +1,5 @@
 import { findCondition } from "../../api/condition.js";
+import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 import type { TrainingRunStatus } from "../../api/training-run.js";
 import type { TrainingOutcome } from "./training-outcome.js";
@@ -25,7 +26,7 @@ export function transitionEvents(
     if (!out.some((o) => o.reason === e.reason)) out.push(e);
   };
   for (const c of next.conditions) {
-    if (c.type === "Succeeded") continue;
+    if (c.type === ConditionTypes.Succeeded) continue;
     if (findCondition(old?.conditions, c.type)?.status === c.status) continue;
     add({
       type: c.status === "False" ? "Warning" : "Normal",
@@ -33,7 +34,7 @@ export function transitionEvents(
       message: c.message,
     });
   }
-  const oldReason = findCondition(old?.conditions, "Succeeded")?.reason;
+  const oldReason = findCondition(old?.conditions, ConditionTypes.Succeeded)?.reason;
   if (old?.phase !== next.phase || oldReason !== next.reason) {
     const warn = next.phase === "Failed" || next.reason === Reasons.TrainerRetrying;
     add({ type: warn ? "Warning" : "Normal", reason: next.reason, message: next.message });

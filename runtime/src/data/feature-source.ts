@@ -2,7 +2,7 @@
 // column) behind GET /v1/customers/:id/score.
 import { readFile } from "node:fs/promises";
 import { parseCsv } from "./csv-reader.js";
-import { type ModelCard, rawFeatureSpecs } from "./model-card.js";
+import { type ModelCard, rawFeatureSpecs } from "../model/model-card.js";
 
 /** Raised when the feature file cannot be used with this model. */
 export class FeatureSourceError extends Error {

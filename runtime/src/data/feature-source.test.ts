@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FeatureSource, FeatureSourceError } from "./feature-source.js";
-import { parseModelCard } from "./model-card.js";
-import { trainedArtifact } from "./testing/trained-artifact.js";
+import { parseModelCard } from "../model/model-card.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
 
 const fixture = trainedArtifact();
 const card = parseModelCard(JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")));

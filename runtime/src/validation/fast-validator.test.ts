@@ -3,9 +3,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileFastValidator } from "./fast-validator.js";
-import { parseModelCard } from "./model-card.js";
+import { parseModelCard } from "../model/model-card.js";
 import { buildScoreRequestSchema } from "./request-schema.js";
-import { trainedArtifact } from "./testing/trained-artifact.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
 
 const fixture = trainedArtifact();
 const card = parseModelCard(JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")));

@@ -1,6 +1,6 @@
 // Maps every error a handler throws to one JSON shape; messages are shown for 4xx only.
 import type { Context, Next } from "koa";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 import { RequestError } from "./request-error.js";
 
 /** The JSON body of every error response. */

@@ -3,7 +3,7 @@
 import type { Reference } from "./artifact.js";
 import type { ModelCard } from "./model-card.js";
 import type { OnnxScorer } from "./onnx-scorer.js";
-import { buildInstanceSchema, fieldErrors } from "./request-schema.js";
+import { buildInstanceSchema, fieldErrors } from "../validation/request-schema.js";
 
 /** Tolerances of the self-check (the artifact contract's). */
 export const SELF_CHECK_TOLERANCE = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Baseline, DriftMonitor, numericBin, PSI_EPSILON } from "./drift.js";
+import { type Baseline, DriftMonitor, numericBin, PSI_EPSILON } from "./drift-monitor.js";
 
 const baseline: Baseline = {
   features: {

@@ -5,13 +5,13 @@ import Router from "@koa/router";
 import Koa, { type Context, type Next } from "koa";
 import type { z } from "zod";
 import { errorMiddleware } from "./error-middleware.js";
-import { compileFastValidator } from "./fast-validator.js";
-import type { FeatureSource } from "./feature-source.js";
+import { compileFastValidator } from "../validation/fast-validator.js";
+import type { FeatureSource } from "../data/feature-source.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import { readJsonBody } from "./json-body.js";
-import type { Logger } from "./logger.js";
-import type { RuntimeMetrics } from "./metrics.js";
-import type { ModelService } from "./model-service.js";
+import type { Logger } from "../logger.js";
+import type { RuntimeMetrics } from "../metrics.js";
+import type { ModelService } from "../model/model-service.js";
 import { buildOpenApi } from "./openapi.js";
 import { invalidInput, notReady, RequestError } from "./request-error.js";
 import {
@@ -19,7 +19,7 @@ import {
   buildScoreRequestSchema,
   fieldErrors,
   type ScoreRequest,
-} from "./request-schema.js";
+} from "../validation/request-schema.js";
 
 /** What the app needs from its host. */
 export interface AppDeps {
