@@ -4,6 +4,7 @@ balance and leakage checks. Each check becomes one validation.json entry with it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandera.pandas as pa
 
 from .data import Table, check, describe_values
 from .errors import DataValidationError
-from .spec import Feature, Spec
+from .spec import Expectations, Feature, Spec, Target
 
 MAX_EXAMPLES = 5
 
@@ -98,191 +99,254 @@ def univariate_auc(values: pd.Series, y: np.ndarray, f: Feature) -> float | None
     return max(auc, 1.0 - auc)
 
 
-def validate(table: Table, spec: Spec, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Runs every data check; raises DataValidationError (with all entries) if any failed."""
-    ex = spec.expectations
-    sc = spec.schema
-    n = table.rows
-    y = table.y
+@dataclass(frozen=True)
+class _TargetCounts:
+    """Rows by target value: missing, positive, negative."""
 
-    checks.append(
-        check("rows.min", n >= ex.minRows, n, f">= {ex.minRows}", f"{n} rows (need {ex.minRows})")
-    )
-    n_nan_y = int(np.isnan(y).sum())
-    checks.append(
-        check(
-            "target.notNull",
-            n_nan_y == 0,
-            n_nan_y,
-            0,
-            f"{n_nan_y} row(s) with a missing target {sc.target.column!r}"
-            if n_nan_y
-            else "no missing targets",
-            column=sc.target.column,
-        )
-    )
+    missing: int
+    positive: int
+    negative: int
+
+    @property
+    def usable(self) -> bool:
+        """Every row labelled and both classes present: the leakage guard can run."""
+        return self.missing == 0 and self.positive > 0 and self.negative > 0
+
+
+def _target_counts(y: np.ndarray, rows: int) -> _TargetCounts:
+    missing = int(np.isnan(y).sum())
     pos = int(np.nansum(y))
-    neg = int(n - n_nan_y - pos)
-    checks.append(
-        check(
-            "target.twoClasses",
-            pos > 0 and neg > 0,
-            {"positive": pos, "negative": neg},
-            "both classes present",
-            "both classes present"
-            if pos > 0 and neg > 0
-            else f"target {sc.target.column!r} has a single class "
-            f"(positive value {sc.target.positive!r}: {pos} rows, other: {neg} rows); "
-            f"the column holds {describe_values(table.target_values)}",
-            column=sc.target.column,
-        )
+    return _TargetCounts(missing, pos, int(rows - missing - pos))
+
+
+def _rows_check(n: int, ex: Expectations) -> dict[str, Any]:
+    return check(
+        "rows.min", n >= ex.minRows, n, f">= {ex.minRows}", f"{n} rows (need {ex.minRows})"
     )
+
+
+def _target_checks(table: Table, spec: Spec, counts: _TargetCounts) -> list[dict[str, Any]]:
+    """No missing labels, both classes present, a positive rate within the expectations."""
+    target = spec.schema.target
+    return [
+        _target_null_check(target, counts),
+        _two_classes_check(target, counts, table.target_values),
+        _positive_rate_check(target, counts, spec.expectations),
+    ]
+
+
+def _target_null_check(target: Target, counts: _TargetCounts) -> dict[str, Any]:
+    n_nan_y = counts.missing
+    return check(
+        "target.notNull",
+        n_nan_y == 0,
+        n_nan_y,
+        0,
+        f"{n_nan_y} row(s) with a missing target {target.column!r}"
+        if n_nan_y
+        else "no missing targets",
+        column=target.column,
+    )
+
+
+def _two_classes_check(
+    target: Target, counts: _TargetCounts, values: list[list[Any]]
+) -> dict[str, Any]:
+    """Names the column's values when one class is absent (a mistyped positive, usually)."""
+    pos, neg = counts.positive, counts.negative
+    return check(
+        "target.twoClasses",
+        pos > 0 and neg > 0,
+        {"positive": pos, "negative": neg},
+        "both classes present",
+        "both classes present"
+        if pos > 0 and neg > 0
+        else f"target {target.column!r} has a single class "
+        f"(positive value {target.positive!r}: {pos} rows, other: {neg} rows); "
+        f"the column holds {describe_values(values)}",
+        column=target.column,
+    )
+
+
+def _positive_rate_check(target: Target, counts: _TargetCounts, ex: Expectations) -> dict[str, Any]:
+    pos, neg = counts.positive, counts.negative
     rate = pos / max(pos + neg, 1)
     ok_rate = ex.minPositiveRate <= rate <= ex.maxPositiveRate
-    checks.append(
-        check(
-            "target.positiveRate",
-            ok_rate,
-            round(rate, 6),
-            [ex.minPositiveRate, ex.maxPositiveRate],
-            f"positive rate {rate:.4f}"
-            + ("" if ok_rate else f" outside [{ex.minPositiveRate}, {ex.maxPositiveRate}]"),
-            column=sc.target.column,
-        )
+    return check(
+        "target.positiveRate",
+        ok_rate,
+        round(rate, 6),
+        [ex.minPositiveRate, ex.maxPositiveRate],
+        f"positive rate {rate:.4f}"
+        + ("" if ok_rate else f" outside [{ex.minPositiveRate}, {ex.maxPositiveRate}]"),
+        column=target.column,
     )
 
-    if sc.idColumn and table.ids is not None:
-        ids = table.ids
-        n_null = int(ids.isna().sum())
-        checks.append(
+
+def _id_checks(table: Table, spec: Spec) -> list[dict[str, Any]]:
+    """Every row has an id and, when the expectations ask, no id repeats."""
+    id_column = spec.schema.idColumn
+    if not id_column or table.ids is None:
+        return []
+    ids = table.ids
+    n_null = int(ids.isna().sum())
+    out = [
+        check(
+            "id.notNull",
+            n_null == 0,
+            n_null,
+            0,
+            f"{n_null} row(s) without an id" if n_null else "every row has an id",
+            column=id_column,
+        )
+    ]
+    if spec.expectations.uniqueIds:
+        dup = ids[ids.notna() & ids.duplicated(keep=False)]
+        n_dup = int(dup.nunique())
+        examples = dup.unique()[:MAX_EXAMPLES].tolist()
+        out.append(
             check(
-                "id.notNull",
-                n_null == 0,
-                n_null,
-                0,
-                f"{n_null} row(s) without an id" if n_null else "every row has an id",
-                column=sc.idColumn,
+                "id.unique",
+                n_dup == 0,
+                {"duplicatedIds": n_dup, "examples": examples},
+                "unique",
+                f"{n_dup} duplicated id value(s) in {id_column!r}, e.g. {examples}"
+                if n_dup
+                else "ids are unique",
+                column=id_column,
             )
         )
-        if ex.uniqueIds:
-            dup = ids[ids.notna() & ids.duplicated(keep=False)]
-            n_dup = int(dup.nunique())
-            examples = dup.unique()[:MAX_EXAMPLES].tolist()
-            checks.append(
-                check(
-                    "id.unique",
-                    n_dup == 0,
-                    {"duplicatedIds": n_dup, "examples": examples},
-                    "unique",
-                    f"{n_dup} duplicated id value(s) in {sc.idColumn!r}, e.g. {examples}"
-                    if n_dup
-                    else "ids are unique",
-                    column=sc.idColumn,
-                )
-            )
+    return out
 
+
+def _type_check(f: Feature, te: dict[str, Any] | None) -> dict[str, Any]:
+    return check(
+        "feature.type",
+        te is None,
+        te or {"count": 0, "examples": []},
+        f.type,
+        f"{te['count']} value(s) in {f.name!r} are not {f.type}, e.g. {te['examples']}"
+        if te
+        else f"all values parse as {f.type}",
+        column=f.name,
+    )
+
+
+def _null_check(f: Feature, col: pd.Series, te: dict[str, Any] | None) -> dict[str, Any]:
+    """Missing cells (not counting unparsable ones, already reported) within the limit."""
+    n_null = int(col.isna().sum()) - (te["count"] if te else 0)
+    frac = n_null / len(col)
+    limit = f.maxNullFraction if f.maxNullFraction is not None else (1.0 if f.nullable else 0.0)
+    return check(
+        "feature.nullFraction",
+        frac <= limit,
+        round(frac, 6),
+        f"<= {limit}",
+        f"{n_null} missing value(s) in {f.name!r} ({frac:.2%}), allowed {limit:.2%}"
+        + ("" if f.nullable else " (not nullable)"),
+        column=f.name,
+    )
+
+
+def _range_check(f: Feature, col: pd.Series, bad: pd.Series | None) -> dict[str, Any]:
+    cnt = 0 if bad is None else len(bad)
+    lo, hi = _num(col.min()), _num(col.max())
+    return check(
+        "feature.range",
+        cnt == 0,
+        {"min": lo, "max": hi, "outOfRange": cnt},
+        {"min": f.min, "max": f.max},
+        f"{cnt} value(s) in {f.name!r} outside [{f.min}, {f.max}], observed [{lo}, {hi}]"
+        if cnt
+        else "all values within range",
+        column=f.name,
+    )
+
+
+def _values_check(f: Feature, allowed: list[str], bad: pd.Series | None) -> dict[str, Any]:
+    cnt = 0 if bad is None else len(bad)
+    unknown = [] if bad is None else sorted(map(str, bad.unique()))[:10]
+    return check(
+        "feature.values",
+        cnt == 0,
+        {"unknownCount": cnt, "unknown": unknown},
+        allowed,
+        f"{cnt} value(s) in {f.name!r} not among the declared values: {unknown}"
+        if cnt
+        else "all values declared",
+        column=f.name,
+    )
+
+
+def _cardinality_check(f: Feature, col: pd.Series) -> dict[str, Any]:
+    """Not a failure: says how many of a categorical's learned levels will be encoded."""
+    levels = int(col.nunique())
+    return check(
+        "feature.cardinality",
+        True,
+        levels,
+        f"top {f.maxCategories} kept",
+        f"{levels} distinct value(s); the {min(levels, f.maxCategories)} most "
+        "frequent are encoded, the rest are treated as unseen",
+        column=f.name,
+    )
+
+
+def _feature_checks(
+    f: Feature, table: Table, fails: dict[tuple[str, str], pd.Series]
+) -> list[dict[str, Any]]:
+    """One feature's entries: type, missing cells, then range and values where declared."""
+    col = table.features[f.name]
+    te = table.type_errors.get(f.name)
+    out = [_type_check(f, te), _null_check(f, col, te)]
+    if f.min is not None or f.max is not None:
+        out.append(_range_check(f, col, fails.get((f.name, "range"))))
+    allowed = f.values if f.type == "categorical" else f.order
+    if allowed is not None:
+        out.append(_values_check(f, allowed, fails.get((f.name, "values"))))
+    elif f.type == "categorical":
+        out.append(_cardinality_check(f, col))
+    return out
+
+
+def _leakage_checks(table: Table, spec: Spec) -> list[dict[str, Any]]:
+    """The leakage guard over every feature whose values all parsed."""
+    limit = spec.expectations.maxUnivariateRocAuc
+    out = []
+    for f in spec.schema.features:
+        if f.name in table.type_errors:
+            continue
+        auc = univariate_auc(table.features[f.name], table.y, f)
+        if auc is None:
+            continue
+        out.append(
+            check(
+                "feature.leakage",
+                auc <= limit,
+                round(auc, 6),
+                f"univariate ROC-AUC <= {limit}",
+                f"feature {f.name!r} alone predicts the target with ROC-AUC {auc:.4f} "
+                f"(> {limit}): likely target leakage; drop it or raise "
+                "expectations.maxUnivariateRocAuc"
+                if auc > limit
+                else f"univariate ROC-AUC {auc:.4f}",
+                column=f.name,
+            )
+        )
+    return out
+
+
+def validate(table: Table, spec: Spec, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs every data check; raises DataValidationError (with all entries) if any failed."""
+    counts = _target_counts(table.y, table.rows)
+    checks.append(_rows_check(table.rows, spec.expectations))
+    checks.extend(_target_checks(table, spec, counts))
+    checks.extend(_id_checks(table, spec))
     fails = _failures(spec, table.features)
-    leak_candidates = []
-    for f in sc.features:
-        col = table.features[f.name]
-        te = table.type_errors.get(f.name)
-        checks.append(
-            check(
-                "feature.type",
-                te is None,
-                te or {"count": 0, "examples": []},
-                f.type,
-                f"{te['count']} value(s) in {f.name!r} are not {f.type}, e.g. {te['examples']}"
-                if te
-                else f"all values parse as {f.type}",
-                column=f.name,
-            )
-        )
-        n_null = int(col.isna().sum()) - (te["count"] if te else 0)
-        frac = n_null / n
-        limit = f.maxNullFraction if f.maxNullFraction is not None else (1.0 if f.nullable else 0.0)
-        checks.append(
-            check(
-                "feature.nullFraction",
-                frac <= limit,
-                round(frac, 6),
-                f"<= {limit}",
-                f"{n_null} missing value(s) in {f.name!r} ({frac:.2%}), allowed {limit:.2%}"
-                + ("" if f.nullable else " (not nullable)"),
-                column=f.name,
-            )
-        )
-        if f.min is not None or f.max is not None:
-            bad = fails.get((f.name, "range"))
-            cnt = 0 if bad is None else len(bad)
-            checks.append(
-                check(
-                    "feature.range",
-                    cnt == 0,
-                    {"min": _num(col.min()), "max": _num(col.max()), "outOfRange": cnt},
-                    {"min": f.min, "max": f.max},
-                    f"{cnt} value(s) in {f.name!r} outside [{f.min}, {f.max}], "
-                    f"observed [{_num(col.min())}, {_num(col.max())}]"
-                    if cnt
-                    else "all values within range",
-                    column=f.name,
-                )
-            )
-        allowed = f.values if f.type == "categorical" else f.order
-        if allowed is not None:
-            bad = fails.get((f.name, "values"))
-            cnt = 0 if bad is None else len(bad)
-            unknown = [] if bad is None else sorted(map(str, bad.unique()))[:10]
-            checks.append(
-                check(
-                    "feature.values",
-                    cnt == 0,
-                    {"unknownCount": cnt, "unknown": unknown},
-                    allowed,
-                    f"{cnt} value(s) in {f.name!r} not among the declared values: {unknown}"
-                    if cnt
-                    else "all values declared",
-                    column=f.name,
-                )
-            )
-        elif f.type == "categorical":
-            levels = int(col.nunique())
-            checks.append(
-                check(
-                    "feature.cardinality",
-                    True,
-                    levels,
-                    f"top {f.maxCategories} kept",
-                    f"{levels} distinct value(s); the {min(levels, f.maxCategories)} most "
-                    "frequent are encoded, the rest are treated as unseen",
-                    column=f.name,
-                )
-            )
-        if te is None:
-            leak_candidates.append(f)
-
-    ok_target = n_nan_y == 0 and pos > 0 and neg > 0
-    if ok_target:
-        for f in leak_candidates:
-            auc = univariate_auc(table.features[f.name], y, f)
-            if auc is None:
-                continue
-            limit = ex.maxUnivariateRocAuc
-            checks.append(
-                check(
-                    "feature.leakage",
-                    auc <= limit,
-                    round(auc, 6),
-                    f"univariate ROC-AUC <= {limit}",
-                    f"feature {f.name!r} alone predicts the target with ROC-AUC {auc:.4f} "
-                    f"(> {limit}): likely target leakage; drop it or raise "
-                    "expectations.maxUnivariateRocAuc"
-                    if auc > limit
-                    else f"univariate ROC-AUC {auc:.4f}",
-                    column=f.name,
-                )
-            )
-
+    for f in spec.schema.features:
+        checks.extend(_feature_checks(f, table, fails))
+    if counts.usable:
+        checks.extend(_leakage_checks(table, spec))
     failed = [c for c in checks if not c["passed"]]
     if failed:
         raise DataValidationError("; ".join(c["message"] for c in failed[:5]), checks)
