@@ -6,10 +6,10 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Reference } from "./model/artifact.js";
-import { DigestMismatchError } from "./model/artifact.js";
 import { get, post, startTestServer } from "../test-support/test-server.js";
 import { repoRoot as root, trainedArtifact } from "../test-support/trained-artifact.js";
+import type { Reference } from "./artifact/artifact.js";
+import { DigestMismatchError } from "./artifact/artifact.js";
 
 const fixture = trainedArtifact();
 const reference = JSON.parse(

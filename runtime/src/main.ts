@@ -1,9 +1,9 @@
 // Process entry for `churn-runtime serve`: start the server, stop it gracefully on SIGTERM/SIGINT.
-import { DigestMismatchError } from "./model/artifact.js";
+import { DigestMismatchError } from "./artifact/artifact.js";
 import type { RuntimeConfig } from "./config.js";
 import { FeatureSourceError } from "./data/feature-source.js";
-import { createLogger } from "./logger.js";
 import { startServer } from "./http/server.js";
+import { createLogger } from "./logger.js";
 
 /** Runs the server until a termination signal; resolves with the process exit code. */
 export async function main(config: RuntimeConfig): Promise<number> {

@@ -1,7 +1,7 @@
 // Test helper: a real runtime on 127.0.0.1 (ephemeral port) serving the trained fixture.
 import { type RuntimeConfig, resolveConfig, type SettingName } from "../src/config.js";
-import { createLogger } from "../src/logger.js";
 import { type RunningServer, startServer } from "../src/http/server.js";
+import { createLogger } from "../src/logger.js";
 
 /** Starts a server for `modelDir`; `flags` override settings as on the command line. */
 export async function startTestServer(

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 
 /** The repository root. */
-export const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const fixtures = join(repoRoot, "runtime", "test-fixtures");
 const python = join(repoRoot, ".venv", "bin", "python");
 const spec = join(repoRoot, "trainer", "examples", "bank-churn.yaml");

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
-import { type Baseline, baselineSchema } from "../drift/drift-monitor.js";
+import { type Baseline, baselineSchema } from "./baseline.js";
 import { type ModelCard, parseModelCard } from "./model-card.js";
 
 /** reference.json: probe rows with the trainer's outputs. */

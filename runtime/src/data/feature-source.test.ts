@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FeatureSource, FeatureSourceError } from "./feature-source.js";
-import { parseModelCard } from "../model/model-card.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import { parseModelCard } from "../artifact/model-card.js";
+import { FeatureSource, FeatureSourceError } from "./feature-source.js";
 
 const fixture = trainedArtifact();
 const card = parseModelCard(JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")));

@@ -1,8 +1,8 @@
 // An optional lookup of stored customer features (CSV or JSON lines, keyed by the schema's id
 // column) behind GET /v1/customers/:id/score.
 import { readFile } from "node:fs/promises";
+import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 import { parseCsv } from "./csv-reader.js";
-import { type ModelCard, rawFeatureSpecs } from "../model/model-card.js";
 
 /** Raised when the feature file cannot be used with this model. */
 export class FeatureSourceError extends Error {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Baseline, DriftMonitor, numericBin, PSI_EPSILON } from "./drift-monitor.js";
+import type { Baseline } from "../artifact/baseline.js";
+import { DriftMonitor, numericBin, PSI_EPSILON } from "./drift-monitor.js";
 
 const baseline: Baseline = {
   features: {

@@ -1,32 +1,12 @@
 // Population stability index (PSI) of live inputs and scores against baseline.json, over a
 // sliding window of the most recent rows, with the trainer's bins.
-import { z } from "zod";
+import type { Baseline } from "../artifact/baseline.js";
 
 /** Empty bins are floored to this fraction so the PSI stays finite. */
 export const PSI_EPSILON = 1e-4;
 
 /** PSI over fewer rows than this is noise; it is not reported (capped by the window size). */
 export const MIN_DRIFT_ROWS = 100;
-
-const edges = z.array(z.number().nullable()).min(2);
-const fractions = z.array(z.number().min(0));
-
-/** baseline.json as the runtime reads it. */
-export const baselineSchema = z.looseObject({
-  features: z.record(
-    z.string(),
-    z.union([
-      z.looseObject({ type: z.literal("numeric"), bins: edges, fractions }),
-      z.looseObject({
-        type: z.literal("categorical"),
-        categories: z.array(z.string()).min(1),
-        fractions,
-      }),
-    ]),
-  ),
-  score: z.looseObject({ bins: edges, fractions }),
-});
-export type Baseline = z.infer<typeof baselineSchema>;
 
 /** Counts over the last `size` observations of one variable, by bin. */
 class WindowedHistogram {

@@ -1,6 +1,6 @@
 // Turns per-encoded-feature SHAP values into per-raw-column explanations: one-hot parts are
 // summed back to their column and the strongest drivers either way are listed.
-import type { ModelCard } from "../model/model-card.js";
+import type { ModelCard } from "../artifact/model-card.js";
 
 /** One feature's push on the log-odds. */
 export interface Driver {

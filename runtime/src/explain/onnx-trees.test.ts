@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ModelCard } from "../model/model-card.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import type { ModelCard } from "../artifact/model-card.js";
 import { OnnxTreeError, readTreeEnsemble, SplitMode } from "./onnx-trees.js";
 import { ProtobufError } from "./protobuf-reader.js";
-import { trainedArtifact } from "../../test-support/trained-artifact.js";
 
 const fixture = trainedArtifact();
 const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard & {

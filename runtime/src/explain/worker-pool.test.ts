@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readTreeEnsemble } from "./onnx-trees.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import { readTreeEnsemble } from "./onnx-trees.js";
 import { TreeExplainer } from "./tree-shap.js";
 import { PoolClosedError, ShapWorkerPool } from "./worker-pool.js";
 

@@ -4,22 +4,22 @@ import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa, { type Context, type Next } from "koa";
 import type { z } from "zod";
-import { errorMiddleware } from "./error-middleware.js";
-import { compileFastValidator } from "../validation/fast-validator.js";
 import type { FeatureSource } from "../data/feature-source.js";
-import type { InflightTracker } from "./inflight-tracker.js";
-import { readJsonBody } from "./json-body.js";
 import type { Logger } from "../logger.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { ModelService } from "../model/model-service.js";
-import { buildOpenApi } from "./openapi.js";
-import { invalidInput, notReady, RequestError } from "./request-error.js";
+import { invalidInput, notReady, RequestError } from "../request-error.js";
+import { compileFastValidator } from "../validation/fast-validator.js";
 import {
   buildInstanceSchema,
   buildScoreRequestSchema,
   fieldErrors,
   type ScoreRequest,
 } from "../validation/request-schema.js";
+import { errorMiddleware } from "./error-middleware.js";
+import type { InflightTracker } from "./inflight-tracker.js";
+import { readJsonBody } from "./json-body.js";
+import { buildOpenApi } from "./openapi.js";
 
 /** What the app needs from its host. */
 export interface AppDeps {

@@ -4,11 +4,11 @@ import { request } from "node:http";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Reference } from "../model/artifact.js";
-import type { FeatureSpec, ModelCard } from "../model/model-card.js";
-import type { RunningServer } from "./server.js";
 import { get, type JsonBody, post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import type { Reference } from "../artifact/artifact.js";
+import type { FeatureSpec, ModelCard } from "../artifact/model-card.js";
+import type { RunningServer } from "./server.js";
 
 const fixture = trainedArtifact();
 const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;

@@ -1,7 +1,7 @@
 // Maps every error a handler throws to one JSON shape; messages are shown for 4xx only.
 import type { Context, Next } from "koa";
 import type { Logger } from "../logger.js";
-import { RequestError } from "./request-error.js";
+import { RequestError } from "../request-error.js";
 
 /** The JSON body of every error response. */
 export interface ErrorBody {

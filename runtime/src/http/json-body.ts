@@ -1,6 +1,6 @@
 // Reads a JSON request body with a size limit and a content-type check, failing with 4xx.
 import type { Context } from "koa";
-import { RequestError } from "./request-error.js";
+import { RequestError } from "../request-error.js";
 
 /** Parses the request body as JSON; 415 for another content type, 413 over `limitBytes`, 400 if malformed. */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {

@@ -3,12 +3,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Reference } from "../model/artifact.js";
-import { parseCsv } from "../data/csv-reader.js";
-import type { ModelCard } from "../model/model-card.js";
-import type { RunningServer } from "./server.js";
 import { get, type JsonBody, post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import type { Reference } from "../artifact/artifact.js";
+import type { ModelCard } from "../artifact/model-card.js";
+import { parseCsv } from "../data/csv-reader.js";
+import type { RunningServer } from "./server.js";
 
 const fixture = trainedArtifact();
 const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;

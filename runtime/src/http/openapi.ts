@@ -1,8 +1,8 @@
 // The OpenAPI 3.1 document of this API. The instance schema is derived from the served model's
 // card, so the document describes exactly what validation accepts; a test checks real responses
 // against it.
-import type { FeatureSpec, ModelCard } from "../model/model-card.js";
-import { rawFeatureSpecs } from "../model/model-card.js";
+import type { FeatureSpec, ModelCard } from "../artifact/model-card.js";
+import { rawFeatureSpecs } from "../artifact/model-card.js";
 
 type JsonSchema = Record<string, unknown>;
 

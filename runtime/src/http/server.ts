@@ -2,14 +2,19 @@
 // finish in-flight requests, then release the model.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildApp } from "./app.js";
-import { type Artifact, ArtifactError, DigestMismatchError, loadArtifact } from "../model/artifact.js";
+import {
+  type Artifact,
+  ArtifactError,
+  DigestMismatchError,
+  loadArtifact,
+} from "../artifact/artifact.js";
 import type { RuntimeConfig } from "../config.js";
 import { FeatureSource } from "../data/feature-source.js";
-import { InflightTracker } from "./inflight-tracker.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
+import { buildApp } from "./app.js";
+import { InflightTracker } from "./inflight-tracker.js";
 
 /** A listening runtime. */
 export interface RunningServer {

@@ -1,17 +1,17 @@
 // The served model: the loaded artifact, its onnxruntime session, the SHAP worker pool, the
 // drift monitor and the self-check verdict that gates readiness.
-import type { Artifact } from "./artifact.js";
-import { type Explanation, explainRows } from "../explain/attribution.js";
+import type { Artifact } from "../artifact/artifact.js";
 import { DriftMonitor } from "../drift/drift-monitor.js";
-import type { Logger } from "../logger.js";
-import type { RuntimeMetrics } from "../metrics.js";
-import { OnnxScorer } from "./onnx-scorer.js";
+import { type Explanation, explainRows } from "../explain/attribution.js";
 import { readTreeEnsemble } from "../explain/onnx-trees.js";
-import { notReady } from "../http/request-error.js";
-import { ScoreBatcher } from "./score-batcher.js";
-import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
 import { TreeExplainer } from "../explain/tree-shap.js";
 import { PoolClosedError, ShapWorkerPool } from "../explain/worker-pool.js";
+import type { Logger } from "../logger.js";
+import type { RuntimeMetrics } from "../metrics.js";
+import { notReady } from "../request-error.js";
+import { OnnxScorer } from "./onnx-scorer.js";
+import { ScoreBatcher } from "./score-batcher.js";
+import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
 
 /** One scored row as the API returns it. */
 export interface Prediction {

@@ -1,7 +1,7 @@
 // Runs model.onnx with onnxruntime-node: validated raw rows in, probabilities (and the encoded
 // feature vectors the trees see) out.
 import * as ort from "onnxruntime-node";
-import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "./model-card.js";
+import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 
 /** The graph's outputs for one batch. */
 export interface ScoreOutput {

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseModelCard } from "./model-card.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import { parseModelCard } from "../artifact/model-card.js";
 import { OnnxScorer, type ScoreOutput } from "./onnx-scorer.js";
 import { type RowScorer, ScoreBatcher } from "./score-batcher.js";
-import { trainedArtifact } from "../../test-support/trained-artifact.js";
 
 const fixture = trainedArtifact();
 const card = parseModelCard(JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")));

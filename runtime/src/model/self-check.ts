@@ -1,9 +1,9 @@
 // The load-time self-check: the served graph and the TypeScript TreeSHAP must reproduce the
 // trainer's recorded outputs on reference.json's probe rows before the server reports Ready.
-import type { Reference } from "./artifact.js";
-import type { ModelCard } from "./model-card.js";
-import type { OnnxScorer } from "./onnx-scorer.js";
+import type { Reference } from "../artifact/artifact.js";
+import type { ModelCard } from "../artifact/model-card.js";
 import { buildInstanceSchema, fieldErrors } from "../validation/request-schema.js";
+import type { OnnxScorer } from "./onnx-scorer.js";
 
 /** Tolerances of the self-check (the artifact contract's). */
 export const SELF_CHECK_TOLERANCE = {

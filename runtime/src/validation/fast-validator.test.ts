@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileFastValidator } from "./fast-validator.js";
-import { parseModelCard } from "../model/model-card.js";
-import { buildScoreRequestSchema } from "./request-schema.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import { parseModelCard } from "../artifact/model-card.js";
+import { compileFastValidator } from "./fast-validator.js";
+import { buildScoreRequestSchema } from "./request-schema.js";
 
 const fixture = trainedArtifact();
 const card = parseModelCard(JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")));

@@ -2,7 +2,7 @@
 // same model card as the zod schema. It only says yes or "ask zod": any request it does not
 // accept goes through zod, which produces the field-by-field errors. A property test keeps the
 // two in agreement.
-import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../model/model-card.js";
+import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 import type { ScoreRequest } from "./request-schema.js";
 
 type Check = (v: unknown) => boolean;

@@ -1,7 +1,7 @@
 // Request validation derived from the model card's schema: one zod schema per raw column, so
 // every bad field is reported by name and reason before anything reaches the model.
 import { z } from "zod";
-import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../model/model-card.js";
+import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 
 /** One rejected field: a JSON-path-like location and why. */
 export interface FieldError {
