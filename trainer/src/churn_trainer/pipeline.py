@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 import xgboost as xgb
 
 from . import __version__
@@ -29,6 +30,7 @@ from .export import (
     IR_VERSION,
     ML_OPSET,
     ONNX_OPSET,
+    Trees,
     booster_trees,
     check_covers,
     full_model,
@@ -37,7 +39,7 @@ from .export import (
     session,
 )
 from .probes import probe_frame, reference
-from .spec import Spec
+from .spec import Spec, Threshold
 from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
 from .validate import validate
 
@@ -165,108 +167,183 @@ def validation_summary(data: ValidatedData, seconds: float) -> dict[str, Any]:
     }
 
 
-def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dict[str, Any]:
-    """Runs the whole pipeline; returns the success summary or raises a TrainerError."""
-    t0 = time.monotonic()
-    data = validate_data(spec, log)
-    raw, table, y, parts, checks = data.raw, data.table, data.y, data.parts, data.checks
+@dataclass
+class TrainedModel:
+    """The encoders and booster fitted on the training rows, and the ONNX graph serving both."""
 
-    encoders = fit_encoders(table.features.iloc[parts.train], spec)
-    names = encoded_names(encoders)
-    feeds = model_inputs(table.features, spec)
-    log(f"encoding through the ONNX preprocessing graph -> {len(names)} features")
+    encoders: list[Encoder]
+    feeds: dict[str, np.ndarray]  # every row of the table as ONNX inputs
+    x: np.ndarray  # every row encoded by the preprocessing graph
+    params: dict[str, Any]
+    booster: xgb.Booster
+    trees: Trees
+    onnx_bytes: bytes
+    digest: str
+    served: ort.InferenceSession
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        """The served graph's churn probability for the table's `rows`."""
+        return run_batched(self.served, _subset(self.feeds, rows), ["probability"])[0][:, 0]
+
+
+@dataclass
+class Evaluation:
+    """What the held-out rows and the probe rows say of a trained model."""
+
+    threshold: float
+    validation_score: float | None
+    metrics: dict[str, Any]
+    p_test: np.ndarray
+    reference: dict[str, Any]
+    parity: dict[str, Any]
+    gates: list[dict[str, Any]]
+
+
+def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> TrainedModel:
+    """Fits the encoders and the booster on the training rows and exports both as one graph."""
+    train = data.parts.train
+    encoders = fit_encoders(data.table.features.iloc[train], spec)
+    feeds = model_inputs(data.table.features, spec)
+    n_encoded = len(encoded_names(encoders))
+    log(f"encoding through the ONNX preprocessing graph -> {n_encoded} features")
     (x,) = run_batched(session(preprocessing_model(encoders)), feeds, ["features"])
 
-    params = resolve_hyperparameters(spec, y[parts.train])
-    log(f"training xgboost on {len(parts.train)} rows")
-    booster = fit(x[parts.train], y[parts.train], params).get_booster()
+    params = resolve_hyperparameters(spec, data.y[train])
+    log(f"training xgboost on {len(train)} rows")
+    booster = fit(x[train], data.y[train], params).get_booster()
 
     trees = booster_trees(booster)
     check_covers(booster, trees)
     model = full_model(encoders, trees, spec.name)
-    model_bytes = model.SerializeToString()
-    served = session(model)
+    onnx_bytes = model.SerializeToString()
+    digest = hashlib.sha256(onnx_bytes).hexdigest()
+    return TrainedModel(
+        encoders, feeds, x, params, booster, trees, onnx_bytes, digest, session(model)
+    )
 
-    def onnx_prob(rows: np.ndarray) -> np.ndarray:
-        return run_batched(served, _subset(feeds, rows), ["probability"])[0][:, 0]
 
-    p_test = onnx_prob(parts.test)
-    p_test_xgb = booster.predict(xgb.DMatrix(x[parts.test], missing=np.nan))
+def _choose_threshold(
+    th: Threshold, y_val: np.ndarray, p_val: np.ndarray
+) -> tuple[float, float | None]:
+    """The decision threshold and, unless the spec fixed it, its F-beta on the validation rows."""
+    if th.policy == "fixed":
+        return float(th.value), None
+    beta = 1.0 if th.policy == "maxF1" else 2.0
+    return best_threshold(y_val, p_val, beta)
+
+
+def _probe_reference(
+    data: ValidatedData, model: TrainedModel, spec: Spec
+) -> tuple[dict[str, Any], float, int]:
+    """reference.json, the served graph's largest gap from it, and the number of probe rows."""
+    # probes: test rows first, then the rest, plus missing/unseen edge cases
+    parts = data.parts
+    order = np.r_[parts.test, parts.validation, parts.train]
+    probes = probe_frame(data.table.features, order, spec, model.encoders)
+    p_probe_onnx, x_probe = model.served.run(
+        ["probability", "features"], model_inputs(probes, spec)
+    )
+    ref = reference(probes, x_probe, model.booster, spec)
+    probe_diff = float(np.max(np.abs(p_probe_onnx[:, 0] - np.array(ref["probabilities"]))))
+    return ref, probe_diff, len(probes)
+
+
+def _parity(test_diff: float, test_rows: int, probe_diff: float, probes: int) -> dict[str, Any]:
+    """model.json's `parity`: the served graph against xgboost on test and probe rows."""
+    return {
+        "maxAbsDiff": test_diff,
+        "rows": test_rows,
+        "probeMaxAbsDiff": probe_diff,
+        "probeRows": probes,
+        "tolerance": PARITY_TOLERANCE,
+        "passed": max(test_diff, probe_diff) <= PARITY_TOLERANCE,
+    }
+
+
+def _gates(
+    gates: dict[str, float], m: dict[str, Any], parity: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The spec's metric gates, then the parity gate."""
+    return [
+        *gate_results(gates, m),
+        {
+            "name": "parity",
+            "metric": "parity.maxAbsDiff",
+            "op": "<=",
+            "threshold": PARITY_TOLERANCE,
+            "observed": max(parity["maxAbsDiff"], parity["probeMaxAbsDiff"]),
+            "passed": parity["passed"],
+        },
+    ]
+
+
+def evaluate_model(
+    data: ValidatedData, model: TrainedModel, spec: Spec, log: Callable[[str], None]
+) -> Evaluation:
+    """Scores the test rows, chooses the threshold on the validation rows, checks parity on
+    test and probe rows, and applies the gates (not yet raising)."""
+    parts, y = data.parts, data.y
+    p_test = model.probability(parts.test)
+    p_test_xgb = model.booster.predict(xgb.DMatrix(model.x[parts.test], missing=np.nan))
     parity_diff = float(np.max(np.abs(p_test.astype(np.float64) - p_test_xgb)))
 
-    p_val = onnx_prob(parts.validation)
-    if spec.threshold.policy == "fixed":
-        threshold, val_score = float(spec.threshold.value), None
-    else:
-        beta = 1.0 if spec.threshold.policy == "maxF1" else 2.0
-        threshold, val_score = best_threshold(y[parts.validation], p_val, beta)
+    p_val = model.probability(parts.validation)
+    threshold, val_score = _choose_threshold(spec.threshold, y[parts.validation], p_val)
     m = metrics(y[parts.test], p_test, threshold)
     log(
         f"test: ROC-AUC {m['rocAuc']:.4f} PR-AUC {m['prAuc']:.4f} F1 {m['f1']:.4f} "
         f"F2 {m['f2']:.4f} at threshold {threshold:.4f} ({spec.threshold.policy})"
     )
 
-    # probes: test rows first, then the rest, plus missing/unseen edge cases
-    order = np.r_[parts.test, parts.validation, parts.train]
-    probes = probe_frame(table.features, order, spec, encoders)
-    probe_feeds = model_inputs(probes, spec)
-    p_probe_onnx, x_probe = served.run(["probability", "features"], probe_feeds)
-    ref = reference(probes, x_probe, booster, spec)
-    probe_diff = float(np.max(np.abs(p_probe_onnx[:, 0] - np.array(ref["probabilities"]))))
-    parity = {
-        "maxAbsDiff": parity_diff,
-        "rows": len(parts.test),
-        "probeMaxAbsDiff": probe_diff,
-        "probeRows": len(probes),
-        "tolerance": PARITY_TOLERANCE,
-        "passed": max(parity_diff, probe_diff) <= PARITY_TOLERANCE,
-    }
-    gates = gate_results(spec.gates, m)
-    gates.append(
-        {
-            "name": "parity",
-            "metric": "parity.maxAbsDiff",
-            "op": "<=",
-            "threshold": PARITY_TOLERANCE,
-            "observed": max(parity_diff, probe_diff),
-            "passed": parity["passed"],
-        }
-    )
-    failed = [g for g in gates if not g["passed"]]
+    ref, probe_diff, probes = _probe_reference(data, model, spec)
+    parity = _parity(parity_diff, len(parts.test), probe_diff, probes)
+    gates = _gates(spec.gates, m, parity)
+    return Evaluation(threshold, val_score, m, p_test, ref, parity, gates)
+
+
+def _raise_failed_gates(ev: Evaluation) -> None:
+    """Raises GateFailed naming every failed gate; nothing is written then."""
+    failed = [g for g in ev.gates if not g["passed"]]
     if failed:
         msg = "; ".join(
             f"{g['name']}: {g['observed']} {g['op']} {g['threshold']} failed" for g in failed
         )
-        raise GateFailed(f"gate(s) failed: {msg}", gates, m)
+        raise GateFailed(f"gate(s) failed: {msg}", ev.gates, ev.metrics)
 
-    digest = hashlib.sha256(model_bytes).hexdigest()
-    pos_rate = float(y.mean())
-    card = {
+
+def _model_card(
+    spec: Spec, data: ValidatedData, model: TrainedModel, ev: Evaluation
+) -> dict[str, Any]:
+    """model.json: what was trained, on what, how it scored, and the graph's shape."""
+    encoders, trees, parts = model.encoders, model.trees, data.parts
+    return {
         "formatVersion": FORMAT_VERSION,
-        "digest": digest,
+        "digest": model.digest,
         "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "name": spec.name,
         "schema": schema_card(spec, encoders),
         "features": {
             "raw": spec.feature_names,
-            "encoded": names,
+            "encoded": encoded_names(encoders),
             "encodedToRaw": encoded_to_raw(encoders),
             "encoders": [e.card() for e in encoders],
         },
         "threshold": {
-            "value": round(threshold, 6),
+            "value": round(ev.threshold, 6),
             "policy": spec.threshold.policy,
             "chosenOn": "spec" if spec.threshold.policy == "fixed" else "validation",
-            "validationScore": None if val_score is None else round(val_score, 6),
+            "validationScore": None
+            if ev.validation_score is None
+            else round(ev.validation_score, 6),
         },
-        "metrics": {k: m[k] for k in SCALAR_METRICS},
-        "gates": gates,
-        "parity": parity,
+        "metrics": {k: ev.metrics[k] for k in SCALAR_METRICS},
+        "gates": ev.gates,
+        "parity": ev.parity,
         "data": {
-            "sha256": raw.sha256,
-            "bytes": len(raw.content),
-            "rows": table.rows,
-            "positiveRate": round(pos_rate, 6),
+            "sha256": data.raw.sha256,
+            "bytes": len(data.raw.content),
+            "rows": data.table.rows,
+            "positiveRate": round(float(data.y.mean()), 6),
             "location": spec.dataset.location,
         },
         "split": {
@@ -275,7 +352,7 @@ def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dic
             "validationRows": len(parts.validation),
             "testRows": len(parts.test),
         },
-        "hyperparameters": params,
+        "hyperparameters": model.params,
         "onnx": {
             "opset": ONNX_OPSET,
             "mlOpset": ML_OPSET,
@@ -287,29 +364,53 @@ def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dic
         },
         "libraries": library_versions(),
     }
-    metrics_doc = {**m, "curves": curves(y[parts.test], p_test)}
-    files = {
-        "model.onnx": model_bytes,
-        "model.json": dumps(card),
-        "validation.json": dumps({"rows": table.rows, "passed": True, "checks": checks}),
+
+
+def _artifact_files(
+    spec: Spec, data: ValidatedData, model: TrainedModel, ev: Evaluation
+) -> dict[str, bytes]:
+    """Every file of the artifact, by name."""
+    train_features = data.table.features.iloc[data.parts.train]
+    metrics_doc = {**ev.metrics, "curves": curves(data.y[data.parts.test], ev.p_test)}
+    return {
+        "model.onnx": model.onnx_bytes,
+        "model.json": dumps(_model_card(spec, data, model, ev)),
+        "validation.json": dumps({"rows": data.table.rows, "passed": True, "checks": data.checks}),
         "metrics.json": dumps(metrics_doc),
-        "baseline.json": dumps(baseline(table.features.iloc[parts.train], encoders, p_test)),
-        "reference.json": dumps(ref),
-        **plot_curves(metrics_doc["curves"], m, spec.name),
+        "baseline.json": dumps(baseline(train_features, model.encoders, ev.p_test)),
+        "reference.json": dumps(ev.reference),
+        **plot_curves(metrics_doc["curves"], ev.metrics, spec.name),
     }
-    path, created = write_artifact(store, files)
-    log(f"artifact {'written' if created else 'already present'}: {path}")
+
+
+def _train_summary(
+    data: ValidatedData, model: TrainedModel, ev: Evaluation, path: Path, created: bool
+) -> dict[str, Any]:
+    """The `train` command's success summary, without its duration."""
+    m, parity = ev.metrics, ev.parity
     return {
         "status": "succeeded",
         "exitCode": 0,
-        "digest": digest,
+        "digest": model.digest,
         "artifact": str(path),
         "created": created,
-        "rows": table.rows,
-        "dataSha256": raw.sha256,
+        "rows": data.table.rows,
+        "dataSha256": data.raw.sha256,
         "metrics": {k: m[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")}
-        | {"threshold": round(threshold, 6)},
-        "parityMaxAbsDiff": max(parity_diff, probe_diff),
-        "gates": {g["name"]: g["passed"] for g in gates},
-        "seconds": round(time.monotonic() - t0, 2),
+        | {"threshold": round(ev.threshold, 6)},
+        "parityMaxAbsDiff": max(parity["maxAbsDiff"], parity["probeMaxAbsDiff"]),
+        "gates": {g["name"]: g["passed"] for g in ev.gates},
     }
+
+
+def train_run(spec: Spec, store: Path, log: Callable[[str], None] = _log) -> dict[str, Any]:
+    """Runs the whole pipeline; returns the success summary or raises a TrainerError."""
+    t0 = time.monotonic()
+    data = validate_data(spec, log)
+    model = train_model(data, spec, log)
+    ev = evaluate_model(data, model, spec, log)
+    _raise_failed_gates(ev)
+    path, created = write_artifact(store, _artifact_files(spec, data, model, ev))
+    log(f"artifact {'written' if created else 'already present'}: {path}")
+    summary = _train_summary(data, model, ev, path, created)
+    return {**summary, "seconds": round(time.monotonic() - t0, 2)}
