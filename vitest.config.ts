@@ -1,14 +1,17 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
-// Unit tier: pure logic next to the code. Integration suites have their own config under test/.
+// Unit tier: pure logic, no cluster. A test under an `integration/` folder needs a live
+// cluster and runs in the integration tier instead (test/vitest.integration.config.ts).
 export default defineConfig({
   test: {
     include: [
       "operator/src/**/*.test.ts",
       "runtime/src/**/*.test.ts",
-      "test/unit/**/*.test.ts",
-      "scripts/**/*.test.ts",
+      "cluster/**/*.test.ts",
+      "test/**/*.test.ts",
+      "scripts/**/*.test.{ts,mjs}",
     ],
+    exclude: [...configDefaults.exclude, "**/integration/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -1,8 +1,8 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The repository root (two levels above this file). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The repository root (the folder above this one). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * Every address and port the local cluster uses. The control plane listens on loopback only;

@@ -281,12 +281,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       startProcess(
         "node-agent",
         process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(repoRoot, "test", "cluster", "agent", "main.ts"),
-          paths.agentConfig,
-        ],
+        ["--import", "tsx", join(repoRoot, "cluster", "agent", "main.ts"), paths.agentConfig],
         join(paths.logs, "node-agent.log"),
         { cwd: repoRoot },
       ),

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { withFileLock } from "../cluster/file-lock.js";
-import { go, moduleGoMod } from "../cluster/go-command.js";
-import { cacheRoot } from "../cluster/versions.js";
+import { withFileLock } from "./file-lock.js";
+import { go, moduleGoMod } from "./go-command.js";
+import { cacheRoot } from "./versions.js";
 
 /** A Go program built with `go install <module>/<pkg>@<version>` and cached per version. */
 export interface GoBinary {

@@ -206,7 +206,7 @@ async function clusterDemo() {
     say(`using kubeconfig context ${opts.context}`);
   } else {
     say("starting the local cluster (the first run builds Kubernetes from source: ~15-25 min)");
-    runInherit(tsx, ["test/cluster/cli.ts", "up"]);
+    runInherit(tsx, ["cluster/cli.ts", "up"]);
     kubeconfig = join(root, ".cluster", "kubeconfig");
     if (opts.data) args.push("--data", resolve(opts.data));
     else args.push("--rows", opts.rows);

@@ -113,7 +113,7 @@ export class ContainerRunner {
     if (!image) {
       this.setWaiting(
         "ErrImageNeverPull",
-        `image "${this.spec.image}" is not in the process node's image map (key "${imageKey(this.spec.image ?? "")}"); register it, see test/cluster/README.md`,
+        `image "${this.spec.image}" is not in the process node's image map (key "${imageKey(this.spec.image ?? "")}"); register it, see cluster/README.md`,
       );
       return false;
     }

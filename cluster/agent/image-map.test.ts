@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { containerArgv, imageKey, loadImageMap } from "./image-map.js";
+import { repoRoot } from "../cluster-layout.js";
+import { containerArgv, defaultImageMap, imageKey, loadImageMap } from "./image-map.js";
 
 describe("imageKey", () => {
   it.each([
@@ -66,5 +67,14 @@ describe("loadImageMap", () => {
     const file = join(dir, "images.json");
     writeFileSync(file, JSON.stringify({ busybox: { command: ["sh"] } }));
     expect(() => loadImageMap("/repo", file)).toThrow(/invalid image map .*images\.json/);
+  });
+});
+
+describe("defaultImageMap", () => {
+  it("runs the project's images from this checkout", () => {
+    expect(existsSync(join(repoRoot, "package.json"))).toBe(true);
+    const runtime = defaultImageMap(repoRoot)["churn-operator/runtime"];
+    expect(runtime?.workingDir).toBe(repoRoot);
+    expect(existsSync(runtime?.entrypoint?.[1] ?? "")).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
-// The process node agent: `tsx test/cluster/agent/main.ts <agent.json>`. Started and stopped by
-// the cluster launcher (test/cluster/cluster.ts); wiring only.
+// The process node agent: `tsx cluster/agent/main.ts <agent.json>`. Started and stopped by
+// the cluster launcher (cluster/cluster.ts); wiring only.
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadAgentConfig } from "./agent-config.js";
 import { forwardApiserver } from "./apiserver-forwarder.js";

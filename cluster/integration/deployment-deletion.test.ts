@@ -8,7 +8,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 import { httpServerDeployment } from "./http-server.js";
 
 describe("deleting a Deployment", () => {

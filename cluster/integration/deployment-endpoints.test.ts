@@ -6,7 +6,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 import { httpServerDeployment, httpServerService, NODE_IMAGE } from "./http-server.js";
 
 describe("a Deployment of an HTTP server", () => {

@@ -7,7 +7,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 
 function shellJob(name: string, script: string, backoffLimit: number): V1Job {
   return {

@@ -7,7 +7,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 import { NODE_IMAGE } from "./http-server.js";
 
 /** Parses `key=value` lines a pod wrote to its termination message. */

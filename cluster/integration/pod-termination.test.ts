@@ -7,7 +7,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 
 describe("deleting a pod", () => {
   const cluster: TestCluster = testCluster();

@@ -7,7 +7,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 import { httpServerDeployment } from "./http-server.js";
 
 describe("a killed container process", () => {

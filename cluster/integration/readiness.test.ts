@@ -6,7 +6,7 @@ import {
   type TestCluster,
   testCluster,
   waitFor,
-} from "../../cluster/testing/index.js";
+} from "../testing/index.js";
 import { NODE_IMAGE } from "./http-server.js";
 
 describe("readiness probes", () => {

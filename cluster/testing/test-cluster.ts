@@ -10,6 +10,16 @@ import {
 import { inject } from "vitest";
 import { waitFor } from "./wait-for.js";
 
+// What the integration tier's global setup (test/integration/global-setup.ts) provides.
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Path of the kubeconfig every integration suite uses. */
+    kubeconfig: string;
+    /** "process": the local process-node cluster; "existing": one we were pointed at (kind). */
+    clusterFlavour: "process" | "existing";
+  }
+}
+
 /** API clients for the cluster the integration suite runs against. */
 export interface TestCluster {
   kc: KubeConfig;

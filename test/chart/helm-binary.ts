@@ -1,5 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { ensureGoBinary, type GoBinary } from "./go-binary.js";
+import { ensureGoBinary, type GoBinary } from "../../cluster/go-binary.js";
 
 /** The pinned Helm release; changing it is the only thing that triggers a rebuild. */
 export const HELM_VERSION = "v3.22.0";

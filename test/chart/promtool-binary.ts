@@ -1,5 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { ensureGoBinary } from "./go-binary.js";
+import { ensureGoBinary } from "../../cluster/go-binary.js";
 
 /** Prometheus's Go module version (its 3.x releases are tagged v0.3xx.y for Go). */
 export const PROMETHEUS_MODULE_VERSION = "v0.316.0";

@@ -1,18 +1,9 @@
 // The one place the integration suite gets its cluster from. Suites read the kubeconfig with
-// `inject("kubeconfig")` (or $KUBECONFIG, set here too); see test/cluster/README.md.
+// `inject("kubeconfig")` (or $KUBECONFIG, set here too); see cluster/README.md.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { acquireCluster, releaseCluster } from "../cluster/index.js";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Path of the kubeconfig every integration suite uses. */
-    kubeconfig: string;
-    /** "process": the local process-node cluster; "existing": one we were pointed at (kind). */
-    clusterFlavour: "process" | "existing";
-  }
-}
+import { acquireCluster, releaseCluster } from "../../cluster/index.js";
 
 /** Starts (or reuses) the cluster before any suite runs; returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

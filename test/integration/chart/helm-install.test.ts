@@ -1,5 +1,12 @@
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  type TestCluster,
+  testCluster,
+  waitFor,
+} from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
@@ -15,13 +22,6 @@ import {
   renderChart,
   runHelm,
 } from "../../chart/render-chart.js";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../../cluster/testing/index.js";
 import { adminClient } from "../operator/support/kube.js";
 import { noCluster, noProcessNode } from "../operator/support/test-cluster.js";
 

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { cachedBinaries } from "../../../../cluster/build-binaries.js";
 import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
 import {
   churnModelType,
@@ -11,7 +12,6 @@ import { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
-import { cachedBinaries } from "../../../cluster/build-binaries.js";
 
 /** The admin kubeconfig: $KUBECONFIG (the suite's global setup sets it; so does the demo). */
 export function kubeconfigPath(): string {
