@@ -21,6 +21,7 @@ NUMERIC_TYPES = ("numeric", "integer", "boolean")
 STRING_TYPES = ("categorical", "ordinal")
 IMPUTE_STRATEGIES = ("none", "median", "mean", "most_frequent", "constant")
 THRESHOLD_POLICIES = ("fixed", "maxF1", "maxF2")
+SPEC_KEYS = {"name", "dataset", "schema", "expectations", "split", "model", "threshold", "gates"}
 # gate name -> (metric key in metrics.json, comparison)
 GATES = {
     "minRocAuc": ("rocAuc", ">="),
@@ -220,7 +221,24 @@ def _parse_feature(raw: dict[str, Any], i: int) -> Feature:
 
 
 def _check_feature(f: Feature) -> None:
+    """Rejects contradictions within one feature; normalises its categories to text."""
     where = f"feature {f.name!r}"
+    _check_impute_strategy(f, where)
+    _require(f.unseen in ("ignore", "error"), f"{where}: unseen must be ignore or error")
+    _check_null_fraction(f, where)
+    _check_bounds(f, where)
+    if f.type == "categorical":
+        _check_categorical(f, where)
+    elif f.type == "ordinal":
+        _check_ordinal(f, where)
+    else:
+        _require(f.values is None and f.order is None, f"{where}: values/order need a string type")
+        _require(f.unseen == "ignore", f"{where}: unseen is only for categorical/ordinal features")
+    if f.impute.strategy == "constant":
+        _check_fill(f, where)
+
+
+def _check_impute_strategy(f: Feature, where: str) -> None:
     s = f.impute.strategy
     _require(s in IMPUTE_STRATEGIES, f"{where}: impute.strategy must be one of {IMPUTE_STRATEGIES}")
     _require(
@@ -239,13 +257,20 @@ def _check_feature(f: Feature) -> None:
         not (s != "constant" and f.impute.value is not None),
         f"{where}: impute.value is only for strategy constant",
     )
-    _require(f.unseen in ("ignore", "error"), f"{where}: unseen must be ignore or error")
-    if f.maxNullFraction is not None:
-        _fraction(f.maxNullFraction, f"{where}.maxNullFraction", low_open=False)
-        _require(
-            f.nullable or f.maxNullFraction == 0,
-            f"{where}: maxNullFraction > 0 but the feature is not nullable",
-        )
+
+
+def _check_null_fraction(f: Feature, where: str) -> None:
+    if f.maxNullFraction is None:
+        return
+    _fraction(f.maxNullFraction, f"{where}.maxNullFraction", low_open=False)
+    _require(
+        f.nullable or f.maxNullFraction == 0,
+        f"{where}: maxNullFraction > 0 but the feature is not nullable",
+    )
+
+
+def _check_bounds(f: Feature, where: str) -> None:
+    """min and max: numbers, only on numeric/integer features, in order."""
     for bound in ("min", "max"):
         v = getattr(f, bound)
         if v is not None:
@@ -258,82 +283,93 @@ def _check_feature(f: Feature) -> None:
             )
     if f.min is not None and f.max is not None:
         _require(f.min <= f.max, f"{where}: min {f.min} > max {f.max}")
+
+
+def _levels(levels: Any, where: str, key: str, empty: str, duplicate: str) -> list[str]:
+    """Declared categories as text: a non-empty list, no booleans, no repeats, no ""."""
+    _require(isinstance(levels, list) and len(levels) > 0, f"{where}: {empty}")
+    _no_booleans(levels, f"{where}: {key}")
+    text = [str(v) for v in levels]
+    _require(len(set(text)) == len(text), f"{where}: {duplicate}")
+    _require("" not in text, f"{where}: the empty string means missing")
+    return text
+
+
+def _check_categorical(f: Feature, where: str) -> None:
+    _require(f.order is None, f"{where}: order is only for ordinal features (use values)")
+    if f.values is not None:
+        f.values = _levels(
+            f.values, where, "values", "values must be a non-empty list", "duplicate values"
+        )
+    _require(
+        isinstance(f.maxCategories, int) and f.maxCategories >= 1,
+        f"{where}: maxCategories must be a positive integer",
+    )
+
+
+def _check_ordinal(f: Feature, where: str) -> None:
+    f.order = _levels(
+        f.order,
+        where,
+        "order",
+        "an ordinal feature needs order: [lowest, ..., highest]",
+        "duplicate values in order",
+    )
+    _require(f.values is None, f"{where}: values is for categorical features (use order)")
+
+
+def _check_fill(f: Feature, where: str) -> None:
+    """impute.value of strategy constant: a declared category, or a number the feature allows."""
+    v = f.impute.value
+    if f.is_string:
+        _no_booleans([v], f"{where}: impute.value")
     if f.type == "categorical":
-        _require(f.order is None, f"{where}: order is only for ordinal features (use values)")
-        if f.values is not None:
-            _require(
-                isinstance(f.values, list) and len(f.values) > 0,
-                f"{where}: values must be a non-empty list",
-            )
-            _no_booleans(f.values, f"{where}: values")
-            f.values = [str(v) for v in f.values]
-            _require(len(set(f.values)) == len(f.values), f"{where}: duplicate values")
-            _require("" not in f.values, f"{where}: the empty string means missing")
+        f.impute.value = str(v)
         _require(
-            isinstance(f.maxCategories, int) and f.maxCategories >= 1,
-            f"{where}: maxCategories must be a positive integer",
+            f.values is None or f.impute.value in f.values,
+            f"{where}: impute.value {v!r} is not one of values",
         )
     elif f.type == "ordinal":
-        _require(
-            isinstance(f.order, list) and len(f.order) > 0,
-            f"{where}: an ordinal feature needs order: [lowest, ..., highest]",
-        )
-        _no_booleans(f.order, f"{where}: order")
-        f.order = [str(v) for v in f.order]
-        _require(len(set(f.order)) == len(f.order), f"{where}: duplicate values in order")
-        _require("" not in f.order, f"{where}: the empty string means missing")
-        _require(f.values is None, f"{where}: values is for categorical features (use order)")
+        f.impute.value = str(v)
+        _require(f.impute.value in f.order, f"{where}: impute.value {v!r} is not in order")
     else:
-        _require(f.values is None and f.order is None, f"{where}: values/order need a string type")
-        _require(f.unseen == "ignore", f"{where}: unseen is only for categorical/ordinal features")
-    if s == "constant":
-        v = f.impute.value
-        if f.is_string:
-            _no_booleans([v], f"{where}: impute.value")
-        if f.type == "categorical":
-            f.impute.value = str(v)
-            _require(
-                f.values is None or f.impute.value in f.values,
-                f"{where}: impute.value {v!r} is not one of values",
-            )
-        elif f.type == "ordinal":
-            f.impute.value = str(v)
-            _require(f.impute.value in f.order, f"{where}: impute.value {v!r} is not in order")
-        else:
-            if f.type == "boolean" and isinstance(v, bool):
-                v = f.impute.value = int(v)  # true/false fill a boolean feature as 1/0
-            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            _require(ok, f"{where}: impute.value must be a finite number")
-            if f.type == "boolean":
-                _require(v in (0, 1), f"{where}: boolean impute.value must be 0 or 1")
-            _require(
-                (f.min is None or v >= f.min) and (f.max is None or v <= f.max),
-                f"{where}: impute.value {v} is outside [min, max]",
-            )
+        _check_numeric_fill(f, where)
 
 
-def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
-    """Normalises a spec mapping; raises SpecError naming the first problem found."""
-    raw = _dict(raw, "spec")
-    top = {"name", "dataset", "schema", "expectations", "split", "model", "threshold", "gates"}
-    _known_keys(raw, top, "spec")
+def _check_numeric_fill(f: Feature, where: str) -> None:
+    v = f.impute.value
+    if f.type == "boolean" and isinstance(v, bool):
+        v = f.impute.value = int(v)  # true/false fill a boolean feature as 1/0
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    _require(ok, f"{where}: impute.value must be a finite number")
+    if f.type == "boolean":
+        _require(v in (0, 1), f"{where}: boolean impute.value must be 0 or 1")
+    _require(
+        (f.min is None or v >= f.min) and (f.max is None or v <= f.max),
+        f"{where}: impute.value {v} is outside [min, max]",
+    )
+
+
+def _parse_name(raw: dict[str, Any]) -> str:
     name = raw.get("name", "churn-model")
     _require(isinstance(name, str) and name != "", "name must be a non-empty string")
+    return name
 
-    ds = raw.get("dataset")
-    if isinstance(ds, str):
-        ds = {"location": ds}
+
+def _parse_dataset(obj: Any) -> Dataset:
+    """`dataset`: a mapping, or just its location."""
+    ds = {"location": obj} if isinstance(obj, str) else obj
     ds = _dict(ds, "dataset")
     _known_keys(ds, {"location", "format", "delimiter"}, "dataset")
     _require(ds.get("format", "csv") == "csv", "dataset.format: only csv is supported")
     dataset = Dataset(location=str(ds.get("location", "")), delimiter=ds.get("delimiter", ","))
     _require(len(dataset.delimiter) == 1, "dataset.delimiter must be one character")
+    return dataset
 
-    sc = _dict(raw.get("schema"), "schema")
-    _known_keys(sc, {"idColumn", "target", "features", "drop"}, "schema")
-    tg = sc.get("target")
-    if isinstance(tg, str):
-        tg = {"column": tg}
+
+def _parse_target(obj: Any) -> Target:
+    """`schema.target`: a mapping, or just the column's name."""
+    tg = {"column": obj} if isinstance(obj, str) else obj
     tg = _dict(tg, "schema.target")
     _known_keys(tg, {"column", "positive"}, "schema.target")
     _require(isinstance(tg.get("column"), str), "schema.target.column missing")
@@ -341,6 +377,13 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     _require(
         isinstance(target.positive, str | int | float | bool), "target.positive must be a scalar"
     )
+    return target
+
+
+def _parse_schema(obj: Any) -> Schema:
+    sc = _dict(obj, "schema")
+    _known_keys(sc, {"idColumn", "target", "features", "drop"}, "schema")
+    target = _parse_target(sc.get("target"))
     feats_raw = sc.get("features")
     _require(isinstance(feats_raw, list) and feats_raw, "schema.features must be a non-empty list")
     features = [_parse_feature(f, i) for i, f in enumerate(feats_raw)]
@@ -349,8 +392,14 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     id_col = sc.get("idColumn")
     _require(id_col is None or isinstance(id_col, str), "schema.idColumn must be a string")
     schema = Schema(idColumn=id_col, target=target, features=features, drop=list(drop))
+    _check_columns(schema)
+    return schema
 
-    names = [f.name for f in features]
+
+def _check_columns(schema: Schema) -> None:
+    """Each column has one role: a feature, the target, the id, or dropped."""
+    names = [f.name for f in schema.features]
+    target, id_col, drop = schema.target, schema.idColumn, schema.drop
     dups = sorted({n for n in names if names.count(n) > 1})
     _require(not dups, f"feature(s) declared twice: {dups}")
     _require(target.column not in names, f"target {target.column!r} is also a feature")
@@ -366,7 +415,9 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     both = sorted(set(names) & set(drop))
     _require(not both, f"column(s) both features and dropped: {both}")
 
-    ex = _dict(raw.get("expectations"), "expectations")
+
+def _parse_expectations(obj: Any) -> Expectations:
+    ex = _dict(obj, "expectations")
     _known_keys(ex, set(Expectations.__dataclass_fields__), "expectations")
     expectations = Expectations(**ex)
     _require(
@@ -381,15 +432,22 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
         isinstance(leak, int | float) and 0.5 < leak <= 1,
         "expectations.maxUnivariateRocAuc must be in (0.5, 1]",
     )
+    return expectations
 
-    sp = _dict(raw.get("split"), "split")
+
+def _parse_split(obj: Any) -> Split:
+    sp = _dict(obj, "split")
     _known_keys(sp, set(Split.__dataclass_fields__), "split")
     split = Split(**sp)
     _fraction(split.testFraction, "split.testFraction")
     _fraction(split.validationFraction, "split.validationFraction")
     _require(isinstance(split.seed, int), "split.seed must be an integer")
+    return split
 
-    md = _dict(raw.get("model"), "model")
+
+def _parse_model(obj: Any) -> ModelSpec:
+    """`model`: hyperparameters over the defaults, none the export cannot honour."""
+    md = _dict(obj, "model")
     _known_keys(md, {"hyperparameters", "scalePosWeight"}, "model")
     hp = dict(DEFAULT_HYPERPARAMETERS)
     hp.update(_dict(md.get("hyperparameters"), "model.hyperparameters"))
@@ -411,11 +469,12 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
             or (isinstance(spw, int | float) and not isinstance(spw, bool) and spw > 0),
             "model.scalePosWeight must be a positive number or 'auto'",
         )
-    model = ModelSpec(hyperparameters=hp, scalePosWeight=spw)
+    return ModelSpec(hyperparameters=hp, scalePosWeight=spw)
 
-    th = raw.get("threshold")
-    if isinstance(th, str):
-        th = {"policy": th}
+
+def _parse_threshold(obj: Any) -> Threshold:
+    """`threshold`: a mapping, or just the policy; a value only for policy fixed."""
+    th = {"policy": obj} if isinstance(obj, str) else obj
     th = _dict(th, "threshold")
     _known_keys(th, {"policy", "value"}, "threshold")
     threshold = Threshold(policy=th.get("policy", "maxF2"), value=th.get("value"))
@@ -431,9 +490,13 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
             threshold.value is None,
             f"threshold.value given but policy {threshold.policy} chooses the threshold itself",
         )
+    return threshold
 
+
+def _parse_gates(obj: Any) -> dict[str, float]:
+    """`gates` over the defaults; a min gate may not exceed its max."""
     gates = dict(DEFAULT_GATES)
-    gt = _dict(raw.get("gates"), "gates")
+    gt = _dict(obj, "gates")
     _known_keys(gt, set(GATES), "gates")
     for k, v in gt.items():
         _fraction(v, f"gates.{k}", low_open=False)
@@ -442,16 +505,23 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
         lo_g, hi_g = gates.get(f"min{metric}"), gates.get(f"max{metric}")
         if lo_g is not None and hi_g is not None:
             _require(lo_g <= hi_g, f"gates.min{metric} {lo_g} > gates.max{metric} {hi_g}")
+    return gates
 
+
+def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
+    """Normalises a spec mapping; raises SpecError naming the first problem found."""
+    raw = _dict(raw, "spec")
+    _known_keys(raw, SPEC_KEYS, "spec")
+    # arguments are evaluated left to right: sections are checked, and fail, in this order
     return Spec(
-        name=name,
-        dataset=dataset,
-        schema=schema,
-        expectations=expectations,
-        split=split,
-        model=model,
-        threshold=threshold,
-        gates=gates,
+        name=_parse_name(raw),
+        dataset=_parse_dataset(raw.get("dataset")),
+        schema=_parse_schema(raw.get("schema")),
+        expectations=_parse_expectations(raw.get("expectations")),
+        split=_parse_split(raw.get("split")),
+        model=_parse_model(raw.get("model")),
+        threshold=_parse_threshold(raw.get("threshold")),
+        gates=_parse_gates(raw.get("gates")),
         source=source,
     )
 
