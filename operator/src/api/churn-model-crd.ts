@@ -13,7 +13,11 @@ export const churnModelCrd: CrdDefinition = {
   status: churnModelStatusSchema,
   printerColumns: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
-    { name: "Version", type: "string", jsonPath: ".status.serving.trainingRun" },
+    { name: "Stable", type: "string", jsonPath: ".status.rollout.stable.trainingRun" },
+    { name: "Canary", type: "string", jsonPath: ".status.rollout.canary.trainingRun" },
+    { name: "Weight", type: "number", jsonPath: ".status.rollout.effectiveWeight" },
+    { name: "Rollout", type: "string", jsonPath: ".status.rollout.phase" },
+    { name: "Version", type: "string", jsonPath: ".status.serving.trainingRun", priority: 1 },
     { name: "Digest", type: "string", jsonPath: ".status.serving.digest", priority: 1 },
     { name: "Desired", type: "integer", jsonPath: ".spec.replicas" },
     { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas" },

@@ -8,6 +8,7 @@ import {
   localRefSchema,
   resourcesSchema,
 } from "./kube-schemas.js";
+import { rolloutSpecSchema, rolloutStatusSchema } from "./rollout.js";
 
 /** Where a ChurnModel's model comes from: exactly one of three sources. */
 export const churnModelSourceSchema = z
@@ -74,12 +75,27 @@ export const churnModelSpecSchema = z
       .min(1)
       .optional()
       .describe("Runtime image override. Default: the operator's --runtime-image."),
+    strategy: z
+      .enum(["canary", "direct"])
+      .optional()
+      .describe(
+        "canary (default): a new version rolls out step by step under analysis and rolls back by itself; direct: a plain rolling replace.",
+      ),
+    rollout: rolloutSpecSchema.optional(),
   })
-  .describe("Desired state of a ChurnModel.");
+  .describe("Desired state of a ChurnModel.")
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.rollout) || !has(self.rollout.steps) || !has(self.rollout.trafficRouting) || self.rollout.trafficRouting != 'replicas' || self.rollout.steps.all(s, !has(s.mirror))",
+        message: "mirror steps need trafficRouting: router (replicas routing cannot copy requests)",
+      },
+    ],
+  });
 
-/** Per-variant serving state (one variant now, stable; a canary slots in next). */
+/** Per-variant serving state: stable, and canary during a rollout. */
 export const variantStatusSchema = z.object({
-  name: z.string().describe("Variant name: stable (and canary during a rollout)."),
+  name: z.string().describe("Variant name: stable, or canary during a rollout."),
   digest: z.string().describe("Model digest the variant serves."),
   deployment: z.string().describe("Name of the variant's Deployment."),
   replicas: z.int().min(0).describe("Desired pods."),
@@ -108,6 +124,7 @@ export const churnModelStatusSchema = z
     replicas: z.int().min(0).optional().describe("Desired serving pods over all variants."),
     readyReplicas: z.int().min(0).optional().describe("Ready serving pods over all variants."),
     variants: z.array(variantStatusSchema).optional().describe("Per-variant state."),
+    rollout: rolloutStatusSchema.optional(),
     conditions: z
       .array(conditionSchema)
       .optional()

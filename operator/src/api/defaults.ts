@@ -1,3 +1,5 @@
+import type { AnalysisSpec, RolloutStep } from "./rollout.js";
+
 /**
  * The one home of every default the CRDs and controllers use. Each getter clamps what it is
  * given to a safe range; the CRD schemas carry the same defaults (a unit test checks they agree).
@@ -55,4 +57,89 @@ export function replicasOf(value?: number): number {
 /** Whether explanations are on for a ChurnModel. */
 export function explanationsEnabledOf(value?: boolean): boolean {
   return value ?? Defaults.explanationsEnabled;
+}
+
+/** Rollout defaults (ChurnModel.spec.rollout); the CRD states them in descriptions only. */
+export const RolloutDefaults = {
+  /** Mirror, then 10, 25, 50 percent for 30 s each, then promote. */
+  steps: [
+    { mirror: { percent: 100, durationSeconds: 30 } },
+    { setWeight: 10 },
+    { pause: { durationSeconds: 30 } },
+    { setWeight: 25 },
+    { pause: { durationSeconds: 30 } },
+    { setWeight: 50 },
+    { pause: { durationSeconds: 30 } },
+  ] as const,
+  mirrorPercent: 100,
+  mirrorDurationSeconds: 30,
+  intervalSeconds: 10,
+  minIntervalSeconds: 5,
+  minSamples: 100,
+  /** onNoData: rollback gives up after this many inconclusive analyses in a row. */
+  noDataRollbackAfter: 3,
+  successRateMin: 0.99,
+  latencyMaxRatioToStable: 1.5,
+  latencyMaxMs: 250,
+  scoreDriftMaxPsi: 0.2,
+  mirrorDisagreementMaxRate: 0.05,
+  /** Rollouts kept in status.rollout.history. */
+  historyLength: 10,
+} as const;
+
+/** The rollout's steps: the spec's, else the default list. */
+export function rolloutStepsOf(spec?: { steps?: readonly RolloutStep[] }): readonly RolloutStep[] {
+  return spec?.steps?.length ? spec.steps : RolloutDefaults.steps;
+}
+
+/** Analysis settings with every default filled in and the interval clamped to >= 5 s. */
+export function analysisOf(a?: AnalysisSpec): ResolvedAnalysis {
+  const m = a?.metrics ?? {};
+  return {
+    intervalSeconds: clamp(a?.intervalSeconds, RolloutDefaults.intervalSeconds, {
+      min: RolloutDefaults.minIntervalSeconds,
+      max: 3600,
+    }),
+    minSamples: clamp(a?.minSamples, RolloutDefaults.minSamples, { min: 1, max: 1_000_000 }),
+    onNoData: a?.onNoData ?? "hold",
+    successRate:
+      m.successRate?.enabled === false
+        ? undefined
+        : { min: m.successRate?.min ?? RolloutDefaults.successRateMin },
+    latencyP99Ms:
+      m.latencyP99Ms?.enabled === false
+        ? undefined
+        : {
+            maxRatioToStable:
+              m.latencyP99Ms?.maxRatioToStable ?? RolloutDefaults.latencyMaxRatioToStable,
+            max: m.latencyP99Ms?.max ?? RolloutDefaults.latencyMaxMs,
+          },
+    scoreDrift:
+      m.scoreDrift?.enabled === false
+        ? undefined
+        : { maxPsi: m.scoreDrift?.maxPsi ?? RolloutDefaults.scoreDriftMaxPsi },
+    mirrorDisagreement:
+      m.mirrorDisagreement?.enabled === false
+        ? undefined
+        : {
+            maxRate: m.mirrorDisagreement?.maxRate ?? RolloutDefaults.mirrorDisagreementMaxRate,
+          },
+    custom: m.custom ?? [],
+    provider: a?.provider?.prometheus
+      ? { kind: "prometheus", address: a.provider.prometheus.address }
+      : { kind: "builtin" },
+  };
+}
+
+/** Analysis settings after defaulting: a disabled metric is undefined. */
+export interface ResolvedAnalysis {
+  intervalSeconds: number;
+  minSamples: number;
+  onNoData: "hold" | "rollback";
+  successRate?: { min: number };
+  latencyP99Ms?: { maxRatioToStable: number; max: number };
+  scoreDrift?: { maxPsi: number };
+  mirrorDisagreement?: { maxRate: number };
+  custom: NonNullable<NonNullable<AnalysisSpec["metrics"]>["custom"]>;
+  provider: { kind: "builtin" } | { kind: "prometheus"; address: string };
 }

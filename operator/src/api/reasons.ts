@@ -40,6 +40,17 @@ export const Reasons = {
   ReplicasUnavailable: "ReplicasUnavailable",
   AllReplicasReady: "AllReplicasReady",
   ScaledToZero: "ScaledToZero",
+  // Rollouts
+  RolloutStarted: "RolloutStarted",
+  StepAdvanced: "StepAdvanced",
+  AnalysisPassed: "AnalysisPassed",
+  AnalysisFailed: "AnalysisFailed",
+  AnalysisInconclusive: "AnalysisInconclusive",
+  RolledBack: "RolledBack",
+  Promoted: "Promoted",
+  Aborted: "Aborted",
+  Retried: "Retried",
+  Superseded: "Superseded",
 } as const;
 
 /** One of the operator's reason strings. */

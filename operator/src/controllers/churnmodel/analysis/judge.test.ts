@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import { analysisOf } from "../../../api/defaults.js";
+import { conditionHolds, judge } from "./judge.js";
+import type { HistogramWindow, Measurements, VariantWindow } from "./measurements.js";
+import { histogramQuantile, psi, twoProportionZ, wilson } from "./statistics.js";
+
+const LAT_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity];
+const PROB_BOUNDS = [...Array.from({ length: 19 }, (_, i) => (i + 1) * 0.05), Infinity];
+
+/** A histogram window from per-bucket counts. */
+function hist(bounds: number[], counts: number[]): HistogramWindow {
+  let c = 0;
+  return { bounds, cumulative: bounds.map((_, i) => (c += counts[i] ?? 0)) };
+}
+/** `n` latencies all in the bucket whose upper bound is `le` seconds. */
+function latencies(n: number, le: number): HistogramWindow {
+  return hist(
+    LAT_BOUNDS,
+    LAT_BOUNDS.map((b) => (b === le ? n : 0)),
+  );
+}
+/** `n` probabilities spread as the weights say over the 20 buckets. */
+function probabilities(n: number, weights: number[]): HistogramWindow {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return hist(
+    PROB_BOUNDS,
+    weights.map((w) => Math.round((n * w) / total)),
+  );
+}
+const flat = Array.from({ length: 20 }, () => 1);
+const low = Array.from({ length: 20 }, (_, i) => (i < 5 ? 10 : 1));
+const high = Array.from({ length: 20 }, (_, i) => (i >= 12 ? 10 : 1));
+
+function variant(
+  requests: number,
+  errors: number,
+  over: Partial<VariantWindow> = {},
+): VariantWindow {
+  return {
+    requests,
+    errors,
+    latency: latencies(requests, 0.005),
+    probability: probabilities(requests, flat),
+    ...over,
+  };
+}
+const window = (over: Partial<Measurements>): Measurements => ({
+  start: new Date("2026-01-01T00:00:00Z"),
+  end: new Date("2026-01-01T00:00:10Z"),
+  stable: variant(1000, 0),
+  canary: variant(200, 0),
+  custom: [],
+  ...over,
+});
+const metric = (m: Measurements, name: string, a = analysisOf({ minSamples: 50 })) =>
+  judge(m, a).metrics.find((r) => r.name === name);
+
+describe("statistics", () => {
+  it("wilson bounds contain the rate and tighten with samples", () => {
+    const small = wilson(48, 50);
+    const big = wilson(4800, 5000);
+    expect(small.low).toBeLessThan(0.96);
+    expect(small.high).toBeGreaterThan(0.99);
+    expect(big.high - big.low).toBeLessThan(small.high - small.low);
+    expect(wilson(0, 0)).toEqual({ low: 0, high: 1 });
+  });
+
+  it("two-proportion z is large only for a real difference", () => {
+    expect(twoProportionZ(2, 50, 0, 1000)).toBeGreaterThan(2.33);
+    expect(twoProportionZ(1, 100, 10, 1000)).toBeLessThan(1);
+    expect(twoProportionZ(50, 100, 10, 1000)).toBeGreaterThan(10);
+  });
+
+  it("histogram quantiles interpolate inside the bucket like histogram_quantile", () => {
+    const h = hist([1, 2, 4, Infinity], [10, 10, 80, 0]);
+    expect(histogramQuantile(0.5, h)).toBeCloseTo(2 + (2 * 30) / 80);
+    expect(histogramQuantile(0.99, hist([1, 2, Infinity], [0, 0, 5]))).toBe(2);
+    expect(histogramQuantile(0.99, hist([1, Infinity], [0, 0]))).toBeUndefined();
+  });
+
+  it("PSI is 0 for one distribution and large for a shifted one; bias removed for small samples", () => {
+    expect(psi(probabilities(1000, flat), probabilities(1000, flat))?.raw).toBeCloseTo(0);
+    expect(psi(probabilities(1000, low), probabilities(1000, high))?.adjusted).toBeGreaterThan(1);
+    const noisy = psi(probabilities(100, flat), probabilities(100, [...flat.slice(1), 2]));
+    expect(noisy?.adjusted).toBe(0);
+  });
+});
+
+describe("judge", () => {
+  it("passes a healthy canary on every built-in metric", () => {
+    const v = judge(window({}), analysisOf({ minSamples: 50 }));
+    expect(v.verdict).toBe("Pass");
+    expect(v.metrics.map((m) => m.name)).toEqual(["successRate", "latencyP99Ms", "scoreDrift"]);
+    expect(v.score).toBe(100);
+  });
+
+  it("does not roll back for two errors in fifty requests", () => {
+    const m = metric(window({ canary: variant(50, 2) }), "successRate");
+    expect(m?.verdict).toBe("Pass");
+  });
+
+  it("fails a real error regression, naming the rate and the floor", () => {
+    const m = metric(window({ canary: variant(100, 30) }), "successRate");
+    expect(m?.verdict).toBe("Fail");
+    expect(m?.message).toMatch(/canary success rate 0\.7 .*below 0\.99 and worse than stable's 1/);
+  });
+
+  it("does not blame the canary for errors the stable version has too", () => {
+    const m = metric(
+      window({ stable: variant(1000, 300), canary: variant(100, 30) }),
+      "successRate",
+    );
+    expect(m?.verdict).toBe("Pass");
+  });
+
+  it("is inconclusive below minSamples, and the verdict is then never a pass", () => {
+    const v = judge(window({ canary: variant(10, 0) }), analysisOf({ minSamples: 50 }));
+    expect(v.verdict).toBe("Inconclusive");
+    expect(v.metrics.find((m) => m.name === "successRate")?.message).toBe(
+      "the canary served 10 requests (needs 50)",
+    );
+  });
+
+  it("fails a slow canary on the ceiling and on the ratio beyond the tolerance", () => {
+    const slow = metric(
+      window({ canary: variant(200, 0, { latency: latencies(200, 0.5) }) }),
+      "latencyP99Ms",
+    );
+    expect(slow?.verdict).toBe("Fail");
+    expect(slow?.message).toMatch(/> 250 ms/);
+    const relative = metric(
+      window({ canary: variant(200, 0, { latency: latencies(200, 0.1) }) }),
+      "latencyP99Ms",
+    );
+    expect(relative?.verdict).toBe("Fail");
+    expect(relative?.message).toMatch(/x stable's/);
+    const jitter = metric(
+      window({ canary: variant(200, 0, { latency: latencies(200, 0.01) }) }),
+      "latencyP99Ms",
+    );
+    expect(jitter?.verdict).toBe("Pass");
+  });
+
+  it("fails a canary whose scores drift from the stable version's", () => {
+    const m = metric(
+      window({
+        stable: variant(1000, 0, { probability: probabilities(1000, low) }),
+        canary: variant(200, 0, { probability: probabilities(200, high) }),
+      }),
+      "scoreDrift",
+    );
+    expect(m?.verdict).toBe("Fail");
+    expect(m?.message).toMatch(/PSI \d/);
+  });
+
+  it("judges mirrored decisions only when something was mirrored", () => {
+    expect(metric(window({}), "mirrorDisagreement")).toBeUndefined();
+    expect(
+      metric(window({ mirror: { compared: 400, decisionFlips: 100 } }), "mirrorDisagreement")
+        ?.verdict,
+    ).toBe("Fail");
+    expect(
+      metric(window({ mirror: { compared: 400, decisionFlips: 12 } }), "mirrorDisagreement")
+        ?.verdict,
+    ).toBe("Pass");
+  });
+
+  it("lets each metric be turned off", () => {
+    const a = analysisOf({
+      minSamples: 50,
+      metrics: { successRate: { enabled: false }, scoreDrift: { enabled: false } },
+    });
+    expect(judge(window({ canary: variant(100, 90) }), a).metrics.map((m) => m.name)).toEqual([
+      "latencyP99Ms",
+    ]);
+  });
+
+  it("evaluates custom PromQL conditions and holds on a missing value", () => {
+    const a = analysisOf({
+      minSamples: 50,
+      metrics: { custom: [{ name: "biz", query: "x", successCondition: "result < 0.1" }] },
+    });
+    expect(metric(window({ custom: [{ name: "biz", value: 0.05 }] }), "biz", a)?.verdict).toBe(
+      "Pass",
+    );
+    expect(metric(window({ custom: [{ name: "biz", value: 0.5 }] }), "biz", a)?.verdict).toBe(
+      "Fail",
+    );
+    expect(metric(window({ custom: [{ name: "biz", error: "down" }] }), "biz", a)).toMatchObject({
+      verdict: "Inconclusive",
+      message: "down",
+    });
+    expect(conditionHolds("result >= -1e3", -5)).toBe(true);
+    expect(() => conditionHolds("1 < result", 0)).toThrow(/unsupported/);
+  });
+});
