@@ -4,7 +4,7 @@
 // the operator, apply a TrainingRun and a ChurnModel on synthetic customers (or --data FILE),
 // wait, score a few customers with explanations, and show `kubectl get tr,chm`.
 //   --context NAME   the same on a real cluster from your kubeconfig (needs --data-url and
-//                    images your cluster can pull; see test/e2e/operator-demo.ts)
+//                    images your cluster can pull; see scripts/demo/operator-demo.ts)
 //   --local          no Kubernetes at all: the trainer and the inference server as processes
 // Plain Node with no dependencies: it runs the set-up before anything else exists.
 import { spawn, spawnSync } from "node:child_process";
@@ -212,7 +212,7 @@ async function clusterDemo() {
     else args.push("--rows", opts.rows);
   }
   if (opts.keep) args.push("--keep");
-  runInherit(tsx, ["test/e2e/operator-demo.ts", ...args], { KUBECONFIG: kubeconfig });
+  runInherit(tsx, ["scripts/demo/operator-demo.ts", ...args], { KUBECONFIG: kubeconfig });
   if (!opts.context) {
     process.stdout.write(
       "\nThe local cluster is still up: `npm run cluster -- kubectl get tr,chm,pods -n churn-demo`;\n" +

@@ -9,7 +9,8 @@ export { httpGet } from "./http-get.js";
 export {
   createTestNamespace,
   deleteTestNamespace,
+  noProcessNode,
   type TestCluster,
   testCluster,
 } from "./test-cluster.js";
-export { waitFor } from "./wait-for.js";
+export { type WaitOptions, waitFor } from "./wait-for.js";

@@ -22,6 +22,8 @@ declare module "vitest" {
 
 /** API clients for the cluster the integration suite runs against. */
 export interface TestCluster {
+  /** Path of the admin kubeconfig (for programs the test runs, such as kubectl). */
+  kubeconfig: string;
   kc: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
@@ -32,11 +34,16 @@ export interface TestCluster {
   flavour: "process" | "existing";
 }
 
-/** Clients for the suite's cluster, from the kubeconfig the global setup provided. */
+/**
+ * Clients for the suite's cluster, from the kubeconfig the global setup provided: the one way
+ * an integration suite reaches its cluster.
+ */
 export function testCluster(): TestCluster {
+  const kubeconfig = inject("kubeconfig");
   const kc = new KubeConfig();
-  kc.loadFromFile(inject("kubeconfig"));
+  kc.loadFromFile(kubeconfig);
   return {
+    kubeconfig,
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
@@ -46,6 +53,16 @@ export function testCluster(): TestCluster {
     flavour: inject("clusterFlavour"),
   };
 }
+
+/**
+ * Why a suite that needs the process node is skipped on another cluster (kind), or false: it
+ * runs the project's images as local commands, reads this machine's paths through hostPath
+ * volumes, or needs a container's host process.
+ */
+export const noProcessNode =
+  inject("clusterFlavour") === "existing"
+    ? "needs the local process-node cluster (project images mapped to local commands)"
+    : false;
 
 /**
  * Creates a fresh namespace named `<prefix>-<random>` and waits for its default

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestNamespace,
   deleteTestNamespace,
+  noProcessNode,
   type TestCluster,
   testCluster,
   waitFor,
@@ -23,7 +24,6 @@ import {
   runHelm,
 } from "../../chart/render-chart.js";
 import { adminClient } from "../operator/support/kube.js";
-import { noCluster, noProcessNode } from "../operator/support/test-cluster.js";
 
 // The chart against the real apiserver: every rendered object passes server-side validation
 // (a dry-run server-side apply, so unknown fields fail too), and a real `helm install` runs
@@ -72,7 +72,7 @@ async function dryRunApply(client: KubeClient, obj: KubeObject): Promise<KubeObj
   );
 }
 
-describe.skipIf(noCluster)("the chart's objects on the real apiserver", () => {
+describe("the chart's objects on the real apiserver", () => {
   let helm: string;
   let cluster: TestCluster;
   let client: KubeClient;
@@ -81,7 +81,7 @@ describe.skipIf(noCluster)("the chart's objects on the real apiserver", () => {
   beforeAll(async () => {
     helm = await ensureHelm();
     cluster = testCluster();
-    client = adminClient();
+    client = adminClient(cluster.kc);
     ns = await createTestNamespace(cluster, "chart-dry");
   }, 900_000);
   afterAll(async () => {
@@ -154,7 +154,7 @@ describe.skipIf(noProcessNode)("helm install", () => {
   beforeAll(async () => {
     helm = await ensureHelm();
     cluster = testCluster();
-    client = adminClient();
+    client = adminClient(cluster.kc);
     ns = await createTestNamespace(cluster, "chart");
   }, 900_000);
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testCluster } from "../../../cluster/testing/index.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import { trainingRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
@@ -7,16 +8,15 @@ import { Resources } from "../../../operator/src/kube/resources.js";
 import { ensureNamespace, installCrds } from "./support/install.js";
 import { adminClient, apply } from "./support/kube.js";
 import { seedTrainingRun } from "./support/operator-env.js";
-import { noCluster } from "./support/test-cluster.js";
 
 // Given the generated CRDs installed in a real apiserver, when invalid objects are applied,
 // then the apiserver itself refuses them with a message naming the problem.
-describe.skipIf(noCluster)("CRD validation by the apiserver", () => {
+describe("CRD validation by the apiserver", () => {
   let client: KubeClient;
   const ns = `crdval-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    client = adminClient();
+    client = adminClient(testCluster().kc);
     await installCrds(client);
     await ensureNamespace(client, ns);
   });

@@ -1,12 +1,12 @@
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { OPERATOR_NAMESPACE, repoRoot } from "./support/install.js";
-import { apply, waitFor } from "./support/kube.js";
+import { apply } from "./support/kube.js";
 import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
-import { noProcessNode } from "./support/test-cluster.js";
 
 // Given the operator deployed as a pod (in-cluster config, its ServiceAccount's projected token,
 // probes on :8081, metrics on :8080), when a ChurnModel is applied, then that pod reconciles it.
@@ -98,7 +98,7 @@ describe.skipIf(noProcessNode)("the operator as a Deployment in the cluster", ()
         );
         return (d?.status?.readyReplicas ?? 0) >= 1;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
 
     await apply(env.client, {

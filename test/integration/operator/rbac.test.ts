@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { testCluster } from "../../../cluster/testing/index.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
 import { installRbac, OPERATOR_NAMESPACE } from "./support/install.js";
 import { adminClient } from "./support/kube.js";
-import { noCluster } from "./support/test-cluster.js";
 
 // config/rbac grants exactly what the controllers use (the other suites run the operator with
 // it); this asks the apiserver's authorizer what it grants beyond that: nothing.
-describe.skipIf(noCluster)("operator RBAC (config/rbac)", () => {
+describe("operator RBAC (config/rbac)", () => {
   let client: KubeClient;
   const user = `system:serviceaccount:${OPERATOR_NAMESPACE}:churn-operator`;
 
   beforeAll(async () => {
-    client = adminClient();
+    client = adminClient(testCluster().kc);
     await installRbac(client);
   });
 

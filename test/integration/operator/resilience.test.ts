@@ -1,11 +1,12 @@
 import type { V1Deployment, V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import { trainingRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeObject } from "../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { apply, waitFor } from "./support/kube.js";
+import { apply } from "./support/kube.js";
 import {
   noSeed,
   type OperatorEnv,
@@ -14,7 +15,6 @@ import {
 } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { eventReasons, trainerPods, waitForRunFinished } from "./support/status.js";
-import { noCluster, noProcessNode } from "./support/test-cluster.js";
 
 const artifactModel = (ns: string, name: string): ChurnModel => ({
   apiVersion: "churn.mlops.dev/v1alpha1",
@@ -46,7 +46,7 @@ describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
         const j = await env.client.get<V1Job>(Resources.jobs, env.ns, "seed-train");
         return r?.status?.phase === "Training" ? j : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
     // ...when the operator dies without any cleanup and a new one starts...
     await first.kill("SIGKILL");
@@ -63,7 +63,7 @@ describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
   });
 });
 
-describe.skipIf(noCluster)("two operator replicas", () => {
+describe("two operator replicas", () => {
   let env: OperatorEnv;
   let b: OperatorProcess | undefined;
   beforeAll(async () => {
@@ -102,7 +102,7 @@ describe.skipIf(noCluster)("two operator replicas", () => {
     await waitFor(
       "replica-b to take over",
       async () => (await standby.metric("leader_election_master_status")) === 1,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await apply(env.client, artifactModel(env.ns, "two"));
     await waitFor("the new leader to create two-stable", () =>

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Deployment, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import {
@@ -12,7 +13,7 @@ import {
 import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { startHeldDataServer } from "./support/held-data-server.js";
-import { apply, waitFor } from "./support/kube.js";
+import { apply } from "./support/kube.js";
 import {
   noSeed,
   type OperatorEnv,
@@ -27,7 +28,6 @@ import {
   waitForModelReady,
   waitForRunFinished,
 } from "./support/status.js";
-import { noProcessNode } from "./support/test-cluster.js";
 
 // The proof, on the local cluster: apply the seed TrainingRun -> Succeeded with ROC-AUC;
 // a leaking feature or a broken CSV -> Failed, saying why; a ChurnModel -> Ready and scoring
@@ -90,8 +90,7 @@ describe.skipIf(noProcessNode || noSeed)(
           const r = await env.client.get<TrainingRun>(trainingRunType, env.ns, "seed");
           return r?.status?.phase === "Validating" ? r : undefined;
         },
-        120_000,
-        () => op.tail(),
+        { timeoutMs: 120_000, describe: () => op.tail() },
       );
       await held.release();
       seed = await waitForRunFinished(env.client, env.ns, "seed");

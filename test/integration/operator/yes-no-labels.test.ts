@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noProcessNode, testCluster, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import {
@@ -11,11 +12,10 @@ import {
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { repoRoot } from "./support/install.js";
-import { apply, kubectlApply, waitFor } from "./support/kube.js";
+import { apply, kubectlApply } from "./support/kube.js";
 import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { waitForModelReady, waitForRunFinished } from "./support/status.js";
-import { noProcessNode } from "./support/test-cluster.js";
 
 // The most common churn data shape: a Yes/No target and Yes/No categories (the trainer's
 // telecom-shaped synthetic data). Manifests go through the real kubectl, whose YAML reader
@@ -66,6 +66,7 @@ spec:
 describe.skipIf(noProcessNode)(
   "Yes/No labels and categories through kubectl and the operator",
   () => {
+    const { kubeconfig } = testCluster();
     let env: OperatorEnv;
     let op: OperatorProcess;
     let quoted: TrainingRun;
@@ -89,7 +90,7 @@ describe.skipIf(noProcessNode)(
         ["unquoted", "Yes", undefined],
         ["unquoted-words", "Yes", "words.csv"],
       ] as const) {
-        const r = kubectlApply(telecomRun(env.ns, name, positive, data));
+        const r = kubectlApply(telecomRun(env.ns, name, positive, data), kubeconfig);
         expect(r.status, r.output).toBe(0);
       }
       [quoted, unquoted] = await Promise.all([
@@ -135,7 +136,7 @@ describe.skipIf(noProcessNode)(
         'values: ["Yes", "No"] }',
         "values: [Yes, No] }",
       );
-      const r = kubectlApply(manifest);
+      const r = kubectlApply(manifest, kubeconfig);
       expect(r.status).not.toBe(0);
       expect(r.output).toContain("spec.schema.features[1].values[0]");
       expect(await env.client.get(trainingRunType, env.ns, "unquoted-values")).toBeUndefined();

@@ -1,8 +1,8 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { httpGet } from "../../../../cluster/testing/index.js";
+import { httpGet, waitFor } from "../../../../cluster/testing/index.js";
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
-import { apply, waitFor } from "./kube.js";
+import { apply } from "./kube.js";
 
 /** A data set served over HTTP from a pod, answering nothing until the test releases it. */
 export interface HeldDataServer {

@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
+import { waitFor } from "../../../../cluster/testing/wait-for.js";
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
-import { apply, kubeconfigPath, readYaml, typeOf, waitFor } from "./kube.js";
+import { apply, readYaml, typeOf } from "./kube.js";
 
 /** The repository root. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../../..");
@@ -52,10 +53,10 @@ export async function installRbac(client: KubeClient): Promise<void> {
 }
 
 /**
- * A kubeconfig authenticating as the operator's ServiceAccount (a TokenRequest token), so a
- * test that runs the operator with it proves config/rbac is enough.
+ * A kubeconfig for `admin`'s cluster authenticating as the operator's ServiceAccount (a
+ * TokenRequest token), so a test that runs the operator with it proves config/rbac is enough.
  */
-export async function operatorKubeconfig(client: KubeClient): Promise<string> {
+export async function operatorKubeconfig(client: KubeClient, admin: KubeConfig): Promise<string> {
   const res = await client.request<{ status: { token: string } }>(
     "POST",
     `/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts/churn-operator/token`,
@@ -67,8 +68,6 @@ export async function operatorKubeconfig(client: KubeClient): Promise<string> {
       },
     },
   );
-  const admin = new KubeConfig();
-  admin.loadFromFile(kubeconfigPath());
   const cluster = admin.getCurrentCluster();
   if (!cluster) throw new Error("admin kubeconfig has no cluster");
   const kc = new KubeConfig();

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { cachedBinaries } from "../../../../cluster/build-binaries.js";
 import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
@@ -13,17 +13,11 @@ import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import type { ResourceType } from "../../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
 
-/** The admin kubeconfig: $KUBECONFIG (the suite's global setup sets it; so does the demo). */
-export function kubeconfigPath(): string {
-  const path = process.env.KUBECONFIG;
-  if (!path) throw new Error("KUBECONFIG is not set: no cluster to work with");
-  return path;
-}
-
-/** A client with the cluster admin's credentials (the test's own, not the operator's). */
-export function adminClient(): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath());
+/**
+ * The operator's own API client with admin credentials (the test's or the demo's rights, not
+ * the operator's). Suites pass `testCluster().kc`, the demo its kubeconfig.
+ */
+export function adminClient(kc: KubeConfig): KubeClient {
   return new KubeClient(kc);
 }
 
@@ -85,12 +79,15 @@ export function apply<T extends KubeObject>(client: KubeClient, obj: T): Promise
  * the manifest is read the way users' manifests are: by kubectl's YAML 1.1-style reader.
  * Returns kubectl's exit status and output; never throws on a refusal.
  */
-export function kubectlApply(manifest: string): { status: number; output: string } {
+export function kubectlApply(
+  manifest: string,
+  kubeconfig: string,
+): { status: number; output: string } {
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
   const r = spawnSync(kubectl, ["apply", "--server-side", "-f", "-"], {
     input: manifest,
     encoding: "utf8",
-    env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+    env: { ...process.env, KUBECONFIG: kubeconfig },
   });
   if (r.error) throw new Error(`${kubectl}: ${r.error.message}`);
   return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
@@ -101,35 +98,6 @@ export function readYaml(path: string): KubeObject[] {
   return parseAllDocuments(readFileSync(path, "utf8"))
     .map((d) => d.toJS() as KubeObject)
     .filter((o) => o && typeof o === "object");
-}
-
-/**
- * Polls `probe` until it returns a value (not undefined/false) or the deadline passes; the
- * error names what was awaited and the last value seen, so a timeout explains itself.
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-  describe: () => Promise<string> | string = () => "",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const extra = await describe();
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${extra ? `\n${extra}` : ""}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export { FIELD_MANAGER };

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
+import { testCluster } from "../../../../cluster/testing/index.js";
 import type { TrainingRun } from "../../../../operator/src/api/training-run.js";
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
@@ -37,7 +38,8 @@ export interface OperatorEnv {
 
 /** Sets up a fresh namespace for one test file. */
 export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
-  const client = adminClient();
+  const { kc } = testCluster();
+  const client = adminClient(kc);
   const ns = `${prefix}-${randomBytes(3).toString("hex")}`;
   await installCrds(client);
   await installRbac(client);
@@ -51,7 +53,7 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
     copyFileSync(seedCsv, join(dataDir, "seed", "Customer-Churn-Records.csv"));
   await hostVolume(client, ns, "churn-models", modelsDir);
   await hostVolume(client, ns, "churn-data", dataDir, true);
-  const kubeconfig = await operatorKubeconfig(client);
+  const kubeconfig = await operatorKubeconfig(client, kc);
   const operators: OperatorProcess[] = [];
   return {
     client,

@@ -1,4 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import { waitFor } from "../../../../cluster/testing/wait-for.js";
 import type { ChurnModel } from "../../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../../operator/src/api/training-run.js";
 import {
@@ -8,7 +9,6 @@ import {
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import type { KubeObject } from "../../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
-import { waitFor } from "./kube.js";
 
 /** Waits until a TrainingRun reaches a terminal phase; returns it. */
 export function waitForRunFinished(
@@ -23,8 +23,11 @@ export function waitForRunFinished(
       const r = await client.get<TrainingRun>(trainingRunType, ns, name);
       return r?.status?.phase === "Succeeded" || r?.status?.phase === "Failed" ? r : undefined;
     },
-    timeoutMs,
-    async () => JSON.stringify((await client.get<TrainingRun>(trainingRunType, ns, name))?.status),
+    {
+      timeoutMs,
+      describe: async () =>
+        JSON.stringify((await client.get<TrainingRun>(trainingRunType, ns, name))?.status),
+    },
   );
 }
 
@@ -43,8 +46,11 @@ export function waitForModelReady(
         ? m
         : undefined;
     },
-    timeoutMs,
-    async () => JSON.stringify((await client.get<ChurnModel>(churnModelType, ns, name))?.status),
+    {
+      timeoutMs,
+      describe: async () =>
+        JSON.stringify((await client.get<ChurnModel>(churnModelType, ns, name))?.status),
+    },
   );
 }
 

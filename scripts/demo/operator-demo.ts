@@ -3,7 +3,7 @@
 // the example TrainingRun on a CSV (given, or synthetic from the trainer), serve it with the
 // example ChurnModel, score a few customers with explanations, and show `kubectl get tr,chm`.
 //
-//   KUBECONFIG=.cluster/kubeconfig npx tsx test/e2e/operator-demo.ts [--data CSV] [--rows N]
+//   KUBECONFIG=.cluster/kubeconfig npx tsx scripts/demo/operator-demo.ts [--data CSV] [--rows N]
 //       [--namespace churn-demo] [--keep]
 //
 // --keep leaves the operator running and the objects in place (Ctrl-C stops the operator).
@@ -14,7 +14,9 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
 import { parse } from "yaml";
+import { cachedBinaries } from "../../cluster/index.js";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../operator/src/api/training-run.js";
 import {
@@ -25,10 +27,13 @@ import {
   OPERATOR_NAMESPACE,
   operatorKubeconfig,
   repoRoot,
-} from "../integration/operator/support/install.js";
-import { adminClient, apply } from "../integration/operator/support/kube.js";
-import { OperatorProcess } from "../integration/operator/support/operator-process.js";
-import { waitForModelReady, waitForRunFinished } from "../integration/operator/support/status.js";
+} from "../../test/integration/operator/support/install.js";
+import { adminClient, apply } from "../../test/integration/operator/support/kube.js";
+import { OperatorProcess } from "../../test/integration/operator/support/operator-process.js";
+import {
+  waitForModelReady,
+  waitForRunFinished,
+} from "../../test/integration/operator/support/status.js";
 
 interface Options {
   data?: string;
@@ -115,7 +120,10 @@ async function referenceRows(
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const client = adminClient();
+  // $KUBECONFIG: the local cluster's, or the one context npm run demo -- --context chose.
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const client = adminClient(kc);
   const demoDir = join(repoRoot, ".demo", o.namespace);
   const dataDir = join(demoDir, "data");
   const modelsDir = join(demoDir, "models");
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
   }
 
   step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
-  const op = new OperatorProcess("churn-operator-demo", await operatorKubeconfig(client), [
+  const op = new OperatorProcess("churn-operator-demo", await operatorKubeconfig(client, kc), [
     "--namespace",
     o.namespace,
     "--leader-election-namespace",
@@ -233,11 +241,9 @@ async function main(): Promise<void> {
   });
 
   step("kubectl get tr,chm");
-  const kubectl = join(process.env.HOME ?? "", ".cache", "churn-operator");
-  const found = spawnSync("bash", ["-c", `ls ${kubectl}/k8s/*/bin/kubectl 2>/dev/null | tail -1`], {
-    encoding: "utf8",
-  }).stdout.trim();
-  if (found) spawnSync(found, ["get", "tr,chm", "-n", o.namespace], { stdio: "inherit" });
+  // The local cluster's own kubectl when it is built, else the one on PATH.
+  const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
+  spawnSync(kubectl, ["get", "tr,chm", "-n", o.namespace], { stdio: "inherit" });
 
   process.stdout.write(`\ntimings: apply->Succeeded ${seconds(tTrained)}\n`);
   if (o.keep) {
