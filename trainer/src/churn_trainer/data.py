@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DatasetUnavailable, DataValidationError
-from .spec import Spec, is_url
+from .spec import Feature, Spec, is_url
 
 # Tokens read as missing in numeric/boolean/target columns. String columns treat only "" as
 # missing, so that a category literally called "NA" survives.
@@ -190,25 +190,35 @@ def _target(raw: pd.Series, positive: Any, column: str, checks: list[dict[str, A
     naming the column's values, since the user's spelling of the label is lost.
     """
     if isinstance(positive, bool):
-        values, bad = _to_bool(raw)
-        if bad.any():
-            counts = value_counts(raw)
-            _fail(
-                checks,
-                check(
-                    "target.positive",
-                    False,
-                    {"positive": positive, "values": counts},
-                    "word booleans (yes/no, true/false, y/n, t/f, 1/0)",
-                    f"target {column!r}: positive is the boolean {str(positive).lower()}, but "
-                    f"the column holds {describe_values(counts)}; quote the positive value "
-                    'as it appears in the data (e.g. positive: "Yes"): unquoted, YAML 1.1 '
-                    "readers such as kubectl turn Yes/No/On/Off/True/False into booleans",
-                    column=column,
-                ),
-            )
-        arr = values.to_numpy(dtype="float64")
-        return arr if positive else np.where(np.isnan(arr), np.nan, 1.0 - arr)
+        return _boolean_target(raw, positive, column, checks)
+    return _matching_target(raw, positive)
+
+
+def _boolean_target(
+    raw: pd.Series, positive: bool, column: str, checks: list[dict[str, Any]]
+) -> np.ndarray:
+    values, bad = _to_bool(raw)
+    if bad.any():
+        counts = value_counts(raw)
+        _fail(
+            checks,
+            check(
+                "target.positive",
+                False,
+                {"positive": positive, "values": counts},
+                "word booleans (yes/no, true/false, y/n, t/f, 1/0)",
+                f"target {column!r}: positive is the boolean {str(positive).lower()}, but "
+                f"the column holds {describe_values(counts)}; quote the positive value "
+                'as it appears in the data (e.g. positive: "Yes"): unquoted, YAML 1.1 '
+                "readers such as kubectl turn Yes/No/On/Off/True/False into booleans",
+                column=column,
+            ),
+        )
+    arr = values.to_numpy(dtype="float64")
+    return arr if positive else np.where(np.isnan(arr), np.nan, 1.0 - arr)
+
+
+def _matching_target(raw: pd.Series, positive: Any) -> np.ndarray:
     pos_text = str(positive).strip().lower()
     try:
         pos_num = float(positive)
@@ -231,15 +241,16 @@ def _target(raw: pd.Series, positive: Any, column: str, checks: list[dict[str, A
     return per_value(raw, label, missing=np.nan).astype("float64")
 
 
-def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
-    """Parses the CSV into typed columns, appending file/column checks to `checks`.
-
-    Raises DataValidationError (with `checks`) on problems that make further checks meaningless:
-    empty file, bad encoding, unparsable CSV, missing declared columns, no data rows.
-    """
-    header = _header(raw.content, spec, checks)
+def _declared(spec: Spec) -> list[str]:
+    """The columns read: features, target, then the id column if any."""
     sc = spec.schema
-    declared = [*spec.feature_names, sc.target.column] + ([sc.idColumn] if sc.idColumn else [])
+    return [*spec.feature_names, sc.target.column] + ([sc.idColumn] if sc.idColumn else [])
+
+
+def _check_header(
+    header: list[str], declared: list[str], spec: Spec, checks: list[dict[str, Any]]
+) -> None:
+    """Every declared column present once; columns neither declared nor dropped are noted."""
     missing = [c for c in declared if c not in header]
     dupes = sorted({c for c in header if header.count(c) > 1})
     if missing:
@@ -259,7 +270,7 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
             check("columns.unique", False, dupes, "unique header", f"duplicate columns: {dupes}"),
         )
     checks.append(check("columns.present", True, {"missing": []}, declared, "all declared present"))
-    ignored = [c for c in header if c not in declared and c not in sc.drop]
+    ignored = [c for c in header if c not in declared and c not in spec.schema.drop]
     if ignored:
         checks.append(
             check(
@@ -271,13 +282,19 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
             )
         )
 
+
+def _read_rows(
+    content: bytes, spec: Spec, declared: list[str], checks: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """The declared columns, text kept as text; fails on a CSV error or no data rows."""
+    sc = spec.schema
     string_cols = [f.name for f in sc.features if f.is_string] + [sc.target.column]
     if sc.idColumn:
         string_cols.append(sc.idColumn)
     na_values = {c: ([""] if c in string_cols else NUMERIC_NA) for c in declared}
     try:
         df = pd.read_csv(
-            io.BytesIO(raw.content),
+            io.BytesIO(content),
             sep=spec.dataset.delimiter,
             usecols=declared,
             dtype=dict.fromkeys(string_cols, "object"),
@@ -289,39 +306,55 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
     except (pd.errors.ParserError, ValueError) as e:
         _fail(checks, check("file.csv", False, str(e), "CSV", f"dataset is not a valid CSV: {e}"))
 
-    rows = len(df)
-    if rows == 0:
+    if len(df) == 0:
         _fail(
             checks,
             check("rows.nonEmpty", False, 0, "> 0", "dataset has a header but no data rows"),
         )
+    return df
 
+
+def _typed(col: pd.Series, f: Feature) -> tuple[pd.Series, dict[str, Any] | None]:
+    """One feature column as its type, and its type error (count, examples) if any."""
+    if f.is_string:
+        text = per_value(col, lambda v: str(v).strip() or None)
+        return pd.Series(text, index=col.index, dtype=object), None
+    if f.type == "boolean":
+        values, bad = _to_bool(col)
+    else:
+        values, bad = _to_number(col)
+        if f.type == "integer":
+            frac = values.notna() & (values != np.floor(values))
+            bad = bad | frac
+            values = values.where(~frac, np.nan)
+    inf = np.isinf(values)
+    if inf.any():
+        bad = bad | inf
+        values = values.where(~inf, np.nan)
+    n_bad = int(bad.sum())
+    if not n_bad:
+        return values, None
+    return values, {"count": n_bad, "examples": col[bad].astype(str).unique()[:5].tolist()}
+
+
+def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
+    """Parses the CSV into typed columns, appending file/column checks to `checks`.
+
+    Raises DataValidationError (with `checks`) on problems that make further checks meaningless:
+    empty file, bad encoding, unparsable CSV, missing declared columns, no data rows.
+    """
+    header = _header(raw.content, spec, checks)
+    declared = _declared(spec)
+    _check_header(header, declared, spec, checks)
+    df = _read_rows(raw.content, spec, declared, checks)
+
+    sc = spec.schema
     feats: dict[str, pd.Series] = {}
     type_errors: dict[str, dict[str, Any]] = {}
     for f in sc.features:
-        col = df[f.name]
-        if f.is_string:
-            feats[f.name] = pd.Series(
-                per_value(col, lambda v: str(v).strip() or None), index=col.index, dtype=object
-            )
-            continue
-        if f.type == "boolean":
-            values, bad = _to_bool(col)
-        else:
-            values, bad = _to_number(col)
-            if f.type == "integer":
-                frac = values.notna() & (values != np.floor(values))
-                bad = bad | frac
-                values = values.where(~frac, np.nan)
-        inf = np.isinf(values)
-        if inf.any():
-            bad = bad | inf
-            values = values.where(~inf, np.nan)
-        n_bad = int(bad.sum())
-        if n_bad:
-            examples = col[bad].astype(str).unique()[:5].tolist()
-            type_errors[f.name] = {"count": n_bad, "examples": examples}
-        feats[f.name] = values
+        feats[f.name], error = _typed(df[f.name], f)
+        if error:
+            type_errors[f.name] = error
     features = pd.DataFrame(feats, index=df.index)
     y = _target(df[sc.target.column], sc.target.positive, sc.target.column, checks)
     ids = df[sc.idColumn].astype("object") if sc.idColumn else None
