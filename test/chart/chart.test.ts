@@ -6,9 +6,9 @@ import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import { crdDrift, crdOutputDirs, crdsDir } from "../../operator/src/api/generate-crds.js";
 import { parseOperatorConfig } from "../../operator/src/config/operator-config.js";
 import { buildServingDeployment } from "../../operator/src/controllers/churnmodel/build-serving-deployment.js";
-import { ensureHelm } from "../chart/helm-binary.js";
-import { promqlSelectors } from "../chart/promql-metric-names.js";
-import { type RegisteredMetric, registeredMetrics } from "../chart/registered-metrics.js";
+import { ensureHelm } from "./helm-binary.js";
+import { promqlSelectors } from "./promql-metric-names.js";
+import { type RegisteredMetric, registeredMetrics } from "./registered-metrics.js";
 import {
   chartDir,
   type KubeObject,
@@ -18,7 +18,7 @@ import {
   renderFails,
   repoRoot,
   runHelm,
-} from "../chart/render-chart.js";
+} from "./render-chart.js";
 
 // The Helm chart, rendered by the real helm (built from the Go module proxy on first use and
 // cached) and checked against the code it deploys: config/rbac's rules, crds/, the operator's

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ensureHelm } from "../chart/helm-binary.js";
-import { ensurePromtool } from "../chart/promtool-binary.js";
-import { MONITORING_APIS, only, renderChart } from "../chart/render-chart.js";
+import { ensureHelm } from "./helm-binary.js";
+import { ensurePromtool } from "./promtool-binary.js";
+import { MONITORING_APIS, only, renderChart } from "./render-chart.js";
 
 // The chart's alerts evaluated by Prometheus itself: `promtool check rules` on the rendered
 // PrometheusRule, then `promtool test rules` feeding synthetic series shaped like the operator's

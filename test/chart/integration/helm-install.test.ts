@@ -14,7 +14,8 @@ import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
 import type { KubeObject as ApiObject } from "../../../operator/src/kube/kube-object.js";
 import { type ResourceType, resourcePath } from "../../../operator/src/kube/resource-type.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { ensureHelm } from "../../chart/helm-binary.js";
+import { adminClient } from "../../integration/operator/support/kube.js";
+import { ensureHelm } from "../helm-binary.js";
 import {
   chartDir,
   type KubeObject,
@@ -22,8 +23,7 @@ import {
   parseManifests,
   renderChart,
   runHelm,
-} from "../../chart/render-chart.js";
-import { adminClient } from "../operator/support/kube.js";
+} from "../render-chart.js";
 
 // The chart against the real apiserver: every rendered object passes server-side validation
 // (a dry-run server-side apply, so unknown fields fail too), and a real `helm install` runs
