@@ -45,6 +45,84 @@ def _ml_node(op: str, inputs: list[str], outputs: list[str], name: str, **attrs)
     return helper.make_node(op, inputs, outputs, name=name, domain="ai.onnx.ml", **attrs)
 
 
+# the nodes and initializers one encoder adds to the graph
+Nodes = tuple[list[onnx.NodeProto], list[onnx.TensorProto]]
+
+
+def _passthrough_nodes(enc: Encoder, p: str) -> Nodes:
+    """A number as it is, or with missing (NaN) replaced by the imputed value."""
+    name = enc.feature.name
+    if enc.impute_value is None:
+        return [helper.make_node("Identity", [name], [f"{p}_enc"], name=f"{p}_id")], []
+    fill = np.array([[enc.impute_value]], dtype=np.float32)
+    nodes = [
+        helper.make_node("IsNaN", [name], [f"{p}_nan"], name=f"{p}_isnan"),
+        helper.make_node(
+            "Where", [f"{p}_nan", f"{p}_fill", name], [f"{p}_enc"], name=f"{p}_impute"
+        ),
+    ]
+    return nodes, [numpy_helper.from_array(fill, f"{p}_fill")]
+
+
+def _label_map(enc: Encoder, values: list[Any], impute: Any) -> tuple[list[str], list[Any]]:
+    """LabelEncoder keys and values: each category to its value and, when the feature is
+    imputed, missing ("") to the imputed category's value."""
+    cats = list(enc.categories or [])
+    if enc.impute_value is None:
+        return cats, values
+    return [*cats, ""], [*values, impute]
+
+
+def _ordinal_nodes(enc: Encoder, p: str) -> Nodes:
+    """A category as its index in the declared order; unseen and missing as NaN."""
+    cats = list(enc.categories or [])
+    impute = None if enc.impute_value is None else float(cats.index(str(enc.impute_value)))
+    keys, vals = _label_map(enc, [float(k) for k in range(len(cats))], impute)
+    node = _ml_node(
+        "LabelEncoder",
+        [enc.feature.name],
+        [f"{p}_enc"],
+        f"{p}_ordinal",
+        keys_strings=keys,
+        values_floats=vals,
+        default_float=math.nan,
+    )
+    return [node], []
+
+
+def _one_hot_nodes(enc: Encoder, p: str) -> Nodes:
+    """One column per category. Known categories map to themselves, missing to the imputed
+    level (if any), anything else to a sentinel that OneHotEncoder (zeros=1) turns into all
+    zeros."""
+    cats = list(enc.categories or [])
+    keys, vals = _label_map(enc, list(cats), str(enc.impute_value))
+    nodes = [
+        _ml_node(
+            "LabelEncoder",
+            [enc.feature.name],
+            [f"{p}_known"],
+            f"{p}_known",
+            keys_strings=keys,
+            values_strings=vals,
+            default_string=UNSEEN,
+        ),
+        _ml_node(
+            "OneHotEncoder", [f"{p}_known"], [f"{p}_3d"], f"{p}_onehot", cats_strings=cats, zeros=1
+        ),
+        helper.make_node("Reshape", [f"{p}_3d", f"{p}_shape"], [f"{p}_enc"], name=f"{p}_2d"),
+    ]
+    shape = numpy_helper.from_array(np.array([-1, len(cats)], dtype=np.int64), f"{p}_shape")
+    return nodes, [shape]
+
+
+# Encoder.kind -> the nodes that encode one raw feature into its `{p}_enc` columns
+ENCODER_NODES = {
+    "passthrough": _passthrough_nodes,
+    "ordinal": _ordinal_nodes,
+    "onehot": _one_hot_nodes,
+}
+
+
 def preprocessing_graph(encoders: list[Encoder]) -> tuple[list, list, list, str]:
     """(nodes, inputs, initializers, output name) for raw columns -> encoded `features`."""
     nodes: list[onnx.NodeProto] = []
@@ -52,82 +130,12 @@ def preprocessing_graph(encoders: list[Encoder]) -> tuple[list, list, list, str]
     inits: list[onnx.TensorProto] = []
     parts: list[str] = []
     for i, enc in enumerate(encoders):
-        f = enc.feature
         p = f"{INTERNAL}pre{i}"
-        if enc.kind == "passthrough":
-            inputs.append(helper.make_tensor_value_info(f.name, TensorProto.FLOAT, ["N", 1]))
-            if enc.impute_value is None:
-                nodes.append(helper.make_node("Identity", [f.name], [f"{p}_enc"], name=f"{p}_id"))
-            else:
-                inits.append(
-                    numpy_helper.from_array(
-                        np.array([[enc.impute_value]], dtype=np.float32), f"{p}_fill"
-                    )
-                )
-                nodes.append(helper.make_node("IsNaN", [f.name], [f"{p}_nan"], name=f"{p}_isnan"))
-                nodes.append(
-                    helper.make_node(
-                        "Where", [f"{p}_nan", f"{p}_fill", f.name], [f"{p}_enc"], name=f"{p}_impute"
-                    )
-                )
-            parts.append(f"{p}_enc")
-            continue
-
-        inputs.append(helper.make_tensor_value_info(f.name, TensorProto.STRING, ["N", 1]))
-        cats = list(enc.categories or [])
-        if enc.kind == "ordinal":
-            keys, vals = list(cats), [float(k) for k in range(len(cats))]
-            if enc.impute_value is not None:
-                keys.append("")
-                vals.append(float(cats.index(str(enc.impute_value))))
-            nodes.append(
-                _ml_node(
-                    "LabelEncoder",
-                    [f.name],
-                    [f"{p}_enc"],
-                    f"{p}_ordinal",
-                    keys_strings=keys,
-                    values_floats=vals,
-                    default_float=math.nan,
-                )
-            )
-            parts.append(f"{p}_enc")
-            continue
-
-        # one-hot: known categories map to themselves, missing to the imputed level (if any),
-        # anything else to a sentinel that OneHotEncoder (zeros=1) turns into all zeros.
-        keys = list(cats)
-        vals = list(cats)
-        if enc.impute_value is not None:
-            keys.append("")
-            vals.append(str(enc.impute_value))
-        nodes.append(
-            _ml_node(
-                "LabelEncoder",
-                [f.name],
-                [f"{p}_known"],
-                f"{p}_known",
-                keys_strings=keys,
-                values_strings=vals,
-                default_string=UNSEEN,
-            )
-        )
-        nodes.append(
-            _ml_node(
-                "OneHotEncoder",
-                [f"{p}_known"],
-                [f"{p}_3d"],
-                f"{p}_onehot",
-                cats_strings=cats,
-                zeros=1,
-            )
-        )
-        inits.append(
-            numpy_helper.from_array(np.array([-1, len(cats)], dtype=np.int64), f"{p}_shape")
-        )
-        nodes.append(
-            helper.make_node("Reshape", [f"{p}_3d", f"{p}_shape"], [f"{p}_enc"], name=f"{p}_2d")
-        )
+        elem = TensorProto.FLOAT if enc.kind == "passthrough" else TensorProto.STRING
+        inputs.append(helper.make_tensor_value_info(enc.feature.name, elem, ["N", 1]))
+        enc_nodes, enc_inits = ENCODER_NODES[enc.kind](enc, p)
+        nodes.extend(enc_nodes)
+        inits.extend(enc_inits)
         parts.append(f"{p}_enc")
 
     nodes.append(helper.make_node("Concat", parts, ["features"], name="concat_features", axis=1))
@@ -188,6 +196,67 @@ def base_margin(booster: xgb.Booster) -> float:
     return float(np.float32(math.log(p32 / (1.0 - p32))))
 
 
+TREE_ATTRS = (
+    "nodes_treeids",
+    "nodes_nodeids",
+    "nodes_featureids",
+    "nodes_modes",
+    "nodes_values",
+    "nodes_truenodeids",
+    "nodes_falsenodeids",
+    "nodes_missing_value_tracks_true",
+    "nodes_hitrates",
+    "class_treeids",
+    "class_nodeids",
+    "class_ids",
+    "class_weights",
+)
+
+
+def _add_leaf(a: dict[str, list], t_id: int, nid: int, tree: dict[str, Any]) -> None:
+    a["nodes_featureids"].append(0)
+    a["nodes_modes"].append("LEAF")
+    a["nodes_values"].append(0.0)
+    a["nodes_truenodeids"].append(0)
+    a["nodes_falsenodeids"].append(0)
+    a["nodes_missing_value_tracks_true"].append(0)
+    a["class_treeids"].append(t_id)
+    a["class_nodeids"].append(nid)
+    a["class_ids"].append(0)
+    a["class_weights"].append(float(tree["split_conditions"][nid]))
+
+
+def _add_branch(a: dict[str, list], nid: int, tree: dict[str, Any]) -> None:
+    a["nodes_featureids"].append(int(tree["split_indices"][nid]))
+    a["nodes_modes"].append("BRANCH_LT")  # xgboost: x < split goes left ("yes")
+    a["nodes_values"].append(float(tree["split_conditions"][nid]))
+    a["nodes_truenodeids"].append(int(tree["left_children"][nid]))
+    a["nodes_falsenodeids"].append(int(tree["right_children"][nid]))
+    a["nodes_missing_value_tracks_true"].append(int(tree["default_left"][nid]))
+
+
+def _add_tree(a: dict[str, list], t_id: int, tree: dict[str, Any]) -> int:
+    """Appends one tree's nodes, depth first from the root; returns how many."""
+    left, right = tree["left_children"], tree["right_children"]
+    if any(s != 0 for s in tree.get("split_type", [])):
+        raise ValueError("categorical splits cannot be exported")
+    n_nodes = 0
+    # walk from the root so pruned/deleted slots never appear
+    stack = [0]
+    while stack:
+        nid = stack.pop()
+        n_nodes += 1
+        a["nodes_treeids"].append(t_id)
+        a["nodes_nodeids"].append(nid)
+        a["nodes_hitrates"].append(float(tree["sum_hessian"][nid]))
+        if left[nid] == -1:
+            _add_leaf(a, t_id, nid, tree)
+        else:
+            _add_branch(a, nid, tree)
+            stack.extend([right[nid], left[nid]])
+    return n_nodes
+
+
 def booster_trees(booster: xgb.Booster) -> Trees:
     """Reads the booster's JSON model into TreeEnsemble attributes (covers in nodes_hitrates)."""
     model = json.loads(booster.save_raw("json"))
@@ -195,56 +264,8 @@ def booster_trees(booster: xgb.Booster) -> Trees:
     if gb.get("name", "gbtree") != "gbtree":
         raise ValueError(f"unsupported booster {gb.get('name')!r}")
     trees = gb["model"]["trees"]
-    a: dict[str, list] = {
-        k: []
-        for k in (
-            "nodes_treeids",
-            "nodes_nodeids",
-            "nodes_featureids",
-            "nodes_modes",
-            "nodes_values",
-            "nodes_truenodeids",
-            "nodes_falsenodeids",
-            "nodes_missing_value_tracks_true",
-            "nodes_hitrates",
-            "class_treeids",
-            "class_nodeids",
-            "class_ids",
-            "class_weights",
-        )
-    }
-    n_nodes = 0
-    for t_id, tree in enumerate(trees):
-        left, right = tree["left_children"], tree["right_children"]
-        if any(s != 0 for s in tree.get("split_type", [])):
-            raise ValueError("categorical splits cannot be exported")
-        # walk from the root so pruned/deleted slots never appear
-        stack = [0]
-        while stack:
-            nid = stack.pop()
-            n_nodes += 1
-            a["nodes_treeids"].append(t_id)
-            a["nodes_nodeids"].append(nid)
-            a["nodes_hitrates"].append(float(tree["sum_hessian"][nid]))
-            if left[nid] == -1:
-                a["nodes_featureids"].append(0)
-                a["nodes_modes"].append("LEAF")
-                a["nodes_values"].append(0.0)
-                a["nodes_truenodeids"].append(0)
-                a["nodes_falsenodeids"].append(0)
-                a["nodes_missing_value_tracks_true"].append(0)
-                a["class_treeids"].append(t_id)
-                a["class_nodeids"].append(nid)
-                a["class_ids"].append(0)
-                a["class_weights"].append(float(tree["split_conditions"][nid]))
-            else:
-                a["nodes_featureids"].append(int(tree["split_indices"][nid]))
-                a["nodes_modes"].append("BRANCH_LT")  # xgboost: x < split goes left ("yes")
-                a["nodes_values"].append(float(tree["split_conditions"][nid]))
-                a["nodes_truenodeids"].append(int(left[nid]))
-                a["nodes_falsenodeids"].append(int(right[nid]))
-                a["nodes_missing_value_tracks_true"].append(int(tree["default_left"][nid]))
-                stack.extend([right[nid], left[nid]])
+    a: dict[str, list] = {k: [] for k in TREE_ATTRS}
+    n_nodes = sum(_add_tree(a, t_id, tree) for t_id, tree in enumerate(trees))
     return Trees(a, base_margin(booster), len(trees), n_nodes)
 
 
