@@ -2,6 +2,7 @@ import type { KubeConfig, V1Deployment, V1Job, V1Pod, V1Service } from "@kuberne
 import type { ChurnModel } from "./api/churn-model.js";
 import type { TrainingRun } from "./api/training-run.js";
 import type { OperatorConfig } from "./config/operator-config.js";
+import { MetricProviders } from "./controllers/churnmodel/analysis/metric-providers.js";
 import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-controller.js";
 import { churnModelType, trainingRunType } from "./controllers/shared/custom-resources.js";
 import { Labels, managedSelector } from "./controllers/shared/labels.js";
@@ -106,15 +107,23 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
       imagePullPolicy: config.imagePullPolicy,
     },
   });
+  const providers = new MetricProviders();
   const churnModels = new ChurnModelReconciler({
     client,
     models,
     runs,
     deployments,
     services,
+    pods,
     recorder,
     log,
-    settings: { runtimeImage: config.runtimeImage, imagePullPolicy: config.imagePullPolicy },
+    metricProvider: (p) =>
+      providers.for(p.kind === "prometheus" ? { prometheus: { address: p.address } } : {}),
+    settings: {
+      runtimeImage: config.runtimeImage,
+      imagePullPolicy: config.imagePullPolicy,
+      allowTestFaults: config.allowTestFaults,
+    },
   });
   const controller = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>
     new Controller({ name, reconcile, workers: config.workers, metrics, log });

@@ -21,6 +21,8 @@ export interface OperatorConfig {
   imagePullPolicy: "Always" | "IfNotPresent" | "Never";
   workers: number;
   logLevel: "debug" | "info" | "error";
+  /** Honour the churn.mlops.dev/test-fault annotation (rollback tests only; never in production). */
+  allowTestFaults: boolean;
 }
 
 const flags: Record<string, { env: string; help: string; def: string | undefined }> = {
@@ -58,6 +60,11 @@ const flags: Record<string, { env: string; help: string; def: string | undefined
   "image-pull-policy": { env: "IMAGE_PULL_POLICY", help: "pull policy", def: "IfNotPresent" },
   workers: { env: "WORKERS", help: "concurrent reconciles per controller", def: "2" },
   "log-level": { env: "LOG_LEVEL", help: "debug, info or error", def: "info" },
+  "allow-test-faults": {
+    env: "ALLOW_TEST_FAULTS",
+    help: "let the test-fault annotation make canaries fail (tests only)",
+    def: "false",
+  },
 };
 
 /** Usage text listing every flag with its environment variable and default. */
@@ -132,6 +139,7 @@ export function parseOperatorConfig(
     imagePullPolicy: pullPolicy as OperatorConfig["imagePullPolicy"],
     workers,
     logLevel: logLevel as OperatorConfig["logLevel"],
+    allowTestFaults: bool("allow-test-faults"),
   };
 }
 

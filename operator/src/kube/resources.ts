@@ -34,6 +34,20 @@ export const Resources = {
     plural: "deployments",
     namespaced: true,
   },
+  roles: {
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "Role",
+    plural: "roles",
+    namespaced: true,
+  },
+  roleBindings: {
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "RoleBinding",
+    plural: "rolebindings",
+    namespaced: true,
+  },
   leases: {
     group: "coordination.k8s.io",
     version: "v1",

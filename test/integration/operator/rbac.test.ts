@@ -50,6 +50,10 @@ describe("operator RBAC (config/rbac)", () => {
     ["delete", "apps", "deployments", undefined],
     ["patch", "", "services", undefined],
     ["create", "", "events", undefined],
+    ["watch", "", "configmaps", undefined],
+    ["create", "rbac.authorization.k8s.io", "roles", undefined],
+    ["create", "rbac.authorization.k8s.io", "rolebindings", undefined],
+    ["delete", "", "services", undefined],
   ])("may %s %s/%s %s", async (verb, group, resource, sub) => {
     expect(await allowed(verb, group, resource, "team-a", sub)).toBe(true);
   });
@@ -63,7 +67,10 @@ describe("operator RBAC (config/rbac)", () => {
     ["delete", "batch", "jobs"],
     ["update", "churn.mlops.dev", "trainingruns"],
     ["delete", "churn.mlops.dev", "churnmodels"],
-    ["create", "rbac.authorization.k8s.io", "rolebindings"],
+    ["escalate", "rbac.authorization.k8s.io", "roles"],
+    ["bind", "rbac.authorization.k8s.io", "roles"],
+    ["bind", "rbac.authorization.k8s.io", "clusterroles"],
+    ["create", "rbac.authorization.k8s.io", "clusterrolebindings"],
     ["create", "apiextensions.k8s.io", "customresourcedefinitions"],
     ["update", "coordination.k8s.io", "leases"],
   ])("may not %s %s/%s", async (verb, group, resource) => {

@@ -29,7 +29,8 @@ describe("buildServingDeployment", () => {
   const pod = d.spec?.template.spec;
   const c = pod?.containers[0];
   it("serves the artifact read-only with the digest pinned", () => {
-    expect(d.metadata?.name).toBe("bank-stable");
+    // Named by version, not role: promoting it later renames nothing and restarts no pod.
+    expect(d.metadata?.name).toBe("bank-ffffffffff");
     expect(c?.args).toEqual([
       "serve",
       "--model-dir",
@@ -58,13 +59,35 @@ describe("buildServingDeployment", () => {
     expect(d.spec?.replicas).toBe(2);
     expect(d.metadata?.ownerReferences?.[0]?.uid).toBe("uid-2");
   });
-  it("selects its own variant; the Service selects every variant of the model", () => {
+  it("selects its own version; the Service selects every version, or the router", () => {
     const svc = buildServingService(model);
-    expect(d.spec?.selector.matchLabels).toMatchObject({ "churn.mlops.dev/variant": "stable" });
-    expect(svc.spec?.selector).not.toHaveProperty("churn.mlops.dev/variant");
+    expect(d.spec?.selector.matchLabels).toMatchObject({ "churn.mlops.dev/version": "ffffffffff" });
+    expect(svc.spec?.selector).not.toHaveProperty("churn.mlops.dev/version");
     for (const [k, v] of Object.entries(svc.spec?.selector ?? {})) {
       expect(d.spec?.template.metadata?.labels?.[k]).toBe(v);
     }
     expect(svc.metadata?.name).toBe("bank");
+    const routed = buildServingService(model, true);
+    expect(routed.spec?.selector).toEqual({
+      "churn.mlops.dev/churn-model": "bank",
+      "app.kubernetes.io/component": "router",
+    });
+    for (const [k, v] of Object.entries(routed.spec?.selector ?? {})) {
+      expect(d.spec?.template.metadata?.labels?.[k] === v).toBe(
+        k !== "app.kubernetes.io/component",
+      );
+    }
+  });
+  it("adds the test-fault environment only when the variant carries it", () => {
+    expect(c?.env?.some((e) => e.name === "CHURN_TEST_FAULT")).toBe(false);
+    const faulty = buildServingDeployment(
+      model,
+      { ...variant, extraEnv: [{ name: "CHURN_TEST_FAULT", value: "error-rate=1" }] },
+      { runtimeImage: "r", imagePullPolicy: "Never" },
+    );
+    expect(faulty.spec?.template.spec?.containers[0]?.env).toContainEqual({
+      name: "CHURN_TEST_FAULT",
+      value: "error-rate=1",
+    });
   });
 });

@@ -7,7 +7,7 @@ import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import type { Variant } from "./desired-variants.js";
-import { variantDeploymentName } from "./serving-names.js";
+import { versionDeploymentName, versionLabel } from "./serving-names.js";
 
 /** Operator settings a serving Deployment depends on. */
 export interface ServingSettings {
@@ -18,6 +18,11 @@ export interface ServingSettings {
 /** Labels selecting all serving pods of a model (the Service's selector). */
 export function servingSelector(model: ChurnModel): Record<string, string> {
   return { [Labels.churnModel]: model.metadata?.name ?? "", [Labels.component]: "serving" };
+}
+
+/** Labels selecting the serving pods of one model version. */
+export function versionSelector(model: ChurnModel, digest: string): Record<string, string> {
+  return { ...servingSelector(model), [Labels.version]: versionLabel(digest) };
 }
 
 /** Mount point of the model store inside serving pods. */
@@ -39,7 +44,7 @@ export function buildServingDeployment(
     [Labels.name]: "churn-runtime",
     [Labels.instance]: model.metadata?.name ?? "",
     ...servingSelector(model),
-    [Labels.variant]: variant.name,
+    [Labels.version]: versionLabel(variant.version.digest),
   };
   const env: V1EnvVar[] = [
     { name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" },
@@ -48,6 +53,7 @@ export function buildServingDeployment(
       value: String(explanationsEnabledOf(model.spec.explanations?.enabled)),
     },
   ];
+  env.push(...(variant.extraEnv ?? []));
   if (model.spec.threshold !== undefined) {
     env.push({ name: "CHURN_DECISION_THRESHOLD", value: String(model.spec.threshold) });
   }
@@ -55,14 +61,14 @@ export function buildServingDeployment(
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: {
-      name: variantDeploymentName(model, variant.name),
+      name: versionDeploymentName(model, variant.version.digest),
       namespace: model.metadata?.namespace,
       labels,
       ownerReferences: [controllerRef(model)],
     },
     spec: {
       replicas: variant.replicas,
-      selector: { matchLabels: { ...servingSelector(model), [Labels.variant]: variant.name } },
+      selector: { matchLabels: versionSelector(model, variant.version.digest) },
       // Full capacity during a rollout: a new pod must be Ready before an old one goes.
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       progressDeadlineSeconds: 600,

@@ -3,11 +3,15 @@ import type { ChurnModel } from "../../api/churn-model.js";
 import { Defaults } from "../../api/defaults.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
+import { routerSelector } from "./build-router.js";
 import { servingSelector } from "./build-serving-deployment.js";
 import { servingServiceName } from "./serving-names.js";
 
-/** The ClusterIP Service in front of every serving variant of a model. */
-export function buildServingService(model: ChurnModel): V1Service {
+/**
+ * The ClusterIP Service applications call: in front of the router (router traffic), or of
+ * every serving pod of the model (replicas traffic and direct: the split is the pod ratio).
+ */
+export function buildServingService(model: ChurnModel, viaRouter = false): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -24,7 +28,7 @@ export function buildServingService(model: ChurnModel): V1Service {
     },
     spec: {
       type: "ClusterIP",
-      selector: servingSelector(model),
+      selector: viaRouter ? routerSelector(model) : servingSelector(model),
       ports: [{ name: "http", port: Defaults.servingPort, targetPort: "http", protocol: "TCP" }],
     },
   };

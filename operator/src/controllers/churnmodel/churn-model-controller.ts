@@ -1,8 +1,9 @@
-import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { V1Deployment, V1EnvVar, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { ChurnModel, ChurnModelStatus } from "../../api/churn-model.js";
-import { Defaults } from "../../api/defaults.js";
-import { FIELD_MANAGER } from "../../api/group.js";
+import { analysisOf, Defaults, type ResolvedAnalysis, replicasOf } from "../../api/defaults.js";
+import { FIELD_MANAGER, LABEL_PREFIX } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
+import type { RolloutStatus, VersionRef } from "../../api/rollout.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { Informer } from "../../kube/informer.js";
@@ -10,17 +11,44 @@ import type { KubeClient } from "../../kube/kube-client.js";
 import { splitKey } from "../../kube/kube-object.js";
 import type { Logger } from "../../kube/logger.js";
 import { type ReconcileResult, TerminalError } from "../../kube/reconcile-result.js";
+import type { ResourceType } from "../../kube/resource-type.js";
 import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { churnModelType } from "../shared/custom-resources.js";
 import { Labels } from "../shared/labels.js";
 import { mergeConditions, StatusWriter } from "../shared/status-writer.js";
+import { judge, noMeasurement, type Verdict } from "./analysis/judge.js";
+import type { MeasureRequest, MetricProvider, PodRef } from "./analysis/measurements.js";
+import {
+  buildRouterDeployment,
+  buildRouterRole,
+  buildRouterRoleBinding,
+  buildRouterServiceAccount,
+  buildTrafficConfigMap,
+  buildVersionService,
+  trafficConfig,
+} from "./build-router.js";
 import { buildServingDeployment, type ServingSettings } from "./build-serving-deployment.js";
 import { buildServingService } from "./build-serving-service.js";
+import { decideRollout, type RolloutAction, type RolloutDecision } from "./decide-rollout.js";
 import { desiredVariants, type Variant } from "./desired-variants.js";
-import { resolveSource, type ServableVersion, type SourceResolution } from "./resolve-source.js";
-import { servingEndpoint, variantDeploymentName } from "./serving-names.js";
+import { resolveSource, type SourceResolution } from "./resolve-source.js";
+import {
+  routerName,
+  servingEndpoint,
+  trafficConfigMapName,
+  versionDeploymentName,
+  versionLabel,
+} from "./serving-names.js";
 import { decideServingStatus } from "./serving-status.js";
+
+/** Annotations for manual rollout control (what `kubectl churn` writes). */
+export const RolloutAnnotations = {
+  action: `${LABEL_PREFIX}/rollout-action`,
+  actionId: `${LABEL_PREFIX}/rollout-action-id`,
+  /** Test-only: a fault the canary's runtime injects; honoured only with --allow-test-faults. */
+  testFault: `${LABEL_PREFIX}/test-fault`,
+} as const;
 
 /** What the ChurnModel controller needs from the process. */
 export interface ChurnModelControllerDeps {
@@ -29,37 +57,73 @@ export interface ChurnModelControllerDeps {
   runs: Informer<TrainingRun>;
   deployments: Informer<V1Deployment>;
   services: Informer<V1Service>;
+  pods: Informer<V1Pod>;
   recorder: EventRecorder;
-  settings: ServingSettings;
+  settings: ServingSettings & { allowTestFaults?: boolean };
+  /** The analysis metric source for a provider setting. */
+  metricProvider: (p: ResolvedAnalysis["provider"]) => MetricProvider;
   log: Logger;
   now?: () => Date;
 }
 
+type Routing = "router" | "replicas" | "direct";
+
 interface Pass {
   model: ChurnModel;
   namespace: string;
+  now: Date;
+  routing: Routing;
+  analysis: ResolvedAnalysis;
   resolution?: SourceResolution;
+  decision?: RolloutDecision;
   variants: Variant[];
 }
 
+/** Pods answering for one version: Ready ones with an IP, as scrape targets. */
+function readyPods(pods: readonly V1Pod[]): PodRef[] {
+  return pods
+    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP)
+    .filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+    .map((p) => ({
+      name: p.metadata?.name ?? "",
+      ip: p.status?.podIP ?? "",
+      port: Defaults.servingPort,
+    }));
+}
+
+/** Whether a Deployment has rolled out all the pods it asks for (vacuously true at 0). */
+function deploymentReady(d: V1Deployment | undefined): boolean {
+  if (!d) return false;
+  const want = d.spec?.replicas ?? 1;
+  const st = d.status ?? {};
+  return (
+    (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (st.readyReplicas ?? 0) >= want
+  );
+}
+
 /**
- * Reconciles ChurnModels: source -> desired variants -> Deployments + Service (server-side
- * applied, owned by the ChurnModel so deletion cascades) -> status from the Deployments.
+ * Reconciles ChurnModels: source -> rollout decision (stable and canary versions, weights,
+ * analysis) -> a Deployment per version, the router and its weights or the replica split, the
+ * scoring Service -> status. Server-side applied children owned by the ChurnModel.
  */
 export class ChurnModelReconciler {
   private readonly steps: ReconcileStep<Pass>[];
   private readonly status: StatusWriter<ChurnModelStatus>;
-  /** Digest last applied per Deployment by this process (the cache lags our own applies). */
-  private readonly appliedDigest = new Map<string, string>();
-  private readonly appliedServices = new Set<string>();
+  /** Children this process applied, by `<uid>/<kind>/<name>` -> what it applied (the cache lags). */
+  private readonly applied = new Map<string, string>();
+  /** When analysis last measured each model (the provider's window starts there). */
+  private readonly lastMeasured = new Map<string, number>();
 
   constructor(private readonly deps: ChurnModelControllerDeps) {
     this.status = new StatusWriter(deps.client, churnModelType);
     this.steps = [
       { name: "resolve", run: async (p) => this.resolve(p) },
+      { name: "rollout", run: async (p) => this.rollout(p) },
       { name: "deployments", run: async (p) => this.applyDeployments(p) },
+      { name: "traffic", run: async (p) => this.applyTraffic(p) },
       { name: "service", run: async (p) => this.applyService(p) },
       { name: "prune", run: async (p) => this.prune(p) },
+      { name: "events", run: async (p) => this.recordEvents(p) },
       { name: "status", run: async (p) => this.writeStatus(p) },
     ];
   }
@@ -69,7 +133,15 @@ export class ChurnModelReconciler {
     const model = this.deps.models.get(key);
     if (!model || model.metadata?.deletionTimestamp) return {};
     const { namespace } = splitKey(key);
-    const pass: Pass = { model, namespace: namespace ?? "default", variants: [] };
+    const strategy = model.spec.strategy ?? "canary";
+    const pass: Pass = {
+      model,
+      namespace: namespace ?? "default",
+      now: (this.deps.now ?? (() => new Date()))(),
+      routing: strategy === "direct" ? "direct" : (model.spec.rollout?.trafficRouting ?? "router"),
+      analysis: analysisOf(model.spec.rollout?.analysis),
+      variants: [],
+    };
     const r = await runSteps(this.steps, pass);
     return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
   }
@@ -79,17 +151,17 @@ export class ChurnModelReconciler {
     const uid = model.metadata?.uid;
     if (!uid) return;
     this.status.forget(uid);
-    for (const k of this.appliedDigest.keys())
-      if (k.startsWith(`${uid}/`)) this.appliedDigest.delete(k);
-    for (const k of this.appliedServices)
-      if (k.startsWith(`${uid}/`)) this.appliedServices.delete(k);
+    this.lastMeasured.delete(uid);
+    for (const k of this.applied.keys()) if (k.startsWith(`${uid}/`)) this.applied.delete(k);
+    this.deps
+      .metricProvider(analysisOf(model.spec.rollout?.analysis).provider)
+      .forget(model.metadata?.namespace ?? "", model.metadata?.name ?? "");
   }
 
   /** How many ChurnModels this process keeps state for (statuses, applied children). */
   get remembered(): number {
-    const uids = new Set<string>();
-    for (const k of [...this.appliedDigest.keys(), ...this.appliedServices])
-      uids.add(k.split("/")[0] ?? "");
+    const uids = new Set<string>(this.lastMeasured.keys());
+    for (const k of this.applied.keys()) uids.add(k.split("/")[0] ?? "");
     return Math.max(uids.size, this.status.size);
   }
 
@@ -107,52 +179,169 @@ export class ChurnModelReconciler {
 
   private async resolve(p: Pass) {
     p.resolution = resolveSource(p.model, this.deps.runs.list(p.namespace));
-    const s = this.status.baseline(p.model)?.serving;
-    const serving: ServableVersion | undefined = s
-      ? { digest: s.digest, uri: s.uri, trainingRun: s.trainingRun }
-      : undefined;
-    p.variants = desiredVariants(p.model, p.resolution, serving);
     return Step.continue;
+  }
+
+  /** The rollout as status left it (a model served before rollouts existed starts stable). */
+  private previousRollout(p: Pass): RolloutStatus | undefined {
+    const s = this.status.baseline(p.model);
+    if (s?.rollout) return s.rollout;
+    return s?.serving ? { stable: s.serving } : undefined;
+  }
+
+  private deployment(p: Pass, v: VersionRef | undefined): V1Deployment | undefined {
+    return v
+      ? this.deps.deployments.get(`${p.namespace}/${versionDeploymentName(p.model, v.digest)}`)
+      : undefined;
+  }
+
+  private async rollout(p: Pass) {
+    const prev = this.previousRollout(p);
+    const res = p.resolution;
+    const canaryReady = deploymentReady(this.deployment(p, prev?.canary));
+    const verdict = await this.analyze(p, prev, canaryReady);
+    p.decision = decideRollout({
+      spec: p.model.spec,
+      status: prev,
+      desired: res?.state === "resolved" ? res.version : undefined,
+      canaryReady,
+      verdict,
+      action: actionOf(p.model),
+      now: p.now,
+    });
+    const d = p.decision;
+    p.variants = desiredVariants(d.stable, d.canary, {
+      replicas: replicasOf(p.model.spec.replicas),
+      routing: p.routing,
+      weight: d.weight,
+      mirrorPercent: d.mirrorPercent,
+    });
+    const fault = this.testFault(p);
+    for (const v of p.variants) if (v.name === "canary" && fault) v.extraEnv = fault;
+    return Step.continue;
+  }
+
+  /** Measures and judges the canary when an analysis is due; undefined otherwise. */
+  private async analyze(
+    p: Pass,
+    prev: RolloutStatus | undefined,
+    canaryReady: boolean,
+  ): Promise<Verdict | undefined> {
+    const inFlight =
+      prev?.phase === "Progressing" || prev?.phase === "Paused" || prev?.phase === "Inconclusive";
+    if (!prev?.canary || !prev.stable || !inFlight || !canaryReady) return undefined;
+    const uid = p.model.metadata?.uid ?? "";
+    const last = Math.max(
+      this.lastMeasured.get(uid) ?? 0,
+      prev.analysis?.at ? Date.parse(prev.analysis.at) : 0,
+    );
+    if (p.now.getTime() - last < p.analysis.intervalSeconds * 1000 - 250) return undefined;
+    this.lastMeasured.set(uid, p.now.getTime());
+    const provider = this.deps.metricProvider(p.analysis.provider);
+    try {
+      const m = await provider.measure(this.measureRequest(p, prev.stable, prev.canary));
+      return m ? judge(m, p.analysis) : undefined;
+    } catch (err) {
+      const why = `${provider.kind} metrics unavailable: ${(err as Error).message}`;
+      this.deps.log.info("analysis could not measure", {
+        churnModel: p.model.metadata?.name,
+        error: why,
+      });
+      return noMeasurement(why, p.now);
+    }
+  }
+
+  private measureRequest(p: Pass, stable: VersionRef, canary: VersionRef): MeasureRequest {
+    const name = p.model.metadata?.name ?? "";
+    const pods = this.deps.pods
+      .list(p.namespace)
+      .filter((x) => x.metadata?.labels?.[Labels.churnModel] === name);
+    const ofVersion = (v: VersionRef) =>
+      readyPods(
+        pods.filter((x) => x.metadata?.labels?.[Labels.version] === versionLabel(v.digest)),
+      );
+    const pattern = (v: VersionRef) => `${versionDeploymentName(p.model, v.digest)}-.*`;
+    return {
+      namespace: p.namespace,
+      model: name,
+      pods: { stable: ofVersion(stable), canary: ofVersion(canary) },
+      routerPods: readyPods(
+        pods.filter((x) => x.metadata?.labels?.[Labels.component] === "router"),
+      ),
+      podPattern: { stable: pattern(stable), canary: pattern(canary) },
+      custom: p.analysis.custom.map((c) => ({ name: c.name, query: c.query })),
+      intervalSeconds: p.analysis.intervalSeconds,
+      now: p.now,
+    };
+  }
+
+  /** The test-only fault switch for the canary, when this operator was started allowing it. */
+  private testFault(p: Pass): V1EnvVar[] | undefined {
+    const fault = p.model.metadata?.annotations?.[RolloutAnnotations.testFault];
+    if (!fault || !this.deps.settings.allowTestFaults) return undefined;
+    return [
+      { name: "CHURN_TEST_FAULT", value: fault },
+      { name: "CHURN_ALLOW_TEST_FAULTS", value: "true" },
+    ];
+  }
+
+  /** Server-side applies a child unless this process already applied exactly it. */
+  private async applyChild(p: Pass, type: ResourceType, obj: { metadata?: { name?: string } }) {
+    const key = `${p.model.metadata?.uid}/${type.plural}/${obj.metadata?.name}`;
+    const body = JSON.stringify(obj);
+    const cached =
+      type.plural === Resources.deployments.plural
+        ? this.deps.deployments.get(`${p.namespace}/${obj.metadata?.name}`)
+        : type.plural === Resources.services.plural
+          ? this.deps.services.get(`${p.namespace}/${obj.metadata?.name}`)
+          : undefined;
+    const known = this.applied.get(key);
+    if (known === body && (cached || !tracked(type))) return false;
+    await this.deps.client.apply(type, obj, { fieldManager: FIELD_MANAGER, force: true });
+    this.applied.set(key, body);
+    return known === undefined && !cached;
   }
 
   private async applyDeployments(p: Pass) {
     for (const v of p.variants) {
       const d = buildServingDeployment(p.model, v, this.deps.settings);
-      const current = this.deps.deployments.get(`${p.namespace}/${d.metadata?.name}`);
-      const key = `${p.model.metadata?.uid}/${d.metadata?.name}`;
-      const previousDigest =
-        this.appliedDigest.get(key) ??
-        current?.spec?.template?.metadata?.annotations?.["churn.mlops.dev/digest"];
-      await this.deps.client.apply(Resources.deployments, d, {
-        fieldManager: FIELD_MANAGER,
-        force: true,
-      });
-      this.appliedDigest.set(key, v.version.digest);
-      if (previousDigest !== v.version.digest) {
-        const from = previousDigest ? ` replacing ${previousDigest.slice(0, 12)}` : "";
+      const created = await this.applyChild(p, Resources.deployments, d);
+      if (created) {
         await this.deps.recorder.record(
           p.model,
           "Normal",
-          previousDigest ? Reasons.NewVersionSelected : Reasons.DeploymentApplied,
-          `${v.name} serves model ${v.version.digest.slice(0, 12)}${from}`,
+          Reasons.DeploymentApplied,
+          `${v.name} ${d.metadata?.name} serves model ${v.version.digest.slice(0, 12)} (${v.replicas} pods)`,
         );
       }
     }
     return Step.continue;
   }
 
+  /** Router mode: per-version Services, the router's identity, its weights, the router. */
+  private async applyTraffic(p: Pass) {
+    const d = p.decision;
+    if (p.routing !== "router" || !d?.stable) return Step.continue;
+    for (const v of p.variants)
+      await this.applyChild(p, Resources.services, buildVersionService(p.model, v.version.digest));
+    await this.applyChild(p, Resources.serviceAccounts, buildRouterServiceAccount(p.model));
+    await this.applyChild(p, Resources.roles, buildRouterRole(p.model));
+    await this.applyChild(p, Resources.roleBindings, buildRouterRoleBinding(p.model));
+    const config = trafficConfig(p.model, d.stable, d.canary, d.weight, d.mirrorPercent);
+    await this.applyChild(p, Resources.configMaps, buildTrafficConfigMap(p.model, config));
+    await this.applyChild(
+      p,
+      Resources.deployments,
+      buildRouterDeployment(p.model, this.deps.settings),
+    );
+    return Step.continue;
+  }
+
   private async applyService(p: Pass) {
     if (p.variants.length === 0) return Step.continue;
-    const svc = buildServingService(p.model);
-    const key = `${p.model.metadata?.uid}/${svc.metadata?.name}`;
-    const existed =
-      this.appliedServices.has(key) ||
-      this.deps.services.get(`${p.namespace}/${svc.metadata?.name}`) !== undefined;
-    await this.deps.client.apply(Resources.services, svc, {
-      fieldManager: FIELD_MANAGER,
-      force: true,
-    });
-    if (!existed) {
+    const svc = buildServingService(p.model, p.routing === "router");
+    const created = await this.applyChild(p, Resources.services, svc);
+    if (created) {
       await this.deps.recorder.record(
         p.model,
         "Normal",
@@ -163,56 +352,108 @@ export class ChurnModelReconciler {
     return Step.continue;
   }
 
-  /** Removes Deployments of variants no longer wanted (a finished canary, later). */
+  /**
+   * Removes what no longer serves: a rolled-back canary at once (its weight is already 0), an
+   * old stable version only once the new stable one is fully up (promotion drops nothing),
+   * and the router when routing changes away from it.
+   */
   private async prune(p: Pass) {
-    const wanted = new Set(p.variants.map((v) => variantDeploymentName(p.model, v.name)));
-    const owned = this.deps.deployments
-      .list(p.namespace)
-      .filter((d) => d.metadata?.labels?.[Labels.churnModel] === p.model.metadata?.name)
-      .filter((d) => d.metadata?.ownerReferences?.some((o) => o.uid === p.model.metadata?.uid));
-    for (const d of owned) {
-      const name = d.metadata?.name ?? "";
-      if (wanted.has(name) || p.variants.length === 0) continue;
-      await this.deps.client.delete(Resources.deployments, p.namespace, name);
+    if (p.variants.length === 0) return Step.continue;
+    const name = p.model.metadata?.name;
+    const uid = p.model.metadata?.uid;
+    const stable = p.variants.find((v) => v.name === "stable");
+    const stableUp = deploymentReady(this.deployment(p, stable?.version));
+    const previousStable = this.previousRollout(p)?.stable?.digest;
+    const wanted = new Set(p.variants.map((v) => versionDeploymentName(p.model, v.version.digest)));
+    if (p.routing === "router") wanted.add(routerName(p.model));
+    const owned = <T extends V1Deployment | V1Service>(list: T[]) =>
+      list
+        .filter((o) => o.metadata?.labels?.[Labels.churnModel] === name)
+        .filter((o) => o.metadata?.ownerReferences?.some((r) => r.uid === uid));
+    for (const d of owned(this.deps.deployments.list(p.namespace))) {
+      const n = d.metadata?.name ?? "";
+      if (wanted.has(n)) continue;
+      const wasStable =
+        previousStable !== undefined && n === versionDeploymentName(p.model, previousStable);
+      if (wasStable && !stableUp) continue;
+      await this.deps.client.delete(Resources.deployments, p.namespace, n);
       await this.deps.recorder.record(
         p.model,
         "Normal",
         Reasons.VariantRemoved,
-        `removed Deployment ${name}`,
+        `removed Deployment ${n}`,
       );
     }
+    const services = new Set([name ?? ""]);
+    if (p.routing === "router")
+      for (const v of p.variants) services.add(versionDeploymentName(p.model, v.version.digest));
+    for (const s of owned(this.deps.services.list(p.namespace))) {
+      const n = s.metadata?.name ?? "";
+      if (services.has(n)) continue;
+      await this.deps.client.delete(Resources.services, p.namespace, n);
+    }
+    if (p.routing !== "router") await this.removeRouter(p);
     return Step.continue;
+  }
+
+  private async removeRouter(p: Pass) {
+    const cm = trafficConfigMapName(p.model);
+    if (!this.deps.deployments.get(`${p.namespace}/${routerName(p.model)}`)) return;
+    const n = routerName(p.model);
+    for (const [type, name] of [
+      [Resources.configMaps, cm],
+      [Resources.roleBindings, n],
+      [Resources.roles, n],
+      [Resources.serviceAccounts, n],
+    ] as const) {
+      await this.deps.client.delete(type, p.namespace, name);
+      this.applied.delete(`${p.model.metadata?.uid}/${type.plural}/${name}`);
+    }
+  }
+
+  private async recordEvents(p: Pass) {
+    for (const e of p.decision?.events ?? [])
+      await this.deps.recorder.record(p.model, e.type, e.reason, e.message);
+    return Step.continue;
+  }
+
+  /** The canary's real share: exact behind the router, the ready-pod ratio with replicas. */
+  private effectiveWeight(p: Pass): number {
+    const d = p.decision;
+    if (!d?.canary) return 0;
+    if (p.routing === "router") {
+      const router = this.deps.deployments.get(`${p.namespace}/${routerName(p.model)}`);
+      return (router?.status?.readyReplicas ?? 0) > 0 ? d.weight : 0;
+    }
+    const ready = (v: VersionRef | undefined) => this.deployment(p, v)?.status?.readyReplicas ?? 0;
+    const c = ready(d.canary);
+    const total = c + ready(d.stable);
+    return total === 0 ? 0 : Math.round((1000 * c) / total) / 10;
   }
 
   private async writeStatus(p: Pass) {
     const resolution = p.resolution;
-    if (!resolution) throw new Error("status step ran before resolve");
+    const d = p.decision;
+    if (!resolution || !d) throw new Error("status step ran before resolve and rollout");
     const byName = new Map<string, V1Deployment>();
-    for (const d of this.deps.deployments.list(p.namespace)) byName.set(d.metadata?.name ?? "", d);
+    for (const x of this.deps.deployments.list(p.namespace)) byName.set(x.metadata?.name ?? "", x);
     const decision = decideServingStatus(
       resolution,
       p.variants,
       byName,
-      (v) => variantDeploymentName(p.model, v.name),
+      (v) => versionDeploymentName(p.model, v.version.digest),
       p.model.metadata?.generation ?? 0,
     );
-    const now = (this.deps.now ?? (() => new Date()))();
     const baseline = this.status.baseline(p.model) ?? {};
-    const stable = p.variants.find((v) => v.name === "stable");
     const write = await this.status.write(p.model, {
       phase: decision.phase,
-      serving: stable
-        ? {
-            digest: stable.version.digest,
-            uri: stable.version.uri,
-            trainingRun: stable.version.trainingRun,
-          }
-        : undefined,
+      serving: d.stable,
       endpoint: p.variants.length ? servingEndpoint(p.model, Defaults.servingPort) : undefined,
       replicas: decision.replicas,
       readyReplicas: decision.readyReplicas,
       variants: decision.variants,
-      conditions: mergeConditions(baseline.conditions, decision.conditions, now),
+      rollout: d.stable ? { ...d.status, effectiveWeight: this.effectiveWeight(p) } : undefined,
+      conditions: mergeConditions(baseline.conditions, decision.conditions, p.now),
       observedGeneration: p.model.metadata?.generation,
     });
     if (write.changed && write.old.phase !== decision.phase) {
@@ -229,9 +470,35 @@ export class ChurnModelReconciler {
     // controller-runtime has it: status and Event are written, it is counted in
     // controller_runtime_terminal_reconcile_errors_total, and the key is not retried; an edit of
     // the ChurnModel or an event of its TrainingRun brings it back.
-    if (resolution.state === "failed")
+    if (resolution.state === "failed" && !d.stable)
       throw new TerminalError(resolution.message, resolution.reason);
-    // Rollouts are followed through Deployment watch events; the requeue is only a safety net.
+    // A rollout is driven by time (steps, analysis intervals): come back for the next tick.
+    if (d.canary) return Step.requeue(nextTick(p));
+    // Otherwise Deployment watch events drive it; the requeue is only a safety net.
     return decision.phase === "Ready" ? Step.stop : Step.requeue(30_000);
   }
+}
+
+/** Kinds the controller has an informer for (an applied one is confirmed by the cache). */
+function tracked(type: ResourceType): boolean {
+  return type.plural === Resources.deployments.plural || type.plural === Resources.services.plural;
+}
+
+/** Milliseconds until the next analysis is due (at least 1 s). */
+function nextTick(p: Pass): number {
+  const at = p.decision?.status.analysis?.at;
+  const interval = p.analysis.intervalSeconds * 1000;
+  const since = at ? p.now.getTime() - Date.parse(at) : interval;
+  return Math.max(1000, Math.min(interval, interval - since));
+}
+
+/** The manual action in the ChurnModel's annotations, if any. */
+export function actionOf(model: ChurnModel): RolloutAction | undefined {
+  const a = model.metadata?.annotations ?? {};
+  const kind = a[RolloutAnnotations.action];
+  const id = a[RolloutAnnotations.actionId];
+  if (!kind || !id) return undefined;
+  if (kind !== "promote" && kind !== "promote-full" && kind !== "abort" && kind !== "retry")
+    return undefined;
+  return { kind, id };
 }

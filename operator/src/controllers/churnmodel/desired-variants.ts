@@ -1,27 +1,55 @@
-import type { ChurnModel } from "../../api/churn-model.js";
-import { replicasOf } from "../../api/defaults.js";
-import type { ServableVersion, SourceResolution } from "./resolve-source.js";
+import type { V1EnvVar } from "@kubernetes/client-node";
+import type { VersionRef } from "../../api/rollout.js";
 
-/** A named Deployment of one model version; the Service spreads traffic over variants. */
+/** A Deployment of one model version in a role: stable, or canary during a rollout. */
 export interface Variant {
-  /** "stable" now; the canary rollout adds "canary" with its own version and replicas. */
   name: "stable" | "canary";
-  version: ServableVersion;
+  version: VersionRef;
   replicas: number;
+  /** Extra container environment (the test-only fault switch, when the operator allows it). */
+  extraEnv?: V1EnvVar[];
+}
+
+/** How many pods each role runs. */
+export interface VariantSizing {
+  /** spec.replicas: the stable version keeps all of them during a rollout. */
+  replicas: number;
+  routing: "router" | "replicas" | "direct";
+  /** The canary's share of requests (0-100). */
+  weight: number;
+  /** The share of requests mirrored to the canary (router only). */
+  mirrorPercent: number;
 }
 
 /**
- * The variants a ChurnModel should run. Today: one stable variant with the resolved version,
- * replaced by a plain rolling update when a newer version resolves. While the source cannot be
- * resolved, the version already served keeps serving (never scale down what works because a
- * new run is still training). The canary issue extends this function, not the controller.
+ * Canary pods for a share of traffic. Router: enough pods for the share it answers or mirrors,
+ * at least one (its readiness gates the first request). Replicas: the Service spreads requests
+ * over all ready pods, so the canary gets weight/(100-weight) of the stable pod count, and
+ * none at weight 0 (every pod the Service selects gets requests).
+ */
+export function canaryReplicas(s: VariantSizing): number {
+  if (s.routing === "router") {
+    const share = Math.max(s.weight, s.mirrorPercent);
+    return Math.max(1, Math.ceil((s.replicas * share) / 100));
+  }
+  if (s.weight <= 0 || s.replicas === 0) return 0;
+  if (s.weight >= 100) return s.replicas;
+  return Math.max(1, Math.round((s.replicas * s.weight) / (100 - s.weight)));
+}
+
+/**
+ * The variants a ChurnModel should run: the stable version with every replica, and the canary
+ * while a rollout has one. While the source cannot resolve, the version already served keeps
+ * serving (never scale down what works because a new run is still training).
  */
 export function desiredVariants(
-  model: ChurnModel,
-  resolution: SourceResolution,
-  serving: ServableVersion | undefined,
+  stable: VersionRef | undefined,
+  canary: VersionRef | undefined,
+  sizing: VariantSizing,
 ): Variant[] {
-  const version = resolution.state === "resolved" ? resolution.version : serving;
-  if (!version) return [];
-  return [{ name: "stable", version, replicas: replicasOf(model.spec.replicas) }];
+  if (!stable) return [];
+  const out: Variant[] = [{ name: "stable", version: stable, replicas: sizing.replicas }];
+  if (canary && canary.digest !== stable.digest)
+    out.push({ name: "canary", version: canary, replicas: canaryReplicas(sizing) });
+  return out;
 }

@@ -8,7 +8,8 @@ export const Labels = {
   component: "app.kubernetes.io/component",
   trainingRun: `${LABEL_PREFIX}/training-run`,
   churnModel: `${LABEL_PREFIX}/churn-model`,
-  variant: `${LABEL_PREFIX}/variant`,
+  /** The model version a serving pod runs (a digest prefix); never its role. */
+  version: `${LABEL_PREFIX}/version`,
 } as const;
 
 /** Value of app.kubernetes.io/managed-by on our objects; informers select on it. */

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { ChurnModel } from "../../api/churn-model.js";
+import {
+  buildRouterDeployment,
+  buildRouterRole,
+  buildRouterRoleBinding,
+  buildTrafficConfigMap,
+  buildVersionService,
+  routerReplicas,
+  TRAFFIC_KEY,
+  trafficConfig,
+} from "./build-router.js";
+
+const model: ChurnModel = {
+  apiVersion: "churn.mlops.dev/v1alpha1",
+  kind: "ChurnModel",
+  metadata: { name: "bank", namespace: "team-a", uid: "u1" },
+  spec: { source: { latestFrom: {} }, replicas: 3, explanations: { enabled: true } },
+};
+const a = { digest: "a".repeat(64), uri: "pvc://m/a" };
+const b = { digest: "b".repeat(64), uri: "pvc://m/b" };
+
+describe("router objects", () => {
+  it("writes the weights the router reads, with each version's own Service URL", () => {
+    const cfg = trafficConfig(model, a, b, 10, 0);
+    expect(cfg).toEqual({
+      model: "bank",
+      stable: { digest: a.digest, url: "http://bank-aaaaaaaaaa.team-a.svc:8080" },
+      canary: {
+        digest: b.digest,
+        url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
+        weight: 10,
+        mirrorPercent: 0,
+      },
+      stickyHeader: null,
+    });
+    expect(trafficConfig(model, a, undefined, 0, 0).canary).toBeNull();
+    const cm = buildTrafficConfigMap(model, cfg);
+    expect(cm.metadata?.name).toBe("bank-traffic");
+    expect(JSON.parse(cm.data?.[TRAFFIC_KEY] ?? "")).toEqual(cfg);
+  });
+
+  it("lets the router read exactly its own ConfigMap and nothing else", () => {
+    const role = buildRouterRole(model);
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: ["bank-traffic"],
+        verbs: ["get", "list", "watch"],
+      },
+    ]);
+    const rb = buildRouterRoleBinding(model);
+    expect(rb.roleRef.name).toBe("bank-router");
+    expect(rb.subjects).toEqual([
+      { kind: "ServiceAccount", name: "bank-router", namespace: "team-a" },
+    ]);
+  });
+
+  it("runs the runtime image in route mode with the ConfigMap to watch", () => {
+    const d = buildRouterDeployment(model, { runtimeImage: "rt:1", imagePullPolicy: "Never" });
+    const c = d.spec?.template.spec?.containers[0];
+    expect(c?.args).toEqual([
+      "route",
+      "--namespace",
+      "team-a",
+      "--traffic-config-map",
+      "bank-traffic",
+      "--port",
+      "8080",
+    ]);
+    expect(d.spec?.template.spec?.serviceAccountName).toBe("bank-router");
+    expect(d.spec?.replicas).toBe(2);
+    expect([routerReplicas(1), routerReplicas(2), routerReplicas(10)]).toEqual([1, 2, 2]);
+  });
+
+  it("puts a Service in front of each version's pods only", () => {
+    const svc = buildVersionService(model, b.digest);
+    expect(svc.metadata?.name).toBe("bank-bbbbbbbbbb");
+    expect(svc.spec?.selector).toEqual({
+      "churn.mlops.dev/churn-model": "bank",
+      "app.kubernetes.io/component": "serving",
+      "churn.mlops.dev/version": "bbbbbbbbbb",
+    });
+  });
+});

@@ -1,0 +1,202 @@
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+} from "@kubernetes/client-node";
+import type { ChurnModel } from "../../api/churn-model.js";
+import { Defaults } from "../../api/defaults.js";
+import type { VersionRef } from "../../api/rollout.js";
+import { Labels, MANAGED_BY } from "../shared/labels.js";
+import { controllerRef } from "../shared/owner-reference.js";
+import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
+import type { ServingSettings } from "./build-serving-deployment.js";
+import { versionSelector } from "./build-serving-deployment.js";
+import { routerName, trafficConfigMapName, versionDeploymentName } from "./serving-names.js";
+
+// Router traffic: applications call the ChurnModel's Service, which selects router pods
+// (`churn-runtime route`); the router sends each request to the stable or canary version's own
+// Service by exact weight, sticky per customer, and may copy it to the canary to compare. Its
+// weights come from a ConfigMap it watches through the API (a change reaches it in
+// milliseconds, not a mounted volume's minute), with a Role allowing exactly that one object.
+
+/** The key of the router's configuration in the traffic ConfigMap. */
+export const TRAFFIC_KEY = "traffic.json";
+
+/** The router's configuration: the contract between the operator and `churn-runtime route`. */
+export interface TrafficConfig {
+  /** The ChurnModel's name. */
+  model: string;
+  stable: { digest: string; url: string };
+  /** The canary, during a rollout: its share answered and its share mirrored (0-100). */
+  canary: { digest: string; url: string; weight: number; mirrorPercent: number } | null;
+  /** Header that keeps a caller on one variant; null: the model's id column in the body. */
+  stickyHeader: string | null;
+}
+
+const labelsOf = (model: ChurnModel) => ({
+  [Labels.managedBy]: MANAGED_BY,
+  [Labels.name]: "churn-router",
+  [Labels.instance]: model.metadata?.name ?? "",
+  [Labels.churnModel]: model.metadata?.name ?? "",
+  [Labels.component]: "router",
+});
+
+const meta = (model: ChurnModel, name: string) => ({
+  name,
+  namespace: model.metadata?.namespace,
+  labels: labelsOf(model),
+  ownerReferences: [controllerRef(model)],
+});
+
+/** Labels selecting a model's router pods (the scoring Service's selector in router mode). */
+export function routerSelector(model: ChurnModel): Record<string, string> {
+  return { [Labels.churnModel]: model.metadata?.name ?? "", [Labels.component]: "router" };
+}
+
+/** The in-cluster URL of a version's own Service. */
+export function versionUrl(model: ChurnModel, digest: string): string {
+  const svc = versionDeploymentName(model, digest);
+  return `http://${svc}.${model.metadata?.namespace}.svc:${Defaults.servingPort}`;
+}
+
+/** The router's configuration for a stable version and an optional canary. */
+export function trafficConfig(
+  model: ChurnModel,
+  stable: VersionRef,
+  canary: VersionRef | undefined,
+  weight: number,
+  mirrorPercent: number,
+): TrafficConfig {
+  return {
+    model: model.metadata?.name ?? "",
+    stable: { digest: stable.digest, url: versionUrl(model, stable.digest) },
+    canary: canary
+      ? { digest: canary.digest, url: versionUrl(model, canary.digest), weight, mirrorPercent }
+      : null,
+    stickyHeader: model.spec.rollout?.stickyHeader ?? null,
+  };
+}
+
+/** The ConfigMap the router watches. */
+export function buildTrafficConfigMap(model: ChurnModel, config: TrafficConfig): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: meta(model, trafficConfigMapName(model)),
+    data: { [TRAFFIC_KEY]: `${JSON.stringify(config, null, 2)}\n` },
+  };
+}
+
+/** A ClusterIP Service in front of one version's pods (what the router calls). */
+export function buildVersionService(model: ChurnModel, digest: string): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      ...meta(model, versionDeploymentName(model, digest)),
+      labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
+    },
+    spec: {
+      type: "ClusterIP",
+      selector: versionSelector(model, digest),
+      ports: [{ name: "http", port: Defaults.servingPort, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+}
+
+/** The router's identity: a token only for reading its own traffic ConfigMap. */
+export function buildRouterServiceAccount(model: ChurnModel): V1ServiceAccount {
+  return { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(model, routerName(model)) };
+}
+
+/** Read and watch exactly the model's traffic ConfigMap, nothing else. */
+export function buildRouterRole(model: ChurnModel): V1Role {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: meta(model, routerName(model)),
+    rules: [
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: [trafficConfigMapName(model)],
+        verbs: ["get", "list", "watch"],
+      },
+    ],
+  };
+}
+
+/** Binds the router's Role to its ServiceAccount. */
+export function buildRouterRoleBinding(model: ChurnModel): V1RoleBinding {
+  const name = routerName(model);
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: meta(model, name),
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+    subjects: [{ kind: "ServiceAccount", name, namespace: model.metadata?.namespace }],
+  };
+}
+
+/** Router pods: at least one, two once the model has two serving pods (no single point). */
+export function routerReplicas(replicas: number): number {
+  return replicas >= 2 ? 2 : 1;
+}
+
+/** The router Deployment: the runtime image in `route` mode. */
+export function buildRouterDeployment(model: ChurnModel, s: ServingSettings): V1Deployment {
+  const port = Defaults.servingPort;
+  const labels = labelsOf(model);
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(model, routerName(model)),
+    spec: {
+      replicas: routerReplicas(model.spec.replicas),
+      selector: { matchLabels: routerSelector(model) },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: routerName(model),
+          securityContext: podSecurityContext(),
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: "router",
+              image: model.spec.image ?? s.runtimeImage,
+              imagePullPolicy: s.imagePullPolicy,
+              args: [
+                "route",
+                "--namespace",
+                model.metadata?.namespace ?? "",
+                "--traffic-config-map",
+                trafficConfigMapName(model),
+                "--port",
+                String(port),
+              ],
+              env: [{ name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" }],
+              ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "http" },
+                periodSeconds: 2,
+                failureThreshold: 3,
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              securityContext: containerSecurityContext(),
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        },
+      },
+    },
+  };
+}
