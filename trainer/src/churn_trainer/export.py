@@ -73,20 +73,22 @@ def _label_map(enc: Encoder, values: list[Any], impute: Any) -> tuple[list[str],
     return [*cats, ""], [*values, impute]
 
 
+def _label_encoder(
+    enc: Encoder, out: str, name: str, keys: list[str], **values_and_default: Any
+) -> onnx.NodeProto:
+    """A LabelEncoder reading the feature's raw column."""
+    return _ml_node(
+        "LabelEncoder", [enc.feature.name], [out], name, keys_strings=keys, **values_and_default
+    )
+
+
 def _ordinal_nodes(enc: Encoder, p: str) -> Nodes:
     """A category as its index in the declared order; unseen and missing as NaN."""
     cats = list(enc.categories or [])
     impute = None if enc.impute_value is None else float(cats.index(str(enc.impute_value)))
     keys, vals = _label_map(enc, [float(k) for k in range(len(cats))], impute)
-    node = _ml_node(
-        "LabelEncoder",
-        [enc.feature.name],
-        [f"{p}_enc"],
-        f"{p}_ordinal",
-        keys_strings=keys,
-        values_floats=vals,
-        default_float=math.nan,
-    )
+    out, name = f"{p}_enc", f"{p}_ordinal"
+    node = _label_encoder(enc, out, name, keys, values_floats=vals, default_float=math.nan)
     return [node], []
 
 
@@ -97,14 +99,8 @@ def _one_hot_nodes(enc: Encoder, p: str) -> Nodes:
     cats = list(enc.categories or [])
     keys, vals = _label_map(enc, list(cats), str(enc.impute_value))
     nodes = [
-        _ml_node(
-            "LabelEncoder",
-            [enc.feature.name],
-            [f"{p}_known"],
-            f"{p}_known",
-            keys_strings=keys,
-            values_strings=vals,
-            default_string=UNSEEN,
+        _label_encoder(
+            enc, f"{p}_known", f"{p}_known", keys, values_strings=vals, default_string=UNSEEN
         ),
         _ml_node(
             "OneHotEncoder", [f"{p}_known"], [f"{p}_3d"], f"{p}_onehot", cats_strings=cats, zeros=1
