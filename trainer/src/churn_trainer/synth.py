@@ -65,26 +65,6 @@ SURNAMES = [
 ]
 TARGET_RATE = 0.204
 SIGNAL = 1.4  # scales the mechanism: ROC-AUC ~0.88 for xgboost, like the seed
-BANK_COLUMNS = [
-    "RowNumber",
-    "CustomerId",
-    "Surname",
-    "CreditScore",
-    "Geography",
-    "Gender",
-    "Age",
-    "Tenure",
-    "Balance",
-    "NumOfProducts",
-    "HasCrCard",
-    "IsActiveMember",
-    "EstimatedSalary",
-    "Exited",
-    "Complain",
-    "Satisfaction Score",
-    "Card Type",
-    "Point Earned",
-]  # the seed file's order
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -92,7 +72,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _bank_customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """The seed file's customer columns with its rough marginals (drawn in this order)."""
+    """The seed file's customer columns up to EstimatedSalary, with its rough marginals."""
     geography = rng.choice(["France", "Germany", "Spain"], size=n, p=[0.50, 0.25, 0.25])
     gender = rng.choice(["Male", "Female"], size=n, p=[0.545, 0.455])
     age = np.clip(np.round(rng.lognormal(np.log(37.5), 0.26, n)), 18, 92).astype(int)
@@ -113,13 +93,19 @@ def _bank_customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "HasCrCard": (rng.random(n) < 0.705).astype(int),
         "IsActiveMember": (rng.random(n) < 0.515).astype(int),
         "EstimatedSalary": np.round(rng.uniform(11.58, 199_992.48, n), 2),
+    }
+
+
+def _bank_loyalty(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The seed file's last three columns, which follow the target and Complain."""
+    return {
         "Satisfaction Score": rng.integers(1, 6, n),
         "Card Type": rng.choice(["SILVER", "GOLD", "PLATINUM", "DIAMOND"], size=n),
         "Point Earned": rng.integers(119, 1001, n),
     }
 
 
-def _bank_logit(c: dict[str, np.ndarray]) -> np.ndarray:
+def _bank_logit(c: dict[str, np.ndarray], satisfaction: np.ndarray) -> np.ndarray:
     """The churn mechanism modelled on the seed's: age, country, activity, product count."""
     age, products = c["Age"], c["NumOfProducts"]
     age_effect = 3.4 * np.exp(-(((age - 54) / 11.0) ** 2)) - 1.0
@@ -134,7 +120,7 @@ def _bank_logit(c: dict[str, np.ndarray]) -> np.ndarray:
         + product_effect
         + 0.25 * (c["Balance"] > 0)
         - 0.0012 * (c["CreditScore"] - 650)
-        + 0.03 * (c["Satisfaction Score"] == 1)
+        + 0.03 * (satisfaction == 1)
     )
 
 
@@ -156,12 +142,14 @@ def synthetic_frame(rows: int, seed: int) -> pd.DataFrame:
         raise ValueError("rows must be >= 1")
     rng = np.random.default_rng(seed)
     n = rows
+    # the order of the draws is part of the output: a seed must keep giving the same file
     customers = _bank_customers(rng, n)
-    logit = _bank_logit(customers)
+    loyalty = _bank_loyalty(rng, n)
+    logit = _bank_logit(customers, loyalty["Satisfaction Score"])
     exited = (rng.random(n) < _sigmoid(logit + _intercept(logit, TARGET_RATE))).astype(int)
     # the seed's Complain column is a near-copy of the target (a leak the trainer must catch)
     complain = np.where(rng.random(n) < 0.996, exited, 1 - exited)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "RowNumber": np.arange(1, n + 1),
             "CustomerId": 15_565_701 + rng.permutation(n),
@@ -169,9 +157,9 @@ def synthetic_frame(rows: int, seed: int) -> pd.DataFrame:
             **customers,
             "Exited": exited,
             "Complain": complain,
+            **loyalty,
         }
     )
-    return frame[BANK_COLUMNS]
 
 
 CONTRACTS = ["Month-to-month", "One year", "Two year"]
