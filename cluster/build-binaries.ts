@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { withFileLock } from "./file-lock.js";
-import { go, moduleGoMod } from "./go-command.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GO_MIN_VERSION } from "./build-cache.mjs";
+import { buildOnce, isComplete } from "./cached-build.js";
+import { goBuild, goFetch, moduleGoMod } from "./go-command.js";
 import {
   cacheRoot,
   ETCD_VERSION,
@@ -22,10 +23,15 @@ export interface ClusterBinaries {
   kubectl: string;
 }
 
-const log = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
-
 /** Our generated go.mod is updated by `go get`/`go build` as they resolve the pin. */
 const GO_ENV = { GOFLAGS: "-mod=mod" };
+
+/** A generated module's go.mod: its name, the Go it needs, then `extra` lines. */
+function goMod(name: string, extra: string[] = []): string {
+  return [`module churn-operator.local/${name}`, "", `go ${GO_MIN_VERSION}`, "", ...extra].join(
+    "\n",
+  );
+}
 
 /** `v1.37.2` -> `v0.37.2`: staging modules are tagged with major 0 and the same minor/patch. */
 export function stagingVersion(kubernetesVersion: string): string {
@@ -52,7 +58,7 @@ export function stagingReplaces(upstreamGoMod: string, kubernetesVersion: string
   return lines;
 }
 
-/** Reads the path of a module's go.mod in the module cache (downloading it if needed). */
+/** Link flags that make the binaries report the pinned version, as upstream's release builds do. */
 function versionLdflags(): string {
   const m = /^v(\d+)\.(\d+)\./.exec(KUBERNETES_VERSION);
   const flags = ["-s", "-w"];
@@ -68,94 +74,37 @@ function versionLdflags(): string {
   return flags.join(" ");
 }
 
-/** A build is complete when its marker names exactly the pinned version and binaries. */
-function isComplete(binDir: string, marker: object): boolean {
-  const file = join(binDir, ".complete");
-  return existsSync(file) && readFileSync(file, "utf8") === JSON.stringify(marker);
-}
-
-/** Where a build step works: the generated module (`src`), its output dir and its log. */
-interface BuildDirs {
-  src: string;
-  out: string;
-  logFile: string;
-}
-
-/**
- * Builds `label` once per `marker` into `binDir`: under a file lock (parallel callers wait for
- * one build), in a scratch `bin.tmp` renamed into place when complete, so a crash mid-build
- * never leaves a directory that looks finished.
- */
-async function buildOnce(
-  binDir: string,
-  marker: object,
-  label: string,
-  build: (dirs: BuildDirs) => Promise<void>,
-): Promise<void> {
-  if (isComplete(binDir, marker)) return;
-  const top = dirname(binDir);
-  await withFileLock(top, ".build-lock", async () => {
-    if (isComplete(binDir, marker)) return;
-    const dirs = {
-      src: join(top, "src"),
-      out: join(top, "bin.tmp"),
-      logFile: join(top, "build.log"),
-    };
-    mkdirSync(dirs.src, { recursive: true });
-    writeFileSync(dirs.logFile, `building ${label}\n`);
-    log(`building ${label} from the Go module proxy (log: ${dirs.logFile})`);
-    log("a cold build takes a while; later runs reuse the cached binaries");
-    const started = Date.now();
-    rmSync(dirs.out, { recursive: true, force: true });
-    mkdirSync(dirs.out);
-    await build(dirs);
-    writeFileSync(join(dirs.out, ".complete"), JSON.stringify(marker));
-    rmSync(binDir, { recursive: true, force: true });
-    renameSync(dirs.out, binDir);
-    log(`built ${label} in ${Math.round((Date.now() - started) / 1000)} s`);
-  });
-}
-
 function buildKubernetes(): Promise<void> {
   const marker = { version: KUBERNETES_VERSION, commands: KUBERNETES_COMMANDS };
-  return buildOnce(kubernetesBinDir(), marker, `Kubernetes ${KUBERNETES_VERSION}`, async (d) => {
+  const label = { prefix: "cluster", label: `Kubernetes ${KUBERNETES_VERSION}`, steps: 4 };
+  return buildOnce(kubernetesBinDir(), marker, label, async (ctx) => {
+    const opts = { cwd: ctx.src, logFile: ctx.logFile, env: GO_ENV };
     const upstream = `k8s.io/kubernetes@${KUBERNETES_VERSION}`;
-    // The generated module lives in the cache, not the repo: it is derived from the pin alone.
-    writeFileSync(join(d.src, "go.mod"), "module churn-operator.local/k8s-build\n\ngo 1.26.0\n");
-    const upstreamGoMod = await moduleGoMod(upstream, d.src, d.logFile, GO_ENV);
-    const replaces = stagingReplaces(upstreamGoMod, KUBERNETES_VERSION);
+    writeFileSync(join(ctx.src, "go.mod"), goMod("k8s-build"));
+    ctx.progress.step("read upstream go.mod", "modules");
+    const replaces = stagingReplaces(await moduleGoMod(upstream, opts), KUBERNETES_VERSION);
     writeFileSync(
-      join(d.src, "go.mod"),
-      [
-        "module churn-operator.local/k8s-build",
-        "",
-        "go 1.26.0",
-        "",
-        "replace (",
-        ...replaces.map((r) => `\t${r}`),
-        ")",
-        "",
-      ].join("\n"),
+      join(ctx.src, "go.mod"),
+      goMod("k8s-build", ["replace (", ...replaces.map((r) => `\t${r}`), ")", ""]),
     );
     const pkgs = KUBERNETES_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`);
-    await go(["get", ...pkgs.map((p) => `${p}@${KUBERNETES_VERSION}`)], d.src, d.logFile, GO_ENV);
-    await go(
-      ["build", "-trimpath", "-ldflags", versionLdflags(), "-o", `${d.out}/`, ...pkgs],
-      d.src,
-      d.logFile,
-      GO_ENV,
-    );
+    const get = ["get", ...pkgs.map((p) => `${p}@${KUBERNETES_VERSION}`)];
+    await goFetch("download modules", get, opts, ctx.progress);
+    const flags = ["-trimpath", "-ldflags", versionLdflags()];
+    await goBuild(flags, pkgs, `${ctx.out}/`, opts, ctx.progress);
   });
 }
 
 function buildEtcd(): Promise<void> {
   const marker = { version: ETCD_VERSION, commands: ["etcd"] };
-  return buildOnce(etcdBinDir(), marker, `etcd ${ETCD_VERSION}`, async (d) => {
-    writeFileSync(join(d.src, "go.mod"), "module churn-operator.local/etcd-build\n\ngo 1.26.0\n");
+  const label = { prefix: "cluster", label: `etcd ${ETCD_VERSION}`, steps: 4 };
+  return buildOnce(etcdBinDir(), marker, label, async (ctx) => {
+    const opts = { cwd: ctx.src, logFile: ctx.logFile, env: GO_ENV };
+    writeFileSync(join(ctx.src, "go.mod"), goMod("etcd-build"));
     // etcd's own main package is exactly this call; depending on the server module avoids the
     // root module's relative replace directives.
     writeFileSync(
-      join(d.src, "main.go"),
+      join(ctx.src, "main.go"),
       [
         "package main",
         "",
@@ -169,14 +118,11 @@ function buildEtcd(): Promise<void> {
         "",
       ].join("\n"),
     );
-    await go(["get", `go.etcd.io/etcd/server/v3@${ETCD_VERSION}`], d.src, d.logFile, GO_ENV);
-    await go(["mod", "tidy"], d.src, d.logFile, GO_ENV);
-    await go(
-      ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(d.out, "etcd"), "."],
-      d.src,
-      d.logFile,
-      GO_ENV,
-    );
+    const get = ["get", `go.etcd.io/etcd/server/v3@${ETCD_VERSION}`];
+    await goFetch("download modules", get, opts, ctx.progress);
+    await goFetch("tidy modules", ["mod", "tidy"], opts, ctx.progress);
+    const flags = ["-trimpath", "-ldflags", "-s -w"];
+    await goBuild(flags, ["."], join(ctx.out, "etcd"), opts, ctx.progress);
   });
 }
 

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { withFileLock } from "./file-lock.js";
-import { go, moduleGoMod } from "./go-command.js";
+import { GO_MIN_VERSION } from "./build-cache.mjs";
+import { buildOnce } from "./cached-build.js";
+import { goBuild, goFetch, moduleGoMod } from "./go-command.js";
 import { cacheRoot } from "./versions.js";
 
-/** A Go program built with `go install <module>/<pkg>@<version>` and cached per version. */
+/** A Go program built from `<module>/<pkg>` at `version` and cached per version. */
 export interface GoBinary {
   /** Binary name, also the cache folder: `<cache>/<name>/<version>/bin/<name>`. */
   name: string;
@@ -23,39 +24,29 @@ export function goBinaryDir(b: GoBinary): string {
 
 /**
  * Path of the binary, built from the Go module proxy on first use and cached per version:
- * changing the pin is the only thing that rebuilds it. A file lock makes concurrent callers
- * (parallel test files, another run) wait for one build.
+ * changing the pin is the only thing that rebuilds it. Built like the cluster's binaries (a
+ * generated module requiring the pin, so `go list` can count the packages to compile, which
+ * `go install pkg@version` cannot), with the same lock, marker and progress.
  */
 export async function ensureGoBinary(b: GoBinary): Promise<string> {
-  const binDir = goBinaryDir(b);
-  const path = join(binDir, b.name);
-  const marker = JSON.stringify({ module: b.module, version: b.version });
-  const complete = () =>
-    existsSync(path) &&
-    existsSync(join(binDir, ".complete")) &&
-    readFileSync(join(binDir, ".complete"), "utf8") === marker;
-  if (complete()) return path;
-  const top = join(cacheRoot(), b.name, b.version);
-  await withFileLock(top, ".build-lock", async () => {
-    if (complete()) return;
-    mkdirSync(binDir, { recursive: true });
-    const logFile = join(top, "build.log");
-    writeFileSync(logFile, `building ${b.name} ${b.version}\n`);
-    const log = (msg: string) => process.stderr.write(`[${b.name}] ${msg}\n`);
-    log(`building ${b.module}/${b.pkg}@${b.version} from the Go module proxy (log: ${logFile})`);
-    const started = Date.now();
-    // Static binaries, installed straight into the cache folder.
-    const env = { CGO_ENABLED: "0", GOBIN: binDir };
-    const args = ["install"];
-    if (b.ldflags) {
-      args.push(
-        "-ldflags",
-        b.ldflags(await moduleGoMod(`${b.module}@${b.version}`, top, logFile, env)),
-      );
-    }
-    await go([...args, `${b.module}/${b.pkg}@${b.version}`], top, logFile, env);
-    writeFileSync(join(binDir, ".complete"), marker);
-    log(`built in ${Math.round((Date.now() - started) / 1000)} s`);
+  const marker = { module: b.module, version: b.version };
+  const label = { prefix: b.name, label: `${b.name} ${b.version}`, steps: 3 };
+  await buildOnce(goBinaryDir(b), marker, label, async (ctx) => {
+    // Static binaries; the generated go.mod follows what `go get` resolves.
+    const opts = {
+      cwd: ctx.src,
+      logFile: ctx.logFile,
+      env: { CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
+    };
+    writeFileSync(
+      join(ctx.src, "go.mod"),
+      `module churn-operator.local/${b.name}-build\n\ngo ${GO_MIN_VERSION}\n`,
+    );
+    const target = `${b.module}/${b.pkg}`;
+    await goFetch("download modules", ["get", `${target}@${b.version}`], opts, ctx.progress);
+    const goMod = b.ldflags ? await moduleGoMod(`${b.module}@${b.version}`, opts) : "";
+    const flags = ["-trimpath", "-ldflags", b.ldflags ? b.ldflags(goMod) : "-s -w"];
+    await goBuild(flags, [target], join(ctx.out, b.name), opts, ctx.progress);
   });
-  return path;
+  return join(goBinaryDir(b), b.name);
 }

@@ -1,8 +1,9 @@
 import { pathToFileURL } from "node:url";
+import { GO_BUILDS } from "../../cluster/build-cache.mjs";
 import { ensureGoBinary, type GoBinary } from "../../cluster/go-binary.js";
 
-/** The pinned Helm release; changing it is the only thing that triggers a rebuild. */
-export const HELM_VERSION = "v3.22.0";
+/** The pinned Helm release (pins live in cluster/build-cache.mjs, read by the preflight). */
+export const HELM_VERSION = GO_BUILDS.helm;
 const MODULE = "helm.sh/helm/v3";
 
 /**

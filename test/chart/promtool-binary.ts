@@ -1,8 +1,9 @@
 import { pathToFileURL } from "node:url";
+import { GO_BUILDS } from "../../cluster/build-cache.mjs";
 import { ensureGoBinary } from "../../cluster/go-binary.js";
 
-/** Prometheus's Go module version (its 3.x releases are tagged v0.3xx.y for Go). */
-export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
+/** Prometheus's Go module version (pinned in cluster/build-cache.mjs). */
+export const PROMETHEUS_MODULE_VERSION = GO_BUILDS.promtool;
 
 /** Path of the pinned promtool (`check rules`, `test rules`), built on first use and cached. */
 export function ensurePromtool(): Promise<string> {
