@@ -13,6 +13,7 @@ import {
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { explain, preflight } from "../scripts/preflight.mjs";
 import type { AgentConfig } from "./agent/agent-config.js";
 import { deleteBridge, ensureBridge, ip, listNetns, netnsPids } from "./agent/pod-network.js";
 import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
@@ -108,24 +109,19 @@ async function waitUntil(
   );
 }
 
+/**
+ * The machine checks every command that starts the cluster runs first (the set-up's preflight:
+ * root, tools, kernel features, and disk, memory and Go when the binaries are not built yet),
+ * so a missing piece stops `up` at once with the command that fixes it.
+ */
 function assertPrerequisites(serviceProxy: boolean): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      "the local cluster needs root (network namespaces, bridge, bind mounts); run as root",
-    );
-  }
-  const tools: [string, string][] = [
-    ["ip", "iproute2"],
-    ["openssl", "openssl"],
-    ["nsenter", "util-linux"],
-    ["mount", "mount"],
-  ];
-  if (serviceProxy) tools.push(["nft", "nftables (kube-proxy needs it; or start with --no-proxy)"]);
-  for (const [tool, pkg] of tools) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-      throw new Error(`${tool} not found on PATH; install ${pkg}`);
-    }
-  }
+  const report = preflight({
+    cluster: true,
+    serviceProxy,
+    goBuilds: ["etcd", "k8s"],
+    rerun: "npm run cluster -- up",
+  });
+  if (report.problems.length) throw new Error(explain(report).join("\n"));
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */

@@ -80,7 +80,7 @@ function fmtDrivers(row) {
 /** The no-Kubernetes path: trainer and runtime as plain processes. */
 async function localDemo() {
   say("set-up (npm ci, .venv, build: skipped when up to date)");
-  setup();
+  setup({ rerun: "npm run demo -- --local" });
   mkdirSync(work, { recursive: true });
   let data = opts.data ? resolve(opts.data) : join(work, `synthetic-${opts.rows}.csv`);
   if (!opts.data && !existsSync(data)) {
@@ -191,8 +191,14 @@ function contextKubeconfig(context) {
 
 /** The main path: the operator on Kubernetes (the local cluster unless --context is given). */
 async function clusterDemo() {
-  say("set-up (npm ci, .venv, build: skipped when up to date)");
-  setup();
+  say("set-up (preflight, npm ci, .venv, build, cluster binaries: skipped when up to date)");
+  // Another cluster from --context needs nothing of this machine's; the local one needs root,
+  // its tools and its binaries, checked before anything starts.
+  setup(
+    opts.context
+      ? { rerun: "npm run demo" }
+      : { cluster: true, goBuilds: ["etcd", "k8s"], rerun: "npm run demo" },
+  );
   mkdirSync(work, { recursive: true });
   const tsx = join(root, "node_modules", ".bin", "tsx");
   const args = [];
@@ -205,7 +211,7 @@ async function clusterDemo() {
     for (const k of ["trainer-image", "runtime-image"]) if (opts[k]) args.push(`--${k}`, opts[k]);
     say(`using kubeconfig context ${opts.context}`);
   } else {
-    say("starting the local cluster (the first run builds Kubernetes from source: ~15-25 min)");
+    say("starting the local cluster");
     runInherit(tsx, ["cluster/cli.ts", "up"]);
     kubeconfig = join(root, ".cluster", "kubeconfig");
     if (opts.data) args.push("--data", resolve(opts.data));

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// Idempotent set-up for a fresh machine: npm dependencies, the Python environment at .venv/,
-// and the TypeScript build. Each step records a fingerprint of its inputs and is skipped when
-// nothing changed, so a second run takes well under a second.
-// Plain Node with no dependencies: it has to run before node_modules exists.
+// Idempotent set-up for a fresh machine: first the preflight (every prerequisite checked; the
+// missing Debian packages installed when running as root with apt-get, else a stop with the
+// command that fixes it), then npm dependencies, the Python environment at .venv/, the
+// TypeScript build, and the Go programs the command needs (the local cluster's binaries, the
+// chart tests' helm and promtool). Each step is skipped when its inputs have not changed, so a
+// second run takes about a second.
+// Plain Node with no dependencies: it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { explain, findPython, preflight, thisHost, which } from "./preflight.mjs";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const venvPython = join(root, ".venv", "bin", "python");
@@ -54,25 +58,16 @@ export function ensureNode() {
   writeFileSync(stamp, fp);
 }
 
-function findPython() {
-  for (const cand of ["python3.11", "python3.12", "python3.13", "python3"]) {
-    const res = spawnSync(cand, ["-c", "import sys; print(sys.version_info[:2] >= (3, 11))"], {
-      encoding: "utf8",
-    });
-    if (res.status === 0 && res.stdout.trim() === "True") return cand;
-  }
-  throw new Error("Python >= 3.11 not found on PATH (tried python3.11, python3.12, python3)");
-}
-
 /** Creates .venv/ from trainer/requirements.lock and installs the trainer package into it. */
 export function ensurePython() {
   const fp = fingerprint(["trainer/requirements.lock", "trainer/pyproject.toml"]);
   const stamp = join(root, ".venv", ".churn-setup-stamp");
   if (existsSync(venvPython) && stamped(stamp, fp)) return;
   if (!existsSync(venvPython)) {
-    const py = findPython();
-    log(`creating .venv with ${py}`);
-    run(py, ["-m", "venv", join(root, ".venv")]);
+    const py = findPython(process.env);
+    if (!py) throw new Error("Python >= 3.11 not found on PATH"); // the preflight said so first
+    log(`creating .venv with ${py.path} (Python ${py.version})`);
+    run(py.path, ["-m", "venv", join(root, ".venv")]);
   }
   log("installing Python dependencies from trainer/requirements.lock");
   const pipEnv = { PIP_DISABLE_PIP_VERSION_CHECK: "1" };
@@ -110,16 +105,69 @@ export function ensureBuild() {
   writeFileSync(stamp, new Date().toISOString());
 }
 
-/** Everything a developer machine needs for tests and the demo. */
-export function setup() {
+/** What `npm test` needs: the local cluster (unless told to use an existing one) and helm/promtool. */
+export function testNeeds(env = process.env) {
+  const cluster = env.USE_EXISTING_CLUSTER !== "true";
+  return {
+    cluster,
+    goBuilds: [...(cluster ? ["etcd", "k8s"] : []), "helm", "promtool"],
+    rerun: "npm test",
+  };
+}
+
+/**
+ * Runs the preflight for `needs`. As root with apt-get, missing Debian packages (when they are
+ * the only problems) are installed and the checks run again; any problem left stops the
+ * set-up before anything long starts, naming each problem and the command that fixes it.
+ */
+export function checkMachine(needs) {
+  const host = thisHost();
+  const full = { ...needs, venv: !existsSync(venvPython) };
+  let report = preflight(full, host);
+  const onlyPackages = report.problems.every((p) => p.pkg);
+  if (report.packages.length && onlyPackages && host.uid === 0 && which("apt-get", host.env)) {
+    log(`installing Debian packages (apt-get, as root): ${report.packages.join(" ")}`);
+    const apt = { env: { DEBIAN_FRONTEND: "noninteractive" } };
+    run("apt-get", ["update", "-q"], apt);
+    run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...report.packages], apt);
+    report = preflight(full, host);
+  }
+  if (report.problems.length) {
+    for (const line of explain(report, host)) log(line);
+    throw new Error("stopped by the preflight before installing or building anything (above)");
+  }
+  if (report.buildsAhead.length) {
+    log(
+      `preflight passed; building ${report.buildsAhead.join(", ")} from the Go module proxy next ` +
+        "(a cold Kubernetes build takes 10-20 min on 2 cores; later runs reuse the binaries)",
+    );
+  }
+  return report;
+}
+
+/** Builds the Go programs the command needs and the cache lacks, each showing its progress. */
+export function ensureGoBuilds(names) {
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+  if (names.includes("etcd") || names.includes("k8s")) run(tsx, ["cluster/cli.ts", "build"]);
+  if (names.includes("helm")) run(tsx, ["test/chart/helm-binary.ts"]);
+  if (names.includes("promtool")) run(tsx, ["test/chart/promtool-binary.ts"]);
+}
+
+/**
+ * Everything the command needs (`npm test`: {@link testNeeds}; the demo passes its own):
+ * preflight, npm ci, .venv, the TypeScript build, then the Go builds.
+ */
+export function setup(needs = {}) {
+  const report = checkMachine(needs);
   ensureNode();
   ensurePython();
   ensureBuild();
+  ensureGoBuilds(report.buildsAhead);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    setup();
+    setup({ ...testNeeds(), rerun: "npm run setup" });
     log("ready");
   } catch (err) {
     process.stderr.write(`[setup] failed: ${err.message}\n`);

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { root, setup, venvPython } from "./setup.mjs";
+import { root, setup, testNeeds, venvPython } from "./setup.mjs";
 
 const reports = join(root, "test-results");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -77,7 +77,7 @@ if (existsSync(join(root, "test", "vitest.integration.config.ts"))) {
 
 function main() {
   try {
-    setup();
+    setup(testNeeds());
   } catch (err) {
     process.stdout.write(`set-up failed: ${err.message}\n0 passed, 1 failed\n`);
     process.exit(1);
