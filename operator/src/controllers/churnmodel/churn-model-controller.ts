@@ -213,9 +213,16 @@ export class ChurnModelReconciler {
     p.variants = desiredVariants(d.stable, d.canary, {
       replicas: replicasOf(p.model.spec.replicas),
       routing: p.routing,
-      weight: d.weight,
-      mirrorPercent: d.mirrorPercent,
+      // Sized for the step, not for the traffic it gets yet: with replicas routing the Service
+      // sends requests only to Ready pods anyway, and an unready canary must still start.
+      weight: d.planned.weight,
+      mirrorPercent: d.planned.mirrorPercent,
     });
+    // A rollout that ended leaves nothing to compare: drop the provider's previous points.
+    if (prev?.canary && !d.canary)
+      this.deps
+        .metricProvider(p.analysis.provider)
+        .forget(p.namespace, p.model.metadata?.name ?? "");
     const fault = this.testFault(p);
     for (const v of p.variants) if (v.name === "canary" && fault) v.extraEnv = fault;
     return Step.continue;

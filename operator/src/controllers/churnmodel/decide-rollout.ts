@@ -52,8 +52,10 @@ export interface RolloutDecision {
   canary?: VersionRef;
   /** Share of requests the canary answers (0 until its pods are ready). */
   weight: number;
-  /** Share of requests copied to the canary. */
+  /** Share of requests copied to the canary (0 until its pods are ready). */
   mirrorPercent: number;
+  /** The step's weight and mirror share whether or not the canary is ready: what to size for. */
+  planned: { weight: number; mirrorPercent: number };
   events: RolloutEvent[];
   /** Whether analysis should run while this state lasts. */
   analyze: boolean;
@@ -135,6 +137,7 @@ function steady(ctx: Ctx, status: RolloutStatus, stable: VersionRef): RolloutDec
     stable,
     weight: 0,
     mirrorPercent: 0,
+    planned: { weight: 0, mirrorPercent: 0 },
     events: ctx.events,
     analyze: false,
   };
@@ -143,7 +146,15 @@ function steady(ctx: Ctx, status: RolloutStatus, stable: VersionRef): RolloutDec
 /** The first model of a ChurnModel goes straight to stable. */
 function firstVersion(ctx: Ctx): RolloutDecision {
   const d = ctx.input.desired;
-  if (!d) return { status: ctx.prev, weight: 0, mirrorPercent: 0, events: [], analyze: false };
+  if (!d)
+    return {
+      status: ctx.prev,
+      weight: 0,
+      mirrorPercent: 0,
+      planned: { weight: 0, mirrorPercent: 0 },
+      events: [],
+      analyze: false,
+    };
   const stable = ref(d);
   return steady(ctx, { ...ctx.prev, stable, canary: undefined }, stable);
 }
@@ -222,6 +233,7 @@ function start(
     canary,
     weight: 0,
     mirrorPercent: 0,
+    planned: { weight: weightAt(ctx.steps, 0), mirrorPercent: mirrorAt(ctx.steps, 0) },
     events: ctx.events,
     analyze: false,
   };
@@ -495,6 +507,7 @@ function running(
     canary,
     weight,
     mirrorPercent,
+    planned: { weight: weightAt(ctx.steps, i), mirrorPercent: mirrorAt(ctx.steps, i) },
     events: ctx.events,
     analyze: ready,
   };

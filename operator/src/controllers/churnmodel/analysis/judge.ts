@@ -45,7 +45,7 @@ function enough(
   minSamples: number,
   what: string,
 ): MetricResult | undefined {
-  const n = v?.requests ?? 0;
+  const n = Math.round(v?.requests ?? 0);
   return n < minSamples
     ? inconclusive(name, `${what} served ${n} requests (needs ${minSamples})`, n)
     : undefined;
@@ -74,16 +74,20 @@ const successRate: Judge = (m, a) => {
     value: round(rate),
     ...(stableRate === undefined ? {} : { stable: round(stableRate) }),
     threshold: `>= ${min}`,
-    samples: c.requests,
+    samples: Math.round(c.requests),
   };
   if (fail) {
     return {
       ...base,
       verdict: "Fail",
-      message: `canary success rate ${round(rate)} (${c.errors} errors in ${c.requests}; at most ${round(bound.high)} at 99% confidence) is below ${min}${stableRate === undefined ? "" : ` and worse than stable's ${round(stableRate)}`}`,
+      message: `canary success rate ${round(rate)} (${Math.round(c.errors)} errors in ${Math.round(c.requests)}; at most ${round(bound.high)} at 99% confidence) is below ${min}${stableRate === undefined ? "" : ` and worse than stable's ${round(stableRate)}`}`,
     };
   }
-  return { ...base, verdict: "Pass", message: `${c.errors} errors in ${c.requests} requests` };
+  return {
+    ...base,
+    verdict: "Pass",
+    message: `${Math.round(c.errors)} errors in ${Math.round(c.requests)} requests`,
+  };
 };
 
 /** Latency: canary p99 over the ceiling, or over ratio x stable p99 by more than a tolerance. */
@@ -105,7 +109,7 @@ const latency: Judge = (m, a) => {
     value: round(ms, 2),
     ...(stableMs === undefined ? {} : { stable: round(stableMs, 2) }),
     threshold: `<= ${max} ms and <= ${maxRatioToStable} x stable`,
-    samples: histogramCount(c.latency),
+    samples: Math.round(histogramCount(c.latency)),
   };
   if (ms > max)
     return { ...base, verdict: "Fail", message: `canary p99 ${round(ms, 1)} ms > ${max} ms` };
@@ -132,13 +136,18 @@ const scoreDrift: Judge = (m, a) => {
   if (nc < a.minSamples || ns < a.minSamples)
     return inconclusive(
       name,
-      `scored rows: canary ${nc}, stable ${ns} (needs ${a.minSamples} each)`,
+      `scored rows: canary ${Math.round(nc)}, stable ${Math.round(ns)} (needs ${a.minSamples} each)`,
       nc,
     );
   const p = psi(m.stable?.probability, m.canary?.probability);
   if (!p) return inconclusive(name, "no probability histograms", nc);
   const max = a.scoreDrift.maxPsi;
-  const base = { name, value: round(p.adjusted), threshold: `PSI <= ${max}`, samples: nc };
+  const base = {
+    name,
+    value: round(p.adjusted),
+    threshold: `PSI <= ${max}`,
+    samples: Math.round(nc),
+  };
   return p.adjusted > max
     ? {
         ...base,
@@ -154,17 +163,26 @@ const mirrorDisagreement: Judge = (m, a) => {
   const name = "mirrorDisagreement";
   const { compared, decisionFlips } = m.mirror;
   if (compared < a.minSamples)
-    return inconclusive(name, `${compared} mirrored requests (needs ${a.minSamples})`, compared);
+    return inconclusive(name, `${Math.round(compared)} mirrored (needs ${a.minSamples})`, compared);
   const max = a.mirrorDisagreement.maxRate;
   const rate = decisionFlips / compared;
-  const base = { name, value: round(rate), threshold: `<= ${max}`, samples: compared };
+  const base = {
+    name,
+    value: round(rate),
+    threshold: `<= ${max}`,
+    samples: Math.round(compared),
+  };
   return wilson(decisionFlips, compared).low > max
     ? {
         ...base,
         verdict: "Fail",
-        message: `${decisionFlips} of ${compared} mirrored requests got a different decision (${round(rate)} > ${max})`,
+        message: `${Math.round(decisionFlips)} of ${Math.round(compared)} mirrored requests got a different decision (${round(rate)} > ${max})`,
       }
-    : { ...base, verdict: "Pass", message: `${decisionFlips} of ${compared} decisions differ` };
+    : {
+        ...base,
+        verdict: "Pass",
+        message: `${Math.round(decisionFlips)} of ${Math.round(compared)} decisions differ`,
+      };
 };
 
 /** Evaluates a custom metric's `result <op> number` condition. */

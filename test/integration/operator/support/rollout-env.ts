@@ -1,0 +1,139 @@
+// Shared set-up of the rollout suites: an operator that honours the test-fault annotation,
+// synthetic bank customers, and three trained versions: v1, v2 (a slightly different model
+// that scores alike) and skewed (positives weighted 8x: it passes its training gates, but its
+// probabilities are shifted, the model a rollout must catch by its scores).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { V1Pod } from "@kubernetes/client-node";
+import { waitFor } from "../../../../cluster/testing/index.js";
+import type { ChurnModel } from "../../../../operator/src/api/churn-model.js";
+import type { RolloutSpec } from "../../../../operator/src/api/rollout.js";
+import type { TrainingRun } from "../../../../operator/src/api/training-run.js";
+import { churnModelType } from "../../../../operator/src/controllers/shared/custom-resources.js";
+import { Resources } from "../../../../operator/src/kube/resources.js";
+import { repoRoot } from "./install.js";
+import { apply } from "./kube.js";
+import { type OperatorEnv, seedTrainingRun } from "./operator-env.js";
+import { waitForRunFinished } from "./status.js";
+
+/** A trained version's digest and its trainer reference rows (with customer ids). */
+export interface TrainedVersion {
+  run: string;
+  digest: string;
+}
+
+/** Writes synthetic bank customers into the data volume and trains the three versions. */
+export async function trainVersions(env: OperatorEnv): Promise<Record<string, TrainedVersion>> {
+  const python = join(repoRoot, ".venv", "bin", "python");
+  execFileSync(python, [
+    ...["-m", "churn_trainer", "synth", "--rows", "4000", "--seed", "11"],
+    ...["--output", join(env.dataDir, "bank.csv")],
+  ]);
+  const specs: Record<string, (s: TrainingRun["spec"]) => void> = {
+    v1: (s) => {
+      s.model = { hyperparameters: { n_estimators: 60, max_depth: 3, learning_rate: 0.1 } };
+    },
+    v2: (s) => {
+      s.model = { hyperparameters: { n_estimators: 70, max_depth: 3, learning_rate: 0.1 } };
+    },
+    skewed: (s) => {
+      s.model = {
+        scalePosWeight: 8,
+        hyperparameters: { n_estimators: 60, max_depth: 3, learning_rate: 0.1 },
+      };
+    },
+  };
+  for (const [name, change] of Object.entries(specs)) {
+    await apply(
+      env.client,
+      seedTrainingRun(env.ns, name, (s) => {
+        s.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: "bank.csv" } };
+        s.gates = { minRocAuc: 0.7 };
+        s.modelRef = undefined;
+        change(s);
+      }),
+    );
+  }
+  const out: Record<string, TrainedVersion> = {};
+  for (const name of Object.keys(specs)) {
+    const run = await waitForRunFinished(env.client, env.ns, name);
+    if (run.status?.phase !== "Succeeded")
+      throw new Error(`run ${name} did not succeed: ${JSON.stringify(run.status)}`);
+    out[name] = { run: name, digest: run.status.model?.digest as string };
+  }
+  return out;
+}
+
+/** Customers to score: the trainer's reference rows of a version, each with a distinct id. */
+export function customers(env: OperatorEnv, digest: string, count: number) {
+  const ref = JSON.parse(readFileSync(join(env.modelsDir, digest, "reference.json"), "utf8")) as {
+    rows: Record<string, unknown>[];
+  };
+  return Array.from({ length: count }, (_, i) => ({
+    ...(ref.rows[i % ref.rows.length] as Record<string, unknown>),
+    CustomerId: 20_000_000 + i,
+  }));
+}
+
+/** A ChurnModel serving TrainingRun `run` with a rollout spec. */
+export function rolloutModel(
+  ns: string,
+  name: string,
+  run: string,
+  rollout: RolloutSpec,
+  annotations: Record<string, string> = {},
+): ChurnModel {
+  return {
+    apiVersion: "churn.mlops.dev/v1alpha1",
+    kind: "ChurnModel",
+    metadata: { name, namespace: ns, annotations },
+    spec: {
+      source: { trainingRun: { name: run } },
+      replicas: 1,
+      explanations: { enabled: true },
+      rollout,
+    },
+  };
+}
+
+/** The ChurnModel as the API has it now. */
+export async function currentModel(env: OperatorEnv, name: string): Promise<ChurnModel> {
+  const m = await env.client.get<ChurnModel>(churnModelType, env.ns, name);
+  if (!m) throw new Error(`ChurnModel ${name} not found`);
+  return m;
+}
+
+/** Waits until the ChurnModel's rollout status satisfies `ok`; the error shows the status. */
+export function waitForRollout(
+  env: OperatorEnv,
+  name: string,
+  what: string,
+  ok: (m: ChurnModel) => boolean,
+  timeoutMs = 150_000,
+): Promise<ChurnModel> {
+  return waitFor(
+    `${name}: ${what}`,
+    async () => {
+      const m = await env.client.get<ChurnModel>(churnModelType, env.ns, name);
+      return m && ok(m) ? m : undefined;
+    },
+    {
+      timeoutMs,
+      describe: async () =>
+        JSON.stringify(
+          (await env.client.get<ChurnModel>(churnModelType, env.ns, name))?.status?.rollout,
+        ),
+    },
+  );
+}
+
+/** IPs of the ready pods matching a label selector. */
+export async function readyPodIps(env: OperatorEnv, selector: string): Promise<string[]> {
+  const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, { labelSelector: selector });
+  return pods.items
+    .filter((p) => !p.metadata?.deletionTimestamp)
+    .filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+    .map((p) => p.status?.podIP as string)
+    .filter(Boolean);
+}
