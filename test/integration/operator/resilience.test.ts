@@ -7,12 +7,7 @@ import { trainingRunType } from "../../../operator/src/controllers/shared/custom
 import type { KubeObject } from "../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { apply } from "./support/kube.js";
-import {
-  noSeed,
-  type OperatorEnv,
-  seedTrainingRun,
-  setupOperatorEnv,
-} from "./support/operator-env.js";
+import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { eventReasons, trainerPods, waitForRunFinished } from "./support/status.js";
 
@@ -28,7 +23,7 @@ const artifactModel = (ns: string, name: string): ChurnModel => ({
   },
 });
 
-describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
+describe.skipIf(noProcessNode)("operator crash mid-training", () => {
   let env: OperatorEnv;
   beforeAll(async () => {
     env = await setupOperatorEnv("crash");
@@ -37,13 +32,13 @@ describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
 
   it("completes the run once, with one Job, after a SIGKILL and a restart", async () => {
     const first = await env.startOperator("op-1");
-    await apply(env.client, seedTrainingRun(env.ns, "seed"));
+    await apply(env.client, seedTrainingRun(env.ns, "churn"));
     // Given the trainer is running...
     const job = await waitFor(
       "the training Job's pod to run",
       async () => {
-        const r = await env.client.get<TrainingRun>(trainingRunType, env.ns, "seed");
-        const j = await env.client.get<V1Job>(Resources.jobs, env.ns, "seed-train");
+        const r = await env.client.get<TrainingRun>(trainingRunType, env.ns, "churn");
+        const j = await env.client.get<V1Job>(Resources.jobs, env.ns, "churn-train");
         return r?.status?.phase === "Training" ? j : undefined;
       },
       { timeoutMs: 120_000 },
@@ -52,12 +47,12 @@ describe.skipIf(noProcessNode || noSeed)("operator crash mid-training", () => {
     await first.kill("SIGKILL");
     await env.startOperator("op-2");
     // ...then the same Job finishes the run, once.
-    const run = await waitForRunFinished(env.client, env.ns, "seed");
+    const run = await waitForRunFinished(env.client, env.ns, "churn");
     expect(run.status?.phase).toBe("Succeeded");
     const jobs = await env.client.list<V1Job>(Resources.jobs, env.ns);
     expect(jobs.items.map((j) => j.metadata?.uid)).toEqual([job.metadata?.uid]);
-    expect(await trainerPods(env.client, env.ns, "seed")).toHaveLength(1);
-    const reasons = await eventReasons(env.client, env.ns, "seed");
+    expect(await trainerPods(env.client, env.ns, "churn")).toHaveLength(1);
+    const reasons = await eventReasons(env.client, env.ns, "churn");
     expect(reasons.filter((r) => r === "JobCreated")).toHaveLength(1);
     expect(reasons.filter((r) => r === "Succeeded")).toHaveLength(1);
   });

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -11,9 +10,8 @@ import {
   trainingRunType,
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { repoRoot } from "./support/install.js";
 import { apply, kubectlApply } from "./support/kube.js";
-import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
+import { type OperatorEnv, setupOperatorEnv, synthesize } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { waitForModelReady, waitForRunFinished } from "./support/status.js";
 
@@ -22,8 +20,6 @@ import { waitForModelReady, waitForRunFinished } from "./support/status.js";
 // turns an unquoted Yes into true, so both spellings a user may write are tested as users
 // send them: quoted trains, unquoted trains the same model, unquoted against other words stops
 // naming them, and unquoted category lists are refused by the API.
-
-const python = join(repoRoot, ".venv", "bin", "python");
 
 /** A telecom TrainingRun manifest; `positive` and `partnerValues` are inserted verbatim. */
 function telecomRun(ns: string, name: string, positive: string, data = "telecom.csv"): string {
@@ -76,10 +72,7 @@ describe.skipIf(noProcessNode)(
       env = await setupOperatorEnv("yesno");
       op = await env.startOperator("op-yesno");
       const csv = join(env.dataDir, "telecom.csv");
-      execFileSync(python, [
-        ...["-m", "churn_trainer", "synth", "--shape", "telecom", "--rows", "3000"],
-        ...["--seed", "4", "--output", csv],
-      ]);
+      synthesize(csv, { shape: "telecom", rows: 3000, seed: 4 });
       // The same customers with labels that are not booleans in any reading.
       const words = readFileSync(csv, "utf8").replace(/;(Yes|No)$/gm, (_, v: string) =>
         v === "Yes" ? ";Churned" : ";Stayed",

@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -19,10 +20,33 @@ import {
 import { adminClient, typesByKind } from "./kube.js";
 import { OperatorProcess } from "./operator-process.js";
 
-/** The seed CSV beside the repository (never copied into it). */
-export const seedCsv = resolve(repoRoot, "../shared/data/seed/Customer-Churn-Records.csv");
-/** Why seed-data tests are skipped when the file is absent. */
+/**
+ * The seed CSV beside the repository (../shared, never copied into it), or $CHURN_SEED_CSV
+ * (`CHURN_SEED_CSV=/nonexistent` runs the suites as a clone without ../shared does). Only
+ * checks about the seed data itself read it; every other suite trains on {@link CUSTOMERS}.
+ */
+export const seedCsv =
+  process.env.CHURN_SEED_CSV || resolve(repoRoot, "../shared/data/seed/Customer-Churn-Records.csv");
+/** Why the checks about the seed data itself are skipped when the file is absent. */
 export const noSeed = existsSync(seedCsv) ? false : `seed data not found at ${seedCsv}`;
+
+/**
+ * The synthetic bank customers in every env's data volume, from the trainer's generator: the
+ * seed's columns and rough marginals, its leaky Complain column included, so the example
+ * TrainingRun trains on them and passes its gates.
+ */
+export const CUSTOMERS = { path: "customers.csv", rows: 10_000, seed: 5 } as const;
+
+/** Writes the trainer's synthetic customers (`bank`: shaped like the seed; `telecom`) to `file`. */
+export function synthesize(
+  file: string,
+  opts: { rows: number; seed: number; shape?: "bank" | "telecom" },
+): void {
+  execFileSync(join(repoRoot, ".venv", "bin", "python"), [
+    ...["-m", "churn_trainer", "synth", "--shape", opts.shape ?? "bank"],
+    ...["--rows", String(opts.rows), "--seed", String(opts.seed), "--output", file],
+  ]);
+}
 
 /** A namespace with CRDs, RBAC, a model store and a data volume, and operators on demand. */
 export interface OperatorEnv {
@@ -46,11 +70,7 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
   await ensureNamespace(client, ns);
   const modelsDir = mkdtempSync(join(tmpdir(), "churn-models-"));
   const dataDir = mkdtempSync(join(tmpdir(), "churn-data-"));
-  mkdirSync(join(dataDir, "seed"));
-  if (existsSync(seedCsv))
-    // A copy in this run's temporary volume (outside the repository), not a symlink: a pod
-    // cannot follow a link to a host path its mounts do not show.
-    copyFileSync(seedCsv, join(dataDir, "seed", "Customer-Churn-Records.csv"));
+  synthesize(join(dataDir, CUSTOMERS.path), CUSTOMERS);
   await hostVolume(client, ns, "churn-models", modelsDir);
   await hostVolume(client, ns, "churn-data", dataDir, true);
   const kubeconfig = await operatorKubeconfig(client, kc);
@@ -92,7 +112,10 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
   };
 }
 
-/** The example seed TrainingRun, renamed and placed in `ns`, with optional spec changes. */
+/**
+ * The example TrainingRun (written for the seed data set), renamed, placed in `ns` and reading
+ * the env's synthetic {@link CUSTOMERS}, with optional spec changes.
+ */
 export function seedTrainingRun(
   ns: string,
   name: string,
@@ -102,6 +125,7 @@ export function seedTrainingRun(
     readFileSync(join(repoRoot, "examples", "training-run-bank.yaml"), "utf8"),
   ) as TrainingRun;
   run.metadata = { ...run.metadata, name, namespace: ns };
+  run.spec.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: CUSTOMERS.path } };
   // Test pods run as local processes: no resource requests to schedule against.
   delete run.spec.resources;
   change(run.spec);
