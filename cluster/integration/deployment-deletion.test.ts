@@ -1,35 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   containerProcessId,
-  createTestNamespace,
-  deleteTestNamespace,
   httpGet,
   processGone,
-  type TestCluster,
-  testCluster,
+  useTestNamespace,
   waitFor,
 } from "../testing/index.js";
 import { httpServerDeployment } from "./http-server.js";
 
 describe("deleting a Deployment", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
-
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "deletion");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
+  const { cluster, ns } = useTestNamespace("deletion");
 
   it("stops its pods' processes", async () => {
     await cluster.apps.createNamespacedDeployment({
-      namespace: ns,
+      namespace: ns(),
       body: httpServerDeployment("web", 2),
     });
     const pods = await waitFor("2 Ready pods", async () => {
       const list = await cluster.core.listNamespacedPod({
-        namespace: ns,
+        namespace: ns(),
         labelSelector: "app=web",
       });
       const ready = list.items.filter((p) =>
@@ -40,20 +29,20 @@ describe("deleting a Deployment", () => {
     const ips = pods.map((p) => p.status?.podIP ?? "");
     for (const ip of ips) expect((await httpGet(`http://${ip}:8080/`)).status).toBe(200);
     const pids = pods
-      .map((p) => containerProcessId(cluster, ns, p.metadata?.name ?? "", "server"))
+      .map((p) => containerProcessId(cluster, ns(), p.metadata?.name ?? "", "server"))
       .filter((pid): pid is number => pid !== null);
 
     await cluster.apps.deleteNamespacedDeployment({
       name: "web",
-      namespace: ns,
+      namespace: ns(),
       propagationPolicy: "Foreground",
     });
     await waitFor("the Deployment and its pods to be gone", async () => {
       const list = await cluster.core.listNamespacedPod({
-        namespace: ns,
+        namespace: ns(),
         labelSelector: "app=web",
       });
-      const deps = await cluster.apps.listNamespacedDeployment({ namespace: ns });
+      const deps = await cluster.apps.listNamespacedDeployment({ namespace: ns() });
       return list.items.length === 0 && deps.items.length === 0;
     });
 

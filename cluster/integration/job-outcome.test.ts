@@ -1,13 +1,6 @@
 import type { V1Job } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  containerLog,
-  createTestNamespace,
-  deleteTestNamespace,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../testing/index.js";
+import { describe, expect, it } from "vitest";
+import { containerLog, useTestNamespace, waitFor } from "../testing/index.js";
 
 function shellJob(name: string, script: string, backoffLimit: number): V1Job {
   return {
@@ -25,18 +18,10 @@ function shellJob(name: string, script: string, backoffLimit: number): V1Job {
 }
 
 describe("a Job", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
-
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "jobs");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
+  const { cluster, ns } = useTestNamespace("jobs");
 
   const condition = async (name: string, type: string) => {
-    const job = await cluster.batch.readNamespacedJob({ name, namespace: ns });
+    const job = await cluster.batch.readNamespacedJob({ name, namespace: ns() });
     return job.status?.conditions?.find((c) => c.type === type && c.status === "True")
       ? job
       : undefined;
@@ -44,13 +29,13 @@ describe("a Job", () => {
 
   it("whose command exits 0 becomes Complete", async () => {
     await cluster.batch.createNamespacedJob({
-      namespace: ns,
+      namespace: ns(),
       body: shellJob("ok", "echo done", 2),
     });
     const job = await waitFor("Job ok Complete", () => condition("ok", "Complete"));
     expect(job.status?.succeeded).toBe(1);
     const pods = await cluster.core.listNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       labelSelector: "job-name=ok",
     });
     const pod = pods.items[0];
@@ -58,12 +43,15 @@ describe("a Job", () => {
     const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
     expect(terminated?.exitCode).toBe(0);
     expect(terminated?.reason).toBe("Completed");
-    expect(await containerLog(cluster, ns, pod?.metadata?.name ?? "", "main")).toBe("done\n");
+    expect(await containerLog(cluster, ns(), pod?.metadata?.name ?? "", "main")).toBe("done\n");
   });
 
   it("whose command exits 1 becomes Failed after its backoff limit, with the termination message", async () => {
     const script = "echo 'bad input: column Age missing' > /dev/termination-log; exit 1";
-    await cluster.batch.createNamespacedJob({ namespace: ns, body: shellJob("broken", script, 1) });
+    await cluster.batch.createNamespacedJob({
+      namespace: ns(),
+      body: shellJob("broken", script, 1),
+    });
     const job = await waitFor("Job broken Failed", () => condition("broken", "Failed"), {
       timeoutMs: 180_000,
     });
@@ -72,7 +60,7 @@ describe("a Job", () => {
     expect(job.status?.failed).toBe(2);
 
     const pods = await cluster.core.listNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       labelSelector: "job-name=broken",
     });
     expect(pods.items).toHaveLength(2);

@@ -1,13 +1,7 @@
 import { rmSync } from "node:fs";
 import { StorageV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../testing/index.js";
+import { useTestNamespace, waitFor } from "../testing/index.js";
 import { NODE_IMAGE } from "./http-server.js";
 
 /** Parses `key=value` lines a pod wrote to its termination message. */
@@ -21,24 +15,21 @@ function report(message: string | undefined): Record<string, string> {
 }
 
 describe("what a container sees", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
+  const { cluster, ns } = useTestNamespace("podenv");
   const pvName = `churn-test-pv-${process.pid}`;
   const pvPath = `/tmp/${pvName}`;
 
   beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "podenv");
     await cluster.core.createNamespacedConfigMap({
-      namespace: ns,
+      namespace: ns(),
       body: { metadata: { name: "settings" }, data: { mode: "fast", "app.conf": "threshold=0.5" } },
     });
     await cluster.core.createNamespacedSecret({
-      namespace: ns,
+      namespace: ns(),
       body: { metadata: { name: "creds" }, stringData: { password: "s3cret" } },
     });
   });
   afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
     try {
       await cluster.core.deletePersistentVolume({ name: pvName });
     } catch {}
@@ -47,7 +38,7 @@ describe("what a container sees", () => {
 
   const finished = (name: string) =>
     waitFor(`pod ${name} to finish`, async () => {
-      const p = await cluster.core.readNamespacedPod({ name, namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name, namespace: ns() });
       return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
     });
   const message = (p: V1Pod) => p.status?.containerStatuses?.[0]?.state?.terminated?.message;
@@ -73,7 +64,7 @@ describe("what a container sees", () => {
       "} > /dev/termination-log",
     ].join("\n");
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "env", labels: { team: "churn" } },
         spec: {
@@ -143,7 +134,7 @@ describe("what a container sees", () => {
     expect(r.SECRET_FILE).toBe("s3cret");
     expect(r.LABELS).toBe('team="churn"');
     expect(r.SHARED).toBe("hello-from-init");
-    expect(r.SA_NAMESPACE).toBe(ns);
+    expect(r.SA_NAMESPACE).toBe(ns());
     expect(r.SA_TOKEN).toBe("present");
     expect(Number(r.SA_CA)).toBeGreaterThanOrEqual(1);
     expect(r.API).toMatch(/^[\d.]+:\d+$/);
@@ -153,18 +144,18 @@ describe("what a container sees", () => {
 
   it("talks to the apiserver with its own service account identity", async () => {
     await cluster.rbac.createNamespacedRole({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "read-settings" },
         rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }],
       },
     });
     await cluster.rbac.createNamespacedRoleBinding({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "read-settings" },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-settings" },
-        subjects: [{ kind: "ServiceAccount", name: "default", namespace: ns }],
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: ns() }],
       },
     });
     const script = `
@@ -183,7 +174,7 @@ const get = (path) => new Promise((resolve, reject) => https.get({
 })().catch((e) => { fs.writeFileSync('/dev/termination-log', 'ERROR=' + e.message); process.exit(1); });
 `;
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "identity" },
         spec: {
@@ -198,12 +189,12 @@ const get = (path) => new Promise((resolve, reject) => https.get({
     expect(r.ALLOWED).toBe("200");
     expect(r.MODE).toBe("fast");
     expect(r.DENIED).toBe("403");
-    expect(r.DENIED_USER).toBe(`system:serviceaccount:${ns}:default`);
+    expect(r.DENIED_USER).toBe(`system:serviceaccount:${ns()}:default`);
   });
 
   it("gets a volume provisioned for a claim that names no StorageClass", async () => {
     await cluster.core.createNamespacedPersistentVolumeClaim({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "dynamic" },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } } },
@@ -228,12 +219,12 @@ const get = (path) => new Promise((resolve, reject) => https.get({
         ],
       },
     };
-    await cluster.core.createNamespacedPod({ namespace: ns, body: writer });
+    await cluster.core.createNamespacedPod({ namespace: ns(), body: writer });
     const pod = await finished("dynamic-writer");
     expect(report(message(pod)).READ).toBe("provisioned");
     const pvc = await cluster.core.readNamespacedPersistentVolumeClaim({
       name: "dynamic",
-      namespace: ns,
+      namespace: ns(),
     });
     expect(pvc.status?.phase).toBe("Bound");
     const classes = await cluster.kc.makeApiClient(StorageV1Api).listStorageClass();
@@ -253,12 +244,12 @@ const get = (path) => new Promise((resolve, reject) => https.get({
           persistentVolumeReclaimPolicy: "Retain",
           storageClassName: "",
           hostPath: { path: pvPath, type: "DirectoryOrCreate" },
-          claimRef: { namespace: ns, name: "data" },
+          claimRef: { namespace: ns(), name: "data" },
         },
       },
     });
     await cluster.core.createNamespacedPersistentVolumeClaim({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "data" },
         spec: {
@@ -285,15 +276,15 @@ const get = (path) => new Promise((resolve, reject) => https.get({
       },
     });
     await cluster.core.createNamespacedPod({
-      namespace: ns,
-      body: pod("writer", `echo ${ns} > /data/owner`),
+      namespace: ns(),
+      body: pod("writer", `echo ${ns()} > /data/owner`),
     });
     expect((await finished("writer")).status?.phase).toBe("Succeeded");
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: pod("reader", 'echo "OWNER=$(cat /data/owner)" > /dev/termination-log'),
     });
     const reader = await finished("reader");
-    expect(report(message(reader)).OWNER).toBe(ns);
+    expect(report(message(reader)).OWNER).toBe(ns());
   });
 });

@@ -1,25 +1,14 @@
 import { rmSync } from "node:fs";
 import type { V1Pod } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../testing/index.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { useTestNamespace, waitFor } from "../testing/index.js";
 
 describe("deleting a pod", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
+  const { cluster, ns } = useTestNamespace("termination");
   // A directory on the node both pods mount: how the deleted pod leaves word behind.
   const shared = `/tmp/churn-termination-${process.pid}`;
 
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "termination");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
+  afterAll(() => {
     if (cluster.flavour === "process") rmSync(shared, { recursive: true, force: true });
   });
 
@@ -41,13 +30,13 @@ describe("deleting a pod", () => {
   });
   const running = (name: string) =>
     waitFor(`pod ${name} running`, async () => {
-      const p = await cluster.core.readNamespacedPod({ name, namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name, namespace: ns() });
       return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
     });
   const gone = (name: string) =>
     waitFor(`pod ${name} to be deleted`, async () => {
       try {
-        await cluster.core.readNamespacedPod({ name, namespace: ns });
+        await cluster.core.readNamespacedPod({ name, namespace: ns() });
         return false;
       } catch (err) {
         return (err as { code?: number }).code === 404;
@@ -58,19 +47,19 @@ describe("deleting a pod", () => {
     const script =
       "trap 'echo terminated > /shared/marker; exit 0' TERM; echo started > /shared/marker; while true; do sleep 1; done";
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: withShared("graceful", script, 30),
     });
     await running("graceful");
-    await cluster.core.deleteNamespacedPod({ name: "graceful", namespace: ns });
+    await cluster.core.deleteNamespacedPod({ name: "graceful", namespace: ns() });
     await gone("graceful");
 
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: withShared("reader", 'echo "MARKER=$(cat /shared/marker)" > /dev/termination-log', 1),
     });
     const reader = await waitFor("the reader to finish", async () => {
-      const p = await cluster.core.readNamespacedPod({ name: "reader", namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name: "reader", namespace: ns() });
       return p.status?.phase === "Succeeded" ? p : undefined;
     });
     expect(reader.status?.containerStatuses?.[0]?.state?.terminated?.message?.trim()).toBe(
@@ -81,12 +70,12 @@ describe("deleting a pod", () => {
   it("kills containers that ignore SIGTERM once the grace period is over", async () => {
     const script = "trap '' TERM; while true; do sleep 1; done";
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: withShared("stubborn", script, 2),
     });
     await running("stubborn");
-    await cluster.core.deleteNamespacedPod({ name: "stubborn", namespace: ns });
-    const terminating = await cluster.core.readNamespacedPod({ name: "stubborn", namespace: ns });
+    await cluster.core.deleteNamespacedPod({ name: "stubborn", namespace: ns() });
+    const terminating = await cluster.core.readNamespacedPod({ name: "stubborn", namespace: ns() });
     expect(terminating.metadata?.deletionTimestamp).toBeDefined();
     expect(terminating.metadata?.deletionGracePeriodSeconds).toBe(2);
     await gone("stubborn");
@@ -94,19 +83,11 @@ describe("deleting a pod", () => {
 });
 
 describe("a pod whose image the node cannot provide", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
-
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "noimage");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
+  const { cluster, ns } = useTestNamespace("noimage");
 
   it("stays Pending with an image error naming the problem", async () => {
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "missing" },
         spec: {
@@ -121,7 +102,7 @@ describe("a pod whose image the node cannot provide", () => {
       },
     });
     const waiting = await waitFor("an image error", async () => {
-      const p = await cluster.core.readNamespacedPod({ name: "missing", namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name: "missing", namespace: ns() });
       const w = p.status?.containerStatuses?.[0]?.state?.waiting;
       return w && /ErrImage|ImagePull/.test(w.reason ?? "") ? { pod: p, w } : undefined;
     });

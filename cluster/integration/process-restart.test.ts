@@ -1,47 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  httpGet,
-  killContainerProcess,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../testing/index.js";
+import { describe, expect, it } from "vitest";
+import { httpGet, killContainerProcess, useTestNamespace, waitFor } from "../testing/index.js";
 import { httpServerDeployment } from "./http-server.js";
 
 describe("a killed container process", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
-
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "restart");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
+  const { cluster, ns } = useTestNamespace("restart");
 
   it("is restarted (or its pod replaced) and the Deployment serves again", async () => {
     await cluster.apps.createNamespacedDeployment({
-      namespace: ns,
+      namespace: ns(),
       body: httpServerDeployment("web", 1),
     });
     const ready = (p: { status?: { conditions?: { type: string; status: string }[] } }) =>
       p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
     const victim = await waitFor("one Ready web pod", async () => {
       const pods = await cluster.core.listNamespacedPod({
-        namespace: ns,
+        namespace: ns(),
         labelSelector: "app=web",
       });
       return pods.items.find(ready);
     });
     const name = victim.metadata?.name ?? "";
 
-    await killContainerProcess(cluster, ns, name, "server");
+    await killContainerProcess(cluster, ns(), name, "server");
 
     const recovered = await waitFor("the server restarted or replaced, and Ready", async () => {
       const pods = await cluster.core.listNamespacedPod({
-        namespace: ns,
+        namespace: ns(),
         labelSelector: "app=web",
       });
       return pods.items.find(
@@ -62,7 +46,7 @@ describe("a killed container process", () => {
     });
     expect(JSON.parse(res.body).pod).toBe(recovered.metadata?.name);
     await waitFor("Deployment web Available again", async () => {
-      const d = await cluster.apps.readNamespacedDeployment({ name: "web", namespace: ns });
+      const d = await cluster.apps.readNamespacedDeployment({ name: "web", namespace: ns() });
       return (
         d.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") &&
         d.status?.readyReplicas === 1
@@ -72,7 +56,7 @@ describe("a killed container process", () => {
 
   it("of a failing liveness probe is killed and restarted", async () => {
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "unhealthy" },
         spec: {
@@ -93,13 +77,13 @@ describe("a killed container process", () => {
       },
     });
     const status = await waitFor("a restart after liveness failures", async () => {
-      const p = await cluster.core.readNamespacedPod({ name: "unhealthy", namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name: "unhealthy", namespace: ns() });
       const s = p.status?.containerStatuses?.[0];
       return (s?.restartCount ?? 0) >= 1 ? s : undefined;
     });
     expect(status.lastState?.terminated).toBeDefined();
     const events = await cluster.core.listNamespacedEvent({
-      namespace: ns,
+      namespace: ns(),
       fieldSelector: "involvedObject.name=unhealthy",
     });
     expect(

@@ -1,28 +1,14 @@
 import type { V1Probe } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../testing/index.js";
+import { describe, expect, it } from "vitest";
+import { useTestNamespace, waitFor } from "../testing/index.js";
 import { NODE_IMAGE } from "./http-server.js";
 
 describe("readiness probes", () => {
-  const cluster: TestCluster = testCluster();
-  let ns = "";
-
-  beforeAll(async () => {
-    ns = await createTestNamespace(cluster, "readiness");
-  });
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
+  const { cluster, ns } = useTestNamespace("readiness");
 
   const createProbed = (name: string, command: string[], image: string, probe: V1Probe) =>
     cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name, labels: { probe: "yes" } },
         spec: {
@@ -38,7 +24,7 @@ describe("readiness probes", () => {
   const failedProbes = (name: string, n: number) =>
     waitFor(`${n} failed readiness probes of ${name}`, async () => {
       const events = await cluster.core.listNamespacedEvent({
-        namespace: ns,
+        namespace: ns(),
         fieldSelector: `involvedObject.name=${name}`,
       });
       const count = events.items
@@ -55,11 +41,11 @@ describe("readiness probes", () => {
     await createProbed("ready", sleeper, "busybox:1.36", { exec: { command: ["cat", "/tmp/ok"] } });
 
     await waitFor("pod ready to be Ready", async () => {
-      const p = await cluster.core.readNamespacedPod({ name: "ready", namespace: ns });
+      const p = await cluster.core.readNamespacedPod({ name: "ready", namespace: ns() });
       return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
     });
     await failedProbes("never-ready", 3);
-    const pod = await cluster.core.readNamespacedPod({ name: "never-ready", namespace: ns });
+    const pod = await cluster.core.readNamespacedPod({ name: "never-ready", namespace: ns() });
     expect(pod.status?.phase).toBe("Running");
     const readyCond = pod.status?.conditions?.find((c) => c.type === "Ready");
     expect(readyCond?.status).toBe("False");
@@ -73,14 +59,14 @@ describe("readiness probes", () => {
     const script =
       "const s = require('http').createServer((q, r) => { r.statusCode = 500; r.end('no'); }).listen(8080); process.on('SIGTERM', () => process.exit(0));";
     await cluster.core.createNamespacedService({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "failing" },
         spec: { selector: { app: "failing" }, ports: [{ port: 80, targetPort: 8080 }] },
       },
     });
     await cluster.core.createNamespacedPod({
-      namespace: ns,
+      namespace: ns(),
       body: {
         metadata: { name: "http-500", labels: { app: "failing" } },
         spec: {
@@ -98,11 +84,11 @@ describe("readiness probes", () => {
       },
     });
     await failedProbes("http-500", 3);
-    const pod = await cluster.core.readNamespacedPod({ name: "http-500", namespace: ns });
+    const pod = await cluster.core.readNamespacedPod({ name: "http-500", namespace: ns() });
     expect(pod.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
     const slice = await waitFor("an EndpointSlice listing the pod", async () => {
       const slices = await cluster.discovery.listNamespacedEndpointSlice({
-        namespace: ns,
+        namespace: ns(),
         labelSelector: "kubernetes.io/service-name=failing",
       });
       return slices.items.find((s) => (s.endpoints ?? []).length > 0);

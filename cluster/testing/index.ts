@@ -12,5 +12,6 @@ export {
   noProcessNode,
   type TestCluster,
   testCluster,
+  useTestNamespace,
 } from "./test-cluster.js";
 export { type WaitOptions, waitFor } from "./wait-for.js";

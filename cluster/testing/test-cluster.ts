@@ -7,7 +7,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { waitFor } from "./wait-for.js";
 
 // What the integration tier's global setup (test/integration/global-setup.ts) provides.
@@ -99,4 +99,21 @@ export async function deleteTestNamespace(cluster: TestCluster, name: string): P
     },
     { timeoutMs: 180_000 },
   );
+}
+
+/**
+ * A fresh namespace for the enclosing `describe`: created before its tests (see
+ * {@link createTestNamespace}), deleted and waited for after them, once the block's own
+ * afterAll hooks have run. Returns the suite's cluster and the namespace's name.
+ */
+export function useTestNamespace(prefix: string): { cluster: TestCluster; ns: () => string } {
+  const cluster = testCluster();
+  let name = "";
+  beforeAll(async () => {
+    name = await createTestNamespace(cluster, prefix);
+  });
+  afterAll(async () => {
+    if (name) await deleteTestNamespace(cluster, name);
+  });
+  return { cluster, ns: () => name };
 }

@@ -1,13 +1,6 @@
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  noProcessNode,
-  type TestCluster,
-  testCluster,
-  waitFor,
-} from "../../../cluster/testing/index.js";
+import { noProcessNode, useTestNamespace, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
@@ -73,20 +66,13 @@ async function dryRunApply(client: KubeClient, obj: KubeObject): Promise<KubeObj
 }
 
 describe("the chart's objects on the real apiserver", () => {
+  const { cluster, ns } = useTestNamespace("chart-dry");
+  const client = adminClient(cluster.kc);
   let helm: string;
-  let cluster: TestCluster;
-  let client: KubeClient;
-  let ns: string;
 
   beforeAll(async () => {
     helm = await ensureHelm();
-    cluster = testCluster();
-    client = adminClient(cluster.kc);
-    ns = await createTestNamespace(cluster, "chart-dry");
   }, 900_000);
-  afterAll(async () => {
-    if (ns) await deleteTestNamespace(cluster, ns);
-  });
 
   it.each([
     ["default values", () => ({})],
@@ -94,7 +80,7 @@ describe("the chart's objects on the real apiserver", () => {
       "HA, one watched namespace, tuned everything",
       () => ({
         replicaCount: 3,
-        watchNamespace: ns,
+        watchNamespace: ns(),
         workers: 4,
         image: {
           repository: "registry.example/churn/operator",
@@ -119,7 +105,7 @@ describe("the chart's objects on the real apiserver", () => {
   ])("%s: every object passes server-side validation", async (_label, values) => {
     const objects = renderChart(helm, {
       release: "dry",
-      namespace: ns,
+      namespace: ns(),
       values: values(),
       extraArgs: ["--include-crds"],
     });
@@ -132,10 +118,10 @@ describe("the chart's objects on the real apiserver", () => {
   });
 
   it("the same dry-run path refuses an invalid object (so the checks above can fail)", async () => {
-    const svc = only(renderChart(helm, { release: "dry", namespace: ns }), "Service");
+    const svc = only(renderChart(helm, { release: "dry", namespace: ns() }), "Service");
     svc.spec.ports[0].port = 70000;
     await expect(dryRunApply(client, svc)).rejects.toThrow(/port|Invalid/i);
-    const deployment = only(renderChart(helm, { release: "dry", namespace: ns }), "Deployment");
+    const deployment = only(renderChart(helm, { release: "dry", namespace: ns() }), "Deployment");
     deployment.spec.template.spec.containers[0].notAField = true;
     await expect(dryRunApply(client, deployment)).rejects.toThrow(
       /notAField|unknown field|not declared/i,
@@ -144,23 +130,20 @@ describe("the chart's objects on the real apiserver", () => {
 });
 
 describe.skipIf(noProcessNode)("helm install", () => {
+  const { cluster, ns } = useTestNamespace("chart");
+  const client = adminClient(cluster.kc);
   let helm: string;
-  let cluster: TestCluster;
-  let client: KubeClient;
-  let ns: string;
-  const release = () => `churn-${ns.slice(-6)}`;
+  const release = () => `churn-${ns().slice(-6)}`;
   const fullname = () => `${release()}-churn-operator`;
 
   beforeAll(async () => {
     helm = await ensureHelm();
-    cluster = testCluster();
-    client = adminClient(cluster.kc);
-    ns = await createTestNamespace(cluster, "chart");
   }, 900_000);
-  afterAll(async () => {
-    if (!ns) return;
-    runHelm(helm, ["uninstall", release(), "--namespace", ns, "--wait", "--timeout", "2m"]);
-    await deleteTestNamespace(cluster, ns);
+  // Before the namespace goes (its afterAll runs last).
+  afterAll(() => {
+    if (helm && ns()) {
+      runHelm(helm, ["uninstall", release(), "--namespace", ns(), "--wait", "--timeout", "2m"]);
+    }
   });
 
   it("runs the operator with the chart's RBAC: ready, leader elected, reconciling, scraped", async () => {
@@ -169,24 +152,24 @@ describe.skipIf(noProcessNode)("helm install", () => {
       release(),
       chartDir,
       "--namespace",
-      ns,
+      ns(),
       "--set",
-      `watchNamespace=${ns}`,
+      `watchNamespace=${ns()}`,
     ]);
     expect(install.status, install.stderr).toBe(0);
     // NOTES.txt renders with the release's facts.
-    expect(install.stdout).toContain(`is installed in namespace ${ns}`);
-    expect(install.stdout).toContain(`watching namespace ${ns}`);
+    expect(install.stdout).toContain(`is installed in namespace ${ns()}`);
+    expect(install.stdout).toContain(`watching namespace ${ns()}`);
 
     await waitFor(
       "the operator Deployment to be Available",
       async () => {
-        const d = await client.get<V1Deployment>(Resources.deployments, ns, fullname());
+        const d = await client.get<V1Deployment>(Resources.deployments, ns(), fullname());
         return (d?.status?.availableReplicas ?? 0) >= 1;
       },
       { timeoutMs: 180_000 },
     );
-    const pods = await client.list<V1Pod>(Resources.pods, ns, {
+    const pods = await client.list<V1Pod>(Resources.pods, ns(), {
       labelSelector: `app.kubernetes.io/instance=${release()},app.kubernetes.io/name=churn-operator`,
     });
     const pod = pods.items[0];
@@ -196,7 +179,7 @@ describe.skipIf(noProcessNode)("helm install", () => {
     const lease = await waitFor("the leader Lease", async () => {
       const l = await client.get<ApiObject & { spec?: { holderIdentity?: string } }>(
         Resources.leases,
-        ns,
+        ns(),
         fullname(),
       );
       return l?.spec?.holderIdentity ? l : undefined;
@@ -209,7 +192,7 @@ describe.skipIf(noProcessNode)("helm install", () => {
       {
         apiVersion: "churn.mlops.dev/v1alpha1",
         kind: "ChurnModel",
-        metadata: { name: "idle", namespace: ns },
+        metadata: { name: "idle", namespace: ns() },
         spec: {
           source: {
             artifact: { uri: `pvc://churn-models/${"2".repeat(64)}`, digest: "2".repeat(64) },
@@ -222,14 +205,14 @@ describe.skipIf(noProcessNode)("helm install", () => {
     const model = await waitFor(
       "the chart-installed operator to reconcile the ChurnModel",
       async () => {
-        const m = await client.get<ChurnModel>(churnModelType, ns, "idle");
+        const m = await client.get<ChurnModel>(churnModelType, ns(), "idle");
         return m?.status?.observedGeneration === m?.metadata?.generation && m?.status?.phase
           ? m
           : undefined;
       },
     );
     expect(model.status?.serving?.digest).toBe("2".repeat(64));
-    expect(await client.get(Resources.deployments, ns, "idle-stable")).toBeDefined();
+    expect(await client.get(Resources.deployments, ns(), "idle-stable")).toBeDefined();
 
     // The metrics Service's endpoint answers with the series the alerts and dashboard use.
     const metrics = await waitFor("operator metrics on the pod IP", async () => {
@@ -244,13 +227,13 @@ describe.skipIf(noProcessNode)("helm install", () => {
     expect(metrics).toContain(`leader_election_master_status{name="${fullname()}"} 1`);
 
     // `helm template` and the installed release agree (the manifest helm stored).
-    const manifest = runHelm(helm, ["get", "manifest", release(), "--namespace", ns]);
+    const manifest = runHelm(helm, ["get", "manifest", release(), "--namespace", ns()]);
     expect(
       parseManifests(manifest.stdout)
         .map((o) => o.kind)
         .sort(),
     ).toEqual(
-      renderChart(helm, { release: release(), namespace: ns, values: { watchNamespace: ns } })
+      renderChart(helm, { release: release(), namespace: ns(), values: { watchNamespace: ns() } })
         .map((o) => o.kind)
         .sort(),
     );
