@@ -20,20 +20,16 @@ import { cachedBinaries } from "../../cluster/index.js";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../operator/src/api/training-run.js";
 import {
-  ensureNamespace,
-  hostVolume,
-  installCrds,
-  installRbac,
-  OPERATOR_NAMESPACE,
-  operatorKubeconfig,
+  prepareOperatorNamespace,
   repoRoot,
 } from "../../test/integration/operator/support/install.js";
 import { adminClient, apply } from "../../test/integration/operator/support/kube.js";
-import { OperatorProcess } from "../../test/integration/operator/support/operator-process.js";
+import { namespacedOperator } from "../../test/integration/operator/support/operator-process.js";
 import {
   waitForModelReady,
   waitForRunFinished,
 } from "../../test/integration/operator/support/status.js";
+import { synthesize } from "../../test/integration/operator/support/synthetic-customers.js";
 
 interface Options {
   data?: string;
@@ -136,42 +132,18 @@ async function main(): Promise<void> {
       copyFileSync(o.data, csv);
     } else {
       step(`generating ${o.rows} synthetic customers with the trainer`);
-      const python = join(repoRoot, ".venv", "bin", "python");
-      const r = spawnSync(
-        python,
-        ["-m", "churn_trainer", "synth", "--rows", String(o.rows), "--seed", "7", "--output", csv],
-        {
-          stdio: "inherit",
-        },
-      );
-      if (r.status !== 0) throw new Error("synthetic data generation failed");
+      synthesize(csv, { rows: o.rows, seed: 7 });
     }
   }
 
   step("installing the CRDs (crds/) and the operator's RBAC (config/rbac/)");
-  await installCrds(client);
-  await installRbac(client);
-  await ensureNamespace(client, o.namespace);
-  if (!o.existingStorage) {
-    await hostVolume(client, o.namespace, "churn-models", modelsDir);
-    if (!o.dataUrl) await hostVolume(client, o.namespace, "churn-data", dataDir, true);
-  }
+  // On another cluster (--existing-storage) the claims exist already; with --data-url the
+  // trainer fetches the CSV itself.
+  const dirs = o.existingStorage ? {} : { modelsDir, dataDir: o.dataUrl ? undefined : dataDir };
+  const operatorKubeconfig = await prepareOperatorNamespace(client, kc, o.namespace, dirs);
 
   step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
-  const op = new OperatorProcess("churn-operator-demo", await operatorKubeconfig(client, kc), [
-    "--namespace",
-    o.namespace,
-    "--leader-election-namespace",
-    OPERATOR_NAMESPACE,
-    "--leader-election-id",
-    `churn-operator-${o.namespace}`,
-    // Any free loopback ports: the demo must not collide with whatever else runs here.
-    "--metrics-bind-address",
-    "127.0.0.1:0",
-    "--health-probe-bind-address",
-    "127.0.0.1:0",
-    ...o.images,
-  ]);
+  const op = namespacedOperator("churn-operator-demo", operatorKubeconfig, o.namespace, o.images);
   await op.start();
   process.stdout.write(
     `    metrics http://127.0.0.1:${op.metricsPort}/metrics, health :${op.healthPort}\n`,

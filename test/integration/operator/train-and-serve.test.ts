@@ -14,12 +14,7 @@ import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { startHeldDataServer } from "./support/held-data-server.js";
 import { apply } from "./support/kube.js";
-import {
-  CUSTOMERS,
-  type OperatorEnv,
-  seedTrainingRun,
-  setupOperatorEnv,
-} from "./support/operator-env.js";
+import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import {
   eventReasons,
@@ -27,6 +22,7 @@ import {
   waitForModelReady,
   waitForRunFinished,
 } from "./support/status.js";
+import { CUSTOMERS } from "./support/synthetic-customers.js";
 
 // The proof, on the local cluster: apply the example TrainingRun to the synthetic bank
 // customers (CUSTOMERS: the seed's columns, its leaky Complain too) -> Succeeded with ROC-AUC;

@@ -11,9 +11,10 @@ import {
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { apply, kubectlApply } from "./support/kube.js";
-import { type OperatorEnv, setupOperatorEnv, synthesize } from "./support/operator-env.js";
+import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { waitForModelReady, waitForRunFinished } from "./support/status.js";
+import { synthesize } from "./support/synthetic-customers.js";
 
 // The most common churn data shape: a Yes/No target and Yes/No categories (the trainer's
 // telecom-shaped synthetic data). Manifests go through the real kubectl, whose YAML reader

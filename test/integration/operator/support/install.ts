@@ -83,6 +83,31 @@ export async function operatorKubeconfig(client: KubeClient, admin: KubeConfig):
   return file;
 }
 
+/** Host directories behind a namespace's volumes: the model store, and the data (read-only). */
+export interface HostDirs {
+  modelsDir?: string;
+  dataDir?: string;
+}
+
+/**
+ * Readies `ns` for an operator with exactly config/rbac's rights: the CRDs, the RBAC, the
+ * namespace and the `churn-models` and `churn-data` claims over the host directories given.
+ * Returns a kubeconfig authenticating as the operator's ServiceAccount.
+ */
+export async function prepareOperatorNamespace(
+  client: KubeClient,
+  admin: KubeConfig,
+  ns: string,
+  dirs: HostDirs = {},
+): Promise<string> {
+  await installCrds(client);
+  await installRbac(client);
+  await ensureNamespace(client, ns);
+  if (dirs.modelsDir) await hostVolume(client, ns, "churn-models", dirs.modelsDir);
+  if (dirs.dataDir) await hostVolume(client, ns, "churn-data", dirs.dataDir, true);
+  return operatorKubeconfig(client, admin);
+}
+
 /**
  * A PersistentVolume over a host directory, pre-bound to a claim of the same purpose in `ns`
  * (the local cluster's node agent mounts hostPath PVs as bind mounts).

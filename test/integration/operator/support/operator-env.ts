@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,17 +7,10 @@ import { testCluster } from "../../../../cluster/testing/index.js";
 import type { TrainingRun } from "../../../../operator/src/api/training-run.js";
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
-import {
-  ensureNamespace,
-  hostVolume,
-  installCrds,
-  installRbac,
-  OPERATOR_NAMESPACE,
-  operatorKubeconfig,
-  repoRoot,
-} from "./install.js";
+import { OPERATOR_NAMESPACE, prepareOperatorNamespace, repoRoot } from "./install.js";
 import { adminClient, typesByKind } from "./kube.js";
-import { OperatorProcess } from "./operator-process.js";
+import { namespacedOperator, type OperatorProcess } from "./operator-process.js";
+import { CUSTOMERS, synthesize } from "./synthetic-customers.js";
 
 /**
  * The seed CSV beside the repository (../shared, never copied into it), or $CHURN_SEED_CSV
@@ -29,24 +21,6 @@ export const seedCsv =
   process.env.CHURN_SEED_CSV || resolve(repoRoot, "../shared/data/seed/Customer-Churn-Records.csv");
 /** Why the checks about the seed data itself are skipped when the file is absent. */
 export const noSeed = existsSync(seedCsv) ? false : `seed data not found at ${seedCsv}`;
-
-/**
- * The synthetic bank customers in every env's data volume, from the trainer's generator: the
- * seed's columns and rough marginals, its leaky Complain column included, so the example
- * TrainingRun trains on them and passes its gates.
- */
-export const CUSTOMERS = { path: "customers.csv", rows: 10_000, seed: 5 } as const;
-
-/** Writes the trainer's synthetic customers (`bank`: shaped like the seed; `telecom`) to `file`. */
-export function synthesize(
-  file: string,
-  opts: { rows: number; seed: number; shape?: "bank" | "telecom" },
-): void {
-  execFileSync(join(repoRoot, ".venv", "bin", "python"), [
-    ...["-m", "churn_trainer", "synth", "--shape", opts.shape ?? "bank"],
-    ...["--rows", String(opts.rows), "--seed", String(opts.seed), "--output", file],
-  ]);
-}
 
 /** A namespace with CRDs, RBAC, a model store and a data volume, and operators on demand. */
 export interface OperatorEnv {
@@ -65,15 +39,10 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
   const { kc } = testCluster();
   const client = adminClient(kc);
   const ns = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await installCrds(client);
-  await installRbac(client);
-  await ensureNamespace(client, ns);
   const modelsDir = mkdtempSync(join(tmpdir(), "churn-models-"));
   const dataDir = mkdtempSync(join(tmpdir(), "churn-data-"));
   synthesize(join(dataDir, CUSTOMERS.path), CUSTOMERS);
-  await hostVolume(client, ns, "churn-models", modelsDir);
-  await hostVolume(client, ns, "churn-data", dataDir, true);
-  const kubeconfig = await operatorKubeconfig(client, kc);
+  const kubeconfig = await prepareOperatorNamespace(client, kc, ns, { modelsDir, dataDir });
   const operators: OperatorProcess[] = [];
   return {
     client,
@@ -82,19 +51,7 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
     dataDir,
     operatorKubeconfig: kubeconfig,
     async startOperator(identity, extraArgs = []) {
-      const op = new OperatorProcess(identity, kubeconfig, [
-        "--namespace",
-        ns,
-        "--leader-election-namespace",
-        OPERATOR_NAMESPACE,
-        "--leader-election-id",
-        `churn-operator-${ns}`,
-        "--metrics-bind-address",
-        "127.0.0.1:0",
-        "--health-probe-bind-address",
-        "127.0.0.1:0",
-        ...extraArgs,
-      ]);
+      const op = namespacedOperator(identity, kubeconfig, ns, extraArgs);
       operators.push(op);
       await op.start();
       return op;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { repoRoot } from "./install.js";
+import { OPERATOR_NAMESPACE, repoRoot } from "./install.js";
 
 /** A log line of the operator (JSON). */
 export type OperatorLogLine = Record<string, unknown> & { msg: string };
@@ -113,4 +113,23 @@ export class OperatorProcess {
   async probe(path: "/healthz" | "/readyz"): Promise<number> {
     return (await fetch(`http://127.0.0.1:${this.healthPort}${path}`)).status;
   }
+}
+
+/**
+ * An operator (not started yet) watching only `ns`, leader-elected on a Lease of its own in the
+ * operator's namespace, on free loopback ports so it collides with nothing else running here.
+ */
+export function namespacedOperator(
+  identity: string,
+  kubeconfig: string,
+  ns: string,
+  extraArgs: string[] = [],
+): OperatorProcess {
+  return new OperatorProcess(identity, kubeconfig, [
+    ...["--namespace", ns],
+    ...["--leader-election-namespace", OPERATOR_NAMESPACE],
+    ...["--leader-election-id", `churn-operator-${ns}`],
+    ...["--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
+    ...extraArgs,
+  ]);
 }
