@@ -20,6 +20,7 @@ import { errorMiddleware } from "./error-middleware.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import { readJsonBody } from "./json-body.js";
 import { buildOpenApi } from "./openapi.js";
+import { testFaults } from "./test-fault.js";
 
 /** What the app needs from its host. */
 export interface AppDeps {
@@ -216,6 +217,7 @@ export function buildApp(deps: AppDeps): Koa {
 
   app.use(observe(deps));
   app.use(errorMiddleware(deps.logger));
+  app.use(testFaults(process.env, deps.logger));
   app.use(router.routes());
   app.use(
     router.allowedMethods({
