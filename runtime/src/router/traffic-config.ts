@@ -1,0 +1,62 @@
+// The router's reading of its traffic configuration: the JSON the operator writes under
+// `traffic.json` in the model's traffic ConfigMap (operator/src/controllers/churnmodel/
+// build-router.ts is the writer; traffic-config.test.ts parses the writer's output, so the two
+// cannot drift apart). Unknown keys are ignored so an older router keeps routing when the
+// operator learns new fields.
+import { z } from "zod";
+
+/** The key of the router's configuration in the traffic ConfigMap. */
+export const TRAFFIC_KEY = "traffic.json";
+
+const digest = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, { error: "must be a sha256 digest (64 hex characters)" })
+  .transform((d) => d.toLowerCase());
+const upstreamUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const percent = z
+  .number({ error: (issue) => (issue.input === undefined ? "is required" : "must be a number") })
+  .min(0, { error: "must be at least 0" })
+  .max(100, { error: "must be at most 100" });
+// An HTTP header name (RFC 9110 token); looked up lower-cased, as node delivers headers.
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, { error: "must be an HTTP header name" })
+  .transform((h) => h.toLowerCase());
+
+/** The router's configuration schema (the operator's `TrafficConfig`). */
+export const trafficConfigSchema = z.object({
+  model: z.string().min(1, { error: "must name the ChurnModel" }),
+  stable: z.object({ digest, url: upstreamUrl }),
+  canary: z
+    .object({ digest, url: upstreamUrl, weight: percent, mirrorPercent: percent })
+    .nullable(),
+  stickyHeader: headerName.nullable(),
+});
+
+/** A parsed traffic configuration. */
+export type TrafficConfig = z.output<typeof trafficConfigSchema>;
+
+/** A traffic configuration the router refuses; the message names every field at fault. */
+export class TrafficConfigError extends Error {
+  override readonly name = "TrafficConfigError";
+}
+
+/** Parses the text of `traffic.json`; throws TrafficConfigError saying what is wrong. */
+export function parseTrafficConfig(text: string): TrafficConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new TrafficConfigError(`${TRAFFIC_KEY} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = trafficConfigSchema.safeParse(json, {
+    error: (issue) => (issue.input === undefined ? "is required" : undefined),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.length > 0 ? i.path.join(".") : "(the document)"}: ${i.message}`,
+    );
+    throw new TrafficConfigError(`${TRAFFIC_KEY}: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
