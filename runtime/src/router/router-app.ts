@@ -1,0 +1,328 @@
+// Builds the router's koa app: its own /healthz, /readyz and /metrics, and every request on
+// /v1/* and /v2/* (any method) sent to the stable or the canary by exact weight, sticky per
+// customer, forceable with `x-churn-variant`, optionally mirrored. Listening and the process
+// lifecycle live in router-server.ts.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import { PassThrough } from "node:stream";
+import Koa, { type Context, type Next } from "koa";
+import { errorMiddleware } from "../http/error-middleware.js";
+import type { InflightTracker } from "../http/inflight-tracker.js";
+import type { Logger } from "../logger.js";
+import { RequestError } from "../request-error.js";
+import { MAX_ANSWER_BYTES, type Mirror } from "./mirror.js";
+import { readRequestBody } from "./request-body.js";
+import type { AnsweredBy, RouterMetrics } from "./router-metrics.js";
+import { stickyKeyOf } from "./sticky-key.js";
+import type { TrafficConfig } from "./traffic-config.js";
+import type { TrafficState } from "./traffic-state.js";
+import {
+  endToEndHeaders,
+  UpstreamError,
+  type UpstreamRequest,
+  type Upstreams,
+} from "./upstream.js";
+import {
+  BucketSequence,
+  bucketOf,
+  inShare,
+  type Variant,
+  variantFor,
+} from "./variant-assignment.js";
+
+/** Request header forcing a variant (for testing); response header naming the one that answered. */
+export const VARIANT_HEADER = "x-churn-variant";
+/** Response header: the digest of the model that answered. */
+export const DIGEST_HEADER = "x-churn-model-digest";
+/** Request header on mirrored copies, so the canary's logs can tell them apart. */
+export const MIRROR_HEADER = "x-churn-mirror";
+
+/** What the router app needs from its host. */
+export interface RouterDeps {
+  traffic: TrafficState;
+  metrics: RouterMetrics;
+  logger: Logger;
+  upstreams: Upstreams;
+  mirror: Mirror;
+  inflight?: InflightTracker;
+  maxBodyBytes: number;
+}
+
+const ROUTED = /^\/v[12]\//;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Never forwarded: set per hop, or meant for the router. */
+const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADER]);
+/** Statuses and methods whose answers carry no body. */
+const EMPTY_STATUS = new Set([204, 205, 304]);
+
+/** Times and counts routed requests by the variant that answered, and logs them. */
+function observe(deps: RouterDeps) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const start = process.hrtime.bigint();
+    const incoming = ctx.get("x-request-id");
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set("x-request-id", requestId);
+    const routed = ROUTED.test(ctx.path);
+    if (routed) deps.inflight?.enter();
+    try {
+      await next();
+    } finally {
+      if (routed) deps.inflight?.leave();
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const variant: AnsweredBy = ctx.state.answeredBy ?? "none";
+      if (routed) {
+        deps.metrics.requests.inc({ variant, code: String(ctx.status) });
+        deps.metrics.requestDuration.observe({ variant }, seconds);
+      }
+      const level = ctx.status >= 500 && ctx.status !== 503 ? "error" : routed ? "info" : "debug";
+      if (deps.logger.enabled(level)) {
+        deps.logger[level]("request", {
+          requestId,
+          method: ctx.method,
+          path: ctx.path,
+          variant,
+          status: ctx.status,
+          durationMs: Math.round(seconds * 1e5) / 100,
+        });
+      }
+    }
+  };
+}
+
+/** Builds the router app. */
+export function buildRouterApp(deps: RouterDeps): Koa {
+  const { traffic, metrics } = deps;
+  const app = new Koa();
+  app.proxy = false;
+  // Koa's default error listener prints stacks to stderr; errors are already logged as JSON.
+  app.silent = true;
+  const proxy = proxyTo(deps);
+
+  app.use(observe(deps));
+  app.use(errorMiddleware(deps.logger));
+  app.use(async (ctx) => {
+    if (ROUTED.test(ctx.path)) return proxy(ctx);
+    const own = ["/healthz", "/readyz", "/metrics"].includes(ctx.path);
+    if (!own) return; // the error middleware answers 404
+    if (ctx.method !== "GET" && ctx.method !== "HEAD") {
+      throw new RequestError(405, "method_not_allowed", "method not allowed on this route");
+    }
+    if (ctx.path === "/healthz") {
+      ctx.body = { status: "ok" };
+    } else if (ctx.path === "/readyz") {
+      const config = traffic.config;
+      ctx.status = traffic.ready ? 200 : 503;
+      ctx.body = {
+        ready: traffic.ready,
+        ...(traffic.ready ? {} : { reason: traffic.notReadyReason }),
+        ...(config
+          ? {
+              model: config.model,
+              stable: config.stable.digest,
+              canary: config.canary?.digest ?? null,
+              weight: config.canary?.weight ?? 0,
+              mirrorPercent: config.canary?.mirrorPercent ?? 0,
+            }
+          : {}),
+        ...(traffic.problem ? { configProblem: traffic.problem } : {}),
+      };
+    } else {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    }
+  });
+  return app;
+}
+
+/** The routing handler for /v1/* and /v2/*. */
+function proxyTo(deps: RouterDeps) {
+  const { traffic, metrics, logger, upstreams, mirror } = deps;
+  const keyless = new BucketSequence();
+  const mirrorDraws = new BucketSequence();
+
+  /** The variant that should answer: forced by header, else by the request's bucket. */
+  const assign = (ctx: Context, config: TrafficConfig, body: Buffer): Variant => {
+    const forced = ctx.get(VARIANT_HEADER);
+    if (forced) {
+      if (forced !== "stable" && forced !== "canary") {
+        throw new RequestError(
+          400,
+          "invalid_variant",
+          `${VARIANT_HEADER} must be stable or canary, got ${JSON.stringify(forced.slice(0, 40))}`,
+        );
+      }
+      if (forced === "canary" && !config.canary) {
+        throw new RequestError(
+          409,
+          "no_canary",
+          `${VARIANT_HEADER}: canary, but no canary is deployed`,
+        );
+      }
+      return forced;
+    }
+    // Without a canary share nobody is assigned to it: no need to look for a key.
+    if (!config.canary || config.canary.weight <= 0) return "stable";
+    const key = stickyKeyOf(
+      {
+        path: ctx.path,
+        header: (name) => ctx.get(name) || undefined,
+        contentType: ctx.get("content-type"),
+        body,
+      },
+      config.stickyHeader,
+      traffic.idColumns.idColumn,
+    );
+    const bucket = key === undefined ? keyless.draw() : bucketOf(key, config.canary.digest);
+    return variantFor(config, bucket);
+  };
+
+  return async (ctx: Context): Promise<void> => {
+    // One configuration for the whole request, even if a new one arrives meanwhile.
+    const config = traffic.config;
+    if (!traffic.ready || !config) {
+      throw new RequestError(503, "not_ready", `router not ready: ${traffic.notReadyReason}`);
+    }
+    let body: Buffer;
+    try {
+      body = await readRequestBody(ctx.req, deps.maxBodyBytes);
+    } catch (err) {
+      // Stop reading; the connection is closed after the reply so the client stops sending.
+      if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
+      throw err;
+    }
+    const variant = assign(ctx, config, body);
+
+    const headers: OutgoingHttpHeaders = endToEndHeaders(ctx.req.headers, NOT_FORWARDED);
+    headers["x-request-id"] = ctx.state.requestId as string;
+    // The caller went away before its answer: stop the upstream call too.
+    const abort = new AbortController();
+    ctx.res.once("close", () => {
+      if (!ctx.res.writableFinished) abort.abort();
+    });
+    const req: UpstreamRequest = {
+      method: ctx.method,
+      path: ctx.url,
+      headers,
+      body,
+      signal: abort.signal,
+    };
+
+    // A stable-routed score request may be copied to the canary, sent at once, compared later.
+    let stableAnswer: ((answer: Buffer | undefined) => void) | undefined;
+    const canary = config.canary;
+    if (
+      variant === "stable" &&
+      canary &&
+      canary.mirrorPercent > 0 &&
+      ctx.method === "POST" &&
+      ctx.path === "/v1/score" &&
+      inShare(mirrorDraws.draw(), canary.mirrorPercent)
+    ) {
+      const answer = new Promise<Buffer | undefined>((resolve) => {
+        stableAnswer = resolve;
+      });
+      const copy = { ...req, headers: { ...headers, [MIRROR_HEADER]: "true" }, signal: undefined };
+      if (!mirror.copy(canary.url, copy, answer)) stableAnswer = undefined;
+    }
+
+    // Counted under the variant the request went to, also when that variant failed.
+    let answeredBy: Variant = variant;
+    ctx.state.answeredBy = answeredBy;
+    let res: IncomingMessage;
+    try {
+      try {
+        res = await upstreams.send(
+          variant === "canary" && canary ? canary.url : config.stable.url,
+          req,
+        );
+      } catch (err) {
+        const retry =
+          variant === "canary" &&
+          err instanceof UpstreamError &&
+          err.retryable &&
+          !abort.signal.aborted;
+        if (!retry) throw err;
+        // The canary never saw the request: the stable answers it, and the fallback is counted.
+        metrics.fallbacks.inc();
+        logger.warn("canary unreachable; the stable answers", {
+          requestId: ctx.state.requestId,
+          canary: canary?.url,
+          error: err.message,
+        });
+        answeredBy = "stable";
+        ctx.state.answeredBy = answeredBy;
+        res = await upstreams.send(config.stable.url, req);
+      }
+    } catch (err) {
+      stableAnswer?.(undefined);
+      if (!(err instanceof UpstreamError)) throw err;
+      throw err.code === "ETIMEDOUT"
+        ? new RequestError(
+            504,
+            "upstream_timeout",
+            `the ${answeredBy} did not answer: ${err.message}`,
+          )
+        : new RequestError(
+            502,
+            "upstream_unavailable",
+            `the ${answeredBy} is unreachable: ${err.message}`,
+          );
+    }
+
+    ctx.status = res.statusCode ?? 502;
+    ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
+    ctx.set(VARIANT_HEADER, answeredBy);
+    ctx.set(
+      DIGEST_HEADER,
+      answeredBy === "canary" && canary ? canary.digest : config.stable.digest,
+    );
+    if (ctx.method === "HEAD" || EMPTY_STATUS.has(ctx.status)) {
+      // No body goes out; drain the upstream's (empty) one so its socket returns to the pool.
+      res.resume();
+      stableAnswer?.(undefined);
+      ctx.body = null;
+      return;
+    }
+    if (!stableAnswer || ctx.status < 200 || ctx.status >= 300) {
+      stableAnswer?.(undefined);
+      ctx.body = res;
+      return;
+    }
+    ctx.body = tee(res, stableAnswer, ctx);
+  };
+}
+
+/** Streams `res` to the caller while keeping a copy of its body for the mirror comparison. */
+function tee(
+  res: IncomingMessage,
+  settle: (answer: Buffer | undefined) => void,
+  ctx: Context,
+): PassThrough {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const done = (answer: Buffer | undefined) => {
+    if (settled) return;
+    settled = true;
+    settle(answer);
+  };
+  res.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_ANSWER_BYTES) chunks.push(c);
+  });
+  // An answer too large to keep is streamed to the caller all the same, just not compared.
+  res.on("end", () => done(size <= MAX_ANSWER_BYTES ? Buffer.concat(chunks, size) : undefined));
+  res.on("close", () => done(undefined));
+  res.on("error", (err) => {
+    done(undefined);
+    out.destroy(err);
+  });
+  // The caller left before the whole answer: release the upstream stream (and its copy).
+  ctx.res.once("close", () => {
+    if (!res.complete) res.destroy();
+  });
+  res.pipe(out);
+  return out;
+}

@@ -1,0 +1,119 @@
+// Starts the router's HTTP server and stops it gracefully: not Ready, stop accepting, finish
+// in-flight requests (and mirrored copies), then close upstream connections.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { InflightTracker } from "../http/inflight-tracker.js";
+import type { Logger } from "../logger.js";
+import { IdColumnLearner } from "./id-column-learner.js";
+import { Mirror } from "./mirror.js";
+import { buildRouterApp } from "./router-app.js";
+import { RouterMetrics } from "./router-metrics.js";
+import type { TrafficSource } from "./traffic-source.js";
+import { TrafficState } from "./traffic-state.js";
+import { Upstreams } from "./upstream.js";
+
+/** What the router's server needs to know. */
+export interface RouterServerSettings {
+  port: number;
+  host: string;
+  maxBodyBytes: number;
+  shutdownGraceSeconds: number;
+}
+
+/** A listening router. */
+export interface RunningRouter {
+  server: Server;
+  url: string;
+  traffic: TrafficState;
+  metrics: RouterMetrics;
+  /** Graceful stop: no new connections, in-flight requests finish (bounded by the grace period). */
+  close(): Promise<void>;
+}
+
+/** Listens, then reads and follows the traffic configuration from `source`. */
+export async function startRouter(
+  settings: RouterServerSettings,
+  source: TrafficSource,
+  logger: Logger,
+  options: { processMetrics?: boolean } = {},
+): Promise<RunningRouter> {
+  const metrics = new RouterMetrics(options);
+  const idColumns = new IdColumnLearner(logger);
+  const traffic = new TrafficState(metrics, logger, idColumns);
+  const upstreams = new Upstreams();
+  const mirror = new Mirror(upstreams, metrics, logger);
+  const inflight = new InflightTracker();
+  const app = buildRouterApp({
+    traffic,
+    metrics,
+    logger,
+    upstreams,
+    mirror,
+    inflight,
+    maxBodyBytes: settings.maxBodyBytes,
+  });
+  // Reading starts before listening, so a source that cannot start stops the process at once.
+  source.start({
+    text(text, origin) {
+      traffic.text(text, origin);
+      const c = traffic.config;
+      if (c) upstreams.retain(c.canary ? [c.stable.url, c.canary.url] : [c.stable.url]);
+    },
+    missing(reason) {
+      traffic.missing(reason);
+    },
+  });
+
+  const server = createServer(app.callback());
+  // Longer than the load balancers' and clients' idle timeouts, as for `serve`.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(settings.port, settings.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await source.stop();
+    idColumns.stop();
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info("listening", { url, mode: "route", traffic: source.description });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // Readiness drops so endpoints stop routing here; weight changes are still followed
+      // while accepted requests finish.
+      traffic.draining = true;
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn("grace period over; closing remaining connections");
+          server.closeAllConnections();
+          resolve();
+        }, settings.shutdownGraceSeconds * 1000);
+      });
+      await Promise.race([drained.then(() => inflight.idle()).then(() => mirror.idle()), grace]);
+      clearInterval(idleSweep);
+      clearTimeout(timer);
+      await source.stop();
+      idColumns.stop();
+      upstreams.destroy();
+      logger.info("stopped");
+    })();
+    return closing;
+  };
+  return { server, url, traffic, metrics, close };
+}

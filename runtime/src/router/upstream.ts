@@ -1,0 +1,152 @@
+// Sending a request to a variant's Service over kept-alive connections. One agent per origin;
+// agents of origins the configuration no longer names are dropped from the pool (requests
+// still using one keep it alive until they finish, and idle sockets close on the server's
+// keep-alive hint).
+import http, {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from "node:http";
+import https from "node:https";
+
+/** Connection failures that happen before any response: the request never reached a handler. */
+const NEVER_ANSWERED = new Set(["ECONNREFUSED", "ENOTFOUND", "ECONNRESET"]);
+
+/** A failed upstream call. */
+export class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  constructor(
+    message: string,
+    /** The system error code (ECONNREFUSED, ETIMEDOUT, ...), when there is one. */
+    readonly code: string | undefined,
+    /** True when no response had begun, so sending the request elsewhere is safe. */
+    readonly beforeResponse: boolean,
+  ) {
+    super(message);
+  }
+
+  /** Whether another upstream may take the request (the connection never got an answer). */
+  get retryable(): boolean {
+    return this.beforeResponse && this.code !== undefined && NEVER_ANSWERED.has(this.code);
+  }
+}
+
+// Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are never forwarded.
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Copies headers except hop-by-hop ones, those the Connection header names, and `drop`. */
+export function endToEndHeaders(
+  headers: IncomingHttpHeaders,
+  drop: ReadonlySet<string> = new Set(),
+): OutgoingHttpHeaders {
+  const named = new Set(
+    String(headers.connection ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || drop.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** A request to forward: the body is already read (it may be sent twice). */
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query, as received. */
+  path: string;
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+  /** Aborts the call (the caller went away). */
+  signal?: AbortSignal;
+}
+
+/** Kept-alive agents per upstream origin. */
+export class Upstreams {
+  private readonly agents = new Map<string, http.Agent>();
+
+  constructor(private readonly timeoutMs = 120_000) {}
+
+  /** Drops the agents of origins not in `urls` from the pool. */
+  retain(urls: string[]): void {
+    const keep = new Set(urls.map((u) => new URL(u).origin));
+    for (const origin of [...this.agents.keys()]) {
+      if (!keep.has(origin)) this.agents.delete(origin);
+    }
+  }
+
+  /** Closes every pooled connection (at shutdown, after in-flight requests finished). */
+  destroy(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  /** Sends a request to `base` (a variant's URL); resolves once the response headers arrived. */
+  send(base: string, req: UpstreamRequest): Promise<IncomingMessage> {
+    const url = new URL(base);
+    const secure = url.protocol === "https:";
+    const agent = this.agentFor(url.origin, secure);
+    const path = `${url.pathname.replace(/\/$/, "")}${req.path}`;
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const out = (secure ? https : http).request(
+        {
+          agent,
+          method: req.method,
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: url.port || (secure ? 443 : 80),
+          path,
+          headers: { ...req.headers, host: url.host, "content-length": req.body.length },
+          timeout: this.timeoutMs,
+          signal: req.signal,
+        },
+        (res) => {
+          answered = true;
+          resolve(res);
+        },
+      );
+      out.on("timeout", () => {
+        const err = new Error(`no answer within ${this.timeoutMs} ms`) as NodeJS.ErrnoException;
+        err.code = "ETIMEDOUT";
+        out.destroy(err);
+      });
+      out.on("error", (err: NodeJS.ErrnoException) => {
+        if (answered) return;
+        reject(
+          new UpstreamError(
+            `${url.origin}: ${err.code ?? err.name}: ${err.message}`,
+            err.code,
+            true,
+          ),
+        );
+      });
+      out.end(req.body);
+    });
+  }
+
+  private agentFor(origin: string, secure: boolean): http.Agent {
+    let agent = this.agents.get(origin);
+    if (!agent) {
+      // No socket cap: the serving pods' own concurrency, not the router, limits load.
+      agent = secure
+        ? new https.Agent({ keepAlive: true, scheduling: "lifo" })
+        : new http.Agent({ keepAlive: true, scheduling: "lifo" });
+      this.agents.set(origin, agent);
+    }
+    return agent;
+  }
+}
