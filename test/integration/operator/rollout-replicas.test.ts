@@ -17,7 +17,10 @@ import { eventReasons } from "./support/status.js";
 import { SteadyLoad } from "./support/steady-load.js";
 
 // trafficRouting: replicas — no router: the canary gets a share of the pods behind the model's
-// own Service, status says the weight that share really gives, and analysis still decides.
+// own Service, status says the weight that share really gives, and analysis still decides. A
+// Service balances connections, not requests, so the load here opens one per request (a
+// keep-alive client would stick to whichever pod it reached first: use the router for exact
+// per-request weights).
 describe.skipIf(noProcessNode)("canary rollout by replica share", () => {
   let env: OperatorEnv;
   let op: OperatorProcess;
@@ -49,7 +52,12 @@ describe.skipIf(noProcessNode)("canary rollout by replica share", () => {
   afterAll(async () => env?.cleanup());
 
   it("promotes a healthy canary under steady load with no failed request", async () => {
-    const load = new SteadyLoad(serviceUrl, customers(env, versions.v1?.digest ?? "", 500), 40);
+    const load = new SteadyLoad(
+      serviceUrl,
+      customers(env, versions.v1?.digest ?? "", 500),
+      40,
+      false,
+    );
     load.start();
     try {
       await apply(env.client, { ...rolloutModel(env.ns, "bank", "v2", rollout) });
@@ -83,7 +91,12 @@ describe.skipIf(noProcessNode)("canary rollout by replica share", () => {
   });
 
   it("rolls back a canary that errors, naming the success rate", async () => {
-    const load = new SteadyLoad(serviceUrl, customers(env, versions.v1?.digest ?? "", 500), 40);
+    const load = new SteadyLoad(
+      serviceUrl,
+      customers(env, versions.v1?.digest ?? "", 500),
+      40,
+      false,
+    );
     load.start();
     try {
       await apply(

@@ -17,7 +17,7 @@ export interface LoadStats {
 /** Sends `rps` POST /v1/score requests per second to `baseUrl` until stopped. */
 export class SteadyLoad {
   private timer: NodeJS.Timeout | undefined;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  private readonly agent: Agent;
   private inflight = new Set<Promise<void>>();
   private next = 0;
   readonly stats: LoadStats = { sent: 0, ok: 0, failed: 0, byVariant: {}, failures: [] };
@@ -26,7 +26,12 @@ export class SteadyLoad {
     private readonly baseUrl: string,
     private readonly rows: readonly Record<string, unknown>[],
     private readonly rps: number,
-  ) {}
+    /** Keep connections open (an application's pool). Without, every request connects anew,
+     * which is what spreads requests over pods behind a plain Service (it balances connections). */
+    keepAlive = true,
+  ) {
+    this.agent = new Agent({ keepAlive, maxSockets: 32 });
+  }
 
   /** Starts sending. */
   start(): this {

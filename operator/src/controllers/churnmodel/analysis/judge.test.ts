@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { analysisOf } from "../../../api/defaults.js";
 import { conditionHolds, judge } from "./judge.js";
 import type { HistogramWindow, Measurements, VariantWindow } from "./measurements.js";
-import { histogramQuantile, psi, twoProportionZ, wilson } from "./statistics.js";
+import { chiSquareQuantile, histogramQuantile, psi, twoProportionZ, wilson } from "./statistics.js";
 
 const LAT_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity];
 const PROB_BOUNDS = [...Array.from({ length: 19 }, (_, i) => (i + 1) * 0.05), Infinity];
@@ -71,6 +71,12 @@ describe("statistics", () => {
     expect(twoProportionZ(50, 100, 10, 1000)).toBeGreaterThan(10);
   });
 
+  it("chi-square quantiles are close to the tables", () => {
+    expect(chiSquareQuantile(1)).toBeGreaterThan(6.3); // 6.635
+    expect(chiSquareQuantile(10)).toBeCloseTo(23.209, 0);
+    expect(chiSquareQuantile(19)).toBeCloseTo(36.191, 0);
+  });
+
   it("histogram quantiles interpolate inside the bucket like histogram_quantile", () => {
     const h = hist([1, 2, 4, Infinity], [10, 10, 80, 0]);
     expect(histogramQuantile(0.5, h)).toBeCloseTo(2 + (2 * 30) / 80);
@@ -80,9 +86,12 @@ describe("statistics", () => {
 
   it("PSI is 0 for one distribution and large for a shifted one; bias removed for small samples", () => {
     expect(psi(probabilities(1000, flat), probabilities(1000, flat))?.raw).toBeCloseTo(0);
-    expect(psi(probabilities(1000, low), probabilities(1000, high))?.adjusted).toBeGreaterThan(1);
+    const shifted = psi(probabilities(1000, low), probabilities(1000, high));
+    expect(shifted?.adjusted).toBeGreaterThan(1);
+    expect(shifted?.significant).toBe(true);
     const noisy = psi(probabilities(100, flat), probabilities(100, [...flat.slice(1), 2]));
     expect(noisy?.adjusted).toBe(0);
+    expect(noisy?.significant).toBe(false);
   });
 });
 
@@ -192,5 +201,65 @@ describe("judge", () => {
     });
     expect(conditionHolds("result >= -1e3", -5)).toBe(true);
     expect(() => conditionHolds("1 < result", 0)).toThrow(/unsupported/);
+  });
+});
+
+describe("false alarms at low traffic (seeded simulation)", () => {
+  /** A small deterministic PRNG (mulberry32). */
+  const rng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  /** `n` draws of a churn-like probability (beta-ish: most low, a tail high). */
+  const draws = (r: () => number, n: number, shift = 0) => {
+    const counts = Array.from({ length: 20 }, () => 0);
+    for (let i = 0; i < n; i++) {
+      const p = Math.min(0.999, Math.max(0, r() ** 2.5 + shift));
+      counts[Math.min(19, Math.floor(p * 20))]++;
+    }
+    return hist(PROB_BOUNDS, counts);
+  };
+
+  it("a canary scoring like stable fails scoreDrift in at most 2% of windows of 50-400 rows", () => {
+    const r = rng(7);
+    let alarms = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      const n = 50 + Math.floor(r() * 350);
+      const m = window({
+        stable: variant(n * 4, 0, { probability: draws(r, n * 4) }),
+        canary: variant(n, 0, { probability: draws(r, n) }),
+      });
+      if (metric(m, "scoreDrift")?.verdict === "Fail") alarms++;
+    }
+    expect(alarms / trials).toBeLessThanOrEqual(0.02);
+  });
+
+  it("a canary shifted by 0.15 in probability is caught in almost every window of 200 rows", () => {
+    const r = rng(11);
+    let caught = 0;
+    for (let t = 0; t < 100; t++) {
+      const m = window({
+        stable: variant(800, 0, { probability: draws(r, 800) }),
+        canary: variant(200, 0, { probability: draws(r, 200, 0.15) }),
+      });
+      if (metric(m, "scoreDrift")?.verdict === "Fail") caught++;
+    }
+    expect(caught).toBeGreaterThanOrEqual(95);
+  });
+
+  it("a canary with stable's 0.5% error rate fails successRate in at most 1% of windows", () => {
+    const r = rng(3);
+    let alarms = 0;
+    const trials = 400;
+    const errors = (n: number) => Array.from({ length: n }).filter(() => r() < 0.005).length;
+    for (let t = 0; t < trials; t++) {
+      const n = 50 + Math.floor(r() * 450);
+      const m = window({ stable: variant(n * 4, errors(n * 4)), canary: variant(n, errors(n)) });
+      if (metric(m, "successRate")?.verdict === "Fail") alarms++;
+    }
+    expect(alarms / trials).toBeLessThanOrEqual(0.01);
   });
 });

@@ -148,7 +148,7 @@ const scoreDrift: Judge = (m, a) => {
     threshold: `PSI <= ${max}`,
     samples: Math.round(nc),
   };
-  return p.adjusted > max
+  return p.adjusted > max && p.significant
     ? {
         ...base,
         verdict: "Fail",
