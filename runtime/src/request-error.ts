@@ -1,5 +1,5 @@
 // The runtime's domain errors: each carries the HTTP status the error middleware answers with.
-import type { FieldError } from "./validation/request-schema.js";
+import type { FieldError } from "./validation/shape-validator.js";
 
 /** A request the runtime refuses, with a status, a stable code and (for bad input) the fields at fault. */
 export class RequestError extends Error {

@@ -3,19 +3,17 @@
 import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa, { type Context, type Next } from "koa";
-import type { z } from "zod";
 import type { FeatureSource } from "../data/feature-source.js";
 import type { Logger } from "../logger.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { ModelService } from "../model/model-service.js";
 import { invalidInput, notReady, RequestError } from "../request-error.js";
-import { compileFastValidator } from "../validation/fast-validator.js";
 import {
-  buildInstanceSchema,
-  buildScoreRequestSchema,
-  fieldErrors,
+  instanceShape,
   type ScoreRequest,
-} from "../validation/request-schema.js";
+  scoreRequestShape,
+} from "../validation/request-rules.js";
+import { compileValidator, type ShapeValidator } from "../validation/shape-validator.js";
 import { errorMiddleware } from "./error-middleware.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import { readJsonBody } from "./json-body.js";
@@ -88,24 +86,28 @@ export function buildApp(deps: AppDeps): Koa {
   // Koa's default error listener prints stacks to stderr; errors are already logged as JSON.
   app.silent = true;
 
-  // Schemas depend on the model card, which is known only once the artifact is loaded.
+  // Validators depend on the model card, which is known only once the artifact is loaded.
   let schemas:
     | {
         digest: string;
-        fast: (body: unknown) => ScoreRequest | undefined;
-        request: z.ZodType<ScoreRequest>;
-        instance: z.ZodType<Record<string, unknown>>;
+        request: ShapeValidator<ScoreRequest>;
+        instance: ShapeValidator<Record<string, unknown>>;
       }
     | undefined;
   const schemasFor = () => {
     const artifact = model.artifact;
     if (model.status !== "ready" || !artifact) throw notReady(model.reason);
     if (schemas?.digest !== artifact.digest) {
+      const instance = instanceShape(artifact.card);
       schemas = {
         digest: artifact.digest,
-        fast: compileFastValidator(artifact.card, limits.maxBatch),
-        request: buildScoreRequestSchema(artifact.card, limits.maxBatch),
-        instance: buildInstanceSchema(artifact.card),
+        request: compileValidator(
+          scoreRequestShape(instance, {
+            maxInstances: limits.maxBatch,
+            maxExplainRows: limits.maxExplainRows,
+          }),
+        ),
+        instance: compileValidator(instance),
       };
     }
     return schemas;
@@ -122,15 +124,9 @@ export function buildApp(deps: AppDeps): Koa {
   };
 
   const parseScoreRequest = async (ctx: Context, forceExplain: boolean) => {
-    const { fast, request } = schemasFor();
-    const body = await readJsonBody(ctx, limits.maxBodyBytes);
-    // Valid requests take the compiled check; anything else gets zod's field-by-field report.
-    let data = fast(body);
-    if (!data) {
-      const parsed = request.safeParse(body);
-      if (!parsed.success) throw invalidInput(fieldErrors(parsed.error));
-      data = parsed.data;
-    }
+    const { request } = schemasFor();
+    const data = await readJsonBody(ctx, limits.maxBodyBytes);
+    if (!request.accepts(data)) throw invalidInput(request.errors(data));
     const explain = forceExplain || data.explain === true;
     if (explain) requireExplanations();
     if (explain && data.instances.length > limits.maxExplainRows) {
@@ -174,18 +170,17 @@ export function buildApp(deps: AppDeps): Koa {
     if (!row) {
       throw new RequestError(404, "unknown_customer", `unknown customer id ${JSON.stringify(id)}`);
     }
-    const parsed = instance.safeParse(row);
-    if (!parsed.success) {
+    if (!instance.accepts(row)) {
       // The stored record, not the caller, is at fault; still a clear 4xx naming the fields.
       throw new RequestError(
         422,
         "invalid_stored_features",
         `stored features of customer ${JSON.stringify(id)} fail the model's schema`,
-        fieldErrors(parsed.error),
+        instance.errors(row),
       );
     }
     const idColumn = model.artifact?.card.schema.idColumn;
-    const withId = idColumn ? { ...parsed.data, [idColumn]: id } : parsed.data;
+    const withId = idColumn ? { ...row, [idColumn]: id } : row;
     const [prediction] = await model.predict([withId], explainParam === "true", "customer");
     ctx.body = { modelVersion: model.artifact?.digest, prediction };
   });

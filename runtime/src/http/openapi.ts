@@ -1,61 +1,19 @@
 // The OpenAPI 3.1 document of this API. The instance schema is derived from the served model's
 // card, so the document describes exactly what validation accepts; a test checks real responses
 // against it.
-import type { FeatureSpec, ModelCard } from "../artifact/model-card.js";
-import { rawFeatureSpecs } from "../artifact/model-card.js";
-
-type JsonSchema = Record<string, unknown>;
+import type { ModelCard } from "../artifact/model-card.js";
+import { shapeJsonSchema } from "../validation/json-schema.js";
+import {
+  instanceShape,
+  type JsonSchema,
+  type ObjectShape,
+  scoreRequestShape,
+} from "../validation/request-rules.js";
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-function featureJsonSchema(spec: FeatureSpec): JsonSchema {
-  let s: JsonSchema;
-  switch (spec.type) {
-    case "numeric":
-    case "integer":
-      s = { type: spec.type === "integer" ? "integer" : "number" };
-      if (spec.min !== undefined && spec.min !== null) s.minimum = spec.min;
-      if (spec.max !== undefined && spec.max !== null) s.maximum = spec.max;
-      break;
-    case "boolean":
-      s = { anyOf: [{ type: "boolean" }, { enum: [0, 1] }] };
-      break;
-    case "categorical":
-    case "ordinal": {
-      const values = spec.type === "categorical" ? spec.values : spec.order;
-      s = { type: "string", minLength: 1 };
-      if (spec.unseen === "ignore") {
-        s.description = `Known: ${values.join(", ")}. Other values are scored as unseen and flagged.`;
-      } else {
-        s.enum = values;
-      }
-      break;
-    }
-  }
-  return spec.nullable ? { anyOf: [s, { type: "null" }] } : s;
-}
-
-function instanceSchema(card: ModelCard | undefined): JsonSchema {
-  if (!card) return { type: "object", description: "Raw feature columns of the served model" };
-  const properties: Record<string, JsonSchema> = {};
-  const required: string[] = [];
-  for (const spec of rawFeatureSpecs(card)) {
-    properties[spec.name] = featureJsonSchema(spec);
-    if (!spec.nullable) required.push(spec.name);
-  }
-  const id = card.schema.idColumn;
-  if (id && !(id in properties)) {
-    properties[id] = {
-      type: ["string", "number"],
-      description: "Customer id, echoed back as `id`",
-    };
-  }
-  for (const c of [card.schema.target?.column, ...(card.schema.drop ?? [])]) {
-    if (typeof c === "string" && !(c in properties))
-      properties[c] = { description: "Accepted and ignored" };
-  }
-  return { type: "object", properties, required, additionalProperties: false };
-}
+/** Stands for the instance while no model is loaded: the request body only refers to it. */
+const UNLOADED_INSTANCE: ObjectShape = { fields: [], expected: "an object", component: "Instance" };
 
 const driver: JsonSchema = {
   type: "object",
@@ -154,23 +112,15 @@ export function buildOpenApi(
   card: ModelCard | undefined,
   limits: { maxBatch: number; maxExplainRows: number },
 ): JsonSchema {
-  const scoreBody = (explain: boolean): JsonSchema => ({
-    type: "object",
-    required: ["instances"],
-    properties: {
-      instances: {
-        type: "array",
-        minItems: 1,
-        maxItems: explain ? limits.maxExplainRows : limits.maxBatch,
-        items: ref("Instance"),
-      },
-      explain: {
-        type: "boolean",
-        description: `Also explain each row (at most ${limits.maxExplainRows} rows)`,
-      },
-    },
-    additionalProperties: false,
-  });
+  const instance = card ? instanceShape(card) : undefined;
+  const scoreBody = (explain: boolean): JsonSchema =>
+    shapeJsonSchema(
+      scoreRequestShape(instance ?? UNLOADED_INSTANCE, {
+        maxInstances: explain ? limits.maxExplainRows : limits.maxBatch,
+        maxExplainRows: limits.maxExplainRows,
+      }),
+      ref,
+    );
   const scoreResponse = (explained: boolean): JsonSchema => ({
     type: "object",
     required: ["modelVersion", "predictions"],
@@ -281,7 +231,9 @@ export function buildOpenApi(
     },
     components: {
       schemas: {
-        Instance: instanceSchema(card),
+        Instance: instance
+          ? shapeJsonSchema(instance, ref)
+          : { type: "object", description: "Raw feature columns of the served model" },
         Prediction: prediction(false),
         ExplainedPrediction: prediction(true),
         Explanation: explanation,

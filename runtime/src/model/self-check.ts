@@ -2,7 +2,8 @@
 // trainer's recorded outputs on reference.json's probe rows before the server reports Ready.
 import type { Reference } from "../artifact/artifact.js";
 import type { ModelCard } from "../artifact/model-card.js";
-import { buildInstanceSchema, fieldErrors } from "../validation/request-schema.js";
+import { instanceShape } from "../validation/request-rules.js";
+import { compileValidator } from "../validation/shape-validator.js";
 import type { OnnxScorer } from "./onnx-scorer.js";
 
 /** Tolerances of the self-check (the artifact contract's). */
@@ -38,11 +39,10 @@ export async function runSelfCheck(
     maxContributionDiff: Number.NaN,
     maxMarginDiff: Number.NaN,
   };
-  const schema = buildInstanceSchema(card);
+  const schema = compileValidator(instanceShape(card));
   for (const [i, row] of reference.rows.entries()) {
-    const r = schema.safeParse(row);
-    if (!r.success) {
-      const f = fieldErrors(r.error)[0];
+    if (!schema.accepts(row)) {
+      const f = schema.errors(row)[0];
       result.reason = `reference row ${i} fails the model's own schema: ${f?.field} ${f?.message}`;
       return result;
     }
