@@ -4,6 +4,7 @@ import type { TrainingRun } from "./api/training-run.js";
 import type { OperatorConfig } from "./config/operator-config.js";
 import { MetricProviders } from "./controllers/churnmodel/analysis/metric-providers.js";
 import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-controller.js";
+import { RolloutMetrics } from "./controllers/churnmodel/rollout-metrics.js";
 import { churnModelType, trainingRunType } from "./controllers/shared/custom-resources.js";
 import { Labels, managedSelector } from "./controllers/shared/labels.js";
 import { TrainingRunReconciler } from "./controllers/trainingrun/training-run-controller.js";
@@ -117,6 +118,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     pods,
     recorder,
     log,
+    metrics: new RolloutMetrics(metrics.registry),
     metricProvider: (p) =>
       providers.for(p.kind === "prometheus" ? { prometheus: { address: p.address } } : {}),
     settings: {

@@ -33,6 +33,7 @@ import { buildServingService } from "./build-serving-service.js";
 import { decideRollout, type RolloutAction, type RolloutDecision } from "./decide-rollout.js";
 import { desiredVariants, type Variant } from "./desired-variants.js";
 import { resolveSource, type SourceResolution } from "./resolve-source.js";
+import type { RolloutMetrics } from "./rollout-metrics.js";
 import {
   routerName,
   servingEndpoint,
@@ -60,6 +61,8 @@ export interface ChurnModelControllerDeps {
   pods: Informer<V1Pod>;
   recorder: EventRecorder;
   settings: ServingSettings & { allowTestFaults?: boolean };
+  /** Rollout metrics (phase, weight, step, outcomes, verdicts). */
+  metrics?: RolloutMetrics;
   /** The analysis metric source for a provider setting. */
   metricProvider: (p: ResolvedAnalysis["provider"]) => MetricProvider;
   log: Logger;
@@ -152,6 +155,7 @@ export class ChurnModelReconciler {
     if (!uid) return;
     this.status.forget(uid);
     this.lastMeasured.delete(uid);
+    this.deps.metrics?.forget(model.metadata?.namespace ?? "", model.metadata?.name ?? "");
     for (const k of this.applied.keys()) if (k.startsWith(`${uid}/`)) this.applied.delete(k);
     this.deps
       .metricProvider(analysisOf(model.spec.rollout?.analysis).provider)
@@ -247,7 +251,9 @@ export class ChurnModelReconciler {
     const provider = this.deps.metricProvider(p.analysis.provider);
     try {
       const m = await provider.measure(this.measureRequest(p, prev.stable, prev.canary));
-      return m ? judge(m, p.analysis) : undefined;
+      const verdict = m ? judge(m, p.analysis) : undefined;
+      if (verdict) this.deps.metrics?.analysed(verdict.metrics);
+      return verdict;
     } catch (err) {
       const why = `${provider.kind} metrics unavailable: ${(err as Error).message}`;
       this.deps.log.info("analysis could not measure", {
@@ -463,6 +469,17 @@ export class ChurnModelReconciler {
       conditions: mergeConditions(baseline.conditions, decision.conditions, p.now),
       observedGeneration: p.model.metadata?.generation,
     });
+    const rollout = write.status.rollout;
+    this.deps.metrics?.observe(p.namespace, p.model.metadata?.name ?? "", rollout);
+    const ended =
+      rollout?.phase === "Promoted" ||
+      rollout?.phase === "RolledBack" ||
+      rollout?.phase === "Aborted";
+    if (write.changed && write.old.rollout?.canary && !rollout?.canary && ended)
+      this.deps.metrics?.ended(
+        rollout.phase as string,
+        rollout.reason ?? (rollout.phase as string),
+      );
     if (write.changed && write.old.phase !== decision.phase) {
       const warn = decision.phase === "Degraded" || decision.phase === "Failed";
       await this.deps.recorder.record(

@@ -217,7 +217,8 @@ describe("false alarms at low traffic (seeded simulation)", () => {
     const counts = Array.from({ length: 20 }, () => 0);
     for (let i = 0; i < n; i++) {
       const p = Math.min(0.999, Math.max(0, r() ** 2.5 + shift));
-      counts[Math.min(19, Math.floor(p * 20))]++;
+      counts[Math.min(19, Math.floor(p * 20))] =
+        (counts[Math.min(19, Math.floor(p * 20))] ?? 0) + 1;
     }
     return hist(PROB_BOUNDS, counts);
   };
