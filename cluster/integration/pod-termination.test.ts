@@ -12,7 +12,7 @@ describe("deleting a pod", () => {
     if (cluster.flavour === "process") rmSync(shared, { recursive: true, force: true });
   });
 
-  const withShared = (name: string, script: string, grace: number): V1Pod => ({
+  const withShared = (name: string, script: string, grace: number, ready?: string): V1Pod => ({
     metadata: { name },
     spec: {
       terminationGracePeriodSeconds: grace,
@@ -24,6 +24,10 @@ describe("deleting a pod", () => {
           image: "busybox:1.36",
           command: ["sh", "-c", script],
           volumeMounts: [{ name: "shared", mountPath: "/shared" }],
+          // Ready once `ready` exists: the script is past its set-up, so a signal finds it armed.
+          ...(ready && {
+            readinessProbe: { exec: { command: ["cat", ready] }, periodSeconds: 1 },
+          }),
         },
       ],
     },
@@ -32,6 +36,11 @@ describe("deleting a pod", () => {
     waitFor(`pod ${name} running`, async () => {
       const p = await cluster.core.readNamespacedPod({ name, namespace: ns() });
       return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+  const ready = (name: string) =>
+    waitFor(`pod ${name} Ready`, async () => {
+      const p = await cluster.core.readNamespacedPod({ name, namespace: ns() });
+      return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
     });
   const gone = (name: string) =>
     waitFor(`pod ${name} to be deleted`, async () => {
@@ -48,9 +57,10 @@ describe("deleting a pod", () => {
       "trap 'echo terminated > /shared/marker; exit 0' TERM; echo started > /shared/marker; while true; do sleep 1; done";
     await cluster.core.createNamespacedPod({
       namespace: ns(),
-      body: withShared("graceful", script, 30),
+      body: withShared("graceful", script, 30, "/shared/marker"),
     });
-    await running("graceful");
+    // The marker is written after the trap is set: deleting earlier could find no handler yet.
+    await ready("graceful");
     await cluster.core.deleteNamespacedPod({ name: "graceful", namespace: ns() });
     await gone("graceful");
 
