@@ -24,7 +24,10 @@ import {
   repoRoot,
 } from "../../test/integration/operator/support/install.js";
 import { adminClient, apply } from "../../test/integration/operator/support/kube.js";
-import { namespacedOperator } from "../../test/integration/operator/support/operator-process.js";
+import {
+  namespacedOperator,
+  type OperatorProcess,
+} from "../../test/integration/operator/support/operator-process.js";
 import {
   waitForModelReady,
   waitForRunFinished,
@@ -114,6 +117,9 @@ async function referenceRows(
   );
 }
 
+/** The operator the demo started: stopped when the demo fails, which it would outlive. */
+let started: OperatorProcess | undefined;
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   // $KUBECONFIG: the local cluster's, or the one context npm run demo -- --context chose.
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
   step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
   const op = namespacedOperator("churn-operator-demo", operatorKubeconfig, o.namespace, o.images);
   await op.start();
+  started = op;
   process.stdout.write(
     `    metrics http://127.0.0.1:${op.metricsPort}/metrics, health :${op.healthPort}\n`,
   );
@@ -226,7 +233,8 @@ async function main(): Promise<void> {
   await op.kill("SIGTERM");
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+  await started?.kill("SIGTERM");
   process.exit(1);
 });
