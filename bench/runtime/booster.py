@@ -1,9 +1,10 @@
 """Reproduce the exact xgboost booster behind an artifact, for peers that serve boosters.
 
-The artifact ships ONNX only, so this replays the trainer's own steps (parse, validate, split,
-encode through the ONNX preprocessing graph, fit) on the same spec and data, then proves the
-booster is the artifact's: its probabilities on reference.json's probe rows must match the
-trainer's recorded ones. Writes model.ubj (xgboost's binary format, loadable by MLServer).
+The artifact ships ONNX only, so this runs the trainer's own steps (validate_data, train_model:
+parse, validate, split, encode through the ONNX preprocessing graph, fit) on the same spec and
+data, then proves the booster is the artifact's: its probabilities on reference.json's probe rows
+must match the trainer's recorded ones. Writes model.ubj (xgboost's binary format, loadable by
+MLServer).
 
 usage: python bench/runtime/booster.py --spec S --data D --model-dir ARTIFACT --output model.ubj
 """
@@ -18,14 +19,15 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import xgboost as xgb
-from churn_trainer.data import fetch, model_inputs, parse
-from churn_trainer.encode import fit_encoders
-from churn_trainer.export import preprocessing_model, run_batched, session
+from churn_trainer.data import model_inputs
+from churn_trainer.pipeline import train_model, validate_data
 from churn_trainer.spec import load_spec
-from churn_trainer.train import fit, resolve_hyperparameters, split_rows
-from churn_trainer.validate import validate
 
 TOLERANCE = 1e-6
+
+
+def log(msg: str) -> None:
+    print(f"[booster] {msg}", file=sys.stderr, flush=True)
 
 
 def reference_features(model_dir: Path, rows: list[dict], spec) -> np.ndarray:
@@ -55,19 +57,7 @@ def main() -> int:
     a = p.parse_args()
 
     spec = load_spec(a.spec, data_override=a.data)
-    checks: list = []
-    table = parse(fetch(spec.dataset.location), spec, checks)
-    validate(table, spec, checks)
-    y = table.y.astype(np.int8)
-    parts = split_rows(y, spec, checks)
-    encoders = fit_encoders(table.features.iloc[parts.train], spec)
-    (x,) = run_batched(
-        session(preprocessing_model(encoders)),
-        model_inputs(table.features, spec),
-        ["features"],
-    )
-    params = resolve_hyperparameters(spec, y[parts.train])
-    booster = fit(x[parts.train], y[parts.train], params).get_booster()
+    booster = train_model(validate_data(spec, log), spec, log).booster
 
     ref = json.loads((a.model_dir / "reference.json").read_text())
     probe_x = reference_features(a.model_dir, ref["rows"], spec)

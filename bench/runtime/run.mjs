@@ -1,36 +1,53 @@
 #!/usr/bin/env node
 // Runtime benchmark (one command: `npm run bench:runtime`). Same artifact, same machine, one run:
 //   (a) churn-runtime over HTTP, (b) MLServer + mlserver-xgboost serving the identical booster,
-//   (c) in-process onnxruntime-node run() (the floor); plus SHAP rows/s against xgboost's own
-//   pred_contribs called one row at a time from Python. Load comes from autocannon on loopback;
-//   every loop is bounded in time. Results: a table on stdout and bench/results/runtime.json.
-//
-// Options: --seconds N (per measurement, default 5)  --rounds N (default 3; the median round
-//          is reported)  --model-dir DIR (default: train one)
-//          --skip-mlserver
+//   (c) the runtime's own scorer (OnnxScorer: raw rows to tensors, one onnxruntime run) in this
+//   process, no HTTP: the floor; plus SHAP rows/s against xgboost's own pred_contribs called one
+//   row at a time from Python. Rows come from the synthetic CSV through the runtime's own reader
+//   (FeatureSource), so every target sees the rows the server would. Load comes from autocannon
+//   on loopback; every loop is bounded in time. Results: a table on stdout and
+//   bench/results/runtime.json.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import * as ort from "onnxruntime-node";
+import { ensureBuild, root, venvPython } from "../../scripts/setup.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const USAGE = `usage: npm run bench:runtime -- [options]
+
+options:
+  --seconds N        per measurement (default 5, at least 2)
+  --rounds N         rounds; each scenario reports its median round (default 3)
+  --model-dir DIR    benchmark this artifact (default: train one on synthetic data, cached)
+  --skip-mlserver    leave out MLServer (no bench venv needed)
+  --help`;
+
 const cache = join(root, ".cache", "bench-runtime");
-const venvPython = join(root, ".venv", "bin", "python");
 const benchVenv = join(root, ".cache", "bench-venv");
 const spec = join(root, "trainer", "examples", "bank-churn.yaml");
-const { values: opts } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "5" },
-    rounds: { type: "string", default: "3" },
-    "model-dir": { type: "string" },
-    "skip-mlserver": { type: "boolean", default: false },
-  },
-});
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "5" },
+      rounds: { type: "string", default: "3" },
+      "model-dir": { type: "string" },
+      "skip-mlserver": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  }));
+} catch (err) {
+  process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+  process.exit(64);
+}
+if (opts.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const SECONDS = Math.max(2, Number(opts.seconds));
 const ROUNDS = Math.max(1, Number(opts.rounds));
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -77,23 +94,6 @@ function ensureArtifact() {
     (a, b) => statSync(join(store, b)).mtimeMs - statSync(join(store, a)).mtimeMs,
   );
   return { modelDir: join(store, dirs[0]), data };
-}
-
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-function ensureDist() {
-  const cli = join(root, "dist", "runtime", "src", "cli.js");
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, "runtime", "src"))) {
-    log("building dist/");
-    sh(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"]);
-  }
 }
 
 function ensureBenchVenv() {
@@ -271,74 +271,28 @@ async function timeLoop(name, rowsPerCall, fn) {
   };
 }
 
-// ---------- data ----------
-function parseCsvLine(line) {
-  const out = [];
-  let cur = "";
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
+// ---------- the runtime's own modules (from dist/, built by ensureBuild) ----------
+const runtimeModule = (path) => import(pathToFileURL(join(root, "dist/runtime/src", path)).href);
 
-function rawRows(card, data, reference, n) {
+/** The first `n` rows of the data set as the runtime reads them, or the probe rows repeated. */
+async function benchRows(card, data, reference, n) {
   if (!data) return Array.from({ length: n }, (_, i) => reference.rows[i % reference.rows.length]);
-  const [header, ...lines] = readFileSync(data, "utf8").trim().split(/\r?\n/);
-  const cols = parseCsvLine(header);
-  const types = new Map(card.schema.features.map((f) => [f.name, f.type]));
-  return lines.slice(0, n).map((line) => {
-    const cells = parseCsvLine(line);
-    const row = {};
-    for (const name of card.features.raw) {
-      const v = cells[cols.indexOf(name)];
-      const t = types.get(name);
-      row[name] =
-        v === "" || v === undefined ? null : t === "categorical" || t === "ordinal" ? v : Number(v);
-    }
-    return row;
-  });
-}
-
-function feedsFor(card, rows) {
-  const feeds = {};
-  for (const f of card.schema.features) {
-    if (f.type === "categorical" || f.type === "ordinal") {
-      feeds[f.name] = new ort.Tensor(
-        "string",
-        rows.map((r) => r[f.name] ?? ""),
-        [rows.length, 1],
-      );
-    } else {
-      feeds[f.name] = new ort.Tensor(
-        "float32",
-        Float32Array.from(rows, (r) => (r[f.name] === null ? Number.NaN : Number(r[f.name]))),
-        [rows.length, 1],
-      );
-    }
+  const { FeatureSource } = await runtimeModule("data/feature-source.js");
+  const rows = [];
+  for (const row of (await FeatureSource.load(data, card)).values()) {
+    if (rows.push(row) === n) break;
   }
-  return feeds;
+  return rows;
 }
 
 // ---------- main ----------
 async function main() {
   const { modelDir, data } = ensureArtifact();
-  ensureDist();
-  const card = JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8"));
+  ensureBuild();
+  const { parseModelCard } = await runtimeModule("artifact/model-card.js");
+  const card = parseModelCard(JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8")));
   const reference = JSON.parse(readFileSync(join(modelDir, "reference.json"), "utf8"));
-  const rows = rawRows(card, data, reference, 1000);
+  const rows = await benchRows(card, data, reference, 1000);
   const F = card.features.encoded.length;
   log(
     `artifact ${card.digest.slice(0, 12)}: ${card.features.raw.length} raw -> ${F} encoded features, ${rows.length} rows`,
@@ -346,25 +300,18 @@ async function main() {
   const results = [];
   const xgbBatch = [];
 
-  // (c) the floor: onnxruntime-node run() in this process, no HTTP, one intra-op thread.
-  const session = await ort.InferenceSession.create(join(modelDir, "model.onnx"), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-  });
-  const feeds1 = feedsFor(card, rows.slice(0, 1));
-  const feeds1000 = feedsFor(card, rows);
-  const encoded = await session.run(feeds1000, ["features", "probability"]);
-  const x1000 = encoded.features.data;
-  const p1000 = encoded.probability.data;
+  // (c) the floor: the runtime's own scorer in this process, no HTTP, one intra-op thread.
+  const modelBytes = readFileSync(join(modelDir, "model.onnx"));
+  const { OnnxScorer } = await runtimeModule("model/onnx-scorer.js");
+  const scorer = await OnnxScorer.create(modelBytes, card, { intraOpThreads: 1 });
+  const rows1 = rows.slice(0, 1);
+  const encoded = await scorer.score(rows, true);
+  const x1000 = encoded.features;
+  const p1000 = encoded.probabilities;
   // In-process TreeSHAP, one thread: the explanation floor.
-  const { readTreeEnsemble } = await import(join(root, "dist/runtime/src/onnx-trees.js"));
-  const { TreeExplainer } = await import(join(root, "dist/runtime/src/tree-shap.js"));
-  const explainer = new TreeExplainer(
-    readTreeEnsemble(readFileSync(join(modelDir, "model.onnx"))),
-    F,
-  );
+  const { readTreeEnsemble } = await runtimeModule("explain/onnx-trees.js");
+  const { TreeExplainer } = await runtimeModule("explain/tree-shap.js");
+  const explainer = new TreeExplainer(readTreeEnsemble(modelBytes), F);
   const phi = new Float64Array(F + 1);
   let shapRow = 0;
 
@@ -485,15 +432,12 @@ async function main() {
     // shared machine hits all targets alike; each scenario reports its median round.
     const scenarios = [
       [
-        "in-process run() batch 1",
-        () => timeLoop("in-process run() batch 1", 1, () => session.run(feeds1, ["probability"])),
+        "in-process scorer batch 1",
+        () => timeLoop("in-process scorer batch 1", 1, () => scorer.score(rows1)),
       ],
       [
-        "in-process run() batch 1000",
-        () =>
-          timeLoop("in-process run() batch 1000", 1000, () =>
-            session.run(feeds1000, ["probability"]),
-          ),
+        "in-process scorer batch 1000",
+        () => timeLoop("in-process scorer batch 1000", 1000, () => scorer.score(rows)),
       ],
       [
         "in-process TreeSHAP 1 row",
@@ -640,6 +584,7 @@ async function main() {
     }
   } finally {
     for (const proc of servers) await stop(proc);
+    await scorer.close();
   }
   const xgbOut = {
     batchRowsPerSec: xgbBatch.sort((a, b) => a - b)[Math.floor(xgbBatch.length / 2)],
@@ -663,7 +608,7 @@ async function main() {
   const rt1 = by("churn-runtime batch 1");
   const ml1 = by("MLServer batch 1");
   const rt1k1 = by("churn-runtime batch 1000 (1 conn)");
-  const ip1k = by("in-process run() batch 1000");
+  const ip1k = by("in-process scorer batch 1000");
   const ex1 = by("churn-runtime explain 1 row");
   const xg = by("xgboost pred_contribs 1 row (Python)");
   // [label, value, check]: a check marks one of the issue's targets; null is for information.

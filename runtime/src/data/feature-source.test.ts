@@ -49,6 +49,7 @@ describe("FeatureSource", () => {
     const csv = await FeatureSource.load(file("c.csv", `${id},${boolean}\n9,True\n10,\n`), card);
     expect(csv.get("9")).toEqual({ [boolean]: true });
     expect(csv.get("10")).toEqual({ [boolean]: null });
+    expect([...csv.values()]).toEqual([{ [boolean]: true }, { [boolean]: null }]);
   });
 
   it("names the problem in a bad file", async () => {

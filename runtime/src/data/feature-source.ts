@@ -55,6 +55,11 @@ export class FeatureSource {
   get size(): number {
     return this.rows.size;
   }
+
+  /** Every customer's row, in the order the file first names them. */
+  values(): IterableIterator<Record<string, unknown>> {
+    return this.rows.values();
+  }
 }
 
 function parseJsonLines(text: string, path: string): Record<string, unknown>[] {
