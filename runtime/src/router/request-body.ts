@@ -11,14 +11,29 @@ export async function readRequestBody(req: IncomingMessage, limitBytes: number):
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   if (declared > limitBytes) throw tooLarge(limitBytes);
   if (declared === 0) return EMPTY;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(chunk as Buffer);
-  }
-  return size === 0 ? EMPTY : Buffer.concat(chunks, size);
+  // Events rather than an async iterator: this runs once per routed request.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.off("data", onData);
+        req.pause();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => {
+      if (size <= limitBytes) resolve(size === 0 ? EMPTY : Buffer.concat(chunks, size));
+    });
+    req.once("error", reject);
+    req.once("aborted", () =>
+      reject(new RequestError(400, "aborted", "the client aborted the request")),
+    );
+  });
 }
 
 const tooLarge = (limit: number) =>

@@ -4,7 +4,6 @@
 // lifecycle live in router-server.ts.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { PassThrough } from "node:stream";
 import Koa, { type Context, type Next } from "koa";
 import { errorMiddleware } from "../http/error-middleware.js";
 import type { InflightTracker } from "../http/inflight-tracker.js";
@@ -52,8 +51,6 @@ const ROUTED = /^\/v[12]\//;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Never forwarded: set per hop, or meant for the router. */
 const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADER]);
-/** Statuses and methods whose answers carry no body. */
-const EMPTY_STATUS = new Set([204, 205, 304]);
 
 /** Times and counts routed requests by the variant that answered, and logs them. */
 function observe(deps: RouterDeps) {
@@ -64,18 +61,30 @@ function observe(deps: RouterDeps) {
     ctx.state.requestId = requestId;
     ctx.set("x-request-id", requestId);
     const routed = ROUTED.test(ctx.path);
-    if (routed) deps.inflight?.enter();
+    if (routed) {
+      deps.inflight?.enter();
+      deps.metrics.inFlight.inc();
+    }
     try {
       await next();
     } finally {
-      if (routed) deps.inflight?.leave();
+      if (routed) {
+        deps.inflight?.leave();
+        deps.metrics.inFlight.dec();
+      }
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const variant: AnsweredBy = ctx.state.answeredBy ?? "none";
       if (routed) {
         deps.metrics.requests.inc({ variant, code: String(ctx.status) });
         deps.metrics.requestDuration.observe({ variant }, seconds);
       }
-      const level = ctx.status >= 500 && ctx.status !== 503 ? "error" : routed ? "info" : "debug";
+      // A relayed 5xx is the upstream's failure, logged there; the router's own are errors here.
+      const level =
+        !ctx.state.relayed && ctx.status >= 500 && ctx.status !== 503
+          ? "error"
+          : routed
+            ? "info"
+            : "debug";
       if (deps.logger.enabled(level)) {
         deps.logger[level]("request", {
           requestId,
@@ -195,11 +204,11 @@ function proxyTo(deps: RouterDeps) {
 
     const headers: OutgoingHttpHeaders = endToEndHeaders(ctx.req.headers, NOT_FORWARDED);
     headers["x-request-id"] = ctx.state.requestId as string;
-    // The caller went away before its answer: stop the upstream call too.
+    // The caller hanging up while the upstream has not answered yet stops the upstream call
+    // too (once the answer streams, koa drops the upstream stream with the caller's socket).
     const abort = new AbortController();
-    ctx.res.once("close", () => {
-      if (!ctx.res.writableFinished) abort.abort();
-    });
+    const hungUp = () => abort.abort();
+    ctx.res.once("close", hungUp);
     const req: UpstreamRequest = {
       method: ctx.method,
       path: ctx.url,
@@ -255,8 +264,13 @@ function proxyTo(deps: RouterDeps) {
         res = await upstreams.send(config.stable.url, req);
       }
     } catch (err) {
+      ctx.res.off("close", hungUp);
       stableAnswer?.(undefined);
       if (!(err instanceof UpstreamError)) throw err;
+      // The caller hung up and the call was dropped with it: nothing failed upstream.
+      if (abort.signal.aborted) {
+        throw new RequestError(499, "client_closed", "the client closed the connection");
+      }
       throw err.code === "ETIMEDOUT"
         ? new RequestError(
             504,
@@ -270,6 +284,7 @@ function proxyTo(deps: RouterDeps) {
           );
     }
 
+    ctx.res.off("close", hungUp);
     ctx.status = res.statusCode ?? 502;
     ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
     ctx.set(VARIANT_HEADER, answeredBy);
@@ -277,52 +292,52 @@ function proxyTo(deps: RouterDeps) {
       DIGEST_HEADER,
       answeredBy === "canary" && canary ? canary.digest : config.stable.digest,
     );
-    if (ctx.method === "HEAD" || EMPTY_STATUS.has(ctx.status)) {
-      // No body goes out; drain the upstream's (empty) one so its socket returns to the pool.
-      res.resume();
-      stableAnswer?.(undefined);
-      ctx.body = null;
-      return;
-    }
-    if (!stableAnswer || ctx.status < 200 || ctx.status >= 300) {
-      stableAnswer?.(undefined);
-      ctx.body = res;
-      return;
-    }
-    ctx.body = tee(res, stableAnswer, ctx);
+    // Bodiless answers (HEAD, 204, 304) are relayed too: their empty stream ends at once.
+    const compare = ctx.status >= 200 && ctx.status < 300 ? stableAnswer : undefined;
+    if (compare !== stableAnswer) stableAnswer?.(undefined);
+    relay(res, ctx, compare);
   };
 }
 
-/** Streams `res` to the caller while keeping a copy of its body for the mirror comparison. */
-function tee(
+/**
+ * Streams the upstream's answer to the caller with a plain pipe: koa's own stream responses go
+ * through stream.pipeline, whose per-request AbortController costs Node 20 more than the rest of
+ * the relay. With `keep`, the body is also kept for the mirror comparison.
+ */
+function relay(
   res: IncomingMessage,
-  settle: (answer: Buffer | undefined) => void,
   ctx: Context,
-): PassThrough {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const done = (answer: Buffer | undefined) => {
-    if (settled) return;
-    settled = true;
-    settle(answer);
-  };
-  res.on("data", (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_ANSWER_BYTES) chunks.push(c);
-  });
-  // An answer too large to keep is streamed to the caller all the same, just not compared.
-  res.on("end", () => done(size <= MAX_ANSWER_BYTES ? Buffer.concat(chunks, size) : undefined));
-  res.on("close", () => done(undefined));
-  res.on("error", (err) => {
-    done(undefined);
-    out.destroy(err);
-  });
-  // The caller left before the whole answer: release the upstream stream (and its copy).
-  ctx.res.once("close", () => {
+  keep: ((answer: Buffer | undefined) => void) | undefined,
+): void {
+  // The body is set so the layers above see an answer (the error middleware turns a bodiless
+  // 404 into its own); koa itself writes nothing.
+  ctx.body = res;
+  ctx.respond = false;
+  ctx.state.relayed = true;
+  const out = ctx.res;
+  if (keep) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let kept = false;
+    const done = (answer: Buffer | undefined) => {
+      if (kept) return;
+      kept = true;
+      keep(answer);
+    };
+    res.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_ANSWER_BYTES) chunks.push(c);
+    });
+    // An answer too large to keep is streamed to the caller all the same, just not compared.
+    res.on("end", () => done(size <= MAX_ANSWER_BYTES ? Buffer.concat(chunks, size) : undefined));
+    res.on("close", () => done(undefined));
+  }
+  // An upstream cut off mid-answer cannot be finished: the caller's connection is cut too.
+  res.on("error", (err) => out.destroy(err));
+  res.on("aborted", () => out.destroy());
+  // The caller left before the whole answer: release the upstream connection.
+  out.once("close", () => {
     if (!res.complete) res.destroy();
   });
   res.pipe(out);
-  return out;
 }

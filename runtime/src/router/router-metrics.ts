@@ -12,6 +12,7 @@ export class RouterMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<"variant" | "code">;
   readonly requestDuration: Histogram<"variant">;
+  readonly inFlight: Gauge;
   readonly canaryWeight: Gauge;
   readonly mirrorPercent: Gauge;
   readonly configReloads: Counter<"result">;
@@ -36,6 +37,11 @@ export class RouterMetrics {
       help: "Time from a routed request's arrival to its upstream's response headers, by variant",
       labelNames: ["variant"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "churn_router_requests_in_flight",
+      help: "Routed requests waiting for their upstream's answer",
       registers,
     });
     this.canaryWeight = new Gauge({

@@ -330,6 +330,13 @@ describe("what is forwarded", () => {
       const unknown = await get(`${r.url}/v1/nothing-here`);
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.message).toBe("no route for GET /v1/nothing-here");
+      expect(unknown.headers.get("x-churn-variant")).toBe("stable");
+      expect(Number(unknown.headers.get("content-length"))).toBe(
+        Buffer.byteLength(JSON.stringify(unknown.body)),
+      );
+      const head = await fetch(`${r.url}/v1/model`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("x-churn-variant")).toBe("stable");
       const invalid = await post(`${r.url}/v1/score`, { instances: [{ Age: "old" }] });
       expect(invalid.status).toBe(400);
       expect(invalid.body.error).toEqual(
@@ -382,6 +389,56 @@ describe("what is forwarded", () => {
       expect(await metric(r.url, "churn_router_requests_total", { variant: "canary" })).toBe(0);
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe("a caller that hangs up", () => {
+  it("is counted as 499 (client closed), not as an upstream failure", async () => {
+    process.env[TEST_FAULT_ENV] = "latency-ms=3000";
+    process.env[ALLOW_TEST_FAULTS_ENV] = "true";
+    let slow: Awaited<ReturnType<typeof startTestServer>>;
+    try {
+      slow = await startTestServer(fixture.modelDir);
+    } finally {
+      delete process.env[TEST_FAULT_ENV];
+      delete process.env[ALLOW_TEST_FAULTS_ENV];
+    }
+    const file = trafficFile();
+    writeFileSync(
+      file.path,
+      JSON.stringify({
+        model: "bank",
+        stable: { digest: fixture.digest, url: slow.url },
+        canary: null,
+        stickyHeader: null,
+      }),
+    );
+    const r = await router(file.path);
+    try {
+      await ready(r);
+      const caller = new AbortController();
+      const call = fetch(`${r.url}/v1/score`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ instances: [row(1)] }),
+        signal: caller.signal,
+      });
+      await until(
+        async () => (await metric(r.url, "churn_router_requests_in_flight")) === 1,
+        "the request to be in flight",
+      );
+      caller.abort();
+      await expect(call).rejects.toThrow();
+      await until(
+        async () => (await metric(r.url, "churn_router_requests_total", { code: "499" })) === 1,
+        "the hang-up to be counted",
+      );
+      expect(await metric(r.url, "churn_router_requests_total", { code: "502" })).toBe(0);
+      expect(await metric(r.url, "churn_router_requests_in_flight")).toBe(0);
+    } finally {
+      await r.close();
+      await slow.close();
     }
   });
 });

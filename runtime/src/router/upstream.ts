@@ -74,9 +74,21 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
+/** Where one upstream URL points, parsed once. */
+interface Target {
+  secure: boolean;
+  hostname: string;
+  port: number;
+  host: string;
+  origin: string;
+  /** The URL's path, prefixed to every forwarded path. */
+  prefix: string;
+}
+
 /** Kept-alive agents per upstream origin. */
 export class Upstreams {
   private readonly agents = new Map<string, http.Agent>();
+  private readonly targets = new Map<string, Target>();
 
   constructor(private readonly timeoutMs = 120_000) {}
 
@@ -85,6 +97,9 @@ export class Upstreams {
     const keep = new Set(urls.map((u) => new URL(u).origin));
     for (const origin of [...this.agents.keys()]) {
       if (!keep.has(origin)) this.agents.delete(origin);
+    }
+    for (const [base, target] of [...this.targets]) {
+      if (!keep.has(target.origin)) this.targets.delete(base);
     }
   }
 
@@ -96,21 +111,18 @@ export class Upstreams {
 
   /** Sends a request to `base` (a variant's URL); resolves once the response headers arrived. */
   send(base: string, req: UpstreamRequest): Promise<IncomingMessage> {
-    const url = new URL(base);
-    const secure = url.protocol === "https:";
-    const agent = this.agentFor(url.origin, secure);
-    const path = `${url.pathname.replace(/\/$/, "")}${req.path}`;
+    const target = this.targetOf(base);
+    const agent = this.agentFor(target);
     return new Promise((resolve, reject) => {
       let answered = false;
-      const out = (secure ? https : http).request(
+      const out = (target.secure ? https : http).request(
         {
           agent,
           method: req.method,
-          protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-          port: url.port || (secure ? 443 : 80),
-          path,
-          headers: { ...req.headers, host: url.host, "content-length": req.body.length },
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.prefix}${req.path}`,
+          headers: { ...req.headers, host: target.host, "content-length": req.body.length },
           timeout: this.timeoutMs,
           signal: req.signal,
         },
@@ -128,7 +140,7 @@ export class Upstreams {
         if (answered) return;
         reject(
           new UpstreamError(
-            `${url.origin}: ${err.code ?? err.name}: ${err.message}`,
+            `${target.origin}: ${err.code ?? err.name}: ${err.message}`,
             err.code,
             true,
           ),
@@ -138,14 +150,32 @@ export class Upstreams {
     });
   }
 
-  private agentFor(origin: string, secure: boolean): http.Agent {
-    let agent = this.agents.get(origin);
+  private targetOf(base: string): Target {
+    let target = this.targets.get(base);
+    if (!target) {
+      const url = new URL(base);
+      const secure = url.protocol === "https:";
+      target = {
+        secure,
+        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: Number(url.port) || (secure ? 443 : 80),
+        host: url.host,
+        origin: url.origin,
+        prefix: url.pathname.replace(/\/$/, ""),
+      };
+      this.targets.set(base, target);
+    }
+    return target;
+  }
+
+  private agentFor(target: Target): http.Agent {
+    let agent = this.agents.get(target.origin);
     if (!agent) {
       // No socket cap: the serving pods' own concurrency, not the router, limits load.
-      agent = secure
+      agent = target.secure
         ? new https.Agent({ keepAlive: true, scheduling: "lifo" })
         : new http.Agent({ keepAlive: true, scheduling: "lifo" });
-      this.agents.set(origin, agent);
+      this.agents.set(target.origin, agent);
     }
     return agent;
   }
