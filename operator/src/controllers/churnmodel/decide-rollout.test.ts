@@ -175,10 +175,21 @@ describe("decideRollout", () => {
       stable: v1,
       phase: "RolledBack",
       rolledBackDigests: [v2.digest],
+      history: [
+        {
+          canary: v2.digest,
+          outcome: "RolledBack",
+          reason: "RolledBack",
+          message: "p99 400 ms",
+          endedAt: iso(9),
+        },
+      ],
     };
     const held = decideRollout(input({ status: after, desired: v2 }));
     expect(held.canary).toBeUndefined();
-    expect(held.status.message).toContain("kubectl churn retry");
+    expect(held.status.message).toBe(
+      "bbbbbbbbbbbb (run-2) was rolled back: p99 400 ms; `kubectl churn retry` tries it again",
+    );
     const retried = decideRollout(
       input({ status: after, desired: v2, action: { kind: "retry", id: "r1" } }),
     );

@@ -192,11 +192,14 @@ function idle(ctx: Ctx, stable: VersionRef): RolloutDecision {
   const base = { ...prev, rolledBackDigests: rolledBack, canary: undefined };
   if (!d || d.digest === stable.digest) return steady(ctx, base, stable);
   if (rolledBack.includes(d.digest)) {
+    // Keep saying why: the last rollout of this digest, from history.
+    const last = prev.history?.find((h) => h.canary === d.digest);
+    const why = last?.message ? `: ${last.message}` : "";
     return steady(
       ctx,
       {
         ...base,
-        message: `${name(ref(d))} was ${prev.phase === "Aborted" ? "aborted" : "rolled back"}; \`kubectl churn retry\` tries it again`,
+        message: `${name(ref(d))} was ${last?.outcome === "Aborted" ? "aborted" : "rolled back"}${why}; \`kubectl churn retry\` tries it again`,
       },
       stable,
     );
