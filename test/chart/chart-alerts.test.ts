@@ -42,6 +42,10 @@ function promtoolRun(args: string[]) {
 const OP = 'job="churn-churn-operator-metrics",namespace="churn-system"';
 const series = (s: string, values: string) => ({ series: s, values });
 const rt = (labels: string) => `namespace="team-a",churn_model="bank",${labels}`;
+// Per-ChurnModel rollout series: scraped from the operator with honorLabels, so `namespace` is
+// the model's and only the job says they are the operator's.
+const ROLLOUT = (model: string, labels: string) =>
+  `job="churn-churn-operator-metrics",namespace="team-a",churn_model="${model}",${labels}`;
 
 /** One promtool unit test: input series and, per alert and time, the alerts expected. */
 interface AlertCase {
@@ -155,23 +159,152 @@ const cases: Record<string, AlertCase> = {
       { eval_time: "25m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
     ],
   },
-  "5xx ratio: the failing variant, scoring routes only": {
+  "rollback: once per reason, naming the models and the failed analysis metrics": {
+    input_series: [
+      // The operator starts every outcome's series at zero; a canary is rolled back at 16m.
+      series(`churn_rollouts_total{${OP},outcome="RolledBack",reason="RolledBack"}`, "0x15 1x15"),
+      series(`churn_rollouts_total{${OP},outcome="Promoted",reason="Promoted"}`, "0x10 1x20"),
+      series(`churn_rollouts_total{${OP},outcome="Aborted",reason="Aborted"}`, "0 0 1x28"),
+      series(`churn_rollout_phase{${ROLLOUT("bank", 'phase="Progressing"')}}`, "1x15 0x15"),
+      series(`churn_rollout_phase{${ROLLOUT("bank", 'phase="RolledBack"')}}`, "0x15 1x15"),
+      // A model rolled back long before the window is not this alert's.
+      series(`churn_rollout_phase{${ROLLOUT("old", 'phase="RolledBack"')}}`, "1x30"),
+      // The first Fail of a metric creates its series at 1.
+      series(
+        `churn_rollout_analysis_total{${OP},metric="successRate",verdict="Fail"}`,
+        "_x16 1x14",
+      ),
+      series(`churn_rollout_analysis_total{${OP},metric="successRate",verdict="Pass"}`, "0+1x30"),
+      series(`churn_rollout_analysis_total{${OP},metric="latencyP99Ms",verdict="Pass"}`, "0+1x30"),
+    ],
+    alert_rule_test: [
+      // Zeros only, in series younger than the window too (the first 10 minutes): quiet.
+      { eval_time: "5m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+      { eval_time: "15m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+      {
+        eval_time: "19m",
+        alertname: "ChurnRolloutRolledBack",
+        exp_alerts: [
+          {
+            exp_labels: { severity: "warning", reason: "RolledBack" },
+            exp_annotations: {
+              summary: "A ChurnModel canary was rolled back: RolledBack.",
+              description:
+                "1 rollout(s) ended RolledBack with reason RolledBack in the last 10 minutes; the stable version answers all traffic again. Rolled back: team-a/bank. Failed analysis metrics: successRate. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
+            },
+          },
+        ],
+      },
+      { eval_time: "30m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+    ],
+  },
+  "rollback: a reason the operator never counted before (its series starts at 1) still fires": {
+    input_series: [
+      series(`churn_rollouts_total{${OP},outcome="RolledBack",reason="RolledBack"}`, "0x30"),
+      series(
+        `churn_rollouts_total{${OP},outcome="RolledBack",reason="NoVerdict"}`,
+        "_ _ _ _ _ _ _ _ _ _ _ _ 1x18",
+      ),
+    ],
+    alert_rule_test: [
+      { eval_time: "10m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+      {
+        eval_time: "15m",
+        alertname: "ChurnRolloutRolledBack",
+        exp_alerts: [
+          {
+            exp_labels: { severity: "warning", reason: "NoVerdict" },
+            exp_annotations: {
+              summary: "A ChurnModel canary was rolled back: NoVerdict.",
+              description:
+                "1 rollout(s) ended RolledBack with reason NoVerdict in the last 10 minutes; the stable version answers all traffic again. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
+            },
+          },
+        ],
+      },
+      // Ten minutes on, the count has not moved: quiet.
+      { eval_time: "28m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+    ],
+  },
+  "inconclusive: a rollout held without a verdict for 15 minutes, with its weight": {
+    input_series: [
+      series(`churn_rollout_phase{${ROLLOUT("bank", 'phase="Inconclusive"')}}`, "0 0 1x28"),
+      series(`churn_rollout_phase{${ROLLOUT("bank", 'phase="Progressing"')}}`, "1 1 0x28"),
+      series(`churn_rollout_canary_weight{${ROLLOUT("bank", "")}}`.replace(",}", "}"), "10x30"),
+      // Inconclusive for a few minutes, then verdicts again: never fires.
+      series(`churn_rollout_phase{${ROLLOUT("fraud", 'phase="Inconclusive"')}}`, "1x5 0x25"),
+      series(`churn_rollout_phase{${ROLLOUT("fraud", 'phase="Progressing"')}}`, "0x5 1x25"),
+    ],
+    alert_rule_test: [
+      { eval_time: "10m", alertname: "ChurnRolloutStuckInconclusive", exp_alerts: [] },
+      {
+        eval_time: "20m",
+        alertname: "ChurnRolloutStuckInconclusive",
+        exp_alerts: [
+          {
+            exp_labels: { severity: "warning", namespace: "team-a", churn_model: "bank" },
+            exp_annotations: {
+              summary: "The rollout of ChurnModel team-a/bank has had no analysis verdict for 15m.",
+              description:
+                "Its canary is held at 10% of requests, neither promoted nor rolled back: analysis has too few requests per variant, no data, or cannot reach its metrics provider. The ChurnModel's status.rollout.analysis and its AnalysisInconclusive events say which; send traffic, fix the provider, or `kubectl churn abort bank`.",
+            },
+          },
+        ],
+      },
+    ],
+  },
+  "router config rejected: from the first rejection of a router pod": {
     input_series: [
       series(
-        `http_requests_total{${rt('variant="canary",route="/v1/score",code="500"')}}`,
+        `churn_router_config_reloads_total{${rt('pod="bank-router-1",result="applied"')}}`,
+        "1x30",
+      ),
+      // The rejected series appears with the first rejection, at 1.
+      series(
+        `churn_router_config_reloads_total{${rt('pod="bank-router-1",result="rejected"')}}`,
+        "_ _ _ 1 1 1 2x24",
+      ),
+      series(
+        `churn_router_config_reloads_total{namespace="team-a",churn_model="fraud",pod="fraud-router-1",result="applied"}`,
+        "1+1x30",
+      ),
+    ],
+    alert_rule_test: [
+      { eval_time: "2m", alertname: "ChurnRouterConfigRejected", exp_alerts: [] },
+      {
+        eval_time: "8m",
+        alertname: "ChurnRouterConfigRejected",
+        exp_alerts: [
+          {
+            exp_labels: { severity: "warning", namespace: "team-a", churn_model: "bank" },
+            exp_annotations: {
+              summary: "The router of ChurnModel team-a/bank refuses its traffic configuration.",
+              description:
+                "Router pods refused 2 traffic configuration(s) in the last 10 minutes and keep routing by the last valid one, so weight changes, a rollback's too, do not reach them. Their logs name each faulty field; a hand-edited traffic ConfigMap or an operator and runtime image of different versions are the usual causes.",
+            },
+          },
+        ],
+      },
+      { eval_time: "25m", alertname: "ChurnRouterConfigRejected", exp_alerts: [] },
+    ],
+  },
+  "5xx ratio: the failing version, scoring routes only": {
+    input_series: [
+      series(
+        `http_requests_total{${rt('model_version="b2c3d4e5f6",route="/v1/score",code="500"')}}`,
         "0+10x30",
       ),
       series(
-        `http_requests_total{${rt('variant="canary",route="/v1/score",code="200"')}}`,
+        `http_requests_total{${rt('model_version="b2c3d4e5f6",route="/v1/score",code="200"')}}`,
         "0+30x30",
       ),
       series(
-        `http_requests_total{${rt('variant="stable",route="/v1/score",code="200"')}}`,
+        `http_requests_total{${rt('model_version="a1b2c3d4e5",route="/v1/score",code="200"')}}`,
         "0+50x30",
       ),
       // Probes answer 503 while loading: not a scoring failure.
       series(
-        `http_requests_total{${rt('variant="stable",route="/readyz",code="503"')}}`,
+        `http_requests_total{${rt('model_version="a1b2c3d4e5",route="/readyz",code="503"')}}`,
         "0+50x30",
       ),
     ],
@@ -185,11 +318,11 @@ const cases: Record<string, AlertCase> = {
               severity: "critical",
               namespace: "team-a",
               churn_model: "bank",
-              variant: "canary",
+              model_version: "b2c3d4e5f6",
             },
             exp_annotations: {
               summary:
-                "ChurnModel team-a/bank (canary) answers too many scoring requests with 5xx.",
+                "ChurnModel team-a/bank (version b2c3d4e5f6) answers too many scoring requests with 5xx.",
               description: "25% of /v1 requests failed with 5xx over 5 minutes (threshold 0.05).",
             },
           },
@@ -205,13 +338,13 @@ const cases: Record<string, AlertCase> = {
         ["+Inf", "0+100x30"],
       ].map(([le, values]) =>
         series(
-          `http_request_duration_seconds_bucket{${rt(`variant="stable",method="POST",route="/v1/score",code="200",le="${le}"`)}}`,
+          `http_request_duration_seconds_bucket{${rt(`model_version="a1b2c3d4e5",method="POST",route="/v1/score",code="200",le="${le}"`)}}`,
           values as string,
         ),
       ),
       // Slow explanations are not scoring latency.
       series(
-        `http_request_duration_seconds_bucket{${rt('variant="stable",method="POST",route="/v1/explain",code="200",le="+Inf"')}}`,
+        `http_request_duration_seconds_bucket{${rt('model_version="a1b2c3d4e5",method="POST",route="/v1/explain",code="200",le="+Inf"')}}`,
         "0+100x30",
       ),
     ],
@@ -225,10 +358,10 @@ const cases: Record<string, AlertCase> = {
               severity: "warning",
               namespace: "team-a",
               churn_model: "bank",
-              variant: "stable",
+              model_version: "a1b2c3d4e5",
             },
             exp_annotations: {
-              summary: "ChurnModel team-a/bank (stable) scores slowly.",
+              summary: "ChurnModel team-a/bank (version a1b2c3d4e5) scores slowly.",
               description: "p99 scoring latency is 990ms over 5 minutes (threshold 0.5s).",
             },
           },
@@ -239,21 +372,24 @@ const cases: Record<string, AlertCase> = {
   "drift: high PSI on a full window fires, on a thin window does not": {
     input_series: [
       series(
-        `churn_feature_drift_psi{${rt('variant="stable",pod="bank-1",feature="Age"')}}`,
+        `churn_feature_drift_psi{${rt('model_version="a1b2c3d4e5",pod="bank-1",feature="Age"')}}`,
         "0.4x45",
       ),
       series(
-        `churn_feature_drift_psi{${rt('variant="stable",pod="bank-1",feature="Balance"')}}`,
+        `churn_feature_drift_psi{${rt('model_version="a1b2c3d4e5",pod="bank-1",feature="Balance"')}}`,
         "0.05x45",
       ),
-      series(`churn_score_drift_psi{${rt('variant="stable",pod="bank-1"')}}`, "0.3x45"),
-      series(`churn_drift_window_rows{${rt('variant="stable",pod="bank-1"')}}`, "1000x45"),
+      series(`churn_score_drift_psi{${rt('model_version="a1b2c3d4e5",pod="bank-1"')}}`, "0.3x45"),
       series(
-        `churn_feature_drift_psi{${rt('variant="canary",pod="bank-2",feature="Age"')}}`,
+        `churn_drift_window_rows{${rt('model_version="a1b2c3d4e5",pod="bank-1"')}}`,
+        "1000x45",
+      ),
+      series(
+        `churn_feature_drift_psi{${rt('model_version="b2c3d4e5f6",pod="bank-2",feature="Age"')}}`,
         "0.9x45",
       ),
-      series(`churn_score_drift_psi{${rt('variant="canary",pod="bank-2"')}}`, "0.9x45"),
-      series(`churn_drift_window_rows{${rt('variant="canary",pod="bank-2"')}}`, "100x45"),
+      series(`churn_score_drift_psi{${rt('model_version="b2c3d4e5f6",pod="bank-2"')}}`, "0.9x45"),
+      series(`churn_drift_window_rows{${rt('model_version="b2c3d4e5f6",pod="bank-2"')}}`, "100x45"),
     ],
     alert_rule_test: [
       { eval_time: "20m", alertname: "ChurnModelFeatureDrift", exp_alerts: [] },
@@ -266,7 +402,7 @@ const cases: Record<string, AlertCase> = {
               severity: "warning",
               namespace: "team-a",
               churn_model: "bank",
-              variant: "stable",
+              model_version: "a1b2c3d4e5",
               feature: "Age",
             },
             exp_annotations: {
@@ -286,7 +422,7 @@ const cases: Record<string, AlertCase> = {
               severity: "warning",
               namespace: "team-a",
               churn_model: "bank",
-              variant: "stable",
+              model_version: "a1b2c3d4e5",
             },
             exp_annotations: {
               summary:
@@ -301,8 +437,8 @@ const cases: Record<string, AlertCase> = {
   },
   "model not ready: after 10 minutes, per pod": {
     input_series: [
-      series(`churn_model_ready{${rt('variant="stable",pod="bank-1"')}}`, "0x20"),
-      series(`churn_model_ready{${rt('variant="stable",pod="bank-2"')}}`, "0 0 1x18"),
+      series(`churn_model_ready{${rt('model_version="a1b2c3d4e5",pod="bank-1"')}}`, "0x20"),
+      series(`churn_model_ready{${rt('model_version="a1b2c3d4e5",pod="bank-2"')}}`, "0 0 1x18"),
     ],
     alert_rule_test: [
       { eval_time: "5m", alertname: "ChurnModelNotReady", exp_alerts: [] },
@@ -315,7 +451,7 @@ const cases: Record<string, AlertCase> = {
               severity: "critical",
               namespace: "team-a",
               churn_model: "bank",
-              variant: "stable",
+              model_version: "a1b2c3d4e5",
               pod: "bank-1",
             },
             exp_annotations: {
@@ -340,7 +476,7 @@ describe("the chart's alerts in Prometheus", () => {
       },
     });
     const res = promtoolRun(["check", "rules", file]);
-    expect(res.out).toMatch(/SUCCESS: 8 rules found/);
+    expect(res.out).toMatch(/SUCCESS: 11 rules found/);
     expect(res.status, res.out).toBe(0);
   });
 

@@ -4,8 +4,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import { crdDrift, crdOutputDirs, crdsDir } from "../../operator/src/api/generate-crds.js";
+import type { TrainingRun } from "../../operator/src/api/training-run.js";
 import { parseOperatorConfig } from "../../operator/src/config/operator-config.js";
+import { buildRouterDeployment } from "../../operator/src/controllers/churnmodel/build-router.js";
 import { buildServingDeployment } from "../../operator/src/controllers/churnmodel/build-serving-deployment.js";
+import { ROLLOUT_PHASES } from "../../operator/src/controllers/churnmodel/rollout-metrics.js";
+import { matchesSelector } from "../../operator/src/controllers/shared/label-selector.js";
+import { buildTrainingJob } from "../../operator/src/controllers/trainingrun/build-training-job.js";
 import { ensureHelm } from "./helm-binary.js";
 import { promqlSelectors } from "./promql-metric-names.js";
 import { type RegisteredMetric, registeredMetrics } from "./registered-metrics.js";
@@ -61,6 +66,17 @@ function configRbac(): KubeObject[] {
   );
 }
 
+/** One dashboard panel, loosely typed for assertions. */
+interface Panel {
+  type: string;
+  id: number;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: { expr: string; legendFormat: string }[];
+  // biome-ignore lint/suspicious/noExplicitAny: panel options are checked field by field
+  fieldConfig?: { defaults?: any };
+}
+
 /** One alerting rule as rendered. */
 interface RenderedRule {
   alert: string;
@@ -77,8 +93,25 @@ function alertSelectors(rule: KubeObject) {
     .map((r) => ({ alert: r.alert, expr: r.expr, selectors: promqlSelectors(r.expr) }));
 }
 
+/**
+ * The PromQL an alert's annotations run through Prometheus's template `query` function, as
+ * `query \`...\`` or `printf \`...\` ... | query` (`%q` standing for a quoted label value).
+ */
+function annotationQueries(rule: KubeObject) {
+  return (rule.spec.groups as { rules: RenderedRule[] }[])
+    .flatMap((g) => g.rules)
+    .flatMap((r) =>
+      Object.values(r.annotations).flatMap((text) =>
+        [...text.matchAll(/\b(query|printf) `([^`]*)`/g)].map((m) => ({
+          alert: r.alert,
+          expr: (m[2] as string).replaceAll("%q", '"x"'),
+        })),
+      ),
+    );
+}
+
 // Labels every scraped series carries besides its own: Prometheus Operator's target labels and
-// the churn_model/variant labels this chart's PodMonitor relabels from the pods.
+// the churn_model/model_version labels this chart's PodMonitor relabels from the pods.
 const TARGET_LABELS = new Set([
   "job",
   "instance",
@@ -88,7 +121,7 @@ const TARGET_LABELS = new Set([
   "service",
   "endpoint",
   "churn_model",
-  "variant",
+  "model_version",
 ]);
 /** Problems with one selector: an unknown metric, or a matcher on a label it never has. */
 function selectorProblems(where: string, metric: string, labels: string[]): string[] {
@@ -236,14 +269,7 @@ describe("default install", () => {
     expect(cm.metadata.labels?.grafana_dashboard).toBe("1");
     const dashboard = JSON.parse(cm.data["churn-operator.json"]);
     expect(dashboard.uid).toBe("churn-operator");
-    const panels = (
-      dashboard.panels as {
-        type: string;
-        id: number;
-        title: string;
-        targets?: { expr: string }[];
-      }[]
-    ).filter((p) => p.type !== "row");
+    const panels = (dashboard.panels as Panel[]).filter((p) => p.type !== "row");
     expect(panels.length).toBeGreaterThan(15);
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
     const problems: string[] = [];
@@ -251,7 +277,8 @@ describe("default install", () => {
     for (const p of panels) {
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
       for (const t of p.targets ?? []) {
-        for (const s of promqlSelectors(t.expr)) {
+        const selectors = promqlSelectors(t.expr);
+        for (const s of selectors) {
           used.add(s.metric);
           problems.push(
             ...selectorProblems(
@@ -260,6 +287,16 @@ describe("default install", () => {
               s.matchers.map((m) => m.label),
             ),
           );
+        }
+        // A legend names labels the series have (a label they lack renders empty).
+        for (const [, label] of t.legendFormat.matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
+          const has = selectors.some(
+            (s) =>
+              TARGET_LABELS.has(label as string) ||
+              metrics.get(s.metric)?.labelNames.includes(label as string),
+          );
+          if (!has)
+            problems.push(`panel "${p.title}": legend {{${label}}} is no label of its series`);
         }
       }
     }
@@ -276,6 +313,23 @@ describe("default install", () => {
       "workqueue_depth",
       "churn_trainingrun_completions_total",
       "churn_trainingrun_duration_seconds_bucket",
+      "churn_rollout_phase",
+      "churn_rollout_canary_weight",
+      "churn_rollout_step",
+      "churn_rollout_analysis_score",
+      "churn_rollouts_total",
+      "churn_rollout_analysis_total",
+      "churn_router_requests_total",
+      "churn_router_request_duration_seconds_bucket",
+      "churn_router_canary_weight",
+      "churn_router_mirror_percent",
+      "churn_router_mirror_comparisons_total",
+      "churn_router_mirror_decision_flips_total",
+      "churn_router_mirror_abs_diff_bucket",
+      "churn_router_mirror_errors_total",
+      "churn_router_fallbacks_total",
+      "churn_router_config_reloads_total",
+      "churn_router_requests_in_flight",
     ]) {
       expect(used).toContain(m);
     }
@@ -292,6 +346,103 @@ describe("default install", () => {
         ).toEqual([]);
       }
     }
+  });
+});
+
+describe("the Grafana dashboard", () => {
+  let panels: Panel[];
+  beforeAll(() => {
+    const cm = only(renderChart(helm), "ConfigMap");
+    panels = JSON.parse(cm.data["churn-operator.json"]).panels;
+  });
+
+  it("has a row each for serving, rollouts, canary vs stable, drift, the operator and training", () => {
+    expect(panels.filter((p) => p.type === "row").map((p) => p.title)).toEqual([
+      "Serving",
+      "Rollouts",
+      "Canary vs stable",
+      "Predictions and drift",
+      "Operator",
+      "Training runs",
+    ]);
+    // The router's per-variant series are what the canary vs stable row compares.
+    const row = (title: string) => {
+      const start = panels.findIndex((p) => p.type === "row" && p.title === title);
+      const end = panels.findIndex((p, i) => i > start && p.type === "row");
+      return panels.slice(start + 1, end);
+    };
+    const metricsOf = (ps: Panel[]) =>
+      new Set(
+        ps
+          .flatMap((p) => p.targets ?? [])
+          .flatMap((t) => promqlSelectors(t.expr).map((s) => s.metric)),
+      );
+    for (const m of metricsOf(row("Canary vs stable"))) expect(m).toMatch(/^churn_router_/);
+    for (const m of metricsOf(row("Rollouts"))) expect(m).toMatch(/^churn_rollout/);
+    expect(row("Rollouts").length).toBeGreaterThanOrEqual(6);
+    expect(row("Canary vs stable").length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("lays panels out without overlaps, rows across the whole width", () => {
+    const cells = new Map<string, string>();
+    for (const p of panels) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x + w, p.title).toBeLessThanOrEqual(24);
+      if (p.type === "row") expect([x, w, h], p.title).toEqual([0, 24, 1]);
+      for (let i = x; i < x + w; i++) {
+        for (let j = y; j < y + h; j++) {
+          expect(cells.get(`${i},${j}`), `${p.title} at ${i},${j}`).toBeUndefined();
+          cells.set(`${i},${j}`, p.title);
+        }
+      }
+    }
+  });
+
+  it("filters every query by the dashboard's variables: the operator's job, and pods' namespace and model", () => {
+    const problems: string[] = [];
+    for (const p of panels.filter((x) => x.type !== "row")) {
+      for (const t of p.targets ?? []) {
+        for (const s of promqlSelectors(t.expr)) {
+          const m = metrics.get(s.metric);
+          const has = (label: string, value: string) =>
+            s.matchers.some((x) => x.label === label && x.op === "=~" && x.value === value);
+          const job = has("job", "$operator");
+          const model = has("namespace", "$namespace") && has("churn_model", "$churn_model");
+          const where = `panel "${p.title}": ${s.metric}`;
+          const operatorOnly = m?.sources.every((x) => x === "operator");
+          // Operator series by job; those about one ChurnModel (rollout gauges) by model too.
+          if (operatorOnly && !job) problems.push(`${where} without job=~"$operator"`);
+          if (operatorOnly && m?.labelNames.includes("churn_model") && !model)
+            problems.push(`${where} without $namespace and $churn_model`);
+          // Pod series (scoring and router) by namespace and model.
+          if (!m?.sources.includes("operator") && !model)
+            problems.push(`${where} without $namespace and $churn_model`);
+          if (!job && !model) problems.push(`${where} filtered by no variable`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("draws every rollout phase the operator exports, each in its own colour and name", () => {
+    const panel = panels.find((p) => p.title === "Rollout phase");
+    expect(panel?.type).toBe("state-timeline");
+    const expr = panel?.targets?.[0]?.expr ?? "";
+    // Each phase's series times its code; the value mappings name the codes.
+    const codes = Object.fromEntries(
+      [...expr.matchAll(/phase="(\w+)"\} \* (\d+)/g)].map((m) => [m[1], m[2]]),
+    );
+    expect(Object.keys(codes).sort()).toEqual([...ROLLOUT_PHASES].sort());
+    const mappings = Object.assign(
+      {},
+      ...(panel?.fieldConfig?.defaults?.mappings ?? []).map(
+        (m: { options: Record<string, { text: string; color: string }> }) => m.options,
+      ),
+    ) as Record<string, { text: string; color: string }>;
+    for (const phase of ROLLOUT_PHASES) expect(mappings[codes[phase] as string]?.text).toBe(phase);
+    expect(mappings["0"]?.text).toBe("no rollout yet");
+    const colours = ROLLOUT_PHASES.map((phase) => mappings[codes[phase] as string]?.color);
+    expect(new Set(colours).size).toBe(ROLLOUT_PHASES.length);
   });
 });
 
@@ -508,48 +659,106 @@ describe("Prometheus Operator objects", () => {
       ]);
     });
 
-    it("the PodMonitor selects the serving pods the operator builds, on their http port", () => {
+    it("the ServiceMonitor keeps the namespace of the operator's per-model series, and only that", () => {
+      const endpoint = only(objects, "ServiceMonitor").spec.endpoints[0];
+      const operatorMetrics = [...metrics].filter(([, m]) => m.sources.includes("operator"));
+      // Rollout gauges name the ChurnModel's namespace (as kube-state-metrics does): honoured,
+      // or Prometheus would move it to exported_namespace under the operator pod's namespace.
+      const ownNamespace = operatorMetrics
+        .filter(([, m]) => m.labelNames.includes("namespace"))
+        .map(([name]) => name);
+      expect(ownNamespace).toContain("churn_rollout_phase");
+      expect(endpoint.honorLabels).toBe(true);
+      // No operator series may override the ServiceMonitor's other target labels.
+      const targetLabels = ["job", "instance", "pod", "container", "service", "endpoint"];
+      const overriding = operatorMetrics.flatMap(([name, m]) =>
+        m.labelNames.filter((l) => targetLabels.includes(l)).map((l) => `${name}{${l}}`),
+      );
+      expect(overriding).toEqual([]);
+    });
+
+    it("the PodMonitor scrapes the scoring and router pods the operator builds, on their http port", () => {
       const pm = only(objects, "PodMonitor");
+      const digest = "1".repeat(64);
+      const uri = `pvc://churn-models/${digest}`;
       const model = {
         apiVersion: "churn.mlops.dev/v1alpha1",
         kind: "ChurnModel",
         metadata: { name: "bank", namespace: "team-a", uid: "u1" },
-        spec: {
-          source: {
-            artifact: { uri: `pvc://churn-models/${"1".repeat(64)}`, digest: "1".repeat(64) },
-          },
-        },
+        spec: { source: { artifact: { uri, digest } }, replicas: 2 },
       } as unknown as ChurnModel;
+      const settings = {
+        runtimeImage: "churn-operator/runtime:0.1.0",
+        imagePullPolicy: "IfNotPresent",
+      };
       const serving = buildServingDeployment(
         model,
+        { name: "stable", replicas: 1, version: { uri, digest } } as never,
+        settings,
+      ).spec?.template;
+      const router = buildRouterDeployment(model, settings).spec?.template;
+      const trainer = buildTrainingJob(
         {
-          name: "stable",
-          replicas: 1,
-          version: { uri: `pvc://churn-models/${"1".repeat(64)}`, digest: "1".repeat(64) },
-        } as never,
-        { runtimeImage: "churn-operator/runtime:0.1.0", imagePullPolicy: "IfNotPresent" },
-      );
-      const podLabels = serving.spec?.template.metadata?.labels ?? {};
-      for (const [k, v] of Object.entries(pm.spec.selector.matchLabels))
-        expect(podLabels[k], k).toBe(v);
+          apiVersion: "churn.mlops.dev/v1alpha1",
+          kind: "TrainingRun",
+          metadata: { name: "bank", namespace: "team-a", uid: "u2" },
+          spec: {
+            dataset: { hostPath: { path: "/data/churn.csv" } },
+            schema: { target: { column: "Exited" }, features: [] },
+          },
+        } as unknown as TrainingRun,
+        {
+          trainerImage: "churn-operator/trainer:0.1.0",
+          modelStorePvc: "churn-models",
+          serviceAccount: "churn-trainer",
+          imagePullPolicy: "IfNotPresent",
+        },
+      ).spec?.template;
+      expect(pm.spec.podMetricsEndpoints).toHaveLength(1);
       const endpoint = pm.spec.podMetricsEndpoints[0];
-      expect(serving.spec?.template.spec?.containers[0]?.ports?.map((p) => p.name)).toContain(
-        endpoint.port,
-      );
       expect(endpoint.path).toBe("/metrics");
       expect(pm.spec.namespaceSelector).toEqual({ any: true });
-      // The relabelings read real pod labels (Prometheus sanitises `.`, `/` and `-` to `_`).
-      const sanitized = Object.keys(podLabels).map(
-        (k) => `__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}`,
-      );
-      const targets: Record<string, string> = {};
-      for (const r of endpoint.relabelings) {
-        expect(sanitized).toContain(r.sourceLabels[0]);
-        targets[r.targetLabel] = podLabels[
-          Object.keys(podLabels)[sanitized.indexOf(r.sourceLabels[0])] as string
-        ] as string;
+      for (const [role, pod] of Object.entries({ serving, router })) {
+        expect(matchesSelector(pod?.metadata?.labels, pm.spec.selector), role).toBe(true);
+        expect(
+          pod?.spec?.containers[0]?.ports?.map((p) => p.name),
+          role,
+        ).toContain(endpoint.port);
       }
-      expect(targets).toEqual({ churn_model: "bank", variant: "stable" });
+      // Trainer pods serve no /metrics: not a target that would only ever be down.
+      expect(matchesSelector(trainer?.metadata?.labels, pm.spec.selector)).toBe(false);
+
+      // The labels the relabelings give a pod's series (Prometheus sanitises `.`, `/` and `-` of
+      // a pod label to `_`; a label the pod lacks gives an empty value, which is no label).
+      const sanitized = (k: string) =>
+        `__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+      const targetsOf = (labels: Record<string, string> = {}) => {
+        const meta = Object.fromEntries(Object.entries(labels).map(([k, v]) => [sanitized(k), v]));
+        const out: Record<string, string> = {};
+        for (const r of endpoint.relabelings) {
+          const value = meta[r.sourceLabels[0]];
+          if (value) out[r.targetLabel] = value;
+        }
+        return out;
+      };
+      // Every relabeling reads a label the scoring pods really have.
+      const servingMeta = Object.keys(serving?.metadata?.labels ?? {}).map(sanitized);
+      for (const r of endpoint.relabelings) expect(servingMeta).toContain(r.sourceLabels[0]);
+      expect(targetsOf(serving?.metadata?.labels)).toEqual({
+        churn_model: "bank",
+        model_version: "1111111111",
+      });
+      expect(targetsOf(router?.metadata?.labels)).toEqual({ churn_model: "bank" });
+      // A target label a scraped series already has would be renamed to exported_<label>: the
+      // router's own `variant` (stable, canary) and churn_model_info's `version` must survive.
+      const clashes = [...metrics]
+        .filter(([, m]) => m.sources.some((source) => source !== "operator"))
+        .flatMap(([name, m]) =>
+          endpoint.relabelings
+            .filter((r: { targetLabel: string }) => m.labelNames.includes(r.targetLabel))
+            .map((r: { targetLabel: string }) => `${name}{${r.targetLabel}}`),
+        );
+      expect(clashes).toEqual([]);
     });
 
     it("alerts on the real metric names, with real labels", () => {
@@ -563,6 +772,9 @@ describe("Prometheus Operator objects", () => {
         "ChurnModelScoreDrift",
         "ChurnOperatorNoLeader",
         "ChurnOperatorReconcileErrors",
+        "ChurnRolloutRolledBack",
+        "ChurnRolloutStuckInconclusive",
+        "ChurnRouterConfigRejected",
         "ChurnTrainingRunFailed",
       ]);
       const problems: string[] = [];
@@ -572,6 +784,24 @@ describe("Prometheus Operator objects", () => {
           problems.push(
             ...selectorProblems(
               a.alert,
+              s.metric,
+              s.matchers.map((m) => m.label),
+            ),
+          );
+        }
+      }
+      // The queries annotations run (which models, which metrics, the weight) as well.
+      const queries = annotationQueries(rule);
+      expect(queries.map((q) => q.alert).sort()).toEqual([
+        "ChurnRolloutRolledBack",
+        "ChurnRolloutRolledBack",
+        "ChurnRolloutStuckInconclusive",
+      ]);
+      for (const q of queries) {
+        for (const s of promqlSelectors(q.expr)) {
+          problems.push(
+            ...selectorProblems(
+              `${q.alert} annotation`,
               s.metric,
               s.matchers.map((m) => m.label),
             ),
@@ -611,6 +841,28 @@ describe("Prometheus Operator objects", () => {
         op: "!=",
         value: "",
       });
+      // Rollbacks come from the operator's outcome counter, its RolledBack outcome only.
+      const rolledBack = byName.ChurnRolloutRolledBack?.selectors ?? [];
+      expect(new Set(rolledBack.map((s) => s.metric))).toEqual(new Set(["churn_rollouts_total"]));
+      for (const s of rolledBack) {
+        expect(s.matchers).toContainEqual({ label: "outcome", op: "=", value: "RolledBack" });
+        expect(s.matchers).toEqual(expect.arrayContaining(op ?? []));
+      }
+      // The phase gauge carries the model's namespace (honorLabels): selected by job alone.
+      const phase = byName.ChurnRolloutStuckInconclusive?.selectors ?? [];
+      expect(phase.map((s) => s.metric)).toEqual(["churn_rollout_phase"]);
+      expect(phase[0]?.matchers).toEqual([
+        { label: "job", op: "=", value: only(objects, "Service").metadata.name },
+        { label: "phase", op: "=", value: "Inconclusive" },
+      ]);
+      const rejected = byName.ChurnRouterConfigRejected?.selectors ?? [];
+      expect(new Set(rejected.map((s) => s.metric))).toEqual(
+        new Set(["churn_router_config_reloads_total"]),
+      );
+      for (const s of rejected) {
+        expect(s.matchers).toContainEqual({ label: "result", op: "=", value: "rejected" });
+        expect(s.matchers).toContainEqual({ label: "churn_model", op: "!=", value: "" });
+      }
     });
 
     it("turns each alert off by its own switch", () => {
@@ -623,8 +875,12 @@ describe("Prometheus Operator objects", () => {
         featureDrift: "ChurnModelFeatureDrift",
         scoreDrift: "ChurnModelScoreDrift",
         modelNotReady: "ChurnModelNotReady",
+        rolloutRolledBack: "ChurnRolloutRolledBack",
+        rolloutStuckInconclusive: "ChurnRolloutStuckInconclusive",
+        routerConfigRejected: "ChurnRouterConfigRejected",
       };
       const all = alertSelectors(only(objects, "PrometheusRule")).map((a) => a.alert);
+      expect(Object.values(switches).sort()).toEqual([...all].sort());
       for (const [key, alert] of Object.entries(switches)) {
         const rendered = renderChart(helm, {
           apiVersions: MONITORING_APIS,

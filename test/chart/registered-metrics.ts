@@ -1,25 +1,47 @@
+import { RolloutMetrics } from "../../operator/src/controllers/churnmodel/rollout-metrics.js";
 import { TrainingRunMetrics } from "../../operator/src/controllers/trainingrun/training-run-metrics.js";
 import { ControllerMetrics } from "../../operator/src/kube/controller-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/metrics.js";
+import { RouterMetrics } from "../../runtime/src/router/router-metrics.js";
 
-/** A metric the project's code registers: its type and label names. */
+/** Who exports a metric: the operator, the runtime serving a model, or the runtime routing. */
+export type MetricSource = "operator" | "runtime" | "router";
+
+/** A metric the project's code registers: its type, label names and who exports it. */
 export interface RegisteredMetric {
   type: string;
   labelNames: readonly string[];
+  sources: readonly MetricSource[];
 }
 
 /**
- * Every metric the operator and the runtime expose, read from their real registries (so a
- * renamed or removed metric is gone here too), with the series names a scrape shows:
- * histograms add `_bucket` (with `le`), `_sum` and `_count`.
+ * Every metric the operator and the runtime (in serve and in route mode) expose, read from their
+ * real registries (so a renamed or removed metric is gone here too), with the series names a
+ * scrape shows: histograms add `_bucket` (with `le`), `_sum` and `_count`. Node's process
+ * metrics are registered by all three.
  */
 export async function registeredMetrics(): Promise<Map<string, RegisteredMetric>> {
   const names = new Map<string, RegisteredMetric>();
   const runtime = new RuntimeMetrics({ processMetrics: true });
+  const router = new RouterMetrics({ processMetrics: true });
   // Exactly what the operator's manager registers on its one registry.
   const operator = new ControllerMetrics({ processMetrics: true });
   new TrainingRunMetrics(operator.registry);
-  for (const registry of [runtime.registry, operator.registry]) {
+  new RolloutMetrics(operator.registry);
+  const registries = [
+    ["runtime", runtime.registry],
+    ["router", router.registry],
+    ["operator", operator.registry],
+  ] as const;
+  const add = (name: string, m: { type: string; labelNames: string[] }, source: MetricSource) => {
+    const seen = names.get(name);
+    names.set(name, {
+      type: m.type,
+      labelNames: [...new Set([...(seen?.labelNames ?? []), ...m.labelNames])],
+      sources: [...(seen?.sources ?? []), source],
+    });
+  };
+  for (const [source, registry] of registries) {
     for (const m of await registry.getMetricsAsJSON()) {
       const labelNames = [
         ...new Set(
@@ -29,11 +51,12 @@ export async function registeredMetrics(): Promise<Map<string, RegisteredMetric>
       const declared = (registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] })
         ?.labelNames;
       const labels = [...new Set([...(declared ?? []), ...labelNames])].filter((l) => l !== "le");
-      names.set(m.name, { type: String(m.type), labelNames: labels });
-      if (String(m.type) === "histogram") {
-        names.set(`${m.name}_bucket`, { type: "histogram", labelNames: [...labels, "le"] });
-        names.set(`${m.name}_sum`, { type: "histogram", labelNames: labels });
-        names.set(`${m.name}_count`, { type: "histogram", labelNames: labels });
+      const type = String(m.type);
+      add(m.name, { type, labelNames: labels }, source);
+      if (type === "histogram") {
+        add(`${m.name}_bucket`, { type, labelNames: [...labels, "le"] }, source);
+        add(`${m.name}_sum`, { type, labelNames: labels }, source);
+        add(`${m.name}_count`, { type, labelNames: labels }, source);
       }
     }
   }

@@ -81,3 +81,16 @@ group/version or group/version/kind). Prints "true" or nothing.
 {{- define "churn-operator.runtimeSelector" -}}
 {{- default "churn_model!=\"\"" .Values.prometheusRule.runtimeSelector }}
 {{- end }}
+
+{{/*
+PromQL matchers for the operator's per-ChurnModel rollout series, whose `namespace` is the
+model's (the ServiceMonitor honours it): the metrics Service's job alone, or operatorSelector
+as given when set.
+*/}}
+{{- define "churn-operator.rolloutSelector" -}}
+{{- if .Values.prometheusRule.operatorSelector }}
+{{- .Values.prometheusRule.operatorSelector }}
+{{- else }}
+{{- printf "job=%q" (printf "%s-metrics" (include "churn-operator.fullname" .)) }}
+{{- end }}
+{{- end }}

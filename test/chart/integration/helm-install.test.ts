@@ -2,6 +2,7 @@ import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, useTestNamespace, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
+import { versionDeploymentName } from "../../../operator/src/controllers/churnmodel/serving-names.js";
 import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeClient } from "../../../operator/src/kube/kube-client.js";
 import type { KubeObject as ApiObject } from "../../../operator/src/kube/kube-object.js";
@@ -212,7 +213,9 @@ describe.skipIf(noProcessNode)("helm install", () => {
       },
     );
     expect(model.status?.serving?.digest).toBe("2".repeat(64));
-    expect(await client.get(Resources.deployments, ns(), "idle-stable")).toBeDefined();
+    // One Deployment per model version, named by its digest.
+    const version = versionDeploymentName(model, "2".repeat(64));
+    expect(await client.get(Resources.deployments, ns(), version)).toBeDefined();
 
     // The metrics Service's endpoint answers with the series the alerts and dashboard use.
     const metrics = await waitFor("operator metrics on the pod IP", async () => {
@@ -225,6 +228,14 @@ describe.skipIf(noProcessNode)("helm install", () => {
         : undefined;
     });
     expect(metrics).toContain(`leader_election_master_status{name="${fullname()}"} 1`);
+    // Rollout series name the model's own namespace (why the ServiceMonitor honours labels),
+    // and the rollback counter starts at zero (why ChurnRolloutRolledBack sees the first one).
+    expect(metrics).toMatch(
+      new RegExp(
+        `churn_rollout_phase\\{namespace="${ns()}",churn_model="idle",phase="Promoted"\\} [01]`,
+      ),
+    );
+    expect(metrics).toContain('churn_rollouts_total{outcome="RolledBack",reason="RolledBack"} 0');
 
     // `helm template` and the installed release agree (the manifest helm stored).
     const manifest = runHelm(helm, ["get", "manifest", release(), "--namespace", ns()]);
