@@ -30,38 +30,36 @@ export async function startTestServer(
 // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON responses
 export type JsonBody = any;
 
+/** A response as the tests read it. */
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: JsonBody;
+}
+
+/** Reads a response: JSON bodies parsed, anything else (e.g. /metrics) left as text. */
+async function read(res: Response): Promise<TestResponse> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: the text is the body.
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
 /** POSTs JSON (or raw text) and returns status, headers and parsed body. */
 export async function post(
   url: string,
   body: unknown,
   headers: Record<string, string> = { "content-type": "application/json" },
-): Promise<{ status: number; headers: Headers; body: JsonBody }> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Non-JSON bodies (e.g. /metrics) stay text.
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+): Promise<TestResponse> {
+  const payload = typeof body === "string" ? body : JSON.stringify(body);
+  return read(await fetch(url, { method: "POST", headers, body: payload }));
 }
 
 /** GETs a URL and returns status, headers and parsed (JSON) or raw body. */
-export async function get(
-  url: string,
-): Promise<{ status: number; headers: Headers; body: JsonBody }> {
-  const res = await fetch(url);
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON.
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+export async function get(url: string): Promise<TestResponse> {
+  return read(await fetch(url));
 }
