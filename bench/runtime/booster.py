@@ -41,9 +41,7 @@ def reference_features(model_dir: Path, rows: list[dict], spec) -> np.ndarray:
             frame[f.name] = col.where(col.notna(), None)
         else:
             frame[f.name] = frame[f.name].astype("float64")
-    sess = ort.InferenceSession(
-        str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"]
-    )
+    sess = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
     (features,) = sess.run(["features"], model_inputs(frame, spec))
     return features
 

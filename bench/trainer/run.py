@@ -28,18 +28,14 @@ RESULTS = ROOT / "bench" / "results" / "trainer.json"
 def measure(cmd: list[str]) -> dict:
     """Runs `cmd`; returns wall seconds, the child's own peak RSS (MiB) and exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     out, err = proc.stdout.read(), proc.stderr.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "seconds": round(wall, 2),
-        "cpuSeconds": round(
-            usage.ru_utime + usage.ru_stime, 2
-        ),  # steadier on a shared box
+        "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 2),  # steadier on a shared box
         "peakRssMiB": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
         "exitCode": proc.returncode,
         "tail": (out.strip().splitlines() or [""])[-1][:300]
@@ -89,9 +85,7 @@ def main() -> int:
             if SEED.exists():
                 results.append(bench("seed", SEED, 10_000, tmp))
             else:
-                print(
-                    f"[bench] seed file not found at {SEED}; skipped", file=sys.stderr
-                )
+                print(f"[bench] seed file not found at {SEED}; skipped", file=sys.stderr)
         for size in [int(s) for s in args.sizes.split(",") if s]:
             data = tmp / f"synth-{size}.csv"
             subprocess.run(
@@ -133,9 +127,7 @@ def main() -> int:
                 file=sys.stderr,
             )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"cpus": os.cpu_count(), "results": results}, indent=2) + "\n"
-    )
+    RESULTS.write_text(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=2) + "\n")
     print(f"written {RESULTS.relative_to(ROOT)}")
     return 0 if all(r["trainer"]["exitCode"] == 0 for r in results) else 1
 
