@@ -76,7 +76,7 @@ export class Mirror {
 }
 
 /** Reads a 2xx answer's body; rejects for another status or an oversized body. */
-export function readAnswer(res: IncomingMessage, variant: string): Promise<Buffer> {
+function readAnswer(res: IncomingMessage, variant: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
