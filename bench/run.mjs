@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- trainer|runtime|router]`: every benchmark (or the named ones), each printing
+// `npm run bench [-- trainer|runtime|router|rollout]`: every benchmark (or the named ones), each printing
 // its ratios against the baselines it measures in the same run. Not part of `npm test`.
 // Options after the name go to that benchmark: `npm run bench:runtime -- --seconds 3`;
 // `--help` after a name shows that benchmark's options.
@@ -11,6 +11,7 @@ const benches = {
   trainer: [venvPython, [join(root, "bench", "trainer", "run.py")]],
   runtime: [process.execPath, [join(root, "bench", "runtime", "run.mjs")]],
   router: [process.execPath, [join(root, "bench", "router", "run.mjs")]],
+  rollout: [process.execPath, ["--import", "tsx", join(root, "bench", "rollout", "run.ts")]],
 };
 const USAGE = `usage: npm run bench [-- NAME...]         every benchmark, or the named ones
        npm run bench -- NAME [OPTIONS...]   one benchmark with its own options (NAME --help lists them)
