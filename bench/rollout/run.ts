@@ -116,9 +116,9 @@ async function main() {
       async () => {
         const m = await client.get<ChurnModel>(churnModelType, ns, "bank");
         if (m?.status?.phase !== "Ready") return undefined;
-        const pods = await client.list<{
-          status?: { podIP?: string; conditions?: { type: string; status: string }[] };
-        }>(Resources.pods, ns, { labelSelector: "app.kubernetes.io/component=router" });
+        const pods = await client.list<V1Pod>(Resources.pods, ns, {
+          labelSelector: "app.kubernetes.io/component=router",
+        });
         const ready = pods.items.find((p) =>
           p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
         );
