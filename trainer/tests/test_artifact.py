@@ -24,6 +24,7 @@ FILES = [
     "reference.json",
     "roc.png",
     "pr.png",
+    "reliability.png",
 ]
 
 
@@ -51,7 +52,7 @@ def test_layout_is_content_addressed_and_complete(trained):
     assert d.name == digest == trained["summary"]["digest"]
     assert load(trained, "model.json")["digest"] == digest
     assert [p.name for p in trained["store"].iterdir()] == [digest]  # no temp dir left
-    for png in ("roc.png", "pr.png"):
+    for png in ("roc.png", "pr.png", "reliability.png"):
         assert (d / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

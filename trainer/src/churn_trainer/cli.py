@@ -61,7 +61,7 @@ def failure_summary(err: Exception) -> dict[str, Any]:
             k: err.metrics[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")
         }
         out["failedGates"] = [
-            {k: g[k] for k in ("name", "observed", "op", "threshold")}
+            {k: g[k] for k in ("name", "observed", "op", "threshold", "segment") if k in g}
             for g in err.gates
             if not g["passed"]
         ]

@@ -131,10 +131,71 @@ def plot_curves(curve: dict[str, Any], m: dict[str, Any], title: str) -> dict[st
     return {"roc.png": roc, "pr.png": pr}
 
 
+RELIABILITY_BINS = 10
+
+
+def reliability(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Calibration summary of probabilities `p`: Brier score, log-loss and a reliability curve
+    (RELIABILITY_BINS equal-width bins; empty bins left out)."""
+    y = y.astype(int)
+    bins = np.minimum((p * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
+    curve: dict[str, list] = {"binLower": [], "meanPredicted": [], "observedRate": [], "rows": []}
+    for b in range(RELIABILITY_BINS):
+        mask = bins == b
+        if mask.any():
+            curve["binLower"].append(_r(b / RELIABILITY_BINS))
+            curve["meanPredicted"].append(_r(p[mask].mean()))
+            curve["observedRate"].append(_r(y[mask].mean()))
+            curve["rows"].append(int(mask.sum()))
+    return {
+        "brier": _r(brier_score_loss(y, p)),
+        "logLoss": _r(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
+        "rocAuc": _r(roc_auc_score(y, p)),
+        "reliability": curve,
+    }
+
+
+def plot_reliability(calibration: dict[str, Any], title: str) -> dict[str, bytes]:
+    """reliability.png: observed churn rate against mean predicted probability per bin, before
+    and (when calibrated) after calibration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.plot([0, 1], [0, 1], "--", color="grey", linewidth=0.8, label="perfectly calibrated")
+    for key, label in (("uncalibrated", "uncalibrated"), ("calibrated", calibration["method"])):
+        doc = calibration.get(key)
+        if doc is None:
+            continue
+        c = doc["reliability"]
+        ax.plot(
+            c["meanPredicted"],
+            c["observedRate"],
+            "o-",
+            label=f"{label} (Brier {doc['brier']:.4f})",
+        )
+    ax.set(
+        xlabel="Mean predicted probability",
+        ylabel="Observed churn rate",
+        title=f"{title}: reliability (test set)",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    png = _png(fig)
+    plt.close(fig)
+    return {"reliability.png": png}
+
+
 def gate_results(gates: dict[str, float], m: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per configured metric gate."""
+    """One entry per configured metric gate (segment gates are segments.segment_gate's)."""
     out = []
     for name, threshold in gates.items():
+        if name not in GATES:
+            continue
         metric, op = GATES[name]
         observed = m[metric]
         passed = observed >= threshold if op == ">=" else observed <= threshold

@@ -21,6 +21,7 @@ import onnxruntime as ort
 import xgboost as xgb
 from onnx import TensorProto, helper, numpy_helper
 
+from .calibrate import Calibration
 from .encode import UNSEEN, Encoder, encoded_names
 
 ONNX_OPSET = 17
@@ -265,15 +266,74 @@ def booster_trees(booster: xgb.Booster) -> Trees:
     return Trees(a, base_margin(booster), len(trees), n_nodes)
 
 
-def full_model(encoders: list[Encoder], trees: Trees, name: str) -> onnx.ModelProto:
-    """Raw columns -> `probability` [N,1] and `features` [N,F] (plus the classifier's outputs)."""
+def calibrated_trees(trees: Trees, cal: Calibration) -> Trees:
+    """The trees with sigmoid calibration folded in: every leaf weight times `a`, base margin
+    `a*m + b`, so the tree sum is the calibrated log-odds (and TreeSHAP explains it)."""
+    if cal.method != "sigmoid":
+        return trees
+    attrs = dict(trees.attrs)
+    attrs["class_weights"] = [float(np.float32(cal.a * w)) for w in trees.attrs["class_weights"]]
+    base = float(np.float32(cal.a * trees.base_margin + cal.b))
+    return Trees(attrs, base, trees.n_trees, trees.n_nodes)
+
+
+def _isotonic_nodes(cal: Calibration, p_in: str, p_out: str) -> Nodes:
+    """p_out = ys[0] + sum_i slope_i * (clip(p_in, xs[i], xs[i+1]) - xs[i]): the linear
+    interpolation between the knots, flat outside them."""
+    xs, ys = np.array(cal.xs, dtype=np.float64), np.array(cal.ys, dtype=np.float64)
+    slopes = np.diff(ys) / np.diff(xs)
+    q = INTERNAL + "iso"
+    inits = [
+        numpy_helper.from_array(xs[:-1].astype(np.float32).reshape(1, -1), f"{q}_lo"),
+        numpy_helper.from_array(xs[1:].astype(np.float32).reshape(1, -1), f"{q}_hi"),
+        numpy_helper.from_array(slopes.astype(np.float32).reshape(-1, 1), f"{q}_slope"),
+        numpy_helper.from_array(np.array([[ys[0]]], dtype=np.float32), f"{q}_y0"),
+    ]
+    nodes = [
+        helper.make_node("Max", [p_in, f"{q}_lo"], [f"{q}_max"], name=f"{q}_max"),
+        helper.make_node("Min", [f"{q}_max", f"{q}_hi"], [f"{q}_clip"], name=f"{q}_clip"),
+        helper.make_node("Sub", [f"{q}_clip", f"{q}_lo"], [f"{q}_run"], name=f"{q}_run"),
+        helper.make_node("MatMul", [f"{q}_run", f"{q}_slope"], [f"{q}_rise"], name=f"{q}_rise"),
+        helper.make_node("Add", [f"{q}_rise", f"{q}_y0"], [p_out], name=f"{q}_value"),
+    ]
+    return nodes, inits
+
+
+def _calibrated_outputs(cal: Calibration) -> Nodes:
+    """Isotonic: `probability` from the trees' (internal) probability, then `probabilities`
+    as [1-p, p] and `label` as its argmax, so every output agrees with the calibrated p."""
+    q = INTERNAL + "iso"
+    nodes, inits = _isotonic_nodes(cal, f"{q}_raw", "probability")
+    inits.append(numpy_helper.from_array(np.array([[1.0]], dtype=np.float32), f"{q}_one"))
+    nodes += [
+        helper.make_node("Sub", [f"{q}_one", "probability"], [f"{q}_neg"], name=f"{q}_neg"),
+        helper.make_node(
+            "Concat", [f"{q}_neg", "probability"], ["probabilities"], name=f"{q}_both", axis=1
+        ),
+        helper.make_node(
+            "ArgMax", ["probabilities"], ["label"], name=f"{q}_label", axis=1, keepdims=0
+        ),
+    ]
+    return nodes, inits
+
+
+def full_model(
+    encoders: list[Encoder], trees: Trees, name: str, cal: Calibration | None = None
+) -> onnx.ModelProto:
+    """Raw columns -> `probability` [N,1] and `features` [N,F] (plus the classifier's outputs).
+
+    `trees` must already carry a sigmoid calibration (calibrated_trees); an isotonic one adds
+    its piecewise-linear map after the trees."""
+    cal = cal or Calibration()
+    iso = cal.method == "isotonic"
     nodes, inputs, inits, feats = preprocessing_graph(encoders)
     n = len(encoded_names(encoders))
+    raw = (INTERNAL + "iso_") if iso else ""
     nodes.append(
         _ml_node(
             "TreeEnsembleClassifier",
             [feats],
-            ["label", "probabilities"],
+            [f"{raw}label", f"{raw}probabilities"],
             "trees",
             classlabels_int64s=[0, 1],
             post_transform="LOGISTIC",
@@ -286,11 +346,15 @@ def full_model(encoders: list[Encoder], trees: Trees, name: str) -> onnx.ModelPr
     nodes.append(
         helper.make_node(
             "Slice",
-            ["probabilities", *(INTERNAL + n for n in ("p_start", "p_end", "p_axis"))],
-            ["probability"],
+            [f"{raw}probabilities", *(INTERNAL + n for n in ("p_start", "p_end", "p_axis"))],
+            [INTERNAL + "iso_raw" if iso else "probability"],
             name="positive_class",
         )
     )
+    if iso:
+        cal_nodes, cal_inits = _calibrated_outputs(cal)
+        nodes += cal_nodes
+        inits += cal_inits
     outputs = [
         helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["N", 1]),
         helper.make_tensor_value_info(feats, TensorProto.FLOAT, ["N", n]),

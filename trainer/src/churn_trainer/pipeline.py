@@ -22,16 +22,18 @@ import xgboost as xgb
 from . import __version__
 from .artifact import dumps, write_artifact
 from .baseline import baseline
+from .calibrate import Calibration, fit_calibration
 from .data import RawDataset, Table, fetch, model_inputs, parse
 from .encode import Encoder, encoded_names, encoded_to_raw, fit_encoders
 from .errors import DataValidationError, GateFailed
-from .evaluate import curves, gate_results, metrics, plot_curves
+from .evaluate import curves, gate_results, metrics, plot_curves, plot_reliability, reliability
 from .export import (
     IR_VERSION,
     ML_OPSET,
     ONNX_OPSET,
     Trees,
     booster_trees,
+    calibrated_trees,
     check_covers,
     full_model,
     preprocessing_model,
@@ -39,7 +41,8 @@ from .export import (
     session,
 )
 from .probes import probe_frame, reference
-from .spec import Spec, Threshold
+from .segments import segment_gate, segment_metrics, worst_segment
+from .spec import SEGMENT_GATES, Spec, Threshold
 from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
 from .validate import validate
 
@@ -180,6 +183,12 @@ class TrainedModel:
     onnx_bytes: bytes
     digest: str
     served: ort.InferenceSession
+    calibration: Calibration
+
+    def margin(self, rows: np.ndarray) -> np.ndarray:
+        """xgboost's uncalibrated margin for the table's `rows`."""
+        dm = xgb.DMatrix(self.x[rows], missing=np.nan)
+        return self.booster.predict(dm, output_margin=True)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """The served graph's churn probability for the table's `rows`."""
@@ -197,6 +206,8 @@ class Evaluation:
     reference: dict[str, Any]
     parity: dict[str, Any]
     gates: list[dict[str, Any]]
+    calibration: dict[str, Any]  # metrics.json's: test-set Brier, log-loss, reliability
+    segments: list[dict[str, Any]]
 
 
 def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> TrainedModel:
@@ -212,13 +223,19 @@ def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> 
     log(f"training xgboost on {len(train)} rows")
     booster = fit(x[train], data.y[train], params).get_booster()
 
+    val = data.parts.validation
+    val_margin = booster.predict(xgb.DMatrix(x[val], missing=np.nan), output_margin=True)
+    cal = fit_calibration(spec.calibration.method, val_margin, data.y[val])
+    if cal.method != "none":
+        log(f"calibration {cal.method} fitted on {len(val)} validation rows")
     trees = booster_trees(booster)
     check_covers(booster, trees)
-    model = full_model(encoders, trees, spec.name)
+    trees = calibrated_trees(trees, cal)
+    model = full_model(encoders, trees, spec.name, cal)
     onnx_bytes = model.SerializeToString()
     digest = hashlib.sha256(onnx_bytes).hexdigest()
     return TrainedModel(
-        encoders, feeds, x, params, booster, trees, onnx_bytes, digest, session(model)
+        encoders, feeds, x, params, booster, trees, onnx_bytes, digest, session(model), cal
     )
 
 
@@ -243,7 +260,7 @@ def _probe_reference(
     p_probe_onnx, x_probe = model.served.run(
         ["probability", "features"], model_inputs(probes, spec)
     )
-    ref = reference(probes, x_probe, model.booster, spec)
+    ref = reference(probes, x_probe, model.booster, spec, model.calibration)
     probe_diff = float(np.max(np.abs(p_probe_onnx[:, 0] - np.array(ref["probabilities"]))))
     return ref, probe_diff, len(probes)
 
@@ -261,11 +278,16 @@ def _parity(test_diff: float, test_rows: int, probe_diff: float, probes: int) ->
 
 
 def _gates(
-    gates: dict[str, float], m: dict[str, Any], parity: dict[str, Any]
+    gates: dict[str, float],
+    m: dict[str, Any],
+    parity: dict[str, Any],
+    segments: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The spec's metric gates, then the parity gate."""
+    """The spec's metric gates, the segment gate, then the parity gate."""
+    seg = [segment_gate(gates[k], segments, m["f2"]) for k in SEGMENT_GATES if k in gates]
     return [
         *gate_results(gates, m),
+        *seg,
         {
             "name": "parity",
             "metric": "parity.maxAbsDiff",
@@ -284,21 +306,39 @@ def evaluate_model(
     test and probe rows, and applies the gates (not yet raising)."""
     parts, y = data.parts, data.y
     p_test = model.probability(parts.test)
-    p_test_xgb = model.booster.predict(xgb.DMatrix(model.x[parts.test], missing=np.nan))
+    margin_test = model.margin(parts.test)
+    p_test_xgb = model.calibration.probability(margin_test)
     parity_diff = float(np.max(np.abs(p_test.astype(np.float64) - p_test_xgb)))
 
+    # calibrated probabilities (the served graph's) choose the threshold
     p_val = model.probability(parts.validation)
     threshold, val_score = _choose_threshold(spec.threshold, y[parts.validation], p_val)
     m = metrics(y[parts.test], p_test, threshold)
     log(
         f"test: ROC-AUC {m['rocAuc']:.4f} PR-AUC {m['prAuc']:.4f} F1 {m['f1']:.4f} "
-        f"F2 {m['f2']:.4f} at threshold {threshold:.4f} ({spec.threshold.policy})"
+        f"F2 {m['f2']:.4f} Brier {m['brier']:.4f} at threshold {threshold:.4f} "
+        f"({spec.threshold.policy})"
     )
+    cal = _calibration_report(model.calibration, y[parts.test], margin_test, p_test)
+    test_features = data.table.features.iloc[parts.test]
+    segs = segment_metrics(test_features, y[parts.test], p_test, threshold, spec.segments)
 
     ref, probe_diff, probes = _probe_reference(data, model, spec)
     parity = _parity(parity_diff, len(parts.test), probe_diff, probes)
-    gates = _gates(spec.gates, m, parity)
-    return Evaluation(threshold, val_score, m, p_test, ref, parity, gates)
+    gates = _gates(spec.gates, m, parity, segs)
+    return Evaluation(threshold, val_score, m, p_test, ref, parity, gates, cal, segs)
+
+
+def _calibration_report(
+    cal: Calibration, y: np.ndarray, margin: np.ndarray, p_served: np.ndarray
+) -> dict[str, Any]:
+    """metrics.json's `calibration`: the test set's Brier, log-loss, ROC-AUC and reliability
+    curve of the uncalibrated probabilities and, when calibrated, of the served ones."""
+    raw = 1.0 / (1.0 + np.exp(-margin.astype(np.float64)))
+    out: dict[str, Any] = {"method": cal.method, "uncalibrated": reliability(y, raw)}
+    if cal.method != "none":
+        out["calibrated"] = reliability(y, p_served.astype(np.float64))
+    return out
 
 
 def _raise_failed_gates(ev: Evaluation) -> None:
@@ -306,9 +346,19 @@ def _raise_failed_gates(ev: Evaluation) -> None:
     failed = [g for g in ev.gates if not g["passed"]]
     if failed:
         msg = "; ".join(
-            f"{g['name']}: {g['observed']} {g['op']} {g['threshold']} failed" for g in failed
+            f"{g['name']}: {g['observed']} {g['op']} {g['threshold']} failed"
+            + (f" (segment {g['segment']})" if g.get("segment") else "")
+            for g in failed
         )
         raise GateFailed(f"gate(s) failed: {msg}", ev.gates, ev.metrics)
+
+
+def _brier_pair(report: dict[str, Any]) -> dict[str, float]:
+    """The test set's Brier score before and (when calibrated) after calibration."""
+    out = {"brierUncalibrated": report["uncalibrated"]["brier"]}
+    if "calibrated" in report:
+        out["brierCalibrated"] = report["calibrated"]["brier"]
+    return out
 
 
 def _model_card(
@@ -337,6 +387,9 @@ def _model_card(
             else round(ev.validation_score, 6),
         },
         "metrics": {k: ev.metrics[k] for k in SCALAR_METRICS},
+        "calibration": model.calibration.card() | _brier_pair(ev.calibration),
+        "segments": ev.segments,
+        "worstSegment": worst_segment(ev.segments, ev.metrics["f2"]),
         "gates": ev.gates,
         "parity": ev.parity,
         "data": {
@@ -371,7 +424,12 @@ def _artifact_files(
 ) -> dict[str, bytes]:
     """Every file of the artifact, by name."""
     train_features = data.table.features.iloc[data.parts.train]
-    metrics_doc = {**ev.metrics, "curves": curves(data.y[data.parts.test], ev.p_test)}
+    metrics_doc = {
+        **ev.metrics,
+        "curves": curves(data.y[data.parts.test], ev.p_test),
+        "calibration": ev.calibration,
+        "segments": ev.segments,
+    }
     return {
         "model.onnx": model.onnx_bytes,
         "model.json": dumps(_model_card(spec, data, model, ev)),
@@ -380,6 +438,7 @@ def _artifact_files(
         "baseline.json": dumps(baseline(train_features, model.encoders, ev.p_test)),
         "reference.json": dumps(ev.reference),
         **plot_curves(metrics_doc["curves"], ev.metrics, spec.name),
+        **plot_reliability(ev.calibration, spec.name),
     }
 
 
@@ -396,8 +455,12 @@ def _train_summary(
         "created": created,
         "rows": data.table.rows,
         "dataSha256": data.raw.sha256,
-        "metrics": {k: m[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall")}
+        "metrics": {
+            k: m[k] for k in ("rocAuc", "prAuc", "f1", "f2", "precision", "recall", "brier")
+        }
         | {"threshold": round(ev.threshold, 6)},
+        "calibration": model.calibration.method,
+        "worstSegment": worst_segment(ev.segments, m["f2"]),
         "parityMaxAbsDiff": max(parity["maxAbsDiff"], parity["probeMaxAbsDiff"]),
         "gates": {g["name"]: g["passed"] for g in ev.gates},
     }

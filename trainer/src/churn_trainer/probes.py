@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from .calibrate import Calibration
 from .encode import Encoder
 from .spec import Spec
 
@@ -57,15 +58,22 @@ def probe_frame(features: pd.DataFrame, order: np.ndarray, spec: Spec, encoders:
     return frame
 
 
-def reference(frame: pd.DataFrame, x: np.ndarray, booster: xgb.Booster, spec: Spec):
-    """The reference.json document for probe rows `frame` whose encoded matrix is `x`."""
+def reference(
+    frame: pd.DataFrame, x: np.ndarray, booster: xgb.Booster, spec: Spec, cal: Calibration
+):
+    """The reference.json document for probe rows `frame` whose encoded matrix is `x`.
+
+    Contributions and margins are those of the graph's trees (calibrated for sigmoid, the
+    uncalibrated margin for isotonic); probabilities are what the graph serves."""
     dm = xgb.DMatrix(x, missing=np.nan)
-    prob = booster.predict(dm)
+    raw_margins = booster.predict(dm, output_margin=True)
     contribs = booster.predict(dm, pred_contribs=True)
-    margins = booster.predict(dm, output_margin=True)
-    gap = float(np.max(np.abs(contribs.sum(axis=1) - margins)))
+    gap = float(np.max(np.abs(contribs.sum(axis=1) - raw_margins)))
     if gap > 1e-4:
         raise ValueError(f"pred_contribs do not sum to the margin (max gap {gap})")
+    # uncalibrated: xgboost's own probabilities, exactly as before calibration existed
+    prob = booster.predict(dm) if cal.method == "none" else cal.probability(raw_margins)
+    contribs, margins = cal.contributions(contribs), cal.margin(raw_margins)
     types = {f.name: f.type for f in spec.schema.features}
     rows = [
         {name: _json_value(v, types[name]) for name, v in rec.items()}

@@ -21,7 +21,27 @@ NUMERIC_TYPES = ("numeric", "integer", "boolean")
 STRING_TYPES = ("categorical", "ordinal")
 IMPUTE_STRATEGIES = ("none", "median", "mean", "most_frequent", "constant")
 THRESHOLD_POLICIES = ("fixed", "maxF1", "maxF2")
-SPEC_KEYS = {"name", "dataset", "schema", "expectations", "split", "model", "threshold", "gates"}
+SPEC_KEYS = {
+    "name",
+    "dataset",
+    "schema",
+    "expectations",
+    "split",
+    "model",
+    "threshold",
+    "calibration",
+    "segments",
+    "gates",
+}
+CALIBRATION_METHODS = ("none", "sigmoid", "isotonic")
+# Columns a segment report can group by: a handful of declared values each.
+SEGMENT_TYPES = ("categorical", "ordinal", "boolean")
+# A segment of the test set with fewer rows or positives is reported and flagged "small", never
+# gated: its F2 would swing with a handful of customers.
+SEGMENT_MIN_ROWS = 50
+SEGMENT_MIN_POSITIVES = 10
+# gates on the per-segment report rather than a metrics.json scalar
+SEGMENT_GATES = ("maxSegmentF2Gap",)
 # gate name -> (metric key in metrics.json, comparison)
 GATES = {
     "minRocAuc": ("rocAuc", ">="),
@@ -121,6 +141,11 @@ class Threshold:
 
 
 @dataclass
+class CalibrationSpec:
+    method: str = "none"  # none | sigmoid | isotonic, fitted on the validation fold
+
+
+@dataclass
 class ModelSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     scalePosWeight: float | str | None = None  # number, "auto", or None (=1)
@@ -144,6 +169,8 @@ class Spec:
     threshold: Threshold
     gates: dict[str, float]
     source: str | None = None  # path the spec was read from
+    calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
+    segments: list[str] = field(default_factory=list)
 
     @property
     def feature_names(self) -> list[str]:
@@ -493,11 +520,42 @@ def _parse_threshold(obj: Any) -> Threshold:
     return threshold
 
 
+def _parse_calibration(obj: Any) -> CalibrationSpec:
+    """`calibration`: a mapping, or just the method."""
+    cal = {"method": obj} if isinstance(obj, str) else obj
+    cal = _dict(cal, "calibration")
+    _known_keys(cal, {"method"}, "calibration")
+    method = cal.get("method", "none")
+    _require(
+        method in CALIBRATION_METHODS,
+        f"calibration.method must be one of {CALIBRATION_METHODS}, got {method!r}",
+    )
+    return CalibrationSpec(method=method)
+
+
+def _parse_segments(obj: Any, schema: Schema) -> list[str]:
+    """`segments`: distinct categorical, ordinal or boolean feature names."""
+    segs = [] if obj is None else obj
+    _require(
+        isinstance(segs, list) and all(isinstance(s, str) for s in segs),
+        "segments must be a list of feature names",
+    )
+    _require(len(set(segs)) == len(segs), "segments: a column is named twice")
+    types = {f.name: f.type for f in schema.features}
+    for name in segs:
+        _require(name in types, f"segments: {name!r} is not a feature")
+        _require(
+            types[name] in SEGMENT_TYPES,
+            f"segments: {name!r} is {types[name]}; segments need one of {SEGMENT_TYPES}",
+        )
+    return list(segs)
+
+
 def _parse_gates(obj: Any) -> dict[str, float]:
     """`gates` over the defaults; a min gate may not exceed its max."""
     gates = dict(DEFAULT_GATES)
     gt = _dict(obj, "gates")
-    _known_keys(gt, set(GATES), "gates")
+    _known_keys(gt, set(GATES) | set(SEGMENT_GATES), "gates")
     for k, v in gt.items():
         _fraction(v, f"gates.{k}", low_open=False)
     gates.update(gt)
@@ -513,7 +571,7 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
     raw = _dict(raw, "spec")
     _known_keys(raw, SPEC_KEYS, "spec")
     # arguments are evaluated left to right: sections are checked, and fail, in this order
-    return Spec(
+    spec = Spec(
         name=_parse_name(raw),
         dataset=_parse_dataset(raw.get("dataset")),
         schema=_parse_schema(raw.get("schema")),
@@ -523,7 +581,14 @@ def parse_spec(raw: dict[str, Any], source: str | None = None) -> Spec:
         threshold=_parse_threshold(raw.get("threshold")),
         gates=_parse_gates(raw.get("gates")),
         source=source,
+        calibration=_parse_calibration(raw.get("calibration")),
     )
+    spec.segments = _parse_segments(raw.get("segments"), spec.schema)
+    _require(
+        spec.segments or "maxSegmentF2Gap" not in spec.gates,
+        "gates.maxSegmentF2Gap needs segments to compare",
+    )
+    return spec
 
 
 def load_spec(path: str | Path, data_override: str | None = None) -> Spec:
