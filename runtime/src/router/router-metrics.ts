@@ -17,6 +17,7 @@ export class RouterMetrics {
   readonly mirrorPercent: Gauge;
   readonly configReloads: Counter<"result">;
   readonly fallbacks: Counter;
+  readonly upstreamRetries: Counter;
   readonly mirrorAbsDiff: Histogram;
   readonly mirrorComparisons: Counter;
   readonly mirrorDecisionFlips: Counter;
@@ -65,8 +66,13 @@ export class RouterMetrics {
       help: "Requests sent to the canary that could not connect and were answered by the stable",
       registers,
     });
-    // The four mirror series below are what canary analysis sums across router pods; keep their
-    // names and (empty) label sets.
+    this.upstreamRetries = new Counter({
+      name: "churn_router_upstream_retries_total",
+      help: "Requests sent again on a new connection because the kept-alive one was closed by the server as it was reused",
+      registers,
+    });
+    // Canary analysis sums the comparisons and decision flips below across router pods: keep
+    // their names and their empty label sets.
     this.mirrorAbsDiff = new Histogram({
       name: "churn_router_mirror_abs_diff",
       help: "Per mirrored row: |canary probability - stable probability|",

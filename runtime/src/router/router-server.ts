@@ -40,7 +40,7 @@ export async function startRouter(
   const metrics = new RouterMetrics(options);
   const idColumns = new IdColumnLearner(logger);
   const traffic = new TrafficState(metrics, logger, idColumns);
-  const upstreams = new Upstreams();
+  const upstreams = new Upstreams(() => metrics.upstreamRetries.inc());
   const mirror = new Mirror(upstreams, metrics, logger);
   const inflight = new InflightTracker();
   const app = buildRouterApp({

@@ -90,7 +90,11 @@ export class Upstreams {
   private readonly agents = new Map<string, http.Agent>();
   private readonly targets = new Map<string, Target>();
 
-  constructor(private readonly timeoutMs = 120_000) {}
+  constructor(
+    /** Called for each request sent again after a reused connection was found closed. */
+    private readonly onRetry: () => void = () => {},
+    private readonly timeoutMs = 120_000,
+  ) {}
 
   /** Drops the agents of origins not in `urls` from the pool. */
   retain(urls: string[]): void {
@@ -109,9 +113,23 @@ export class Upstreams {
     this.agents.clear();
   }
 
-  /** Sends a request to `base` (a variant's URL); resolves once the response headers arrived. */
+  /**
+   * Sends a request to `base` (a variant's URL); resolves once the response headers arrived.
+   * A kept-alive connection the server closed just as it was reused (ECONNRESET before any
+   * answer: the server never read the request) is retried once on a new connection, as Node's
+   * documentation advises for idempotent requests; scoring is. Without that, every pod that
+   * shuts down or idles out a connection under load would cost a caller a 502.
+   */
   send(base: string, req: UpstreamRequest): Promise<IncomingMessage> {
     const target = this.targetOf(base);
+    return this.attempt(target, req, true);
+  }
+
+  private attempt(
+    target: Target,
+    req: UpstreamRequest,
+    mayRetry: boolean,
+  ): Promise<IncomingMessage> {
     const agent = this.agentFor(target);
     return new Promise((resolve, reject) => {
       let answered = false;
@@ -138,6 +156,11 @@ export class Upstreams {
       });
       out.on("error", (err: NodeJS.ErrnoException) => {
         if (answered) return;
+        if (mayRetry && out.reusedSocket && err.code === "ECONNRESET" && !req.signal?.aborted) {
+          this.onRetry();
+          resolve(this.attempt(target, req, false));
+          return;
+        }
         reject(
           new UpstreamError(
             `${target.origin}: ${err.code ?? err.name}: ${err.message}`,
