@@ -293,7 +293,8 @@ async function main() {
     }
     report(results);
   } finally {
-    for (const p of procs) await stop(p);
+    // The router first: stopping a variant under it would fail whatever it still had in flight.
+    for (const p of procs.reverse()) await stop(p);
     rmSync(scratch, { recursive: true, force: true });
   }
 }
