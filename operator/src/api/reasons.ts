@@ -51,6 +51,7 @@ export const Reasons = {
   Aborted: "Aborted",
   Retried: "Retried",
   Superseded: "Superseded",
+  ActionIgnored: "ActionIgnored",
 } as const;
 
 /** One of the operator's reason strings. */

@@ -189,15 +189,12 @@ describe("actionOutcome, on what the operator wrote", () => {
     expect(actionOutcome(kind, before, after)).toEqual({ ok: true, message });
   });
 
-  it("says so when a handled promote moved nothing (the canary's pods not ready)", () => {
+  it("leaves a promote pending while the canary's pods are not ready (the operator keeps it)", () => {
     const before = model(atStep(1));
     const after = operatorAfter(before, { kind: "promote", id: "id-9" }, { canaryReady: false });
-    expect(actionHandled(after, "id-9")).toBe(true);
-    expect(actionOutcome("promote", before, after)).toEqual({
-      ok: false,
-      message:
-        "the operator took the promote but the rollout is Progressing at step 2/3: waiting for the canary bbbbbbbbbbbb (v2) pods to be ready (no traffic until then)",
-    });
+    expect(actionHandled(after, "id-9")).toBe(false);
+    const ready = operatorAfter(after, { kind: "promote", id: "id-9" });
+    expect(actionHandled(ready, "id-9")).toBe(true);
   });
 
   it("says so when a handled retry started nothing (the source moved to another version)", () => {

@@ -187,9 +187,7 @@ describe("decideRollout", () => {
     };
     const held = decideRollout(input({ status: after, desired: v2 }));
     expect(held.canary).toBeUndefined();
-    expect(held.status.message).toBe(
-      "bbbbbbbbbbbb (run-2) was rolled back: p99 400 ms; `kubectl churn retry` tries it again",
-    );
+    expect(held.status.message).toBe("p99 400 ms; `kubectl churn retry` tries it again");
     const retried = decideRollout(
       input({ status: after, desired: v2, action: { kind: "retry", id: "r1" } }),
     );
@@ -280,6 +278,33 @@ describe("decideRollout", () => {
     expect(d.status.stepStartedAt).toBe(iso(10));
     expect(d.weight).toBe(50);
     expect(d.events).toEqual([]);
+  });
+
+  it("keeps a promote until the canary is ready, and says so when an action cannot apply", () => {
+    const s = atStep(4, 0);
+    const early = decideRollout(
+      input({ status: s, desired: v2, canaryReady: false, action: { kind: "promote", id: "p9" } }),
+    );
+    expect(early.status.handledActions ?? []).not.toContain("p9");
+    const later = decideRollout(
+      input({ status: early.status, desired: v2, action: { kind: "promote", id: "p9" } }),
+    );
+    expect(later.status.phase).toBe("Promoted");
+    const idleAbort = decideRollout(
+      input({ status: stableOnly, desired: v1, action: { kind: "abort", id: "a9" } }),
+    );
+    expect(idleAbort.status.handledActions).toEqual(["a9"]);
+    expect(idleAbort.events).toEqual([
+      {
+        type: "Warning",
+        reason: "ActionIgnored",
+        message: "abort ignored: no rollout in progress",
+      },
+    ]);
+    const busyRetry = decideRollout(
+      input({ status: atStep(1, 0), desired: v2, action: { kind: "retry", id: "r9" } }),
+    );
+    expect(reasons(busyRetry)).toEqual(["ActionIgnored"]);
   });
 
   it("applies the default steps when the spec has none", () => {

@@ -119,16 +119,31 @@ function context(input: RolloutInput): Ctx {
   };
 }
 
-function inFlight(s: RolloutStatus): boolean {
+/** Whether a rollout status has a canary going (not ended). */
+export function inFlight(s: RolloutStatus): boolean {
   return s.phase === "Progressing" || s.phase === "Paused" || s.phase === "Inconclusive";
 }
 
-/** Marks the pending action handled (kept to the last 20 ids). */
-function takeAction(ctx: Ctx): RolloutAction | undefined {
+/** The pending action, not yet handled. */
+function pendingAction(ctx: Ctx): RolloutAction | undefined {
   const a = ctx.input.action;
-  if (!a || ctx.handled.includes(a.id)) return undefined;
+  return a && !ctx.handled.includes(a.id) ? a : undefined;
+}
+
+/** Marks an action handled (kept to the last 20 ids), so it happens once. */
+function markHandled(ctx: Ctx, a: RolloutAction): RolloutAction {
   ctx.handled = [...ctx.handled, a.id].slice(-20);
   return a;
+}
+
+/** An action that cannot apply now: handled (it will never apply), and said in an Event. */
+function ignoreAction(ctx: Ctx, a: RolloutAction, why: string): void {
+  markHandled(ctx, a);
+  ctx.events.push({
+    type: "Warning",
+    reason: Reasons.ActionIgnored,
+    message: `${a.kind} ignored: ${why}`,
+  });
 }
 
 function steady(ctx: Ctx, status: RolloutStatus, stable: VersionRef): RolloutDecision {
@@ -179,28 +194,36 @@ function direct(ctx: Ctx, stable: VersionRef): RolloutDecision {
 function idle(ctx: Ctx, stable: VersionRef): RolloutDecision {
   const { input, prev } = ctx;
   let rolledBack = prev.rolledBackDigests ?? [];
-  const action = takeAction(ctx);
+  const action = pendingAction(ctx);
   const d = input.desired;
   if (action?.kind === "retry" && d && rolledBack.includes(d.digest)) {
+    markHandled(ctx, action);
     rolledBack = rolledBack.filter((x) => x !== d.digest);
     ctx.events.push({
       type: "Normal",
       reason: Reasons.Retried,
       message: `retrying ${name(ref(d))}`,
     });
+  } else if (action) {
+    ignoreAction(
+      ctx,
+      action,
+      action.kind === "retry"
+        ? "the source's version was not rolled back or aborted"
+        : "no rollout in progress",
+    );
   }
   const base = { ...prev, rolledBackDigests: rolledBack, canary: undefined };
   if (!d || d.digest === stable.digest) return steady(ctx, base, stable);
   if (rolledBack.includes(d.digest)) {
     // Keep saying why: the last rollout of this digest, from history.
     const last = prev.history?.find((h) => h.canary === d.digest);
-    const why = last?.message ? `: ${last.message}` : "";
+    const what =
+      last?.message ??
+      `${name(ref(d))} was ${prev.phase === "Aborted" ? "aborted" : "rolled back"}`;
     return steady(
       ctx,
-      {
-        ...base,
-        message: `${name(ref(d))} was ${last?.outcome === "Aborted" ? "aborted" : "rolled back"}${why}; \`kubectl churn retry\` tries it again`,
-      },
+      { ...base, message: `${what}; \`kubectl churn retry\` tries it again` },
       stable,
     );
   }
@@ -309,7 +332,7 @@ function progress(ctx: Ctx, stable: VersionRef, canary: VersionRef): RolloutDeci
     ctx.prev = superseded.status;
     return start(ctx, ctx.prev, stable, ref(d), canary);
   }
-  const action = takeAction(ctx);
+  const action = actionInRollout(ctx);
   if (action?.kind === "abort")
     return finish(
       ctx,
@@ -331,6 +354,21 @@ function progress(ctx: Ctx, stable: VersionRef, canary: VersionRef): RolloutDeci
   const failed = verdictEnds(ctx, stable, canary);
   if (failed) return failed;
   return stepForward(ctx, stable, canary, action?.kind === "promote");
+}
+
+/**
+ * The action to carry out during a rollout: abort and promote-full at once; promote once the
+ * canary is ready (it waits until then, so it is not lost); retry has nothing to retry.
+ */
+function actionInRollout(ctx: Ctx): RolloutAction | undefined {
+  const a = pendingAction(ctx);
+  if (!a) return undefined;
+  if (a.kind === "retry") {
+    ignoreAction(ctx, a, "a rollout is in progress (abort it first)");
+    return undefined;
+  }
+  if (a.kind === "promote" && !ctx.input.canaryReady) return undefined;
+  return markHandled(ctx, a);
 }
 
 /** A failed analysis (or no data for too long with onNoData: rollback) rolls back at once. */
