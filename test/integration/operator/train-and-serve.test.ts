@@ -287,7 +287,7 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
       probabilities: number[];
     };
     const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-      labelSelector: "churn.mlops.dev/churn-model=bank",
+      labelSelector: "churn.mlops.dev/churn-model=bank,app.kubernetes.io/component=serving",
     });
     const ips = pods.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip);
     expect(ips).toHaveLength(2);
@@ -313,12 +313,13 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
   });
 
   it("with latestFrom, a newer passing TrainingRun becomes the serving version", async () => {
-    // The example runs name modelRef bank-churn: this ChurnModel follows them.
+    // The example runs name modelRef bank-churn: this ChurnModel follows them. strategy direct:
+    // the plain replace (canary rollouts have their own suites, rollout-*.test.ts).
     await apply(env.client, {
       apiVersion: "churn.mlops.dev/v1alpha1",
       kind: "ChurnModel",
       metadata: { name: "bank-churn", namespace: env.ns },
-      spec: { source: { latestFrom: {} }, replicas: 1 },
+      spec: { source: { latestFrom: {} }, replicas: 1, strategy: "direct" },
     } as ChurnModel);
     const first = await waitForModelReady(env.client, env.ns, "bank-churn");
     expect(first.status?.serving?.trainingRun).toBe("churn");
@@ -340,7 +341,7 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
     });
     expect(rolled.status?.serving?.digest).toBe(second.status?.model?.digest);
     const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-      labelSelector: "churn.mlops.dev/churn-model=bank-churn",
+      labelSelector: "churn.mlops.dev/churn-model=bank-churn,app.kubernetes.io/component=serving",
     });
     const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
     expect(live.map((p) => p.metadata?.annotations?.["churn.mlops.dev/digest"])).toEqual([
@@ -352,7 +353,8 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
   it("deletes the Deployment and Service with the ChurnModel", async () => {
     await env.client.delete(churnModelType, env.ns, "bank");
     await waitFor("serving Deployment and Service to be garbage-collected", async () => {
-      const d = await env.client.get<V1Deployment>(Resources.deployments, env.ns, "bank-stable");
+      const name = `bank-${trained.status?.model?.digest.slice(0, 10)}`;
+      const d = await env.client.get<V1Deployment>(Resources.deployments, env.ns, name);
       const s = await env.client.get(Resources.services, env.ns, "bank");
       return !d && !s;
     });

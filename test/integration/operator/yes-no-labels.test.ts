@@ -151,7 +151,7 @@ describe.skipIf(noProcessNode)(
       expect(reference.rows.some((r) => r.Partner === "Yes")).toBe(true);
       expect(reference.rows.some((r) => r.MultipleLines === "No phone service")).toBe(true);
       const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-        labelSelector: "churn.mlops.dev/churn-model=telecom",
+        labelSelector: "churn.mlops.dev/churn-model=telecom,app.kubernetes.io/component=serving",
       });
       const ip = pods.items.find((p) => !p.metadata?.deletionTimestamp)?.status?.podIP;
       const res = await fetch(`http://${ip}:8080/v1/score`, {

@@ -261,6 +261,7 @@ describe("decideRollout", () => {
     );
     expect(d.stable?.digest).toBe(v2.digest);
     expect(d.canary).toBeUndefined();
+    expect(reasons(d)).toEqual(["NewVersionSelected"]);
   });
 
   it("restarts from step one when a newer version supersedes the canary", () => {

@@ -178,6 +178,12 @@ function firstVersion(ctx: Ctx): RolloutDecision {
 function direct(ctx: Ctx, stable: VersionRef): RolloutDecision {
   const d = ctx.input.desired;
   const next = d ? ref(d) : stable;
+  if (next.digest !== stable.digest)
+    ctx.events.push({
+      type: "Normal",
+      reason: Reasons.NewVersionSelected,
+      message: `serving ${name(next)}, replacing ${name(stable)} (strategy direct)`,
+    });
   return steady(
     ctx,
     {
