@@ -41,6 +41,7 @@ from .export import (
     session,
 )
 from .probes import probe_frame, reference
+from .search import run_search
 from .segments import segment_gate, segment_metrics, worst_segment
 from .spec import SEGMENT_GATES, Spec, Threshold
 from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
@@ -184,6 +185,7 @@ class TrainedModel:
     digest: str
     served: ort.InferenceSession
     calibration: Calibration
+    search: dict[str, Any] | None  # the search's report, or None without a search
 
     def margin(self, rows: np.ndarray) -> np.ndarray:
         """xgboost's uncalibrated margin for the table's `rows`."""
@@ -220,10 +222,19 @@ def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> 
     (x,) = run_batched(session(preprocessing_model(encoders)), feeds, ["features"])
 
     params = resolve_hyperparameters(spec, data.y[train])
-    log(f"training xgboost on {len(train)} rows")
-    booster = fit(x[train], data.y[train], params).get_booster()
-
     val = data.parts.validation
+    rounds = spec.model.earlyStoppingRounds
+    search = None
+    if spec.model.search is not None:
+        search = run_search(
+            x[train], data.y[train], params, spec.model.search, spec.split.seed, rounds, log
+        )
+        params = {**params, **search["best"]}
+        log(f"search: best {search['metric']} {search['cvMean']:.4f} with {search['best']}")
+    log(f"training xgboost on {len(train)} rows")
+    stop = None if rounds is None else (rounds, x[val], data.y[val])
+    booster = fit(x[train], data.y[train], params, stop)
+
     val_margin = booster.predict(xgb.DMatrix(x[val], missing=np.nan), output_margin=True)
     cal = fit_calibration(spec.calibration.method, val_margin, data.y[val])
     if cal.method != "none":
@@ -235,7 +246,7 @@ def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> 
     onnx_bytes = model.SerializeToString()
     digest = hashlib.sha256(onnx_bytes).hexdigest()
     return TrainedModel(
-        encoders, feeds, x, params, booster, trees, onnx_bytes, digest, session(model), cal
+        encoders, feeds, x, params, booster, trees, onnx_bytes, digest, session(model), cal, search
     )
 
 
@@ -353,6 +364,11 @@ def _raise_failed_gates(ev: Evaluation) -> None:
         raise GateFailed(f"gate(s) failed: {msg}", ev.gates, ev.metrics)
 
 
+def _search_card(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The search's report without its per-trial history (that is in metrics.json)."""
+    return None if report is None else {k: v for k, v in report.items() if k != "history"}
+
+
 def _brier_pair(report: dict[str, Any]) -> dict[str, float]:
     """The test set's Brier score before and (when calibrated) after calibration."""
     out = {"brierUncalibrated": report["uncalibrated"]["brier"]}
@@ -406,6 +422,10 @@ def _model_card(
             "testRows": len(parts.test),
         },
         "hyperparameters": model.params,
+        "search": _search_card(model.search),
+        "earlyStopping": None
+        if spec.model.earlyStoppingRounds is None
+        else {"rounds": spec.model.earlyStoppingRounds, "trees": trees.n_trees},
         "onnx": {
             "opset": ONNX_OPSET,
             "mlOpset": ML_OPSET,
@@ -429,6 +449,7 @@ def _artifact_files(
         "curves": curves(data.y[data.parts.test], ev.p_test),
         "calibration": ev.calibration,
         "segments": ev.segments,
+        "search": model.search,
     }
     return {
         "model.onnx": model.onnx_bytes,
@@ -461,6 +482,9 @@ def _train_summary(
         | {"threshold": round(ev.threshold, 6)},
         "calibration": model.calibration.method,
         "worstSegment": worst_segment(ev.segments, m["f2"]),
+        "search": None
+        if model.search is None
+        else {k: model.search[k] for k in ("trials", "metric", "cvMean", "cvStd", "best")},
         "parityMaxAbsDiff": max(parity["maxAbsDiff"], parity["probeMaxAbsDiff"]),
         "gates": {g["name"]: g["passed"] for g in ev.gates},
     }

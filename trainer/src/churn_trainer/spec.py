@@ -140,6 +140,31 @@ class Threshold:
     value: float | None = None  # only for policy=fixed
 
 
+SEARCH_METRICS = ("rocAuc", "prAuc", "logLoss", "f2")
+DEFAULT_SEARCH_TRIALS = 30  # when neither trials nor budgetSeconds is given
+# the usual xgboost ranges; a spec's `space` replaces this whole mapping
+DEFAULT_SEARCH_SPACE: dict[str, dict[str, Any]] = {
+    "max_depth": {"int": [2, 8]},
+    "learning_rate": {"float": [0.01, 0.3], "log": True},
+    "n_estimators": {"int": [100, 600]},
+    "min_child_weight": {"float": [1.0, 20.0], "log": True},
+    "subsample": {"float": [0.5, 1.0]},
+    "colsample_bytree": {"float": [0.5, 1.0]},
+    "reg_lambda": {"float": [0.1, 10.0], "log": True},
+}
+# set by the trainer itself, never searched
+UNSEARCHABLE = ("n_jobs", "random_state", "scale_pos_weight", "early_stopping_rounds")
+
+
+@dataclass
+class SearchSpec:
+    trials: int | None = None
+    budgetSeconds: float | None = None
+    folds: int = 5
+    metric: str = "rocAuc"
+    space: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_SEARCH_SPACE))
+
+
 @dataclass
 class CalibrationSpec:
     method: str = "none"  # none | sigmoid | isotonic, fitted on the validation fold
@@ -149,6 +174,8 @@ class CalibrationSpec:
 class ModelSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     scalePosWeight: float | str | None = None  # number, "auto", or None (=1)
+    search: SearchSpec | None = None  # None: train the hyperparameters as given
+    earlyStoppingRounds: int | None = None  # stop when the validation fold stops improving
 
 
 @dataclass
@@ -475,7 +502,7 @@ def _parse_split(obj: Any) -> Split:
 def _parse_model(obj: Any) -> ModelSpec:
     """`model`: hyperparameters over the defaults, none the export cannot honour."""
     md = _dict(obj, "model")
-    _known_keys(md, {"hyperparameters", "scalePosWeight"}, "model")
+    _known_keys(md, {"hyperparameters", "scalePosWeight", "search", "earlyStopping"}, "model")
     hp = dict(DEFAULT_HYPERPARAMETERS)
     hp.update(_dict(md.get("hyperparameters"), "model.hyperparameters"))
     for key, allowed in FORBIDDEN_HYPERPARAMETERS.items():
@@ -496,7 +523,75 @@ def _parse_model(obj: Any) -> ModelSpec:
             or (isinstance(spw, int | float) and not isinstance(spw, bool) and spw > 0),
             "model.scalePosWeight must be a positive number or 'auto'",
         )
-    return ModelSpec(hyperparameters=hp, scalePosWeight=spw)
+    return ModelSpec(
+        hyperparameters=hp,
+        scalePosWeight=spw,
+        search=_parse_search(md.get("search")),
+        earlyStoppingRounds=_parse_early_stopping(md.get("earlyStopping")),
+    )
+
+
+def _positive_int(v: Any, where: str) -> int:
+    _require(isinstance(v, int) and not isinstance(v, bool) and v >= 1, f"{where}: positive int")
+    return v
+
+
+def _parse_early_stopping(obj: Any) -> int | None:
+    if obj is None:
+        return None
+    es = _dict(obj, "model.earlyStopping")
+    _known_keys(es, {"rounds"}, "model.earlyStopping")
+    return _positive_int(es.get("rounds"), "model.earlyStopping.rounds")
+
+
+def _parse_range(name: str, d: dict[str, Any]) -> None:
+    """One `space` entry: exactly one of int/float [low, high] (log only for float), choice."""
+    where = f"model.search.space.{name}"
+    kinds = [k for k in ("int", "float", "choice") if k in d]
+    _require(len(kinds) == 1, f"{where}: give exactly one of int, float, choice")
+    _known_keys(d, {kinds[0], "log"}, where)
+    if kinds[0] == "choice":
+        _require(isinstance(d["choice"], list) and d["choice"], f"{where}.choice: non-empty list")
+        _require("log" not in d, f"{where}: log is for float ranges")
+        return
+    lo_hi = d[kinds[0]]
+    num = int if kinds[0] == "int" else (int, float)
+    _require(
+        isinstance(lo_hi, list) and len(lo_hi) == 2 and all(isinstance(v, num) for v in lo_hi),
+        f"{where}.{kinds[0]}: [low, high]",
+    )
+    _require(lo_hi[0] <= lo_hi[1], f"{where}: low > high")
+    _require(not d.get("log") or kinds[0] == "float", f"{where}: log is for float ranges")
+    _require(not d.get("log") or lo_hi[0] > 0, f"{where}: a log range needs low > 0")
+
+
+def _parse_search(obj: Any) -> SearchSpec | None:
+    """`model.search`: trials and/or budgetSeconds, folds, metric and the space."""
+    if obj is None:
+        return None
+    sr = _dict(obj, "model.search")
+    _known_keys(sr, set(SearchSpec.__dataclass_fields__), "model.search")
+    search = SearchSpec(**sr)
+    if search.trials is not None:
+        _positive_int(search.trials, "model.search.trials")
+    b = search.budgetSeconds
+    if b is not None:
+        _require(isinstance(b, int | float) and b > 0, "model.search.budgetSeconds must be > 0")
+    elif search.trials is None:
+        search.trials = DEFAULT_SEARCH_TRIALS
+    _require(
+        _positive_int(search.folds, "model.search.folds") >= 2, "model.search.folds must be >= 2"
+    )
+    _require(search.metric in SEARCH_METRICS, f"model.search.metric: one of {SEARCH_METRICS}")
+    space = _dict(search.space, "model.search.space")
+    _require(space, "model.search.space must name at least one parameter")
+    for name, d in space.items():
+        _require(
+            name not in FORBIDDEN_HYPERPARAMETERS and name not in UNSEARCHABLE,
+            f"model.search.space.{name} cannot be searched",
+        )
+        _parse_range(name, _dict(d, f"model.search.space.{name}"))
+    return search
 
 
 def _parse_threshold(obj: Any) -> Threshold:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 import xgboost as xgb
 from sklearn.model_selection import train_test_split
 
+from .cpus import available_cpus
 from .data import check
 from .errors import DataValidationError
 from .spec import Spec
@@ -76,16 +76,28 @@ def resolve_hyperparameters(spec: Spec, y_train: np.ndarray) -> dict[str, Any]:
     elif spw is not None:
         hp["scale_pos_weight"] = float(spw)
     hp.setdefault("random_state", spec.split.seed)
-    hp.setdefault("n_jobs", os.cpu_count() or 1)
+    hp.setdefault("n_jobs", available_cpus())
     hp["objective"] = "binary:logistic"
     return hp
 
 
-def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> xgb.XGBClassifier:
-    """Fits the classifier on the encoded float32 matrix."""
-    model = xgb.XGBClassifier(**params)
-    model.fit(x, y.astype(np.int32))
-    return model
+def fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, Any],
+    early_stopping: tuple[int, np.ndarray, np.ndarray] | None = None,
+) -> xgb.Booster:
+    """Fits the classifier on the encoded float32 matrix; with `early_stopping` (rounds, the
+    validation fold's x and y), returns only the trees up to the best validation round."""
+    if early_stopping is None:
+        model = xgb.XGBClassifier(**params)
+        model.fit(x, y.astype(np.int32))
+        return model.get_booster()
+    rounds, x_val, y_val = early_stopping
+    model = xgb.XGBClassifier(**params, early_stopping_rounds=rounds)
+    model.fit(x, y.astype(np.int32), eval_set=[(x_val, y_val.astype(np.int32))], verbose=False)
+    booster = model.get_booster()
+    return booster[: model.best_iteration + 1]
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray, beta: float) -> tuple[float, float]:
