@@ -120,7 +120,10 @@ describe.skipIf(noProcessNode)("the operator as a Deployment in the cluster", ()
         : undefined;
     });
     expect(model.status?.serving?.digest).toBe("1".repeat(64));
-    expect(await env.client.get(Resources.deployments, env.ns, "idle-stable")).toBeDefined();
+    // Deployments are named by version: `<model>-<digest prefix>`.
+    expect(
+      await env.client.get(Resources.deployments, env.ns, `idle-${"1".repeat(10)}`),
+    ).toBeDefined();
 
     const pods = await env.client.list<V1Pod>(Resources.pods, OPERATOR_NAMESPACE, {
       labelSelector: `app.kubernetes.io/instance=${name()}`,
