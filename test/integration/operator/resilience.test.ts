@@ -80,8 +80,8 @@ describe("two operator replicas", () => {
     );
 
     await apply(env.client, artifactModel(env.ns, "one"));
-    await waitFor("the leader to create one-stable", () =>
-      env.client.get<V1Deployment>(Resources.deployments, env.ns, "one-stable"),
+    await waitFor("the leader to create one's Deployment", () =>
+      env.client.get<V1Deployment>(Resources.deployments, env.ns, `one-${"0".repeat(10)}`),
     );
     // The Deployment exists mid-pass; the pass is counted when it ends.
     await waitFor(
@@ -100,8 +100,8 @@ describe("two operator replicas", () => {
       { timeoutMs: 60_000 },
     );
     await apply(env.client, artifactModel(env.ns, "two"));
-    await waitFor("the new leader to create two-stable", () =>
-      env.client.get<V1Deployment>(Resources.deployments, env.ns, "two-stable"),
+    await waitFor("the new leader to create two's Deployment", () =>
+      env.client.get<V1Deployment>(Resources.deployments, env.ns, `two-${"0".repeat(10)}`),
     );
     await waitFor(
       "the new leader to count its churnmodel reconcile",

@@ -26,6 +26,7 @@ import {
   buildRouterServiceAccount,
   buildTrafficConfigMap,
   buildVersionService,
+  routerReplicas,
   trafficConfig,
 } from "./build-router.js";
 import { buildServingDeployment, type ServingSettings } from "./build-serving-deployment.js";
@@ -456,6 +457,12 @@ export class ChurnModelReconciler {
       byName,
       (v) => versionDeploymentName(p.model, v.version.digest),
       p.model.metadata?.generation ?? 0,
+      p.routing === "router"
+        ? {
+            deployment: byName.get(routerName(p.model)),
+            replicas: routerReplicas(p.model.spec.replicas),
+          }
+        : undefined,
     );
     const baseline = this.status.baseline(p.model) ?? {};
     const write = await this.status.write(p.model, {

@@ -35,6 +35,28 @@ describe("decideServingStatus", () => {
       { name: "stable", digest, deployment: "bank-stable", replicas: 2, readyReplicas: 2 },
     ]);
   });
+  it("with router traffic, is not Ready until the router is up", () => {
+    const up = dep({ replicas: 2, updatedReplicas: 2, readyReplicas: 2 });
+    const router = (ready: number) => ({
+      deployment: dep({ replicas: 1, updatedReplicas: 1, readyReplicas: ready }),
+      replicas: 1,
+    });
+    const d = (r: ReturnType<typeof router>) =>
+      decideServingStatus(
+        resolved,
+        [variant],
+        new Map([["bank-stable", up]]),
+        () => "bank-stable",
+        4,
+        r,
+      );
+    const waiting = d(router(0));
+    expect(waiting.phase).toBe("Progressing");
+    expect(status(waiting).Ready).toBe("False");
+    expect(waiting.message).toMatch(/^waiting for the router/);
+    expect([waiting.replicas, waiting.readyReplicas]).toEqual([2, 2]);
+    expect(d(router(1)).phase).toBe("Ready");
+  });
   it("is Progressing while pods start, and not Ready with none ready", () => {
     const o = decide(dep({ replicas: 1, updatedReplicas: 1, readyReplicas: 0 }));
     expect(o.phase).toBe("Progressing");

@@ -45,6 +45,8 @@ export function decideServingStatus(
   deployments: ReadonlyMap<string, V1Deployment>,
   deploymentName: (v: Variant) => string,
   generation: number,
+  /** Router traffic: the router's Deployment, which must be up before the model is Ready. */
+  router?: { deployment: V1Deployment | undefined; replicas: number },
 ): ServingDecision {
   const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
     ({ type, status, reason, message, observedGeneration: generation }) as ConditionUpdate;
@@ -91,7 +93,10 @@ export function decideServingStatus(
   }
 
   const stall = perVariant.find((v) => v.stalled);
-  const allDone = perVariant.every((v) => v.done);
+  // Applications call the router: the model is not Ready before it is (its pods are not
+  // counted in replicas, which are the serving pods).
+  const routerUp = !router || rolledOut(router.deployment, router.replicas);
+  const allDone = perVariant.every((v) => v.done) && routerUp;
   const sourceTrouble = resolution.state === "failed" ? resolution.message : undefined;
   const degradedMsg = stall?.stalled ?? sourceTrouble;
   const degraded = cond(
@@ -120,8 +125,11 @@ export function decideServingStatus(
       ],
     };
   }
-  const message = `rolling out model ${serving}: ${readyReplicas}/${replicas} replicas ready`;
-  const anyReady = readyReplicas > 0;
+  const message = routerUp
+    ? `rolling out model ${serving}: ${readyReplicas}/${replicas} replicas ready`
+    : `waiting for the router in front of model ${serving} (${readyReplicas}/${replicas} serving replicas ready)`;
+  const anyReady =
+    readyReplicas > 0 && (routerUp || (router?.deployment?.status?.readyReplicas ?? 0) > 0);
   return {
     ...base,
     phase: stall ? "Degraded" : "Progressing",
