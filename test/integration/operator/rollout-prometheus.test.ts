@@ -178,7 +178,7 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
     await waitForEvent(env, "RolledBack", /^rolled back .*successRate: canary success rate 0 \(/);
     const m = await currentModel(env, "bank");
     expect(m.status?.rollout?.effectiveWeight).toBe(0);
-    expect(op.logged("reconcile failed")).toBe(false);
+    expect(op.lines.filter((l) => l.msg === "reconcile failed")).toEqual([]);
   });
 });
 
