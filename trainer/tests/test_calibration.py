@@ -98,7 +98,8 @@ def test_calibration_spec_rejections(tmp_path, patch, words):
 
 
 def test_calibration_shorthand_and_default(tmp_path):
-    assert parse_spec(small_spec(tmp_path / "x.csv")).calibration.method == "none"
+    bare = {k: v for k, v in small_spec(tmp_path / "x.csv").items() if k != "calibration"}
+    assert parse_spec(bare).calibration.method == "none"
     spec = parse_spec({**small_spec(tmp_path / "x.csv"), "calibration": "isotonic"})
     assert spec.calibration.method == "isotonic"
 
@@ -197,10 +198,25 @@ def test_isotonic_explanations_are_of_the_uncalibrated_margin(calibrated):
         assert np.allclose(shap_values(ens, x), w, atol=2e-4)
 
 
-def test_uncalibrated_run_reports_before_only(trained):
-    m = json.loads((trained["dir"] / "metrics.json").read_text())
+def test_uncalibrated_run_reports_before_only(tmp_path, synth_csv, capsys):
+    spec = small_spec(synth_csv, calibration="none")
+    code, summary, _ = run_cli(
+        capsys, "train", "--spec", str(write_spec(tmp_path, spec)), "--output", str(tmp_path / "s")
+    )
+    assert code == 0
+    m = json.loads((Path(summary["artifact"]) / "metrics.json").read_text())
     assert m["calibration"]["method"] == "none" and "calibrated" not in m["calibration"]
     assert m["calibration"]["uncalibrated"]["brier"] == m["brier"]
+
+
+def test_the_example_spec_is_calibrated_and_keeps_the_shap_contract(trained):
+    """The shared fixture (the runtime's recipe) now serves sigmoid-calibrated probabilities."""
+    m = json.loads((trained["dir"] / "metrics.json").read_text())
+    ref = json.loads((trained["dir"] / "reference.json").read_text())
+    assert m["calibration"]["method"] == "sigmoid"
+    assert m["calibration"]["calibrated"]["brier"] < m["calibration"]["uncalibrated"]["brier"]
+    sums = np.array(ref["contributions"]).sum(axis=1)
+    assert np.allclose(sums, _logit(ref["probabilities"]), atol=1e-4)
 
 
 def test_calibrated_spec_runs_from_the_cli(tmp_path, synth_csv, capsys):

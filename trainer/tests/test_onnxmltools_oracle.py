@@ -150,7 +150,7 @@ def fitted(request, synth_csv) -> Fitted:
         x = _with_missing(x, seed=1)
     # one thread: on a busy shared machine OpenMP's spinning threads make small fits 20x slower
     params = resolve_hyperparameters(spec, y[parts.train]) | {"n_jobs": 1}
-    booster = fit(x[parts.train], y[parts.train], params).get_booster()
+    booster = fit(x[parts.train], y[parts.train], params)
     return Fitted(booster, encoders, x[parts.test], with_missing)
 
 

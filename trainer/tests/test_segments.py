@@ -71,7 +71,7 @@ def test_gate_names_the_worst_gated_segment_and_ignores_small_ones():
         ({"segments": ["Age"]}, "segments need one of"),
         ({"segments": ["Gender", "Gender"]}, "named twice"),
         ({"segments": "Gender"}, "list of feature names"),
-        ({"gates": {"maxSegmentF2Gap": 0.1}}, "needs segments"),
+        ({"segments": [], "gates": {"maxSegmentF2Gap": 0.1}}, "needs segments"),
         ({"segments": ["Gender"], "gates": {"maxSegmentF2Gap": 1.5}}, "maxSegmentF2Gap"),
     ],
 )

@@ -76,6 +76,55 @@ const featureSchema = z
     ],
   });
 
+const searchRange = z
+  .object({
+    int: z.tuple([z.int(), z.int()]).optional().describe("Whole numbers from low to high."),
+    float: z.tuple([z.number(), z.number()]).optional().describe("Numbers from low to high."),
+    log: z.boolean().optional().describe("Draw a float range uniformly on a log scale."),
+    choice: z
+      .array(z.union([z.number(), z.string().max(256), z.boolean()]))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("One of these values."),
+  })
+  .describe("One searched parameter: exactly one of int, float (optionally log) or choice.")
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "(has(self.int) ? 1 : 0) + (has(self.float) ? 1 : 0) + (has(self.choice) ? 1 : 0) == 1",
+        message: "give exactly one of int, float, choice",
+      },
+      { rule: "!has(self.log) || has(self.float)", message: "log is for float ranges" },
+    ],
+  });
+
+const searchSchema = z
+  .object({
+    trials: z.int().min(1).max(10_000).optional().describe("Candidates to try. Default 30."),
+    budgetSeconds: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe(
+        "Stop starting trials after this long. The winner then depends on the machine's speed; use trials for a reproducible model.",
+      ),
+    folds: z.int().min(2).max(20).optional().describe("Cross-validation folds. Default 5."),
+    metric: z
+      .enum(["rocAuc", "prAuc", "logLoss", "f2"])
+      .optional()
+      .describe("What the search maximises (logLoss: minimises). Default rocAuc."),
+    space: z
+      .record(z.string(), searchRange)
+      .optional()
+      .describe(
+        "XGBoost parameters to search (snake_case) and their ranges; replaces the default space (max_depth, learning_rate, n_estimators, min_child_weight, subsample, colsample_bytree, reg_lambda).",
+      ),
+  })
+  .describe(
+    "Seeded random search with stratified k-fold cross-validation on the training rows only; the best candidate overrides hyperparameters.",
+  );
+
 /** Fields of TrainingRun.spec that the trainer reads. */
 export const trainerSpecShape = {
   name: z
@@ -172,9 +221,40 @@ export const trainerSpecShape = {
         .describe(
           "Weight of positive examples: a positive number, or auto (= negatives/positives).",
         ),
+      search: searchSchema.optional(),
+      earlyStopping: z
+        .object({
+          rounds: z
+            .int()
+            .min(1)
+            .describe("Stop adding trees after this many rounds without a better validation loss."),
+        })
+        .optional()
+        .describe(
+          "Early stopping on the validation fold; only the trees up to the best round are kept.",
+        ),
     })
     .optional()
     .describe("XGBoost settings."),
+  calibration: z
+    .object({
+      method: z
+        .enum(["none", "sigmoid", "isotonic"])
+        .describe(
+          "sigmoid: Platt scaling folded into the trees, explanations sum to the calibrated log-odds; isotonic: a monotone map after the trees, explanations are of the uncalibrated margin.",
+        ),
+    })
+    .optional()
+    .describe(
+      "Probability calibration fitted on the validation fold, inside the ONNX graph. Default none.",
+    ),
+  segments: z
+    .array(z.string().min(1).max(256))
+    .max(20)
+    .optional()
+    .describe(
+      "Categorical, ordinal or boolean features whose every value gets its own test-set metrics (rows, positive rate, ROC-AUC, F2).",
+    ),
   threshold: z
     .object({
       policy: z
@@ -206,6 +286,9 @@ export const trainerSpecShape = {
       minF1: fraction("Fail the run if test F1 is below this.").optional(),
       minF2: fraction("Fail the run if test F2 is below this.").optional(),
       minAccuracy: fraction("Fail the run if test accuracy is below this.").optional(),
+      maxSegmentF2Gap: fraction(
+        "Fail the run if a segment's F2 is more than this below the overall F2 (segments under 50 rows or 10 positives are reported, not gated); the failure names the segment.",
+      ).optional(),
     })
     .optional()
     .describe("Metric gates on the test set; a failed gate fails the run and is named in status.")

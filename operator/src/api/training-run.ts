@@ -139,6 +139,30 @@ export const trainingMetricsSchema = z
     logLoss: z.number().optional().describe("Log-loss."),
     brier: z.number().optional().describe("Brier score."),
     threshold: z.number().optional().describe("The decision threshold chosen."),
+    calibration: z
+      .enum(["none", "sigmoid", "isotonic"])
+      .optional()
+      .describe("How probabilities were calibrated (brier is after calibration)."),
+    worstSegment: z
+      .object({
+        name: z.string().describe("Column=value, e.g. Geography=Germany."),
+        f2: z.number().describe("The segment's F2 at the chosen threshold."),
+        gap: z.number().describe("How far its F2 is below the overall F2."),
+      })
+      .optional()
+      .describe("The declared segment (not flagged small) with the lowest F2."),
+    search: z
+      .object({
+        trials: z.int().min(0).describe("Candidates cross-validated."),
+        metric: z.string().describe("The cross-validated metric."),
+        cvMean: z.number().describe("The best candidate's mean over the folds."),
+        cvStd: z.number().describe("Its standard deviation over the folds."),
+        parameters: z
+          .record(z.string(), z.union([z.number(), z.string(), z.boolean()]))
+          .describe("The chosen hyperparameters."),
+      })
+      .optional()
+      .describe("The hyperparameter search's outcome, when the spec asked for one."),
   })
   .describe("Test-set metrics of the model.");
 

@@ -27,6 +27,36 @@ describe("parseTrainerSummary", () => {
       message: undefined,
     });
   });
+  it("reads the search, calibration and worst segment, and a null one as absent", () => {
+    const line = JSON.stringify({
+      status: "succeeded",
+      digest,
+      metrics: { brier: 0.1 },
+      calibration: "isotonic",
+      worstSegment: null,
+      search: {
+        trials: 3,
+        metric: "prAuc",
+        cvMean: 0.7,
+        cvStd: 0.02,
+        best: { max_depth: 3, learning_rate: 0.1 },
+      },
+    });
+    const s = parseTrainerSummary(line);
+    if ("error" in s) throw new Error(s.error);
+    expect(s.calibration).toBe("isotonic");
+    expect(s.worstSegment).toBeUndefined();
+    expect(s.search).toEqual({
+      trials: 3,
+      metric: "prAuc",
+      cvMean: 0.7,
+      cvStd: 0.02,
+      parameters: { max_depth: 3, learning_rate: 0.1 },
+    });
+    expect(
+      "error" in parseTrainerSummary(JSON.stringify({ status: "succeeded", calibration: "magic" })),
+    ).toBe(true);
+  });
   it("reads the validator's rows, dataset fingerprint and check counts", () => {
     const s = parseTrainerSummary(
       JSON.stringify({

@@ -14,6 +14,7 @@ const failedGate = z.looseObject({
   observed: z.number().nullable().optional(),
   op: z.string().optional(),
   threshold: z.number().optional(),
+  segment: z.string().nullable().optional(),
 });
 
 const count = z.int().min(0);
@@ -39,6 +40,21 @@ const summarySchema = z.looseObject({
   failedChecks: z.array(failedCheck).optional(),
   failedGates: z.array(failedGate).optional(),
   message: z.string().optional(),
+  calibration: z.enum(["none", "sigmoid", "isotonic"]).optional(),
+  worstSegment: z
+    .looseObject({ name: z.string(), f2: z.number(), gap: z.number() })
+    .nullable()
+    .optional(),
+  search: z
+    .looseObject({
+      trials: count,
+      metric: z.string(),
+      cvMean: z.number(),
+      cvStd: z.number(),
+      best: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** What a summary says about the data set and its checks (from `validate`, or a data failure). */
@@ -61,6 +77,17 @@ export interface TrainerSummary {
   /** Rows, dataset sha256 and check counts, when the summary has them. */
   data: DataFacts;
   message?: string;
+  calibration?: "none" | "sigmoid" | "isotonic";
+  /** The declared segment (not small) with the lowest F2, and its gap below the overall F2. */
+  worstSegment?: { name: string; f2: number; gap: number };
+  /** The hyperparameter search's outcome: trials, CV score and spread, chosen parameters. */
+  search?: {
+    trials: number;
+    metric: string;
+    cvMean: number;
+    cvStd: number;
+    parameters: Record<string, number | string | boolean>;
+  };
 }
 
 /**
@@ -102,6 +129,19 @@ export function parseTrainerSummary(text: string | undefined): TrainerSummary | 
       checksFailed: s.checks?.failed,
     },
     message: s.message,
+    calibration: s.calibration,
+    worstSegment: s.worstSegment
+      ? { name: s.worstSegment.name, f2: s.worstSegment.f2, gap: s.worstSegment.gap }
+      : undefined,
+    search: s.search
+      ? {
+          trials: s.search.trials,
+          metric: s.search.metric,
+          cvMean: s.search.cvMean,
+          cvStd: s.search.cvStd,
+          parameters: s.search.best,
+        }
+      : undefined,
   };
 }
 
@@ -114,7 +154,8 @@ function describeCheck(c: z.infer<typeof failedCheck>): string {
 function describeGate(g: z.infer<typeof failedGate>): string {
   const observed = g.observed === null || g.observed === undefined ? "n/a" : round(g.observed);
   const need = g.op && g.threshold !== undefined ? ` (needs ${g.op} ${g.threshold})` : "";
-  return `${g.name}: observed ${observed}${need}`;
+  const segment = g.segment ? ` in segment ${g.segment}` : "";
+  return `${g.name}: observed ${observed}${need}${segment}`;
 }
 
 function round(v: number): string {

@@ -82,6 +82,55 @@ describe("decideTrainingOutcome", () => {
     expect(o.conditions.every((c) => c.observedGeneration === 3)).toBe(true);
     expect(o.completionTime).toBe("2026-11-28T04:05:00Z");
   });
+  it("carries calibration, the worst segment and the search's choice into status", () => {
+    const line = JSON.stringify({
+      status: "succeeded",
+      digest,
+      metrics: { rocAuc: 0.88, f2: 0.72, brier: 0.1, threshold: 0.18 },
+      calibration: "sigmoid",
+      worstSegment: { name: "Geography=Spain", f2: 0.69, gap: 0.03 },
+      search: { trials: 15, metric: "rocAuc", cvMean: 0.86, cvStd: 0.01, best: { max_depth: 4 } },
+    });
+    const o = decide(job({ active: 0, succeeded: 1, conditions: finished("Complete") }), [
+      pod("p", exited(0, line)),
+    ]);
+    expect(o.metrics).toEqual({
+      rocAuc: 0.88,
+      f2: 0.72,
+      brier: 0.1,
+      threshold: 0.18,
+      calibration: "sigmoid",
+      worstSegment: { name: "Geography=Spain", f2: 0.69, gap: 0.03 },
+      search: {
+        trials: 15,
+        metric: "rocAuc",
+        cvMean: 0.86,
+        cvStd: 0.01,
+        parameters: { max_depth: 4 },
+      },
+    });
+    expect(o.message).toContain("worst segment Geography=Spain F2 0.6900");
+  });
+  it("names the segment of a failed segment gate", () => {
+    const line = JSON.stringify({
+      status: "gateFailed",
+      metrics: { f2: 0.7 },
+      failedGates: [
+        {
+          name: "maxSegmentF2Gap",
+          observed: 0.2,
+          op: "<=",
+          threshold: 0.15,
+          segment: "Gender=Male",
+        },
+      ],
+    });
+    const o = decide(job({ active: 0, failed: 1 }), [pod("p", exited(3, line))]);
+    expect([o.phase, o.reason]).toEqual(["Failed", "GateFailed"]);
+    expect(o.failedChecks).toEqual([
+      "maxSegmentF2Gap: observed 0.2000 (needs <= 0.15) in segment Gender=Male",
+    ]);
+  });
   it("fails terminally on a data check, naming the leaking column", () => {
     const o = decide(job({ active: 0, failed: 1 }), [pod("p", exited(2, leak))]);
     expect([o.phase, o.reason, o.terminal]).toEqual(["Failed", "DataValidationFailed", true]);

@@ -184,12 +184,15 @@ function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefi
   }
   const metrics = metricsOf(summary);
   const auc = metrics.rocAuc === undefined ? "" : ` (ROC-AUC ${metrics.rocAuc.toFixed(4)})`;
+  const worst = metrics.worstSegment
+    ? `; worst segment ${metrics.worstSegment.name} F2 ${metrics.worstSegment.f2.toFixed(4)}`
+    : "";
   return {
     ...base,
     completionTime,
     phase: "Succeeded",
     reason: Reasons.Succeeded,
-    message: `model ${summary.digest.slice(0, 12)} passed every check and gate${auc}`,
+    message: `model ${summary.digest.slice(0, 12)} passed every check and gate${auc}${worst}`,
     terminal: true,
     metrics,
     failedChecks: [],
@@ -419,6 +422,11 @@ function metricsOf(s: TrainerSummary): TrainingMetrics {
     const v = s.metrics[k];
     if (v !== undefined) out[k] = v;
   }
+  // status has no other home the controller copies: calibration, worst segment and search
+  // outcome travel with the metrics they qualify
+  if (s.calibration) out.calibration = s.calibration;
+  if (s.worstSegment) out.worstSegment = s.worstSegment;
+  if (s.search) out.search = s.search;
   return out;
 }
 
