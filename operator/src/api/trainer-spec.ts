@@ -78,15 +78,17 @@ const featureSchema = z
 
 const searchRange = z
   .object({
-    int: z.tuple([z.int(), z.int()]).optional().describe("Whole numbers from low to high."),
-    float: z.tuple([z.number(), z.number()]).optional().describe("Numbers from low to high."),
+    // Plain typed arrays, not tuples or unions: a CEL rule can only name fields whose schema
+    // is typed all the way down (an untyped item drops the field from CEL's view).
+    int: z.array(z.int()).length(2).optional().describe("Whole numbers [low, high]."),
+    float: z.array(z.number()).length(2).optional().describe("Numbers [low, high]."),
     log: z.boolean().optional().describe("Draw a float range uniformly on a log scale."),
     choice: z
-      .array(z.union([z.number(), z.string().max(256), z.boolean()]))
+      .array(z.number())
       .min(1)
       .max(100)
       .optional()
-      .describe("One of these values."),
+      .describe("One of these numbers."),
   })
   .describe("One searched parameter: exactly one of int, float (optionally log) or choice.")
   .meta({
