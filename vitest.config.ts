@@ -5,6 +5,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
+      "common/**/*.test.ts",
       "operator/src/**/*.test.ts",
       "runtime/src/**/*.test.ts",
       "cluster/**/*.test.ts",

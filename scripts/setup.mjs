@@ -93,6 +93,7 @@ function newestMtime(dir) {
 export function ensureBuild() {
   const stamp = join(root, "dist", ".churn-build-stamp");
   const src = Math.max(
+    newestMtime(join(root, "common")),
     newestMtime(join(root, "operator", "src")),
     newestMtime(join(root, "runtime", "src")),
     statSync(join(root, "tsconfig.json")).mtimeMs,

@@ -16,7 +16,7 @@ try {
   process.stderr.write(`churn-operator: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const log = createLogger(config.logLevel, { logger: "churn-operator", identity: config.identity });
+const log = createLogger(config.logLevel, { identity: config.identity });
 const kubeConfig = new KubeConfig();
 try {
   kubeConfig.loadFromDefault();

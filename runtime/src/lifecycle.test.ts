@@ -38,24 +38,30 @@ function cli(args: string[], env: Record<string, string> = {}): Child {
   );
   const lines: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buf = "";
-  let stderr = "";
-  proc.stdout?.on("data", (chunk: Buffer) => {
-    buf += chunk.toString();
-    let nl = buf.indexOf("\n");
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf("\n");
-      try {
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        lines.push(parsed);
-        for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
-      } catch {
-        lines.push({ raw: line });
+  // Log lines are JSON on stderr (docs/logging.md); usage and help text go to stdout. Both are
+  // collected, each line parsed as JSON where it is.
+  const reader = () => {
+    let buf = "";
+    return (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf("\n");
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          lines.push(parsed);
+          for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
+        } catch {
+          lines.push({ raw: line });
+        }
       }
-    }
-  });
+    };
+  };
+  let stderr = "";
+  proc.stdout?.on("data", reader());
+  proc.stderr?.on("data", reader());
   proc.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });

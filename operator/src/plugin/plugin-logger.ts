@@ -13,7 +13,9 @@ export function pluginLogger(write: (line: string) => void): Logger {
   const logger: Logger = {
     debug: () => {},
     info: line,
+    warn: line,
     error: line,
+    enabled: (level) => level !== "debug" && level !== "silent",
     with: () => logger,
   };
   return logger;

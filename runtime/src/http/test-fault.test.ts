@@ -201,7 +201,7 @@ describe("serve refuses a fault that is not allowed", () => {
       },
     );
     let out = "";
-    proc.stdout.on("data", (c: Buffer) => {
+    proc.stderr.on("data", (c: Buffer) => {
       out += c.toString();
     });
     const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));

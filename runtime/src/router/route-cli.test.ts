@@ -37,16 +37,17 @@ function cli(args: string[], env: Record<string, string> = {}) {
     },
   );
   const lines: Record<string, unknown>[] = [];
-  let stdout = "";
+  let logBuf = "";
   let stderr = "";
   const waiters: (() => void)[] = [];
-  proc.stdout?.on("data", (c: Buffer) => {
-    stdout += c.toString();
-    let nl = stdout.indexOf("\n");
+  // Log lines are JSON on stderr (docs/logging.md); anything else there is kept as text.
+  const parse = (c: Buffer) => {
+    logBuf += c.toString();
+    let nl = logBuf.indexOf("\n");
     while (nl >= 0) {
-      const line = stdout.slice(0, nl);
-      stdout = stdout.slice(nl + 1);
-      nl = stdout.indexOf("\n");
+      const line = logBuf.slice(0, nl);
+      logBuf = logBuf.slice(nl + 1);
+      nl = logBuf.indexOf("\n");
       try {
         lines.push(JSON.parse(line));
       } catch {
@@ -54,7 +55,10 @@ function cli(args: string[], env: Record<string, string> = {}) {
       }
       for (const w of waiters.splice(0)) w();
     }
-  });
+  };
+  // Help text comes on stdout, log lines (JSON) on stderr: both are read.
+  proc.stdout?.on("data", parse);
+  proc.stderr?.on("data", parse);
   proc.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
   });

@@ -24,7 +24,7 @@ export function trafficSourceFor(config: RouteConfig, logger: Logger): TrafficSo
 
 /** Runs the router until a termination signal; resolves with the process exit code. */
 export async function routeMain(config: RouteConfig): Promise<number> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, {}, "churn-router");
   let running: RunningRouter;
   try {
     running = await startRouter(config, trafficSourceFor(config, logger), logger);
