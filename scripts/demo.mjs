@@ -20,6 +20,7 @@ const { values: opts } = parseArgs({
     context: { type: "string" },
     local: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    "bad-canary": { type: "boolean", default: false },
     "trainer-image": { type: "string" },
     "runtime-image": { type: "string" },
     "operator-image": { type: "string" },
@@ -30,11 +31,12 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   process.stdout.write(
-    "usage: npm run demo -- [--data CSV] [--rows N] [--keep]\n" +
+    "usage: npm run demo -- [--data CSV] [--rows N] [--keep] [--bad-canary]\n" +
       "       npm run demo -- --context NAME --data-url URL [--trainer-image IMG --runtime-image IMG]\n" +
       "       npm run demo -- --local [--data CSV] [--rows N] [--port N]\n" +
       "  --data     a churn CSV shaped like the bank seed (default: synthetic customers)\n" +
       "  --keep     leave the operator running afterwards (Ctrl-C stops it)\n" +
+      "  --bad-canary  roll out a second model with skewed scores: watch it rolled back\n" +
       "  --context  use this kubeconfig context instead of the local cluster\n" +
       "  --local    skip Kubernetes: train and serve as local processes\n",
   );
@@ -218,6 +220,7 @@ async function clusterDemo() {
     else args.push("--rows", opts.rows);
   }
   if (opts.keep) args.push("--keep");
+  if (opts["bad-canary"]) args.push("--bad-canary");
   runInherit(tsx, ["scripts/demo/operator-demo.ts", ...args], { KUBECONFIG: kubeconfig });
   if (!opts.context) {
     process.stdout.write(

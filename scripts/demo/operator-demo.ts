@@ -17,8 +17,11 @@ import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { cachedBinaries } from "../../cluster/index.js";
+import { waitFor } from "../../cluster/testing/wait-for.js";
 import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../operator/src/api/training-run.js";
+import { churnModelType } from "../../operator/src/controllers/shared/custom-resources.js";
+import type { KubeClient } from "../../operator/src/kube/kube-client.js";
 import {
   prepareOperatorNamespace,
   repoRoot,
@@ -42,6 +45,8 @@ interface Options {
   rows: number;
   namespace: string;
   keep: boolean;
+  /** Roll out a model with skewed scores (it passes its training gates) to see a rollback. */
+  badCanary: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -49,6 +54,7 @@ function parseArgs(argv: string[]): Options {
     rows: 10_000,
     namespace: "churn-demo",
     keep: false,
+    badCanary: false,
     existingStorage: false,
     images: [],
   };
@@ -63,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--rows") o.rows = Number(next());
     else if (a === "--namespace") o.namespace = next();
     else if (a === "--keep") o.keep = true;
+    else if (a === "--bad-canary") o.badCanary = true;
     else if (a === "--data-url") o.dataUrl = next();
     else if (a === "--existing-storage") o.existingStorage = true;
     else if (a === "--trainer-image" || a === "--runtime-image") o.images.push(a, next());
@@ -115,6 +122,111 @@ async function referenceRows(
     0,
     5,
   );
+}
+
+/**
+ * Steady scoring through the ChurnModel's Service (via the apiserver's Service proxy, so it
+ * works on any cluster): one customer per request, about `rps` a second, until stopped.
+ */
+function steadyScoring(
+  client: KubeClient,
+  ns: string,
+  model: string,
+  rows: unknown[],
+  rps: number,
+) {
+  const stats = { ok: 0, failed: 0, lastError: "" };
+  let i = 0;
+  const timer = setInterval(
+    () => {
+      const row = rows[i++ % rows.length];
+      client
+        .request("POST", `/api/v1/namespaces/${ns}/services/${model}:http/proxy/v1/score`, {
+          body: { instances: [row] },
+        })
+        .then(
+          () => stats.ok++,
+          (err: Error) => {
+            stats.failed++;
+            stats.lastError = err.message;
+          },
+        );
+    },
+    Math.round(1000 / rps),
+  );
+  return { stats, stop: () => clearInterval(timer) };
+}
+
+/**
+ * The second act: a newer TrainingRun (or, with --bad-canary, one whose scores are skewed but
+ * which passes its gates) rolls out as a canary under steady load; its progress is printed as
+ * it goes, then `kubectl churn status`. Returns how long the rollout took.
+ */
+async function rolloutAct(
+  client: KubeClient,
+  o: Options,
+  first: TrainingRun,
+  modelName: string,
+  rows: Record<string, unknown>[],
+): Promise<number> {
+  const firstName = first.metadata?.name as string;
+  const second = structuredClone(first);
+  second.metadata = { ...first.metadata, name: `${firstName}-2` };
+  delete second.metadata.resourceVersion;
+  const hp = { ...second.spec.model?.hyperparameters };
+  second.spec.model = o.badCanary
+    ? { ...second.spec.model, hyperparameters: hp, scalePosWeight: 8 }
+    : { ...second.spec.model, hyperparameters: { ...hp, max_depth: 4 } };
+  step(
+    o.badCanary
+      ? `rolling out ${firstName}-2, trained with positives weighted 8x (skewed scores, gates passed), under steady load`
+      : `rolling out ${firstName}-2 (max_depth 4) as a canary under steady load`,
+  );
+  const load = steadyScoring(client, o.namespace, modelName, rows, 20);
+  try {
+    await apply(client, second);
+    const trained = await waitForRunFinished(client, o.namespace, `${firstName}-2`);
+    if (trained.status?.phase !== "Succeeded")
+      throw new Error(`TrainingRun ${firstName}-2 failed: ${trained.status?.message}`);
+    process.stdout.write(
+      `    ${firstName}-2 Succeeded: ROC-AUC ${trained.status.metrics?.rocAuc?.toFixed(4)}, model ${trained.status.model?.digest.slice(0, 12)}\n`,
+    );
+    const t0 = Date.now();
+    let last = "";
+    const done = await waitFor(
+      `the rollout of ${firstName}-2 to end`,
+      async () => {
+        const m = await client.get<ChurnModel>(churnModelType, o.namespace, modelName);
+        const r = m?.status?.rollout;
+        const line = r
+          ? `${r.phase ?? "-"} step ${(r.stepIndex ?? 0) + 1} weight ${r.effectiveWeight ?? 0}% mirror ${r.mirrorPercent ?? 0}% analysis ${r.analysis?.verdict ?? "-"}${r.analysis?.score === undefined ? "" : ` (score ${r.analysis.score})`}`
+          : "";
+        if (line && line !== last) {
+          process.stdout.write(`    [${seconds(Date.now() - t0).padStart(7)}] ${line}\n`);
+          last = line;
+        }
+        const ended = r?.phase === "Promoted" || r?.phase === "RolledBack";
+        return ended && r.history?.[0]?.canary === trained.status?.model?.digest ? m : undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 1000 },
+    );
+    const ms = Date.now() - t0;
+    const h = done.status?.rollout?.history?.[0];
+    process.stdout.write(`    ${h?.outcome} in ${seconds(ms)}: ${h?.message}\n`);
+    load.stop();
+    process.stdout.write(
+      `    steady load: ${load.stats.ok} scored, ${load.stats.failed} failed${load.stats.failed ? ` (${load.stats.lastError})` : ""}\n`,
+    );
+    step(`kubectl churn status ${modelName}`);
+    spawnSync(
+      process.execPath,
+      [join(repoRoot, "bin", "kubectl-churn.js"), "status", modelName, "-n", o.namespace],
+      { stdio: "inherit" },
+    );
+    return ms;
+  } finally {
+    load.stop();
+  }
 }
 
 /** The operator the demo started: stopped when the demo fails, which it would outlive. */
@@ -219,12 +331,16 @@ async function main(): Promise<void> {
     );
   });
 
+  const rolloutMs = await rolloutAct(client, o, run, modelName, rows);
+
   step("kubectl get tr,chm");
   // The local cluster's own kubectl when it is built, else the one on PATH.
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
   spawnSync(kubectl, ["get", "tr,chm", "-n", o.namespace], { stdio: "inherit" });
 
-  process.stdout.write(`\ntimings: apply->Succeeded ${seconds(tTrained)}\n`);
+  process.stdout.write(
+    `\ntimings: apply->Succeeded ${seconds(tTrained)}, rollout ${seconds(rolloutMs)}\n`,
+  );
   if (o.keep) {
     process.stdout.write("operator left running (--keep); Ctrl-C to stop it\n");
     process.once("SIGINT", () => void op.kill("SIGTERM").then(() => process.exit(0)));
