@@ -14,60 +14,78 @@ const usage = `usage: npm run cluster -- <command>
   logs <namespace> <pod> <container> [--previous]
                                 print a container's log`;
 
+async function build(): Promise<number> {
+  const bins = await ensureBinaries();
+  for (const [name, path] of Object.entries(bins)) process.stdout.write(`${name}: ${path}\n`);
+  return 0;
+}
+
+async function up(rest: string[]): Promise<number> {
+  const i = rest.indexOf("--nodes");
+  const nodes = i >= 0 ? Number(rest[i + 1]) : 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
+    process.stderr.write(`--nodes must be an integer from 1 to 50, got "${rest[i + 1]}"\n`);
+    return 2;
+  }
+  const info = await startCluster({ nodes, serviceProxy: !rest.includes("--no-proxy") });
+  process.stdout.write(`export KUBECONFIG=${info.kubeconfig}\n`);
+  return 0;
+}
+
+async function down(): Promise<number> {
+  await stopCluster();
+  return 0;
+}
+
+async function status(): Promise<number> {
+  const s = await clusterStatus();
+  process.stdout.write(`${s.lines.join("\n")}\n`);
+  return s.running ? 0 : 1;
+}
+
+async function kubectl(rest: string[]): Promise<number> {
+  const bins = cachedBinaries();
+  if (!bins) {
+    process.stderr.write("binaries not built yet: run `npm run cluster -- build`\n");
+    return 1;
+  }
+  const r = spawnSync(bins.kubectl, rest, {
+    stdio: "inherit",
+    env: { ...process.env, KUBECONFIG: clusterPaths().kubeconfig },
+  });
+  return r.status ?? 1;
+}
+
+async function logs(rest: string[]): Promise<number> {
+  const [ns, pod, container] = rest;
+  if (!ns || !pod || !container) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  process.stdout.write(
+    readContainerLog(ns, pod, container, { previous: rest.includes("--previous") }),
+  );
+  return 0;
+}
+
+/** The commands, each given the arguments after its name and returning the exit code. */
+const commands = new Map<string, (rest: string[]) => Promise<number>>([
+  ["build", build],
+  ["up", up],
+  ["down", down],
+  ["status", status],
+  ["kubectl", kubectl],
+  ["logs", logs],
+]);
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case "build": {
-      const bins = await ensureBinaries();
-      for (const [name, path] of Object.entries(bins)) process.stdout.write(`${name}: ${path}\n`);
-      return 0;
-    }
-    case "up": {
-      const i = rest.indexOf("--nodes");
-      const nodes = i >= 0 ? Number(rest[i + 1]) : 1;
-      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
-        process.stderr.write(`--nodes must be an integer from 1 to 50, got "${rest[i + 1]}"\n`);
-        return 2;
-      }
-      const info = await startCluster({ nodes, serviceProxy: !rest.includes("--no-proxy") });
-      process.stdout.write(`export KUBECONFIG=${info.kubeconfig}\n`);
-      return 0;
-    }
-    case "down":
-      await stopCluster();
-      return 0;
-    case "status": {
-      const s = await clusterStatus();
-      process.stdout.write(`${s.lines.join("\n")}\n`);
-      return s.running ? 0 : 1;
-    }
-    case "kubectl": {
-      const bins = cachedBinaries();
-      if (!bins) {
-        process.stderr.write("binaries not built yet: run `npm run cluster -- build`\n");
-        return 1;
-      }
-      const r = spawnSync(bins.kubectl, rest, {
-        stdio: "inherit",
-        env: { ...process.env, KUBECONFIG: clusterPaths().kubeconfig },
-      });
-      return r.status ?? 1;
-    }
-    case "logs": {
-      const [ns, pod, container] = rest;
-      if (!ns || !pod || !container) {
-        process.stderr.write(`${usage}\n`);
-        return 2;
-      }
-      process.stdout.write(
-        readContainerLog(ns, pod, container, { previous: rest.includes("--previous") }),
-      );
-      return 0;
-    }
-    default:
-      process.stderr.write(`${cmd ? `unknown command "${cmd}"\n` : ""}${usage}\n`);
-      return 2;
+  const run = cmd === undefined ? undefined : commands.get(cmd);
+  if (!run) {
+    process.stderr.write(`${cmd ? `unknown command "${cmd}"\n` : ""}${usage}\n`);
+    return 2;
   }
+  return run(rest);
 }
 
 main(process.argv.slice(2)).then(

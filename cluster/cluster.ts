@@ -16,11 +16,19 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { explain, preflight } from "../scripts/preflight.mjs";
 import type { AgentConfig } from "./agent/agent-config.js";
 import { deleteBridge, ensureBridge, ip, listNetns, netnsPids } from "./agent/pod-network.js";
-import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
+import { type ClusterBinaries, cachedBinaries, ensureBinaries } from "./build-binaries.js";
 import { installClusterAddons } from "./cluster-addons.js";
-import { clusterPaths, network, nodeName, nodePodCidr, repoRoot } from "./cluster-layout.js";
+import {
+  type ClusterPaths,
+  clusterPaths,
+  network,
+  nodeName,
+  nodePodCidr,
+  repoRoot,
+} from "./cluster-layout.js";
 import {
   apiserverUrl,
+  type ControlPlaneCredentials,
   createCredentials,
   get,
   nodeKubeconfig,
@@ -162,6 +170,205 @@ export async function clusterHealthy(): Promise<boolean> {
   }
 }
 
+/** Makes a manual start the owner of the reused, healthy cluster and describes it. */
+function reuseRunningCluster(
+  paths: ClusterPaths,
+  owner: ClusterOwner,
+  log: (msg: string) => void,
+): ClusterInfo {
+  const state = readState(paths.state);
+  if (state && owner === "manual" && state.owner !== "manual") {
+    state.owner = "manual";
+    writeState(paths.state, state);
+  }
+  log(`reusing the running cluster (kubeconfig ${paths.kubeconfig})`);
+  return {
+    kubeconfig: paths.kubeconfig,
+    started: false,
+    nodes: state?.nodes ?? [],
+    readyInMs: 0,
+  };
+}
+
+/** Refuses to start over someone else's apiserver; stops an unhealthy previous cluster of ours. */
+async function clearPreviousCluster(paths: ClusterPaths, log: (msg: string) => void) {
+  if (!existsSync(paths.state) && (await portInUse(network.apiserverPort))) {
+    throw new Error(
+      `port ${network.apiserverPort} is in use but ${paths.state} records no cluster: another checkout's cluster (or another program) is running; stop it first`,
+    );
+  }
+  if (existsSync(paths.state) || listNetns().some((n) => n.startsWith(network.netnsPrefix))) {
+    log("cleaning up a previous cluster that is not healthy");
+    await stopCluster({ log });
+  }
+}
+
+/** Empties the directories a previous cluster may have left data in. */
+function resetClusterDirs(paths: ClusterPaths): void {
+  for (const dir of [paths.etcdData, paths.pods, paths.pki, paths.logs, paths.volumes]) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(paths.logs, { recursive: true });
+  mkdirSync(paths.pods, { recursive: true });
+}
+
+/** Everything the start sequence hands from one component to the next. */
+interface ClusterBoot {
+  bins: ClusterBinaries;
+  paths: ClusterPaths;
+  creds: ControlPlaneCredentials;
+  state: ClusterState;
+  log: (msg: string) => void;
+  /** Records a started process in the state file, so `down` stops it even after a crash. */
+  track: (p: ManagedProcess) => ManagedProcess;
+}
+
+/** Starts etcd and the apiserver and returns an admin client config once it is ready. */
+async function startApiserverAndEtcd(boot: ClusterBoot, t0: number) {
+  const { bins, paths, creds, track, log } = boot;
+  const etcd = track(startEtcd(bins, paths));
+  await waitUntil(
+    "etcd health",
+    async () => (await get(`http://127.0.0.1:${network.etcdClientPort}/health`)).status === 200,
+    30_000,
+    [etcd],
+  );
+  const apiserver = track(startApiserver(bins, paths, creds));
+  const adminTls = { ca: creds.pki.ca.cert, client: creds.admin };
+  await waitUntil(
+    "kube-apiserver /readyz",
+    async () => (await get(`${apiserverUrl}/readyz`, adminTls)).status === 200,
+    90_000,
+    [etcd, apiserver],
+  );
+  log(`apiserver ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(paths.kubeconfig);
+  return { kc, apiserver };
+}
+
+/** The node agent's configuration for the given process nodes. */
+function agentConfigFor(
+  paths: ClusterPaths,
+  creds: ControlPlaneCredentials,
+  nodes: AgentConfig["nodes"],
+  serviceProxy: boolean,
+): AgentConfig {
+  return {
+    repoRoot,
+    podsDir: paths.pods,
+    imagesFile: paths.images,
+    createdMountPoints: paths.createdMountPoints,
+    kubernetesVersion: KUBERNETES_VERSION,
+    bridge: network.bridge,
+    gatewayIp: network.gatewayIp,
+    prefixLength: network.podPrefixLength,
+    netnsPrefix: network.netnsPrefix,
+    vethPrefix: network.vethPrefix,
+    apiserver: { host: "127.0.0.1", port: network.apiserverPort },
+    apiserverForPods: serviceProxy
+      ? { host: network.kubernetesServiceIp, port: 443 }
+      : { host: network.gatewayIp, port: network.apiserverPort },
+    kubelet: {
+      port: network.kubeletPort,
+      cert: creds.kubeletServing.cert,
+      key: creds.kubeletServing.key,
+      ca: creds.pki.ca.cert,
+    },
+    provisioner: { volumesDir: paths.volumes, kubeconfig: creds.kubeconfigs.provisioner },
+    dns: { kubeconfig: creds.kubeconfigs.dns },
+    backoff: { initialMs: 1000, maxMs: 300_000 },
+    nodes,
+  };
+}
+
+/** Writes the agent's configuration for `count` nodes and starts the node agent. */
+function startNodeAgent(boot: ClusterBoot, count: number, serviceProxy: boolean): ManagedProcess {
+  const { paths, creds, state } = boot;
+  const nodes = Array.from({ length: count }, (_, i) => ({
+    name: nodeName(i + 1),
+    podCidr: nodePodCidr(i + 1),
+    kubeconfig: nodeKubeconfig(paths, creds.pki, nodeName(i + 1)),
+  }));
+  state.nodes = nodes.map((n) => n.name);
+  const agentConfig = agentConfigFor(paths, creds, nodes, serviceProxy);
+  writeFileSync(paths.agentConfig, JSON.stringify(agentConfig, null, 2));
+  return boot.track(
+    startProcess(
+      "node-agent",
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "cluster", "agent", "main.ts"), paths.agentConfig],
+      join(paths.logs, "node-agent.log"),
+      { cwd: repoRoot },
+    ),
+  );
+}
+
+/** True when every named node reports the Ready condition True. */
+async function nodesReady(core: CoreV1Api, names: string[]): Promise<boolean> {
+  const list = await core.listNode();
+  return names.every((n) =>
+    list.items.some(
+      (node) =>
+        node.metadata?.name === n &&
+        node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    ),
+  );
+}
+
+/** Turns on ip_forward (remembering its old value for `down`) and starts kube-proxy. */
+async function startServiceProxy(boot: ClusterBoot): Promise<void> {
+  const { bins, paths, creds, state } = boot;
+  state.ipForwardBefore = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
+  // Pods reach Services through the host: DNAT happens there, then the packet is routed
+  // back onto the bridge, which needs forwarding on.
+  writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+  writeState(paths.state, state);
+  const proxy = boot.track(startKubeProxy(bins, paths, creds, state.nodes[0] as string));
+  await waitUntil(
+    "kube-proxy healthz",
+    async () => (await get(`http://127.0.0.1:${network.proxyHealthzPort}/healthz`)).status === 200,
+    30_000,
+    [proxy],
+  );
+}
+
+/** True once the controller manager has created the default namespace's ServiceAccount. */
+async function defaultServiceAccountExists(core: CoreV1Api): Promise<boolean> {
+  try {
+    await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts every component in order, each once the one before is healthy. */
+async function bootCluster(
+  boot: ClusterBoot,
+  t0: number,
+  count: number,
+  serviceProxy: boolean,
+): Promise<void> {
+  const { bins, paths, creds, state, track } = boot;
+  const { kc, apiserver } = await startApiserverAndEtcd(boot, t0);
+  await installClusterAddons(kc);
+  const kcm = track(startControllerManager(bins, paths, creds));
+  const scheduler = track(startScheduler(bins, paths, creds));
+  const agent = startNodeAgent(boot, count, serviceProxy);
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitUntil(
+    `node(s) ${state.nodes.join(", ")} Ready`,
+    () => nodesReady(core, state.nodes),
+    60_000,
+    [apiserver, kcm, scheduler, agent],
+  );
+  if (serviceProxy) await startServiceProxy(boot);
+  await waitUntil("the default ServiceAccount", () => defaultServiceAccountExists(core), 30_000, [
+    kcm,
+  ]);
+}
+
 /**
  * Starts the local cluster (building binaries first if the cache lacks them): etcd,
  * kube-apiserver, kube-controller-manager, kube-scheduler, the process node agent and
@@ -172,36 +379,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const started = Date.now();
   assertPrerequisites(opts.serviceProxy ?? true);
   const paths = clusterPaths();
-  if (await clusterHealthy()) {
-    const state = readState(paths.state);
-    if (state && (opts.owner ?? "manual") === "manual" && state.owner !== "manual") {
-      state.owner = "manual";
-      writeState(paths.state, state);
-    }
-    log(`reusing the running cluster (kubeconfig ${paths.kubeconfig})`);
-    return {
-      kubeconfig: paths.kubeconfig,
-      started: false,
-      nodes: state?.nodes ?? [],
-      readyInMs: 0,
-    };
-  }
-  if (!existsSync(paths.state) && (await portInUse(network.apiserverPort))) {
-    throw new Error(
-      `port ${network.apiserverPort} is in use but ${paths.state} records no cluster: another checkout's cluster (or another program) is running; stop it first`,
-    );
-  }
-  if (existsSync(paths.state) || listNetns().some((n) => n.startsWith(network.netnsPrefix))) {
-    log("cleaning up a previous cluster that is not healthy");
-    await stopCluster({ log });
-  }
+  if (await clusterHealthy()) return reuseRunningCluster(paths, opts.owner ?? "manual", log);
+  await clearPreviousCluster(paths, log);
   const bins = await ensureBinaries();
   const t0 = Date.now();
-  for (const dir of [paths.etcdData, paths.pods, paths.pki, paths.logs, paths.volumes]) {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  mkdirSync(paths.logs, { recursive: true });
-  mkdirSync(paths.pods, { recursive: true });
+  resetClusterDirs(paths);
   const creds = createCredentials(paths);
   ensureBridge(network.bridge, network.gatewayIp, network.podPrefixLength);
   const state: ClusterState = {
@@ -216,116 +398,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     return p;
   };
   try {
-    const etcd = track(startEtcd(bins, paths));
-    await waitUntil(
-      "etcd health",
-      async () => (await get(`http://127.0.0.1:${network.etcdClientPort}/health`)).status === 200,
-      30_000,
-      [etcd],
-    );
-    const apiserver = track(startApiserver(bins, paths, creds));
-    const adminTls = { ca: creds.pki.ca.cert, client: creds.admin };
-    await waitUntil(
-      "kube-apiserver /readyz",
-      async () => (await get(`${apiserverUrl}/readyz`, adminTls)).status === 200,
-      90_000,
-      [etcd, apiserver],
-    );
-    log(`apiserver ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const kc = new KubeConfig();
-    kc.loadFromFile(paths.kubeconfig);
-    await installClusterAddons(kc);
-    const kcm = track(startControllerManager(bins, paths, creds));
-    const scheduler = track(startScheduler(bins, paths, creds));
-
-    const count = opts.nodes ?? 1;
-    const nodes = Array.from({ length: count }, (_, i) => ({
-      name: nodeName(i + 1),
-      podCidr: nodePodCidr(i + 1),
-      kubeconfig: nodeKubeconfig(paths, creds.pki, nodeName(i + 1)),
-    }));
-    state.nodes = nodes.map((n) => n.name);
-    const serviceProxy = opts.serviceProxy ?? true;
-    const agentConfig: AgentConfig = {
-      repoRoot,
-      podsDir: paths.pods,
-      imagesFile: paths.images,
-      createdMountPoints: paths.createdMountPoints,
-      kubernetesVersion: KUBERNETES_VERSION,
-      bridge: network.bridge,
-      gatewayIp: network.gatewayIp,
-      prefixLength: network.podPrefixLength,
-      netnsPrefix: network.netnsPrefix,
-      vethPrefix: network.vethPrefix,
-      apiserver: { host: "127.0.0.1", port: network.apiserverPort },
-      apiserverForPods: serviceProxy
-        ? { host: network.kubernetesServiceIp, port: 443 }
-        : { host: network.gatewayIp, port: network.apiserverPort },
-      kubelet: {
-        port: network.kubeletPort,
-        cert: creds.kubeletServing.cert,
-        key: creds.kubeletServing.key,
-        ca: creds.pki.ca.cert,
-      },
-      provisioner: { volumesDir: paths.volumes, kubeconfig: creds.kubeconfigs.provisioner },
-      dns: { kubeconfig: creds.kubeconfigs.dns },
-      backoff: { initialMs: 1000, maxMs: 300_000 },
-      nodes,
-    };
-    writeFileSync(paths.agentConfig, JSON.stringify(agentConfig, null, 2));
-    const agent = track(
-      startProcess(
-        "node-agent",
-        process.execPath,
-        ["--import", "tsx", join(repoRoot, "cluster", "agent", "main.ts"), paths.agentConfig],
-        join(paths.logs, "node-agent.log"),
-        { cwd: repoRoot },
-      ),
-    );
-    const core = kc.makeApiClient(CoreV1Api);
-    await waitUntil(
-      `node(s) ${state.nodes.join(", ")} Ready`,
-      async () => {
-        const list = await core.listNode();
-        return state.nodes.every((n) =>
-          list.items.some(
-            (node) =>
-              node.metadata?.name === n &&
-              node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-          ),
-        );
-      },
-      60_000,
-      [apiserver, kcm, scheduler, agent],
-    );
-    if (serviceProxy) {
-      state.ipForwardBefore = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
-      // Pods reach Services through the host: DNAT happens there, then the packet is routed
-      // back onto the bridge, which needs forwarding on.
-      writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
-      writeState(paths.state, state);
-      const proxy = track(startKubeProxy(bins, paths, creds, state.nodes[0] as string));
-      await waitUntil(
-        "kube-proxy healthz",
-        async () =>
-          (await get(`http://127.0.0.1:${network.proxyHealthzPort}/healthz`)).status === 200,
-        30_000,
-        [proxy],
-      );
-    }
-    await waitUntil(
-      "the default ServiceAccount",
-      async () => {
-        try {
-          await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      [kcm],
-    );
+    const boot: ClusterBoot = { bins, paths, creds, state, log, track };
+    await bootCluster(boot, t0, opts.nodes ?? 1, opts.serviceProxy ?? true);
     const readyInMs = Date.now() - started;
     log(`cluster ready in ${(readyInMs / 1000).toFixed(1)} s; kubeconfig: ${paths.kubeconfig}`);
     return { kubeconfig: paths.kubeconfig, started: true, nodes: state.nodes, readyInMs };
@@ -368,16 +442,8 @@ function removeCreatedMountPoints(file: string): void {
   unlinkSync(file);
 }
 
-/**
- * Stops everything the cluster started and removes what it added to the host: processes,
- * pod network namespaces and veths, the bridge, kube-proxy's nftables/iptables rules, host
- * mount points it created, and restores ip_forward. Safe to run when nothing is running.
- */
-export async function stopCluster(opts: { log?: (msg: string) => void } = {}): Promise<void> {
-  const log = opts.log ?? defaultLog;
-  const paths = clusterPaths();
-  const state = readState(paths.state);
-  const procs = [...(state?.processes ?? [])].reverse();
+/** Stops the recorded processes, newest first; returns what could not be stopped. */
+async function stopProcesses(procs: ManagedProcess[]): Promise<string[]> {
   const errors: string[] = [];
   for (const p of procs) {
     try {
@@ -387,18 +453,25 @@ export async function stopCluster(opts: { log?: (msg: string) => void } = {}): P
       errors.push((err as Error).message);
     }
   }
-  if (procs.some((p) => p.name === "kube-proxy")) {
-    const bins = cachedBinaries();
-    if (bins) {
-      const r = spawnSync(bins["kube-proxy"], ["--cleanup", "--v=0"], { encoding: "utf8" });
-      if (r.status !== 0)
-        log(`kube-proxy --cleanup: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
-    }
+  return errors;
+}
+
+/** Removes kube-proxy's rules: its own `--cleanup` when it ran, then its nftables tables. */
+function removeKubeProxyRules(procs: ManagedProcess[], log: (msg: string) => void): void {
+  const bins = procs.some((p) => p.name === "kube-proxy") ? cachedBinaries() : null;
+  if (bins) {
+    const r = spawnSync(bins["kube-proxy"], ["--cleanup", "--v=0"], { encoding: "utf8" });
+    if (r.status !== 0)
+      log(`kube-proxy --cleanup: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
   }
   for (const table of ["ip kube-proxy", "ip6 kube-proxy"]) {
     spawnSync("nft", ["delete", "table", ...table.split(" ")], { stdio: "ignore" });
   }
-  // Whatever still runs in a pod namespace (the agent died, say) goes too.
+}
+
+/** Kills what still runs in a pod namespace and deletes it; returns the failures. */
+function removePodNamespaces(): string[] {
+  const errors: string[] = [];
   for (const ns of listNetns().filter((n) => n.startsWith(network.netnsPrefix))) {
     for (const pid of netnsPids(ns)) {
       try {
@@ -411,29 +484,62 @@ export async function stopCluster(opts: { log?: (msg: string) => void } = {}): P
       errors.push((err as Error).message);
     }
   }
+  return errors;
+}
+
+/** Deletes the pods' host-side veths that are still there. */
+function removePodVeths(): void {
   const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
   for (const m of links.matchAll(new RegExp(`^\\d+: (${network.vethPrefix}[^@:]+)[@:]`, "gm"))) {
     try {
       ip(["link", "del", m[1] as string]);
     } catch {}
   }
+}
+
+/** Deletes the pod bridge; returns the failure, if any. */
+function removeBridge(): string[] {
   try {
     deleteBridge(network.bridge);
+    return [];
   } catch (err) {
-    errors.push((err as Error).message);
+    return [(err as Error).message];
   }
-  if (state?.ipForwardBefore !== undefined) {
-    writeFileSync("/proc/sys/net/ipv4/ip_forward", state.ipForwardBefore);
-  }
-  removeCreatedMountPoints(paths.createdMountPoints);
-  rmSync(paths.state, { force: true });
+}
+
+/** What is still left on the host after a moment for the kernel to finish deleting. */
+async function settledLeftovers(procs: ManagedProcess[]): Promise<string[]> {
   // The kernel destroys a deleted namespace's veths asynchronously: give it a moment.
   let leftovers = hostLeftovers(procs);
   for (let i = 0; i < 50 && leftovers.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 200));
     leftovers = hostLeftovers(procs);
   }
-  errors.push(...leftovers);
+  return leftovers;
+}
+
+/**
+ * Stops everything the cluster started and removes what it added to the host: processes,
+ * pod network namespaces and veths, the bridge, kube-proxy's nftables/iptables rules, host
+ * mount points it created, and restores ip_forward. Safe to run when nothing is running.
+ */
+export async function stopCluster(opts: { log?: (msg: string) => void } = {}): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const paths = clusterPaths();
+  const state = readState(paths.state);
+  const procs = [...(state?.processes ?? [])].reverse();
+  const errors = await stopProcesses(procs);
+  removeKubeProxyRules(procs, log);
+  // Whatever still runs in a pod namespace (the agent died, say) goes too.
+  errors.push(...removePodNamespaces());
+  removePodVeths();
+  errors.push(...removeBridge());
+  if (state?.ipForwardBefore !== undefined) {
+    writeFileSync("/proc/sys/net/ipv4/ip_forward", state.ipForwardBefore);
+  }
+  removeCreatedMountPoints(paths.createdMountPoints);
+  rmSync(paths.state, { force: true });
+  errors.push(...(await settledLeftovers(procs)));
   if (errors.length > 0) throw new Error(`cluster stopped with errors:\n${errors.join("\n")}`);
   if (state) log("cluster stopped");
 }

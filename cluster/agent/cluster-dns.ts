@@ -3,6 +3,7 @@ import {
   CoreV1Api,
   DiscoveryV1Api,
   type KubeConfig,
+  type V1Endpoint,
   type V1EndpointSlice,
   type V1Service,
 } from "@kubernetes/client-node";
@@ -79,6 +80,43 @@ export interface DnsSnapshot {
   slices: V1EndpointSlice[];
 }
 
+/** `<a-b-c-d>` of a pod name to the address it spells, or null when it spells none. */
+function podNameAddress(label: string): string[] | null {
+  const ip = label.replaceAll("-", ".");
+  return /^\d+\.\d+\.\d+\.\d+$/.test(ip) ? [ip] : null;
+}
+
+/** The endpoints of a Service that DNS may hand out (ready ones, unless it publishes all). */
+function serviceEndpoints(svc: V1Service, snap: DnsSnapshot): V1Endpoint[] {
+  const ns = svc.metadata?.namespace;
+  const svcName = svc.metadata?.name;
+  return snap.slices
+    .filter(
+      (s) =>
+        s.metadata?.namespace === ns &&
+        s.metadata?.labels?.["kubernetes.io/service-name"] === svcName,
+    )
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready !== false || svc.spec?.publishNotReadyAddresses);
+}
+
+/** `[<svc>, <ns>, svc]` or `[<hostname>, <svc>, <ns>, svc]` to its addresses, or null. */
+function resolveServiceName(parts: string[], snap: DnsSnapshot): string[] | null {
+  const [host, svcName, ns] = parts.length === 4 ? parts : [undefined, parts[0], parts[1]];
+  const svc = snap.services.find(
+    (s) => s.metadata?.name === svcName && s.metadata?.namespace === ns,
+  );
+  if (!svc) return null;
+  const endpoints = serviceEndpoints(svc, snap);
+  if (host !== undefined) {
+    const ips = endpoints.filter((e) => e.hostname === host).flatMap((e) => e.addresses);
+    return ips.length > 0 ? ips : null;
+  }
+  const clusterIp = svc.spec?.clusterIP;
+  if (clusterIp && clusterIp !== "None") return [clusterIp];
+  return [...new Set(endpoints.flatMap((e) => e.addresses))];
+}
+
 /**
  * Resolves a cluster name the way cluster DNS does: `<svc>.<ns>.svc.<domain>` to the
  * ClusterIP (or, for headless Services, the ready endpoint addresses),
@@ -89,31 +127,9 @@ export function resolveClusterName(name: string, snap: DnsSnapshot): string[] | 
   const suffix = `.${CLUSTER_DOMAIN}`;
   if (!name.endsWith(suffix)) return null;
   const parts = name.slice(0, -suffix.length).split(".");
-  if (parts.length === 3 && parts[2] === "pod") {
-    const ip = (parts[0] ?? "").replaceAll("-", ".");
-    return /^\d+\.\d+\.\d+\.\d+$/.test(ip) ? [ip] : null;
-  }
+  if (parts.length === 3 && parts[2] === "pod") return podNameAddress(parts[0] ?? "");
   if (parts.at(-1) !== "svc" || (parts.length !== 3 && parts.length !== 4)) return null;
-  const [host, svcName, ns] = parts.length === 4 ? parts : [undefined, parts[0], parts[1]];
-  const svc = snap.services.find(
-    (s) => s.metadata?.name === svcName && s.metadata?.namespace === ns,
-  );
-  if (!svc) return null;
-  const endpoints = snap.slices
-    .filter(
-      (s) =>
-        s.metadata?.namespace === ns &&
-        s.metadata?.labels?.["kubernetes.io/service-name"] === svcName,
-    )
-    .flatMap((s) => s.endpoints ?? [])
-    .filter((e) => e.conditions?.ready !== false || svc.spec?.publishNotReadyAddresses);
-  if (host !== undefined) {
-    const ips = endpoints.filter((e) => e.hostname === host).flatMap((e) => e.addresses);
-    return ips.length > 0 ? ips : null;
-  }
-  const clusterIp = svc.spec?.clusterIP;
-  if (clusterIp && clusterIp !== "None") return [clusterIp];
-  return [...new Set(endpoints.flatMap((e) => e.addresses))];
+  return resolveServiceName(parts, snap);
 }
 
 /**

@@ -1,4 +1,12 @@
-import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1EnvVar,
+  V1EnvVarSource,
+  V1Pod,
+  V1ResourceFieldSelector,
+  V1Secret,
+} from "@kubernetes/client-node";
 
 /** Reads the ConfigMaps and Secrets a pod refers to; `null` when one does not exist. */
 export interface PodObjectSource {
@@ -139,6 +147,93 @@ export function parseQuantity(q: string): number {
   return Number(m[1]) * (m[2] ? (scale[m[2]] as number) : 1);
 }
 
+/** What resolving one container's environment needs. */
+interface EnvContext {
+  pod: V1Pod;
+  container: V1Container;
+  ns: string;
+  source: PodObjectSource;
+  nodeAllocatable: { cpu: number; memoryBytes: number };
+}
+
+type ObjectKind = "ConfigMap" | "Secret";
+
+/** The data of a referenced ConfigMap or Secret; `null` when it is missing and optional. */
+async function fetchData(
+  ctx: EnvContext,
+  kind: ObjectKind,
+  name: string,
+  optional: boolean,
+): Promise<Record<string, string> | null> {
+  const obj =
+    kind === "ConfigMap"
+      ? await ctx.source.configMap(ctx.ns, name)
+      : await ctx.source.secret(ctx.ns, name);
+  if (!obj) {
+    if (optional) return null;
+    throw new ContainerConfigError(`${kind.toLowerCase()} "${name}" not found`);
+  }
+  return dataOf(obj, kind);
+}
+
+/** Adds every key of the container's `envFrom` sources, prefixed, in order. */
+async function addEnvFrom(ctx: EnvContext, env: Record<string, string>): Promise<void> {
+  for (const from of ctx.container.envFrom ?? []) {
+    const prefix = from.prefix ?? "";
+    const ref = from.configMapRef ?? from.secretRef;
+    const kind = from.configMapRef ? "ConfigMap" : "Secret";
+    if (!ref?.name) continue;
+    const data = await fetchData(ctx, kind, ref.name, ref.optional ?? false);
+    for (const [k, v] of Object.entries(data ?? {})) env[prefix + k] = v;
+  }
+}
+
+/** A resourceFieldRef's value, for this container or the one it names. */
+function resourceEnvValue(ctx: EnvContext, ref: V1ResourceFieldSelector): string {
+  const { pod } = ctx;
+  const target = ref.containerName
+    ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+        (c) => c.name === ref.containerName,
+      )
+    : ctx.container;
+  const divisor = ref.divisor === undefined ? undefined : String(ref.divisor);
+  return resourceFieldValue(target, ref.resource, divisor, ctx.nodeAllocatable);
+}
+
+/** A configMapKeyRef/secretKeyRef's value; `undefined` when an optional source or key is missing. */
+async function keyRefEnvValue(
+  ctx: EnvContext,
+  envName: string,
+  vf: V1EnvVarSource,
+): Promise<string | undefined> {
+  const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+  const kind = vf.configMapKeyRef ? "ConfigMap" : "Secret";
+  if (!ref?.name) throw new ContainerConfigError(`env ${envName}: ${kind} reference has no name`);
+  const data = await fetchData(ctx, kind, ref.name, ref.optional ?? false);
+  if (data === null) return undefined;
+  const value = data[ref.key];
+  if (value === undefined && !ref.optional) {
+    throw new ContainerConfigError(
+      `couldn't find key ${ref.key} in ${kind} ${ctx.ns}/${ref.name} (env ${envName})`,
+    );
+  }
+  return value;
+}
+
+/** One `env` entry's value given the variables so far; `undefined` leaves it unset. */
+async function envEntryValue(
+  ctx: EnvContext,
+  e: V1EnvVar,
+  env: Record<string, string>,
+): Promise<string | undefined> {
+  const vf = e.valueFrom;
+  if (e.value !== undefined || !vf) return expandVars(e.value ?? "", env);
+  if (vf.fieldRef) return podFieldValue(ctx.pod, vf.fieldRef.fieldPath);
+  if (vf.resourceFieldRef) return resourceEnvValue(ctx, vf.resourceFieldRef);
+  if (vf.configMapKeyRef || vf.secretKeyRef) return keyRefEnvValue(ctx, e.name, vf);
+  throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
+}
+
 /**
  * A container's environment in the kubelet's order: `base` (image env, service links), then
  * `envFrom` sources, then `env` entries, each able to reference earlier ones with `$(VAR)`.
@@ -151,62 +246,12 @@ export async function containerEnv(
   nodeAllocatable: { cpu: number; memoryBytes: number },
 ): Promise<Record<string, string>> {
   const ns = pod.metadata?.namespace ?? "default";
+  const ctx: EnvContext = { pod, container, ns, source, nodeAllocatable };
   const env: Record<string, string> = { ...base };
-  const fetch = async (kind: "ConfigMap" | "Secret", name: string, optional: boolean) => {
-    const obj =
-      kind === "ConfigMap" ? await source.configMap(ns, name) : await source.secret(ns, name);
-    if (!obj) {
-      if (optional) return null;
-      throw new ContainerConfigError(`${kind.toLowerCase()} "${name}" not found`);
-    }
-    return dataOf(obj, kind);
-  };
-  for (const from of container.envFrom ?? []) {
-    const prefix = from.prefix ?? "";
-    const ref = from.configMapRef ?? from.secretRef;
-    const kind = from.configMapRef ? "ConfigMap" : "Secret";
-    if (!ref?.name) continue;
-    const data = await fetch(kind, ref.name, ref.optional ?? false);
-    for (const [k, v] of Object.entries(data ?? {})) env[prefix + k] = v;
-  }
+  await addEnvFrom(ctx, env);
   for (const e of container.env ?? []) {
-    if (e.value !== undefined || !e.valueFrom) {
-      env[e.name] = expandVars(e.value ?? "", env);
-      continue;
-    }
-    const vf = e.valueFrom;
-    if (vf.fieldRef) {
-      env[e.name] = podFieldValue(pod, vf.fieldRef.fieldPath);
-    } else if (vf.resourceFieldRef) {
-      const target = vf.resourceFieldRef.containerName
-        ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
-            (c) => c.name === vf.resourceFieldRef?.containerName,
-          )
-        : container;
-      env[e.name] = resourceFieldValue(
-        target,
-        vf.resourceFieldRef.resource,
-        vf.resourceFieldRef.divisor === undefined ? undefined : String(vf.resourceFieldRef.divisor),
-        nodeAllocatable,
-      );
-    } else if (vf.configMapKeyRef || vf.secretKeyRef) {
-      const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
-      const kind = vf.configMapKeyRef ? "ConfigMap" : "Secret";
-      if (!ref?.name)
-        throw new ContainerConfigError(`env ${e.name}: ${kind} reference has no name`);
-      const data = await fetch(kind, ref.name, ref.optional ?? false);
-      if (data === null) continue;
-      const value = data[ref.key];
-      if (value === undefined) {
-        if (ref.optional) continue;
-        throw new ContainerConfigError(
-          `couldn't find key ${ref.key} in ${kind} ${ns}/${ref.name} (env ${e.name})`,
-        );
-      }
-      env[e.name] = value;
-    } else {
-      throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
-    }
+    const value = await envEntryValue(ctx, e, env);
+    if (value !== undefined) env[e.name] = value;
   }
   return env;
 }

@@ -10,7 +10,7 @@ import type {
 import { repoRoot } from "../cluster-layout.js";
 import { ContainerConfigError, containerEnv, expandVars } from "./container-env.js";
 import { type ContainerMount, execInContainer, launchContainer } from "./container-process.js";
-import { containerArgv, type ImageMap, imageKey } from "./image-map.js";
+import { containerArgv, type ImageCommand, type ImageMap, imageKey } from "./image-map.js";
 import type { NodeApi } from "./node-api.js";
 import type { PodIpPool, PodNetwork } from "./pod-network.js";
 import { type ContainerRecord, willRestart } from "./pod-status.js";
@@ -107,26 +107,11 @@ export class ContainerRunner {
 
   /** Starts the process once; resolves when it has been spawned (or failed to be). */
   async start(): Promise<boolean> {
-    const ctx = this.worker.ctx;
+    // The pod as it was when this attempt began: the worker swaps in newer versions meanwhile.
     const pod = this.worker.pod;
-    const image = ctx.imageMap()[imageKey(this.spec.image ?? "")];
-    if (!image) {
-      this.setWaiting(
-        "ErrImageNeverPull",
-        `image "${this.spec.image}" is not in the process node's image map (key "${imageKey(this.spec.image ?? "")}"); register it, see cluster/README.md`,
-      );
-      return false;
-    }
-    try {
-      const base = { ...(await this.worker.baseEnv()), ...(image.env ?? {}) };
-      this.env = await containerEnv(pod, this.spec, base, ctx.api, ctx.api.nodeAllocatable);
-    } catch (err) {
-      if (err instanceof ContainerConfigError || (err as { code?: number }).code !== undefined) {
-        this.setWaiting("CreateContainerConfigError", (err as Error).message);
-        return false;
-      }
-      throw err;
-    }
+    const image = this.lookUpImage();
+    if (!image) return false;
+    if (!(await this.resolveEnv(pod, image))) return false;
     // The pod may have been deleted while the environment was being resolved.
     if (this.stopping) return false;
     const argv = containerArgv(image, this.spec).map((a) => expandVars(a, this.env));
@@ -140,6 +125,54 @@ export class ContainerRunner {
     this.workingDir = this.spec.workingDir || image.workingDir || "/";
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.terminationFile, "");
+    const mounts = this.containerMounts();
+    const startedAt = new Date();
+    const proc = this.launch(pod, argv, mounts);
+    this.markRunning(pod, proc, startedAt);
+    const ctx = this.worker.ctx;
+    void ctx.api.event(
+      pod,
+      ctx.nodeName,
+      "Normal",
+      "Started",
+      `Started container ${this.spec.name}`,
+    );
+    if (!this.init) this.startProbes();
+    this.worker.changed();
+    return true;
+  }
+
+  /** The image map's entry for the container's image; waits with ErrImageNeverPull without one. */
+  private lookUpImage(): ImageCommand | undefined {
+    const key = imageKey(this.spec.image ?? "");
+    const image = this.worker.ctx.imageMap()[key];
+    if (!image) {
+      this.setWaiting(
+        "ErrImageNeverPull",
+        `image "${this.spec.image}" is not in the process node's image map (key "${key}"); register it, see cluster/README.md`,
+      );
+    }
+    return image;
+  }
+
+  /** Resolves `this.env`; false (waiting with CreateContainerConfigError) when it cannot be. */
+  private async resolveEnv(pod: V1Pod, image: ImageCommand): Promise<boolean> {
+    const ctx = this.worker.ctx;
+    try {
+      const base = { ...(await this.worker.baseEnv()), ...(image.env ?? {}) };
+      this.env = await containerEnv(pod, this.spec, base, ctx.api, ctx.api.nodeAllocatable);
+      return true;
+    } catch (err) {
+      if (err instanceof ContainerConfigError || (err as { code?: number }).code !== undefined) {
+        this.setWaiting("CreateContainerConfigError", (err as Error).message);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** The pod's mounts for this container plus what every container gets. */
+  private containerMounts(): ContainerMount[] {
     const mounts = this.worker.mountsFor(this.spec);
     // Like an image's own /tmp: private to the container, so pods never share the host's.
     if (!mounts.some((m) => m.target === "/tmp")) {
@@ -163,8 +196,14 @@ export class ContainerRunner {
       target: this.spec.terminationMessagePath || "/dev/termination-log",
       readOnly: false,
     });
-    const startedAt = new Date();
-    const proc = launchContainer(
+    return mounts;
+  }
+
+  /** Spawns the container's process in the pod's network namespace. */
+  private launch(pod: V1Pod, argv: string[], mounts: ContainerMount[]): ChildProcess {
+    const ctx = this.worker.ctx;
+    const uid = pod.metadata?.uid;
+    return launchContainer(
       {
         netns: this.worker.net?.netns ?? "",
         argv,
@@ -176,12 +215,16 @@ export class ContainerRunner {
         createdMountPoints: ctx.createdMountPoints,
         stageCandidates: [
           join(this.dir, "stage"),
-          `/run/churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
-          `/.churn-stage/${pod.metadata?.uid}-${this.spec.name}`,
+          `/run/churn-stage/${uid}-${this.spec.name}`,
+          `/.churn-stage/${uid}-${this.spec.name}`,
         ],
       },
       (p) => existsSync(p) && statSync(p).isFile(),
     );
+  }
+
+  /** Records the spawned process as the running attempt and watches for its exit. */
+  private markRunning(pod: V1Pod, proc: ChildProcess, startedAt: Date): void {
     this.proc = proc;
     this.pid = proc.pid;
     writeFileSync(join(this.dir, "pid"), String(proc.pid ?? ""));
@@ -202,16 +245,6 @@ export class ContainerRunner {
         resolve();
       });
     });
-    void ctx.api.event(
-      pod,
-      ctx.nodeName,
-      "Normal",
-      "Started",
-      `Started container ${this.spec.name}`,
-    );
-    if (!this.init) this.startProbes();
-    this.worker.changed();
-    return true;
   }
 
   private setWaiting(reason: string, message: string) {
@@ -286,7 +319,6 @@ export class ContainerRunner {
    * back-off while the restart policy (or, for init containers, failure) says so.
    */
   async supervise(): Promise<void> {
-    const ctx = this.worker.ctx;
     for (;;) {
       if (this.stopping) return;
       const ok = await this.start();
@@ -297,41 +329,51 @@ export class ContainerRunner {
       }
       await this.exited;
       if (this.stopping) return;
-      const restartPolicy = this.init
-        ? this.record.state.terminated?.exitCode === 0
-          ? "Never"
-          : this.worker.restartPolicy === "Never"
-            ? "Never"
-            : "OnFailure"
-        : this.worker.restartPolicy;
-      if (!willRestart(this.record, restartPolicy, this.worker.deleting)) return;
-      const ranFor =
-        Date.now() - new Date(this.record.state.terminated?.startedAt ?? Date.now()).getTime();
-      // A container that ran cleanly for 10 minutes starts over from the initial back-off.
-      if (ranFor > 600_000) this.backoffMs = 0;
-      this.backoffMs =
-        this.backoffMs === 0
-          ? ctx.backoff.initialMs
-          : Math.min(this.backoffMs * 2, ctx.backoff.maxMs);
-      const last = this.record.state;
-      this.record.lastState = last;
-      this.record.restartCount++;
-      this.record.state = {
-        waiting: {
-          reason: "CrashLoopBackOff",
-          message: `back-off ${Math.round(this.backoffMs / 1000)}s restarting failed container=${this.spec.name} pod=${this.worker.pod.metadata?.name}`,
-        },
-      };
-      void ctx.api.event(
-        this.worker.pod,
-        ctx.nodeName,
-        "Warning",
-        "BackOff",
-        "Back-off restarting failed container",
-      );
-      this.worker.changed();
+      if (!willRestart(this.record, this.restartPolicy(), this.worker.deleting)) return;
+      this.growBackoff();
+      this.enterCrashLoopBackOff();
       await this.pause(this.backoffMs);
     }
+  }
+
+  /** The pod's restart policy; an init container is never restarted once it has succeeded. */
+  private restartPolicy(): string {
+    if (!this.init) return this.worker.restartPolicy;
+    if (this.record.state.terminated?.exitCode === 0) return "Never";
+    return this.worker.restartPolicy === "Never" ? "Never" : "OnFailure";
+  }
+
+  /** Doubles the restart back-off up to the cap, starting over after a long clean run. */
+  private growBackoff(): void {
+    const { backoff } = this.worker.ctx;
+    const ranFor =
+      Date.now() - new Date(this.record.state.terminated?.startedAt ?? Date.now()).getTime();
+    // A container that ran cleanly for 10 minutes starts over from the initial back-off.
+    if (ranFor > 600_000) this.backoffMs = 0;
+    this.backoffMs =
+      this.backoffMs === 0 ? backoff.initialMs : Math.min(this.backoffMs * 2, backoff.maxMs);
+  }
+
+  /** Moves the finished attempt to lastState and reports CrashLoopBackOff until the restart. */
+  private enterCrashLoopBackOff(): void {
+    const ctx = this.worker.ctx;
+    const last = this.record.state;
+    this.record.lastState = last;
+    this.record.restartCount++;
+    this.record.state = {
+      waiting: {
+        reason: "CrashLoopBackOff",
+        message: `back-off ${Math.round(this.backoffMs / 1000)}s restarting failed container=${this.spec.name} pod=${this.worker.pod.metadata?.name}`,
+      },
+    };
+    void ctx.api.event(
+      this.worker.pod,
+      ctx.nodeName,
+      "Warning",
+      "BackOff",
+      "Back-off restarting failed container",
+    );
+    this.worker.changed();
   }
 
   /** Waits `ms`, returning early when the container is being stopped. */

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 
@@ -45,6 +46,70 @@ function tail(text: string, n: number): string {
   return lines.slice(-n).join("\n") + (trailing === "" ? "\n" : "");
 }
 
+/** The log text a non-follow request asks for: the last `tailLines`, at most `limitBytes`. */
+function selectLogText(file: string, params: URLSearchParams): string {
+  const tailLines = Number(params.get("tailLines") ?? Number.NaN);
+  const limit = Number(params.get("limitBytes") ?? Number.NaN);
+  let text = readFileSync(file, "utf8");
+  if (Number.isInteger(tailLines) && tailLines >= 0) text = tail(text, tailLines);
+  if (Number.isInteger(limit) && limit > 0) text = text.slice(0, limit);
+  return text;
+}
+
+/** Sends `text`, then streams what is appended to `file` until the client goes away. */
+function followLog(req: IncomingMessage, res: ServerResponse, file: string, text: string): void {
+  res.write(text);
+  let offset = statSync(file).size;
+  const timer = setInterval(() => {
+    const size = statSync(file).size;
+    if (size <= offset) return;
+    createReadStream(file, { start: offset, end: size - 1 }).on("data", (d) => res.write(d));
+    offset = size;
+  }, 500);
+  req.on("close", () => clearInterval(timer));
+}
+
+/** Answers `GET /containerLogs/<ns>/<pod>/<container>` from the pod's log files. */
+function serveContainerLogs(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  podsDir: string,
+  [ns, pod, container]: [string, string, string],
+): void {
+  const previous = url.searchParams.get("previous") === "true";
+  const file = containerLogFile(podsDir, ns, pod, container, previous);
+  if (!file) {
+    res.statusCode = 404;
+    res.end(`no logs for container "${container}" in pod ${ns}/${pod}\n`);
+    return;
+  }
+  res.setHeader("Content-Type", "text/plain");
+  const text = selectLogText(file, url.searchParams);
+  if (url.searchParams.get("follow") !== "true") {
+    res.end(text);
+    return;
+  }
+  followLog(req, res, file, text);
+}
+
+/** Routes one request: health, container logs, or 501 for the rest of the kubelet API. */
+function handleKubeletRequest(req: IncomingMessage, res: ServerResponse, podsDir: string): void {
+  const url = new URL(req.url ?? "/", "https://kubelet");
+  if (url.pathname === "/healthz") {
+    res.end("ok");
+    return;
+  }
+  const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  if (!m || req.method !== "GET") {
+    res.statusCode = 501;
+    res.end(`the process node does not implement ${req.method} ${url.pathname}\n`);
+    return;
+  }
+  const [, ns, pod, container] = m.map(decodeURIComponent) as [string, string, string, string];
+  serveContainerLogs(req, res, url, podsDir, [ns, pod, container]);
+}
+
 /**
  * The slice of the kubelet API the apiserver proxies `kubectl logs` to:
  * `GET /containerLogs/<namespace>/<pod>/<container>` with `previous`, `tailLines`,
@@ -60,52 +125,7 @@ export function startKubeletServer(opts: KubeletServerOptions): Promise<Server> 
       requestCert: true,
       rejectUnauthorized: true,
     },
-    (req, res) => {
-      const url = new URL(req.url ?? "/", "https://kubelet");
-      if (url.pathname === "/healthz") {
-        res.end("ok");
-        return;
-      }
-      const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (!m || req.method !== "GET") {
-        res.statusCode = 501;
-        res.end(`the process node does not implement ${req.method} ${url.pathname}\n`);
-        return;
-      }
-      const [, ns, pod, container] = m.map(decodeURIComponent) as [string, string, string, string];
-      const file = containerLogFile(
-        opts.podsDir,
-        ns,
-        pod,
-        container,
-        url.searchParams.get("previous") === "true",
-      );
-      if (!file) {
-        res.statusCode = 404;
-        res.end(`no logs for container "${container}" in pod ${ns}/${pod}\n`);
-        return;
-      }
-      res.setHeader("Content-Type", "text/plain");
-      const tailLines = Number(url.searchParams.get("tailLines") ?? Number.NaN);
-      const limit = Number(url.searchParams.get("limitBytes") ?? Number.NaN);
-      let text = readFileSync(file, "utf8");
-      if (Number.isInteger(tailLines) && tailLines >= 0) text = tail(text, tailLines);
-      if (Number.isInteger(limit) && limit > 0) text = text.slice(0, limit);
-      if (url.searchParams.get("follow") !== "true") {
-        res.end(text);
-        return;
-      }
-      // Follow: send what is there, then stream appends until the client goes away.
-      res.write(text);
-      let offset = statSync(file).size;
-      const timer = setInterval(() => {
-        const size = statSync(file).size;
-        if (size <= offset) return;
-        createReadStream(file, { start: offset, end: size - 1 }).on("data", (d) => res.write(d));
-        offset = size;
-      }, 500);
-      req.on("close", () => clearInterval(timer));
-    },
+    (req, res) => handleKubeletRequest(req, res, opts.podsDir),
   );
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -59,6 +59,23 @@ export function volumeForClaim(
   };
 }
 
+/** A pending, unbound, live claim, whose pod is scheduled if the class waits for one. */
+function claimWantsVolume(pvc: V1PersistentVolumeClaim, sc: V1StorageClass): boolean {
+  if (pvc.spec?.volumeName || pvc.status?.phase !== "Pending") return false;
+  if (pvc.metadata?.deletionTimestamp) return false;
+  const waitForConsumer = sc.volumeBindingMode === "WaitForFirstConsumer";
+  return !(waitForConsumer && !pvc.metadata?.annotations?.[SELECTED_NODE]);
+}
+
+/** A volume this provisioner made, released by its claim, with reclaim policy Delete. */
+function isReleasedForDeletion(pv: V1PersistentVolume): boolean {
+  return (
+    pv.metadata?.annotations?.[PROVISIONED_BY] === LOCAL_PATH_PROVISIONER &&
+    pv.status?.phase === "Released" &&
+    pv.spec?.persistentVolumeReclaimPolicy === "Delete"
+  );
+}
+
 /**
  * Dynamic provisioning for the local cluster, in the manner of kind's local-path provisioner:
  * claims of a StorageClass naming {@link LOCAL_PATH_PROVISIONER} get a hostPath
@@ -88,13 +105,18 @@ export class LocalPathProvisioner {
     );
     if (classes.length === 0) return;
     const volumes = (await this.core.listPersistentVolume()).items;
-    const existing = new Set(volumes.map((v) => v.metadata?.name));
+    await this.provisionClaims(classes, new Set(volumes.map((v) => v.metadata?.name)));
+    await this.deleteReleased(volumes);
+  }
+
+  /** Creates a volume for each pending claim of our classes that has none yet. */
+  private async provisionClaims(
+    classes: V1StorageClass[],
+    existing: Set<string | undefined>,
+  ): Promise<void> {
     for (const pvc of (await this.core.listPersistentVolumeClaimForAllNamespaces()).items) {
       const sc = classes.find((c) => c.metadata?.name === pvc.spec?.storageClassName);
-      if (!sc || pvc.spec?.volumeName || pvc.status?.phase !== "Pending") continue;
-      if (pvc.metadata?.deletionTimestamp) continue;
-      const waitForConsumer = sc.volumeBindingMode === "WaitForFirstConsumer";
-      if (waitForConsumer && !pvc.metadata?.annotations?.[SELECTED_NODE]) continue;
+      if (!sc || !claimWantsVolume(pvc, sc)) continue;
       const pv = volumeForClaim(pvc, sc, this.volumesDir);
       if (existing.has(pv.metadata?.name)) continue;
       mkdirSync(pv.spec?.hostPath?.path ?? "", { recursive: true });
@@ -103,10 +125,12 @@ export class LocalPathProvisioner {
         `provisioned ${pv.metadata?.name} for ${pvc.metadata?.namespace}/${pvc.metadata?.name}`,
       );
     }
+  }
+
+  /** Removes our released volumes whose reclaim policy is Delete, with their data. */
+  private async deleteReleased(volumes: V1PersistentVolume[]): Promise<void> {
     for (const pv of volumes) {
-      if (pv.metadata?.annotations?.[PROVISIONED_BY] !== LOCAL_PATH_PROVISIONER) continue;
-      if (pv.status?.phase !== "Released" || pv.spec?.persistentVolumeReclaimPolicy !== "Delete")
-        continue;
+      if (!isReleasedForDeletion(pv)) continue;
       const path = pv.spec?.hostPath?.path;
       if (path?.startsWith(`${this.volumesDir}/`)) rmSync(path, { recursive: true, force: true });
       await this.core.deletePersistentVolume({ name: pv.metadata?.name ?? "" });

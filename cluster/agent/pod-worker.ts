@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Container, V1Pod, V1PodStatus } from "@kubernetes/client-node";
+import type { V1Container, V1Pod, V1PodStatus, V1Service } from "@kubernetes/client-node";
 import { podResolvConf } from "./cluster-dns.js";
 import { ContainerConfigError, expandVars } from "./container-env.js";
 import { ContainerRunner, type PodHandle, type WorkerContext } from "./container-runner.js";
@@ -12,6 +12,32 @@ import { prepareVolume, VolumeNotReadyError } from "./pod-volumes.js";
 export type { WorkerContext };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The kubelet's service links: `<SVC>_SERVICE_HOST`, `_SERVICE_PORT`, `_PORT`... per Service. */
+function serviceLinkEnv(services: V1Service[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === "None") continue;
+    const name = envName(svc.metadata?.name ?? "");
+    const ports = svc.spec?.ports ?? [];
+    env[`${name}_SERVICE_HOST`] = ip;
+    if (ports[0]) {
+      env[`${name}_SERVICE_PORT`] = String(ports[0].port);
+      env[`${name}_PORT`] =
+        `${(ports[0].protocol ?? "TCP").toLowerCase()}://${ip}:${ports[0].port}`;
+    }
+    for (const p of ports) {
+      if (p.name) env[`${name}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
+    }
+  }
+  return env;
+}
+
+/** A Service or port name as an environment variable name part. */
+function envName(name: string): string {
+  return name.toUpperCase().replaceAll("-", "_");
+}
 
 /**
  * Runs one pod on the node, like the kubelet's pod worker: sandbox (network namespace and
@@ -214,24 +240,8 @@ export class PodWorker implements PodHandle {
     };
     if (this.pod.spec?.enableServiceLinks !== false) {
       try {
-        for (const svc of await this.ctx.api.services(this.pod.metadata?.namespace ?? "default")) {
-          const ip = svc.spec?.clusterIP;
-          if (!ip || ip === "None") continue;
-          const name = (svc.metadata?.name ?? "").toUpperCase().replaceAll("-", "_");
-          const ports = svc.spec?.ports ?? [];
-          env[`${name}_SERVICE_HOST`] = ip;
-          if (ports[0]) {
-            env[`${name}_SERVICE_PORT`] = String(ports[0].port);
-            env[`${name}_PORT`] =
-              `${(ports[0].protocol ?? "TCP").toLowerCase()}://${ip}:${ports[0].port}`;
-          }
-          for (const p of ports) {
-            if (p.name)
-              env[`${name}_SERVICE_PORT_${p.name.toUpperCase().replaceAll("-", "_")}`] = String(
-                p.port,
-              );
-          }
-        }
+        const services = await this.ctx.api.services(this.pod.metadata?.namespace ?? "default");
+        Object.assign(env, serviceLinkEnv(services));
       } catch (err) {
         this.ctx.log(`${this.key}: service links: ${describeError(err)}`);
       }

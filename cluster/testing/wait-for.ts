@@ -8,6 +8,32 @@ export interface WaitOptions {
   describe?: () => Promise<string> | string;
 }
 
+type Probe<T> = () => Promise<T | undefined | null | false> | T | undefined | null | false;
+
+/** Runs the probe once: its value when it has one, otherwise what it observed instead. */
+async function probeOnce<T>(probe: Probe<T>): Promise<{ value: T } | { last: unknown }> {
+  try {
+    const value = await probe();
+    if (value !== undefined && value !== null && value !== false) return { value };
+    return { last: value };
+  } catch (err) {
+    return { last: err instanceof Error ? err.message : err };
+  }
+}
+
+/** The timeout error: what was awaited, the last observation and `describe()`. */
+async function timeoutError(
+  what: string,
+  timeoutMs: number,
+  last: unknown,
+  describe: WaitOptions["describe"],
+): Promise<Error> {
+  const extra = describe ? await describe() : "";
+  return new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last observed: ${JSON.stringify(last)}${extra ? `\n${extra}` : ""}`,
+  );
+}
+
 /**
  * Polls `probe` until it returns a value other than undefined/false/null and returns that
  * value. On timeout the error names what was awaited, the last thing observed (a value or an
@@ -16,25 +42,16 @@ export interface WaitOptions {
  */
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  probe: Probe<T>,
   opts: WaitOptions = {},
 ): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
   for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-      last = value;
-    } catch (err) {
-      last = err instanceof Error ? err.message : err;
-    }
+    const outcome = await probeOnce(probe);
+    if ("value" in outcome) return outcome.value;
     if (Date.now() > deadline) {
-      const extra = opts.describe ? await opts.describe() : "";
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last observed: ${JSON.stringify(last)}${extra ? `\n${extra}` : ""}`,
-      );
+      throw await timeoutError(what, timeoutMs, outcome.last, opts.describe);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
