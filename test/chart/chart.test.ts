@@ -12,7 +12,7 @@ import { ROLLOUT_PHASES } from "../../operator/src/controllers/churnmodel/rollou
 import { matchesSelector } from "../../operator/src/controllers/shared/label-selector.js";
 import { buildTrainingJob } from "../../operator/src/controllers/trainingrun/build-training-job.js";
 import { ensureHelm } from "./helm-binary.js";
-import { promqlSelectors } from "./promql-metric-names.js";
+import { type MetricSelector, promqlSelectors } from "./promql-metric-names.js";
 import { type RegisteredMetric, registeredMetrics } from "./registered-metrics.js";
 import {
   chartDir,
@@ -130,6 +130,55 @@ function selectorProblems(where: string, metric: string, labels: string[]): stri
   return labels
     .filter((l) => !known.includes(l) && !TARGET_LABELS.has(l))
     .map((l) => `${where}: ${metric} has no label ${l}`);
+}
+
+/** {@link selectorProblems} of each selector of one expression. */
+function selectorsProblems(where: string, selectors: MetricSelector[]): string[] {
+  return selectors.flatMap((s) =>
+    selectorProblems(
+      where,
+      s.metric,
+      s.matchers.map((m) => m.label),
+    ),
+  );
+}
+
+/** Legend `{{label}}`s that name no label of the panel target's series (they render empty). */
+function legendProblems(title: string, legendFormat: string, selectors: MetricSelector[]) {
+  const problems: string[] = [];
+  for (const [, label] of legendFormat.matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
+    const has = selectors.some(
+      (s) =>
+        TARGET_LABELS.has(label as string) ||
+        metrics.get(s.metric)?.labelNames.includes(label as string),
+    );
+    if (!has) problems.push(`panel "${title}": legend {{${label}}} is no label of its series`);
+  }
+  return problems;
+}
+
+/**
+ * How a panel's selector misses the dashboard's variables: operator series by `$operator`
+ * (and those about one ChurnModel by model too), pod series by `$namespace` and `$churn_model`.
+ */
+function variableFilterProblems(title: string, s: MetricSelector): string[] {
+  const problems: string[] = [];
+  const m = metrics.get(s.metric);
+  const has = (label: string, value: string) =>
+    s.matchers.some((x) => x.label === label && x.op === "=~" && x.value === value);
+  const job = has("job", "$operator");
+  const model = has("namespace", "$namespace") && has("churn_model", "$churn_model");
+  const where = `panel "${title}": ${s.metric}`;
+  const operatorOnly = m?.sources.every((x) => x === "operator");
+  // Operator series by job; those about one ChurnModel (rollout gauges) by model too.
+  if (operatorOnly && !job) problems.push(`${where} without job=~"$operator"`);
+  if (operatorOnly && m?.labelNames.includes("churn_model") && !model)
+    problems.push(`${where} without $namespace and $churn_model`);
+  // Pod series (scoring and router) by namespace and model.
+  if (!m?.sources.includes("operator") && !model)
+    problems.push(`${where} without $namespace and $churn_model`);
+  if (!job && !model) problems.push(`${where} filtered by no variable`);
+  return problems;
 }
 
 describe("helm lint", () => {
@@ -278,26 +327,11 @@ describe("default install", () => {
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
       for (const t of p.targets ?? []) {
         const selectors = promqlSelectors(t.expr);
-        for (const s of selectors) {
-          used.add(s.metric);
-          problems.push(
-            ...selectorProblems(
-              `panel "${p.title}"`,
-              s.metric,
-              s.matchers.map((m) => m.label),
-            ),
-          );
-        }
-        // A legend names labels the series have (a label they lack renders empty).
-        for (const [, label] of t.legendFormat.matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
-          const has = selectors.some(
-            (s) =>
-              TARGET_LABELS.has(label as string) ||
-              metrics.get(s.metric)?.labelNames.includes(label as string),
-          );
-          if (!has)
-            problems.push(`panel "${p.title}": legend {{${label}}} is no label of its series`);
-        }
+        for (const s of selectors) used.add(s.metric);
+        problems.push(
+          ...selectorsProblems(`panel "${p.title}"`, selectors),
+          ...legendProblems(p.title, t.legendFormat, selectors),
+        );
       }
     }
     expect(problems).toEqual([]);
@@ -334,17 +368,8 @@ describe("default install", () => {
       expect(used).toContain(m);
     }
     for (const v of dashboard.templating.list.filter((v: { type: string }) => v.type === "query")) {
-      for (const s of promqlSelectors(
-        v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, "$1"),
-      )) {
-        expect(
-          selectorProblems(
-            `variable ${v.name}`,
-            s.metric,
-            s.matchers.map((m) => m.label),
-          ),
-        ).toEqual([]);
-      }
+      const expr = v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, "$1");
+      expect(selectorsProblems(`variable ${v.name}`, promqlSelectors(expr))).toEqual([]);
     }
   });
 });
@@ -403,21 +428,7 @@ describe("the Grafana dashboard", () => {
     for (const p of panels.filter((x) => x.type !== "row")) {
       for (const t of p.targets ?? []) {
         for (const s of promqlSelectors(t.expr)) {
-          const m = metrics.get(s.metric);
-          const has = (label: string, value: string) =>
-            s.matchers.some((x) => x.label === label && x.op === "=~" && x.value === value);
-          const job = has("job", "$operator");
-          const model = has("namespace", "$namespace") && has("churn_model", "$churn_model");
-          const where = `panel "${p.title}": ${s.metric}`;
-          const operatorOnly = m?.sources.every((x) => x === "operator");
-          // Operator series by job; those about one ChurnModel (rollout gauges) by model too.
-          if (operatorOnly && !job) problems.push(`${where} without job=~"$operator"`);
-          if (operatorOnly && m?.labelNames.includes("churn_model") && !model)
-            problems.push(`${where} without $namespace and $churn_model`);
-          // Pod series (scoring and router) by namespace and model.
-          if (!m?.sources.includes("operator") && !model)
-            problems.push(`${where} without $namespace and $churn_model`);
-          if (!job && !model) problems.push(`${where} filtered by no variable`);
+          problems.push(...variableFilterProblems(p.title, s));
         }
       }
     }
@@ -777,19 +788,7 @@ describe("Prometheus Operator objects", () => {
         "ChurnRouterConfigRejected",
         "ChurnTrainingRunFailed",
       ]);
-      const problems: string[] = [];
-      for (const a of alerts) {
-        expect(a.selectors.length, a.alert).toBeGreaterThan(0);
-        for (const s of a.selectors) {
-          problems.push(
-            ...selectorProblems(
-              a.alert,
-              s.metric,
-              s.matchers.map((m) => m.label),
-            ),
-          );
-        }
-      }
+      for (const a of alerts) expect(a.selectors.length, a.alert).toBeGreaterThan(0);
       // The queries annotations run (which models, which metrics, the weight) as well.
       const queries = annotationQueries(rule);
       expect(queries.map((q) => q.alert).sort()).toEqual([
@@ -797,18 +796,12 @@ describe("Prometheus Operator objects", () => {
         "ChurnRolloutRolledBack",
         "ChurnRolloutStuckInconclusive",
       ]);
-      for (const q of queries) {
-        for (const s of promqlSelectors(q.expr)) {
-          problems.push(
-            ...selectorProblems(
-              `${q.alert} annotation`,
-              s.metric,
-              s.matchers.map((m) => m.label),
-            ),
-          );
-        }
-      }
-      expect(problems).toEqual([]);
+      expect([
+        ...alerts.flatMap((a) => selectorsProblems(a.alert, a.selectors)),
+        ...queries.flatMap((q) =>
+          selectorsProblems(`${q.alert} annotation`, promqlSelectors(q.expr)),
+        ),
+      ]).toEqual([]);
       const byName = Object.fromEntries(alerts.map((a) => [a.alert, a]));
       const metricsOf = (name: string) => byName[name]?.selectors.map((s) => s.metric) ?? [];
       expect(metricsOf("ChurnOperatorReconcileErrors")).toContain(

@@ -16,6 +16,29 @@ function unquote(literal: string): string {
   return JSON.parse(literal) as string;
 }
 
+/** A node of the parsed tree (the type lives in @lezer/common, which we do not depend on). */
+type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
+
+/** The metric name and label matchers of one VectorSelector node (`__name__="x"` names it). */
+function vectorSelector(node: SyntaxNode, src: string, expr: string): MetricSelector {
+  const id = node.getChild("Identifier");
+  const selector: MetricSelector = { metric: id ? src.slice(id.from, id.to) : "", matchers: [] };
+  for (const m of node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []) {
+    const part = (name: string) => {
+      const child = m.getChild(name);
+      if (!child) throw new Error(`label matcher without ${name} in: ${expr}`);
+      return src.slice(child.from, child.to);
+    };
+    const label = part("LabelName");
+    const op = part("MatchOp");
+    const value = unquote(part("StringLiteral"));
+    if (label === "__name__" && op === "=") selector.metric = value;
+    else selector.matchers.push({ label, op, value });
+  }
+  if (!selector.metric) throw new Error(`selector without a metric name in: ${expr}`);
+  return selector;
+}
+
 /**
  * Parses a PromQL expression with Prometheus's own grammar (the one its UI uses) and returns
  * every vector selector's metric name and label matchers. A syntax error throws, naming the
@@ -31,24 +54,7 @@ export function promqlSelectors(expr: string): MetricSelector[] {
       const at = cursor.from;
       throw new Error(`PromQL syntax error at ${at} ("${src.slice(at, at + 20)}") in: ${expr}`);
     }
-    if (cursor.name !== "VectorSelector") continue;
-    const node = cursor.node;
-    const id = node.getChild("Identifier");
-    const selector: MetricSelector = { metric: id ? src.slice(id.from, id.to) : "", matchers: [] };
-    for (const m of node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []) {
-      const part = (name: string) => {
-        const child = m.getChild(name);
-        if (!child) throw new Error(`label matcher without ${name} in: ${expr}`);
-        return src.slice(child.from, child.to);
-      };
-      const label = part("LabelName");
-      const op = part("MatchOp");
-      const value = unquote(part("StringLiteral"));
-      if (label === "__name__" && op === "=") selector.metric = value;
-      else selector.matchers.push({ label, op, value });
-    }
-    if (!selector.metric) throw new Error(`selector without a metric name in: ${expr}`);
-    out.push(selector);
+    if (cursor.name === "VectorSelector") out.push(vectorSelector(cursor.node, src, expr));
   } while (cursor.next());
   return out;
 }
