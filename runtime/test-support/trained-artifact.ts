@@ -105,51 +105,76 @@ function waitFor(check: () => boolean, timeoutMs: number, what: string): void {
 
 let cached: TrainedArtifact | undefined;
 
-/** Returns the trained fixture, training it first if the trainer's sources changed. */
-export function trainedArtifact(): TrainedArtifact {
-  if (cached) return cached;
+/** The trainer's interpreter and example spec, without which no fixture can be trained. */
+function checkTrainerPresent(): void {
   if (!existsSync(python))
     throw new Error(`${python} is missing; run node scripts/setup.mjs first`);
   if (!existsSync(spec))
     throw new Error(`${spec} is missing: the trainer's example spec is needed`);
+}
+
+/**
+ * Takes the training lock: "owner" when this process got it, "busy" while another process
+ * trains, "stale" when a lock older than the training timeout was removed (try again).
+ */
+function takeLock(lock: string): "owner" | "busy" | "stale" {
+  try {
+    mkdirSync(lock);
+    return "owner";
+  } catch {
+    // Another test process is training; a lock older than the training timeout is stale.
+    if (Date.now() - statSync(lock).mtimeMs > 11 * 60_000) {
+      rmSync(lock, { recursive: true, force: true });
+      return "stale";
+    }
+    return "busy";
+  }
+}
+
+/** Removes fixtures of older trainer sources (dead weight once a new one exists). */
+function pruneOldFixtures(dir: string): void {
+  for (const old of readdirSync(fixtures)) {
+    const path = join(fixtures, old);
+    if (path !== dir && !old.endsWith(".lock") && !existsSync(`${path}.lock`)) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Trains a fresh fixture into `dir`, marks it done and releases the lock, even on failure. */
+function trainFixture(dir: string, done: string, lock: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    train(dir);
+    const modelDir = findArtifact(join(dir, "store"));
+    writeFileSync(done, JSON.stringify({ modelDir }));
+    pruneOldFixtures(dir);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Waits for the process holding the lock to finish training; fails if it gave up. */
+function awaitOtherTrainer(done: string, lock: string): void {
+  waitFor(() => existsSync(done) || !existsSync(lock), 11 * 60_000, "the runtime fixture");
+  if (!existsSync(done))
+    throw new Error("another test process failed to train the runtime fixture");
+}
+
+/** Returns the trained fixture, training it first if the trainer's sources changed. */
+export function trainedArtifact(): TrainedArtifact {
+  if (cached) return cached;
+  checkTrainerPresent();
   const dir = join(fixtures, trainerHash());
   const done = join(dir, "done.json");
   const lock = `${dir}.lock`;
   mkdirSync(fixtures, { recursive: true });
   if (!existsSync(done)) {
-    let owner = false;
-    try {
-      mkdirSync(lock);
-      owner = true;
-    } catch {
-      // Another test process is training; a lock older than the training timeout is stale.
-      if (Date.now() - statSync(lock).mtimeMs > 11 * 60_000) {
-        rmSync(lock, { recursive: true, force: true });
-        return trainedArtifact();
-      }
-    }
-    if (owner) {
-      try {
-        rmSync(dir, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        train(dir);
-        const modelDir = findArtifact(join(dir, "store"));
-        writeFileSync(done, JSON.stringify({ modelDir }));
-        // Fixtures of older trainer sources are dead weight once a new one exists.
-        for (const old of readdirSync(fixtures)) {
-          const path = join(fixtures, old);
-          if (path !== dir && !old.endsWith(".lock") && !existsSync(`${path}.lock`)) {
-            rmSync(path, { recursive: true, force: true });
-          }
-        }
-      } finally {
-        rmSync(lock, { recursive: true, force: true });
-      }
-    } else {
-      waitFor(() => existsSync(done) || !existsSync(lock), 11 * 60_000, "the runtime fixture");
-      if (!existsSync(done))
-        throw new Error("another test process failed to train the runtime fixture");
-    }
+    const lockState = takeLock(lock);
+    if (lockState === "stale") return trainedArtifact();
+    if (lockState === "owner") trainFixture(dir, done, lock);
+    else awaitOtherTrainer(done, lock);
   }
   const { modelDir } = JSON.parse(readFileSync(done, "utf8")) as { modelDir: string };
   cached = {

@@ -103,8 +103,39 @@ const child = (path: string, key: string): string => (path ? `${path}.${key}` : 
 
 type Walk = (value: unknown, report: Report, path: string) => void;
 
+/**
+ * Reports the rules `value` fails; true when none does. Once the type check (`stopped`) or a
+ * stopping rule has failed, only length rules on a value that has a length still run.
+ */
+function checkRules(
+  rules: Field["rules"],
+  value: unknown,
+  report: Report,
+  path: string,
+  stopped: boolean,
+): boolean {
+  let ok = true;
+  for (const rule of rules) {
+    if (stopped && !(rule.measuresLength && hasLength(value))) continue;
+    if (rule.test(value)) continue;
+    report.add([{ field: path, message: rule.message }]);
+    ok = false;
+    stopped ||= rule.stops?.(value) === true;
+  }
+  return ok;
+}
+
+/** Reports a present value's wrong type and failed rules; true when it has neither. */
+function checkValue(field: Field, value: unknown, report: Report, path: string): boolean {
+  const typeOk = isType(field.type, value);
+  if (!typeOk)
+    report.add([{ field: path, message: `expected ${field.expected}, got ${describe(value)}` }]);
+  const rulesOk = checkRules(field.rules, value, report, path, !typeOk);
+  return typeOk && rulesOk;
+}
+
 function fieldWalk(field: Field): Walk {
-  const { required, nullable, type, rules } = field;
+  const { required, nullable } = field;
   const items = field.items ? objectWalk(field.items) : undefined;
   return (value, report, path) => {
     if (value === undefined) {
@@ -112,18 +143,7 @@ function fieldWalk(field: Field): Walk {
       return;
     }
     if (value === null && nullable) return;
-    let ok = isType(type, value);
-    if (!ok)
-      report.add([{ field: path, message: `expected ${field.expected}, got ${describe(value)}` }]);
-    let stopped = !ok;
-    for (const rule of rules) {
-      if (stopped && !(rule.measuresLength && hasLength(value))) continue;
-      if (rule.test(value)) continue;
-      report.add([{ field: path, message: rule.message }]);
-      ok = false;
-      stopped ||= rule.stops?.(value) === true;
-    }
-    if (!ok || !items) return;
+    if (!checkValue(field, value, report, path) || !items) return;
     const list = value as unknown[];
     for (let i = 0; i < list.length; i++) items(list[i], report, `${path}[${i}]`);
   };
