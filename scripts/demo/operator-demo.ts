@@ -49,6 +49,32 @@ interface Options {
   badCanary: boolean;
 }
 
+/** What each flag does to the options; `value()` takes the argument that follows it. */
+const FLAGS = new Map<string, (o: Options, value: () => string, flag: string) => void>([
+  ["--data", (o, value) => (o.data = resolve(value()))],
+  ["--rows", (o, value) => (o.rows = Number(value()))],
+  ["--namespace", (o, value) => (o.namespace = value())],
+  ["--keep", (o) => (o.keep = true)],
+  ["--bad-canary", (o) => (o.badCanary = true)],
+  ["--data-url", (o, value) => (o.dataUrl = value())],
+  ["--existing-storage", (o) => (o.existingStorage = true)],
+  ["--trainer-image", (o, value, flag) => o.images.push(flag, value())],
+  ["--runtime-image", (o, value, flag) => o.images.push(flag, value())],
+]);
+
+/** Rejects option combinations the demo cannot run with. */
+function checkOptions(o: Options): void {
+  if (!Number.isInteger(o.rows) || o.rows < 1000)
+    throw new Error("--rows must be an integer >= 1000");
+  if (o.data && !existsSync(o.data)) throw new Error(`--data ${o.data}: no such file`);
+  if (o.data && o.dataUrl) throw new Error("give --data or --data-url, not both");
+  if (o.existingStorage && !o.dataUrl) {
+    throw new Error(
+      "--existing-storage needs --data-url (no host directory to mount the CSV from)",
+    );
+  }
+}
+
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     rows: 10_000,
@@ -59,31 +85,17 @@ function parseArgs(argv: string[]): Options {
     images: [],
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] as string;
     const next = () => {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === "--data") o.data = resolve(next());
-    else if (a === "--rows") o.rows = Number(next());
-    else if (a === "--namespace") o.namespace = next();
-    else if (a === "--keep") o.keep = true;
-    else if (a === "--bad-canary") o.badCanary = true;
-    else if (a === "--data-url") o.dataUrl = next();
-    else if (a === "--existing-storage") o.existingStorage = true;
-    else if (a === "--trainer-image" || a === "--runtime-image") o.images.push(a, next());
-    else throw new Error(`unknown argument ${a}`);
+    const apply = FLAGS.get(a);
+    if (!apply) throw new Error(`unknown argument ${a}`);
+    apply(o, next, a);
   }
-  if (!Number.isInteger(o.rows) || o.rows < 1000)
-    throw new Error("--rows must be an integer >= 1000");
-  if (o.data && !existsSync(o.data)) throw new Error(`--data ${o.data}: no such file`);
-  if (o.data && o.dataUrl) throw new Error("give --data or --data-url, not both");
-  if (o.existingStorage && !o.dataUrl) {
-    throw new Error(
-      "--existing-storage needs --data-url (no host directory to mount the CSV from)",
-    );
-  }
+  checkOptions(o);
   return o;
 }
 
