@@ -83,12 +83,7 @@ const searchRange = z
     int: z.array(z.int()).length(2).optional().describe("Whole numbers [low, high]."),
     float: z.array(z.number()).length(2).optional().describe("Numbers [low, high]."),
     log: z.boolean().optional().describe("Draw a float range uniformly on a log scale."),
-    choice: z
-      .array(z.number())
-      .min(1)
-      .max(100)
-      .optional()
-      .describe("One of these numbers."),
+    choice: z.array(z.number()).min(1).max(100).optional().describe("One of these numbers."),
   })
   .describe("One searched parameter: exactly one of int, float (optionally log) or choice.")
   .meta({

@@ -322,7 +322,7 @@ function finish(
 
 /** A canary is out: follow actions, verdicts and the steps. */
 function progress(ctx: Ctx, stable: VersionRef, canary: VersionRef): RolloutDecision {
-  const { input, prev } = ctx;
+  const { input } = ctx;
   const d = input.desired;
   if (d && d.digest !== canary.digest) {
     // The source moved on: a newer run replaces the canary; back to stable, the canary ends.
