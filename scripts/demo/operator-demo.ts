@@ -22,6 +22,7 @@ import type { ChurnModel } from "../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../operator/src/api/training-run.js";
 import { churnModelType } from "../../operator/src/controllers/shared/custom-resources.js";
 import type { KubeClient } from "../../operator/src/kube/kube-client.js";
+import { Resources } from "../../operator/src/kube/resources.js";
 import {
   prepareOperatorNamespace,
   repoRoot,
@@ -194,7 +195,7 @@ async function rolloutAct(
       ? `rolling out ${firstName}-2, trained with positives weighted 8x (skewed scores, gates passed), under steady load`
       : `rolling out ${firstName}-2 (max_depth 4) as a canary under steady load`,
   );
-  const load = steadyScoring(client, o.namespace, modelName, rows, 20);
+  const load = steadyScoring(client, o.namespace, modelName, rows, 30);
   try {
     await apply(client, second);
     const trained = await waitForRunFinished(client, o.namespace, `${firstName}-2`);
@@ -241,6 +242,33 @@ async function rolloutAct(
   }
 }
 
+const persistentVolumes = {
+  group: "",
+  version: "v1",
+  kind: "PersistentVolume",
+  plural: "persistentvolumes",
+  namespaced: false,
+} as const;
+
+/**
+ * The demo's namespace from scratch, so every run shows the whole story (a rolled-back model
+ * from an earlier run would otherwise be held back, and runs already trained would not train).
+ */
+async function freshNamespace(client: KubeClient, ns: string): Promise<void> {
+  if (!(await client.get(Resources.namespaces, undefined, ns))) return;
+  step(`deleting the namespace ${ns} left by an earlier run`);
+  await client.delete(Resources.namespaces, undefined, ns);
+  await waitFor(
+    `namespace ${ns} to be gone`,
+    async () => ((await client.get(Resources.namespaces, undefined, ns)) ? undefined : true),
+    { timeoutMs: 180_000 },
+  );
+  // Its host-directory volumes too: a Released volume still names the old claim and would
+  // never bind the new one.
+  for (const claim of ["churn-models", "churn-data"])
+    await client.delete(persistentVolumes, undefined, `${ns}-${claim}`);
+}
+
 /** The operator the demo started: stopped when the demo fails, which it would outlive. */
 let started: OperatorProcess | undefined;
 
@@ -270,6 +298,7 @@ async function main(): Promise<void> {
   // On another cluster (--existing-storage) the claims exist already; with --data-url the
   // trainer fetches the CSV itself.
   const dirs = o.existingStorage ? {} : { modelsDir, dataDir: o.dataUrl ? undefined : dataDir };
+  await freshNamespace(client, o.namespace);
   const operatorKubeconfig = await prepareOperatorNamespace(client, kc, o.namespace, dirs);
 
   step("starting the operator (as the churn-operator ServiceAccount, leader-elected)");
@@ -343,7 +372,10 @@ async function main(): Promise<void> {
     );
   });
 
-  const rolloutMs = await rolloutAct(client, o, run, modelName, rows);
+  // Steady load needs many customers: a handful repeated would make every score histogram a
+  // few spikes, which no real traffic looks like.
+  const loadRows = o.dataUrl ? rows : customers(csv, 1000, types);
+  const rolloutMs = await rolloutAct(client, o, run, modelName, loadRows);
 
   step("kubectl get tr,chm");
   // The local cluster's own kubectl when it is built, else the one on PATH.
