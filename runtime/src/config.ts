@@ -25,6 +25,11 @@ export interface RuntimeConfig {
   topDrivers: number;
   /** Seconds to finish in-flight requests after SIGTERM before forcing exit. */
   shutdownGraceSeconds: number;
+  /**
+   * Seconds to keep accepting requests after SIGTERM, unready, before closing the listener:
+   * the time Kubernetes needs to take the pod out of its Services' endpoints (0 off the cluster).
+   */
+  shutdownDelaySeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** When false, explain requests get 403 (the ChurnModel's `explanations.enabled`). */
   explanationsEnabled: boolean;
@@ -50,6 +55,11 @@ export const SETTINGS = {
     flag: "shutdown-grace-seconds",
     env: "CHURN_SHUTDOWN_GRACE_SECONDS",
     default: 25,
+  },
+  shutdownDelaySeconds: {
+    flag: "shutdown-delay-seconds",
+    env: "CHURN_SHUTDOWN_DELAY_SECONDS",
+    default: 0,
   },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", default: "info" },
   explanationsEnabled: { flag: "explanations", env: "CHURN_EXPLANATIONS_ENABLED", default: "true" },
@@ -83,6 +93,7 @@ const configSchema = z.object({
   driftWindow: count(10, 10_000_000),
   topDrivers: count(0, 100),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
+  shutdownDelaySeconds: z.coerce.number().min(0).max(300),
   logLevel: z.enum(LOG_LEVELS),
   explanationsEnabled: z
     .union([z.boolean(), z.enum(["true", "false"], { error: "must be true or false" })])

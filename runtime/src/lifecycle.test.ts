@@ -134,6 +134,29 @@ describe("churn-runtime serve (child process)", () => {
     }
   });
 
+  it("with a shutdown delay, answers new requests unready after SIGTERM until the delay is over", async () => {
+    const child = cli(["serve"], {
+      CHURN_MODEL_DIR: fixture.modelDir,
+      CHURN_RUNTIME_PORT: "0",
+      CHURN_RUNTIME_HOST: "127.0.0.1",
+      CHURN_EXPLAIN_WORKERS: "1",
+      CHURN_SHUTDOWN_DELAY_SECONDS: "2",
+    });
+    try {
+      const { url } = (await child.waitForLog("listening")) as { url: string };
+      await child.waitForLog("model ready");
+      child.proc.kill("SIGTERM");
+      await child.waitForLog("unready; still answering while endpoints update");
+      // Out of the endpoints (readiness fails), yet a request that still arrives is answered.
+      expect((await get(`${url}/readyz`)).status).toBe(503);
+      const late = await post(`${url}/v1/score`, { instances: reference.rows.slice(0, 1) });
+      expect(late.status).toBe(200);
+      expect(await child.exited).toBe(0);
+    } finally {
+      child.proc.kill("SIGKILL");
+    }
+  });
+
   it("refuses to start when model.onnx does not match --expected-digest", async () => {
     const child = cli([
       "serve",

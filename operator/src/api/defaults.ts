@@ -19,6 +19,11 @@ export const Defaults = {
   explanationsEnabled: true,
   /** Container and Service port of the scoring runtime. */
   servingPort: 8080,
+  /**
+   * Seconds a serving or router pod keeps answering, unready, after SIGTERM: the time
+   * kube-proxy needs to take it out of its Services (a promotion or rollback drops no request).
+   */
+  shutdownDelaySeconds: 5,
 } as const;
 
 /** Lower and upper bounds each clamped default must respect. */

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
 import { buildApp } from "./app.js";
+import { endpointsDelay } from "./endpoints-delay.js";
 import { InflightTracker } from "./inflight-tracker.js";
 
 /** A listening runtime. */
@@ -81,6 +82,9 @@ export async function startServer(
     closing ??= (async () => {
       // Readiness drops so endpoints stop routing here; requests already accepted still finish.
       model.draining = true;
+      // Until Kubernetes has taken the pod out of its Services' endpoints, new connections
+      // still arrive: keep answering them for the configured delay before closing.
+      await endpointsDelay(config.shutdownDelaySeconds, logger);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
       server.closeIdleConnections();

@@ -16,6 +16,7 @@ export interface RouteConfig {
   host: string;
   maxBodyBytes: number;
   shutdownGraceSeconds: number;
+  shutdownDelaySeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -32,6 +33,7 @@ export const ROUTE_SETTINGS = {
   host: SETTINGS.host,
   maxBodyBytes: SETTINGS.maxBodyBytes,
   shutdownGraceSeconds: SETTINGS.shutdownGraceSeconds,
+  shutdownDelaySeconds: SETTINGS.shutdownDelaySeconds,
   logLevel: SETTINGS.logLevel,
 } as const;
 
@@ -61,6 +63,7 @@ const routeSchema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),
+  shutdownDelaySeconds: z.coerce.number().min(0).max(300),
   logLevel: z.enum(LOG_LEVELS),
 });
 

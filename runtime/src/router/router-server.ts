@@ -2,6 +2,7 @@
 // in-flight requests (and mirrored copies), then close upstream connections.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { endpointsDelay } from "../http/endpoints-delay.js";
 import { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
 import { IdColumnLearner } from "./id-column-learner.js";
@@ -18,6 +19,8 @@ export interface RouterServerSettings {
   host: string;
   maxBodyBytes: number;
   shutdownGraceSeconds: number;
+  /** Seconds to keep answering, unready, after SIGTERM (see serve's shutdownDelaySeconds). */
+  shutdownDelaySeconds: number;
 }
 
 /** A listening router. */
@@ -93,6 +96,7 @@ export async function startRouter(
       // Readiness drops so endpoints stop routing here; weight changes are still followed
       // while accepted requests finish.
       traffic.draining = true;
+      await endpointsDelay(settings.shutdownDelaySeconds, logger);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
       server.closeIdleConnections();

@@ -94,7 +94,13 @@ function trafficFile() {
 async function router(path: string, logs?: string[]): Promise<RunningRouter> {
   const logger = createLogger(logs ? "info" : "silent", (l) => logs?.push(l));
   return startRouter(
-    { port: 0, host: "127.0.0.1", maxBodyBytes: 4 * 1024 * 1024, shutdownGraceSeconds: 5 },
+    {
+      port: 0,
+      host: "127.0.0.1",
+      maxBodyBytes: 4 * 1024 * 1024,
+      shutdownGraceSeconds: 5,
+      shutdownDelaySeconds: 0,
+    },
     new FileTrafficSource(path, logger),
     logger,
     { processMetrics: false },

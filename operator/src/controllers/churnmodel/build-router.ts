@@ -178,7 +178,13 @@ export function buildRouterDeployment(model: ChurnModel, s: ServingSettings): V1
                 "--port",
                 String(port),
               ],
-              env: [{ name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" }],
+              env: [
+                { name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" },
+                {
+                  name: "CHURN_SHUTDOWN_DELAY_SECONDS",
+                  value: String(Defaults.shutdownDelaySeconds),
+                },
+              ],
               ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "http" },

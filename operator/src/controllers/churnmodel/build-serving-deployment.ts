@@ -48,6 +48,7 @@ export function buildServingDeployment(
   };
   const env: V1EnvVar[] = [
     { name: "CHURN_RUNTIME_HOST", value: "0.0.0.0" },
+    { name: "CHURN_SHUTDOWN_DELAY_SECONDS", value: String(Defaults.shutdownDelaySeconds) },
     {
       name: "CHURN_EXPLANATIONS_ENABLED",
       value: String(explanationsEnabledOf(model.spec.explanations?.enabled)),
