@@ -252,6 +252,13 @@ export class ChurnModelReconciler {
     const provider = this.deps.metricProvider(p.analysis.provider);
     try {
       const m = await provider.measure(this.measureRequest(p, prev.stable, prev.canary));
+      // No window: the builtin provider's first scrape only sets the baseline (the next one
+      // measures); Prometheus with no series for either variant is a problem to say.
+      if (!m && provider.kind === "prometheus")
+        return noMeasurement(
+          "prometheus has no series for the variants' pods (is it scraping them, with namespace and pod labels?)",
+          p.now,
+        );
       const verdict = m ? judge(m, p.analysis) : undefined;
       if (verdict) this.deps.metrics?.analysed(verdict.metrics);
       return verdict;

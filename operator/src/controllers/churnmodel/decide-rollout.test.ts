@@ -138,6 +138,9 @@ describe("decideRollout", () => {
     expect(d.status.stepIndex).toBe(0);
     expect(d.status.phase).toBe("Inconclusive");
     expect(d.status.analysis?.inconclusiveCount).toBe(1);
+    expect(d.status.message).toBe(
+      "holding at step 1/5 (mirror 100% for 30 s): successRate: served 3 requests",
+    );
     expect(reasons(d)).toEqual(["AnalysisInconclusive"]);
   });
 
@@ -168,6 +171,8 @@ describe("decideRollout", () => {
     });
     expect(d.status.message).toContain("canary success rate 0.5");
     expect(reasons(d)).toEqual(["AnalysisFailed", "RolledBack"]);
+    // The analysis that failed stays in status, not the one before it.
+    expect(d.status.analysis).toMatchObject({ verdict: "Fail", at: iso(50) });
   });
 
   it("does not try a rolled-back digest again until retried", () => {

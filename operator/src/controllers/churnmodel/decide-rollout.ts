@@ -303,6 +303,8 @@ function finish(
     ctx,
     {
       ...prev,
+      // The analysis that ended it (a rollback's failing one), not the one before.
+      analysis: analysisStatus(ctx),
       phase: outcome,
       stable: newStable,
       canary: undefined,
@@ -512,9 +514,15 @@ function stepForward(
   }
   const current = steps[i] as RolloutStep;
   const paused = current.pause !== undefined && current.pause.durationSeconds === undefined;
-  const message = paused
-    ? `paused at step ${i + 1}/${steps.length}: \`kubectl churn promote\` to go on`
-    : `step ${i + 1}/${steps.length}: ${describeStep(current)}`;
+  const message =
+    analysis?.verdict === "Inconclusive"
+      ? `holding at step ${i + 1}/${steps.length} (${describeStep(current)}): ${analysis.metrics
+          .filter((m) => m.verdict !== "Pass")
+          .map((m) => `${m.name}: ${m.message ?? m.verdict}`)
+          .join("; ")}`
+      : paused
+        ? `paused at step ${i + 1}/${steps.length}: \`kubectl churn promote\` to go on`
+        : `step ${i + 1}/${steps.length}: ${describeStep(current)}`;
   return running(
     ctx,
     { ...prev, analysis, stepStartedAt: startedAt, message },

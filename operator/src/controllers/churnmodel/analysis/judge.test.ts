@@ -122,6 +122,15 @@ describe("judge", () => {
     expect(m?.verdict).toBe("Pass");
   });
 
+  it("reports whole samples for Prometheus's fractional counts (status holds integers)", () => {
+    const v = judge(
+      window({ canary: variant(10.6, 0), stable: variant(40.4, 0) }),
+      analysisOf({ minSamples: 50 }),
+    );
+    for (const m of v.metrics)
+      if (m.samples !== undefined) expect(Number.isInteger(m.samples)).toBe(true);
+  });
+
   it("is inconclusive below minSamples, and the verdict is then never a pass", () => {
     const v = judge(window({ canary: variant(10, 0) }), analysisOf({ minSamples: 50 }));
     expect(v.verdict).toBe("Inconclusive");

@@ -32,11 +32,12 @@ export const LATENCY_TOLERANCE_MS = 25;
 
 type Judge = (m: Measurements, a: ResolvedAnalysis) => MetricResult | undefined;
 
+// Samples are whole numbers in status (Prometheus's increase() is fractional).
 const inconclusive = (name: string, message: string, samples?: number): MetricResult => ({
   name,
   verdict: "Inconclusive",
   message,
-  ...(samples === undefined ? {} : { samples }),
+  ...(samples === undefined ? {} : { samples: Math.round(samples) }),
 });
 
 function enough(
