@@ -2,6 +2,7 @@
 import { DigestMismatchError } from "./artifact/artifact.js";
 import type { RuntimeConfig } from "./config.js";
 import { FeatureSourceError } from "./data/feature-source.js";
+import { runUntilSignal } from "./http/run-until-signal.js";
 import { startServer } from "./http/server.js";
 import { createLogger } from "./logger.js";
 
@@ -19,18 +20,5 @@ export async function main(config: RuntimeConfig): Promise<number> {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info("shutting down", { signal });
-      running.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error("shutdown failed", { error: String(err) });
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  return runUntilSignal(running, logger);
 }

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
 import { buildApp } from "./app.js";
-import { endpointsDelay } from "./endpoints-delay.js";
+import { drainServer } from "./graceful-drain.js";
 import { InflightTracker } from "./inflight-tracker.js";
 
 /** A listening runtime. */
@@ -82,25 +82,13 @@ export async function startServer(
     closing ??= (async () => {
       // Readiness drops so endpoints stop routing here; requests already accepted still finish.
       model.draining = true;
-      // Until Kubernetes has taken the pod out of its Services' endpoints, new connections
-      // still arrive: keep answering them for the configured delay before closing.
-      await endpointsDelay(config.shutdownDelaySeconds, logger);
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn("grace period over; closing remaining connections");
-          server.closeAllConnections();
-          resolve();
-        }, config.shutdownGraceSeconds * 1000);
+      // Handlers whose client already hung up still run: finish them before releasing the model.
+      await drainServer(server, {
+        delaySeconds: config.shutdownDelaySeconds,
+        graceSeconds: config.shutdownGraceSeconds,
+        logger,
+        idle: () => inflight.idle(),
       });
-      // Handlers whose client already hung up still run; let them finish before releasing the model.
-      await Promise.race([drained.then(() => inflight.idle()), grace]);
-      clearInterval(idleSweep);
-      clearTimeout(timer);
       await loaded;
       await model.close();
       logger.info("stopped");

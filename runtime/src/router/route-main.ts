@@ -1,6 +1,7 @@
 // Process entry for `churn-runtime route`: pick the traffic source, start the router, stop it
 // gracefully on SIGTERM/SIGINT.
 import { KubeConfig } from "@kubernetes/client-node";
+import { runUntilSignal } from "../http/run-until-signal.js";
 import { createLogger, type Logger } from "../logger.js";
 import { ConfigMapTrafficSource } from "./config-map-traffic-source.js";
 import { FileTrafficSource } from "./file-traffic-source.js";
@@ -32,18 +33,5 @@ export async function routeMain(config: RouteConfig): Promise<number> {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info("shutting down", { signal });
-      running.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error("shutdown failed", { error: String(err) });
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  return runUntilSignal(running, logger);
 }

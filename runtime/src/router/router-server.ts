@@ -2,7 +2,7 @@
 // in-flight requests (and mirrored copies), then close upstream connections.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { endpointsDelay } from "../http/endpoints-delay.js";
+import { drainServer } from "../http/graceful-drain.js";
 import { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
 import { IdColumnLearner } from "./id-column-learner.js";
@@ -96,22 +96,12 @@ export async function startRouter(
       // Readiness drops so endpoints stop routing here; weight changes are still followed
       // while accepted requests finish.
       traffic.draining = true;
-      await endpointsDelay(settings.shutdownDelaySeconds, logger);
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive sockets would hold close() open; in-flight ones finish first.
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn("grace period over; closing remaining connections");
-          server.closeAllConnections();
-          resolve();
-        }, settings.shutdownGraceSeconds * 1000);
+      await drainServer(server, {
+        delaySeconds: settings.shutdownDelaySeconds,
+        graceSeconds: settings.shutdownGraceSeconds,
+        logger,
+        idle: () => inflight.idle().then(() => mirror.idle()),
       });
-      await Promise.race([drained.then(() => inflight.idle()).then(() => mirror.idle()), grace]);
-      clearInterval(idleSweep);
-      clearTimeout(timer);
       await source.stop();
       idColumns.stop();
       upstreams.destroy();
