@@ -14,6 +14,7 @@ import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import type { ServingSettings } from "./build-serving-deployment.js";
 import { versionSelector } from "./build-serving-deployment.js";
+import { runtimeProbes } from "./runtime-probes.js";
 import { routerName, trafficConfigMapName, versionDeploymentName } from "./serving-names.js";
 
 // Router traffic: applications call the ChurnModel's Service, which selects router pods
@@ -186,16 +187,7 @@ export function buildRouterDeployment(model: ChurnModel, s: ServingSettings): V1
                 },
               ],
               ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
-              readinessProbe: {
-                httpGet: { path: "/readyz", port: "http" },
-                periodSeconds: 2,
-                failureThreshold: 3,
-              },
-              livenessProbe: {
-                httpGet: { path: "/healthz", port: "http" },
-                periodSeconds: 10,
-                failureThreshold: 3,
-              },
+              ...runtimeProbes({ startup: false }),
               securityContext: containerSecurityContext(),
               volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
             },

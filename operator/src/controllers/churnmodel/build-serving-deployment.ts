@@ -7,6 +7,7 @@ import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import type { Variant } from "./desired-variants.js";
+import { runtimeProbes } from "./runtime-probes.js";
 import { versionDeploymentName, versionLabel } from "./serving-names.js";
 
 /** Operator settings a serving Deployment depends on. */
@@ -103,21 +104,7 @@ export function buildServingDeployment(
               ],
               env,
               ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
-              readinessProbe: {
-                httpGet: { path: "/readyz", port: "http" },
-                periodSeconds: 2,
-                failureThreshold: 3,
-              },
-              livenessProbe: {
-                httpGet: { path: "/healthz", port: "http" },
-                periodSeconds: 10,
-                failureThreshold: 3,
-              },
-              startupProbe: {
-                httpGet: { path: "/healthz", port: "http" },
-                periodSeconds: 2,
-                failureThreshold: 60,
-              },
+              ...runtimeProbes({ startup: true }),
               resources: model.spec.resources as V1ResourceRequirements | undefined,
               securityContext: containerSecurityContext(),
               volumeMounts: [
