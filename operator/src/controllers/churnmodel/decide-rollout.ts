@@ -387,34 +387,24 @@ function verdictEnds(
 ): RolloutDecision | undefined {
   const v = ctx.input.verdict;
   if (!v) return undefined;
+  const rollBack = (eventReason: string, why: string) => {
+    ctx.events.push({ type: "Warning", reason: eventReason, message: why });
+    const message = `rolled back ${name(canary)}: ${why}`;
+    return finish(ctx, "RolledBack", Reasons.RolledBack, message, stable, canary);
+  };
   if (v.verdict === "Fail") {
-    const why = v.metrics
-      .filter((m) => m.verdict === "Fail")
-      .map((m) => `${m.name}: ${m.message}`)
-      .join("; ");
-    ctx.events.push({ type: "Warning", reason: Reasons.AnalysisFailed, message: why });
-    return finish(
-      ctx,
-      "RolledBack",
-      Reasons.RolledBack,
-      `rolled back ${name(canary)}: ${why}`,
-      stable,
-      canary,
+    const failed = v.metrics.filter((m) => m.verdict === "Fail");
+    return rollBack(
+      Reasons.AnalysisFailed,
+      failed.map((m) => `${m.name}: ${m.message}`).join("; "),
     );
   }
   const count = v.verdict === "Inconclusive" ? (ctx.prev.analysis?.inconclusiveCount ?? 0) + 1 : 0;
-  if (ctx.analysis.onNoData === "rollback" && count >= RolloutDefaults.noDataRollbackAfter) {
-    const why = `no verdict in ${count} analyses: ${describe(v)}`;
-    ctx.events.push({ type: "Warning", reason: Reasons.AnalysisInconclusive, message: why });
-    return finish(
-      ctx,
-      "RolledBack",
-      Reasons.RolledBack,
-      `rolled back ${name(canary)}: ${why}`,
-      stable,
-      canary,
+  if (ctx.analysis.onNoData === "rollback" && count >= RolloutDefaults.noDataRollbackAfter)
+    return rollBack(
+      Reasons.AnalysisInconclusive,
+      `no verdict in ${count} analyses: ${describe(v)}`,
     );
-  }
   return undefined;
 }
 

@@ -288,55 +288,56 @@ function jobFailed(o: Observed): TrainingOutcome | undefined {
   };
 }
 
+/**
+ * A run still going: its phase, reason and message, Succeeded=Unknown with the same reason, and
+ * the conditions known so far (`before`) ahead of it.
+ */
+function going(
+  o: Observed,
+  phase: TrainingRunPhase,
+  reason: Reason,
+  message: string,
+  before: ConditionUpdate[] = [],
+): TrainingOutcome {
+  return {
+    ...o.base,
+    phase,
+    reason,
+    message,
+    terminal: false,
+    conditions: [...before, o.cond(ConditionTypes.Succeeded, "Unknown", reason, message)],
+  };
+}
+
 /** The trainer exited 0; the Job controller has not marked the Job Complete yet. */
 function trainerExitedOk(o: Observed): TrainingOutcome | undefined {
   if (o.current || o.latest?.terminated?.exitCode !== TrainerExit.ok) return undefined;
-  const message = "the trainer finished; waiting for the Job to complete";
-  return {
-    ...o.base,
-    phase: "Training",
-    reason: Reasons.TrainerRunning,
-    message,
-    terminal: false,
-    conditions: [
-      validated(o, o.latest),
-      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRunning, message),
-    ],
-  };
+  return going(
+    o,
+    "Training",
+    Reasons.TrainerRunning,
+    "the trainer finished; waiting for the Job to complete",
+    [validated(o, o.latest)],
+  );
 }
 
 /** An attempt failed and the next has not started running yet. */
 function retrying(o: Observed): TrainingOutcome | undefined {
   const { current, latestExit } = o;
-  const going = current && (current.running || current.validator?.running === true);
-  if (o.attempts === 0 || going) return undefined;
+  const started = current && (current.running || current.validator?.running === true);
+  if (o.attempts === 0 || started) return undefined;
   const where = latestExit?.stage === "validate" ? "the data validator" : "the trainer";
   const message = `attempt ${o.attempts} failed in ${where}${crashDetail(latestExit, o.parsed)}; retrying`;
-  return {
-    ...o.base,
-    phase: "Training",
-    reason: Reasons.TrainerRetrying,
-    message,
-    terminal: false,
-    conditions: [o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRetrying, message)],
-  };
+  return going(o, "Training", Reasons.TrainerRetrying, message);
 }
 
 /** The init container is checking the data. */
 function validating(o: Observed): TrainingOutcome | undefined {
   if (o.current?.validator?.running !== true) return undefined;
   const message = "validating the data set, every row";
-  return {
-    ...o.base,
-    phase: "Validating",
-    reason: Reasons.ValidatingData,
-    message,
-    terminal: false,
-    conditions: [
-      o.cond(ConditionTypes.DataValidated, "Unknown", Reasons.ValidatingData, message),
-      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.ValidatingData, message),
-    ],
-  };
+  return going(o, "Validating", Reasons.ValidatingData, message, [
+    o.cond(ConditionTypes.DataValidated, "Unknown", Reasons.ValidatingData, message),
+  ]);
 }
 
 /** The trainer container is running. */
@@ -346,17 +347,13 @@ function training(o: Observed): TrainingOutcome | undefined {
   const message = current.validator
     ? "the data passed validation; the trainer is training and evaluating"
     : "the trainer is validating the data, training and evaluating";
-  return {
-    ...o.base,
-    phase: "Training",
-    reason: Reasons.TrainerRunning,
+  return going(
+    o,
+    "Training",
+    Reasons.TrainerRunning,
     message,
-    terminal: false,
-    conditions: [
-      ...(current.validator ? [validated(o, current)] : []),
-      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerRunning, message),
-    ],
-  };
+    current.validator ? [validated(o, current)] : [],
+  );
 }
 
 /** The data passed; the trainer container has not started yet. */
@@ -366,32 +363,19 @@ function waitingForTrainer(o: Observed): TrainingOutcome | undefined {
     return undefined;
   const waiting = current.waiting ? `: ${current.waiting.reason}` : "";
   const message = `the data passed validation; waiting for the trainer to start${waiting}`;
-  return {
-    ...o.base,
-    phase: "Training",
-    reason: Reasons.TrainerPending,
-    message,
-    terminal: false,
-    conditions: [
-      validated(o, current),
-      o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerPending, message),
-    ],
-  };
+  return going(o, "Training", Reasons.TrainerPending, message, [validated(o, current)]);
 }
 
 /** Nothing has started yet: the pod is pending (or not created). */
 function podPending(o: Observed): TrainingOutcome {
   const w = o.current?.validator?.waiting ?? o.current?.waiting;
   const waiting = w ? `: ${w.reason}` : "";
-  const message = `waiting for the trainer pod to start${waiting}`;
-  return {
-    ...o.base,
-    phase: "Pending",
-    reason: Reasons.TrainerPending,
-    message,
-    terminal: false,
-    conditions: [o.cond(ConditionTypes.Succeeded, "Unknown", Reasons.TrainerPending, message)],
-  };
+  return going(
+    o,
+    "Pending",
+    Reasons.TrainerPending,
+    `waiting for the trainer pod to start${waiting}`,
+  );
 }
 
 /** The DataValidated=True message: the validator's numbers, when this pod had a validator. */
