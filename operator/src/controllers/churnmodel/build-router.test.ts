@@ -71,7 +71,7 @@ describe("router objects", () => {
     ]);
     expect(d.spec?.template.spec?.serviceAccountName).toBe("bank-router");
     expect(d.spec?.replicas).toBe(2);
-    expect([routerReplicas(1), routerReplicas(2), routerReplicas(10)]).toEqual([1, 2, 2]);
+    expect([0, 1, 2, 10].map(routerReplicas)).toEqual([0, 1, 2, 2]);
   });
 
   it("puts a Service in front of each version's pods only", () => {

@@ -142,9 +142,13 @@ export function buildRouterRoleBinding(model: ChurnModel): V1RoleBinding {
   };
 }
 
-/** Router pods: at least one, two once the model has two serving pods (no single point). */
+/**
+ * Router pods: none for a model scaled to zero (there is nothing to route to, and the router is
+ * not Ready without a stable version to ask for its id column), one for one serving pod, two
+ * from two on (no single point of failure).
+ */
 export function routerReplicas(replicas: number): number {
-  return replicas >= 2 ? 2 : 1;
+  return replicas <= 0 ? 0 : replicas >= 2 ? 2 : 1;
 }
 
 /** The router Deployment: the runtime image in `route` mode. */

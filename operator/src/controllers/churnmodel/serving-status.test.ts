@@ -57,6 +57,22 @@ describe("decideServingStatus", () => {
     expect([waiting.replicas, waiting.readyReplicas]).toEqual([2, 2]);
     expect(d(router(1)).phase).toBe("Ready");
   });
+  it("is ScaledToZero with a router scaled to zero too", () => {
+    const zero = { ...variant, replicas: 0 };
+    const none = dep({ replicas: 0, updatedReplicas: 0, readyReplicas: 0 });
+    const o = decideServingStatus(
+      resolved,
+      [zero],
+      new Map([["bank-stable", none]]),
+      () => "bank-stable",
+      4,
+      {
+        deployment: none,
+        replicas: 0,
+      },
+    );
+    expect([o.phase, o.reason]).toEqual(["Ready", "ScaledToZero"]);
+  });
   it("is Progressing while pods start, and not Ready with none ready", () => {
     const o = decide(dep({ replicas: 1, updatedReplicas: 1, readyReplicas: 0 }));
     expect(o.phase).toBe("Progressing");
