@@ -188,11 +188,11 @@ async function rolloutAct(
   delete second.metadata.resourceVersion;
   const hp = { ...second.spec.model?.hyperparameters };
   second.spec.model = o.badCanary
-    ? { ...second.spec.model, hyperparameters: hp, scalePosWeight: 8 }
+    ? { ...second.spec.model, hyperparameters: hp, scalePosWeight: 40 }
     : { ...second.spec.model, hyperparameters: { ...hp, max_depth: 4 } };
   step(
     o.badCanary
-      ? `rolling out ${firstName}-2, trained with positives weighted 8x (skewed scores, gates passed), under steady load`
+      ? `rolling out ${firstName}-2, trained with positives weighted 40x instead of about 4x (skewed scores, gates passed), under steady load`
       : `rolling out ${firstName}-2 (max_depth 4) as a canary under steady load`,
   );
   const load = steadyScoring(client, o.namespace, modelName, rows, 30);
