@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { KubeObject } from "../kube/kube-object.js";
 import { Defaults, Limits } from "./defaults.js";
+import { exactlyOneOf } from "./exactly-one-of.js";
+import { specImmutableOnceJobNamed } from "./immutable-once-started.js";
 import {
   artifactRefSchema,
   conditionSchema,
@@ -9,54 +11,58 @@ import {
 } from "./kube-schemas.js";
 import { trainerSpecShape } from "./trainer-spec.js";
 
+/** A path inside a volume: relative to its root, never climbing out of it. */
+export const volumeRelativePathSchema = z
+  .string()
+  .min(1)
+  .regex(/^[^/]/, "must be relative to the volume root")
+  .refine((p) => !p.includes(".."), "must not contain ..")
+  .meta({
+    "x-kubernetes-validations": [{ rule: "!self.contains('..')", message: "must not contain .." }],
+  });
+
+/**
+ * The kinds of place a data file can be read from, seen from the cluster: each field is one
+ * kind and exactly one is set. The TrainingRun's dataset and the ScoringRun's input share
+ * them, so a new kind (s3) is one more entry here for both.
+ */
+export const dataSourceFields = {
+  url: z
+    .string()
+    .regex(/^https?:\/\//)
+    .optional()
+    .describe("http(s) URL of the data file; the Job downloads it."),
+  persistentVolumeClaim: z
+    .object({
+      claimName: z.string().min(1).describe("PVC holding the data, mounted read-only."),
+      path: volumeRelativePathSchema.describe("Path of the data file inside the volume."),
+    })
+    .optional()
+    .describe("Read the file from a PersistentVolumeClaim."),
+  hostPath: z
+    .object({
+      path: z
+        .string()
+        .regex(/^\//, "must be absolute")
+        .describe("Absolute path of the data file on the node."),
+    })
+    .optional()
+    .describe("Read the file from the node's file system (single-node and test clusters)."),
+};
+
+/** The CSV field delimiter, shared by every CSV input. */
+export const csvDelimiterSchema = z
+  .string()
+  .length(1)
+  .optional()
+  .describe("Field delimiter of the CSV. Default a comma.");
+
 /** Where the training data is, seen from the cluster: a URL, a PVC or a node path. */
 export const datasetSourceSchema = z
-  .object({
-    url: z
-      .string()
-      .regex(/^https?:\/\//)
-      .optional()
-      .describe("http(s) URL of the CSV file; the trainer downloads it."),
-    persistentVolumeClaim: z
-      .object({
-        claimName: z.string().min(1).describe("PVC holding the data, mounted read-only."),
-        path: z
-          .string()
-          .min(1)
-          .regex(/^[^/]/, "must be relative to the volume root")
-          .refine((p) => !p.includes(".."), "must not contain ..")
-          .describe("Path of the CSV file inside the volume.")
-          .meta({
-            "x-kubernetes-validations": [
-              { rule: "!self.contains('..')", message: "must not contain .." },
-            ],
-          }),
-      })
-      .optional()
-      .describe("Read the CSV from a PersistentVolumeClaim."),
-    hostPath: z
-      .object({
-        path: z
-          .string()
-          .regex(/^\//, "must be absolute")
-          .describe("Absolute path of the CSV file on the node."),
-      })
-      .optional()
-      .describe("Read the CSV from the node's file system (single-node and test clusters)."),
-    delimiter: z
-      .string()
-      .length(1)
-      .optional()
-      .describe("Field delimiter of the CSV. Default a comma."),
-  })
+  .object({ ...dataSourceFields, delimiter: csvDelimiterSchema })
   .describe("Where the CSV data set is. Set exactly one of url, persistentVolumeClaim, hostPath.")
   .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "(has(self.url) ? 1 : 0) + (has(self.persistentVolumeClaim) ? 1 : 0) + (has(self.hostPath) ? 1 : 0) == 1",
-        message: "set exactly one of dataset.url, dataset.persistentVolumeClaim, dataset.hostPath",
-      },
-    ],
+    "x-kubernetes-validations": [exactlyOneOf(Object.keys(dataSourceFields), "dataset")],
   });
 
 /** TrainingRun.spec: the trainer's spec plus what only Kubernetes needs. */
@@ -100,20 +106,8 @@ export const trainingRunSpecSchema = z
     "Desired state of a TrainingRun. Editable until the operator starts the run (status.jobName set), immutable after: to train again, create a new TrainingRun.",
   );
 
-/**
- * The CEL rule behind "the spec is immutable once started". It sits on the root (it needs the
- * status): the operator records status.jobName, with the run's resourceVersion as a
- * precondition, before it creates the Job, so a spec accepted here is the spec the Job runs.
- * Status-subresource writes keep the spec and main-resource writes keep the status, so each
- * kind of write passes or fails on its own half.
- */
-export const specImmutableOnceStarted = {
-  rule: "!has(oldSelf.status) || !has(oldSelf.status.jobName) || self.spec == oldSelf.spec",
-  message:
-    "spec is immutable once the run has started (status.jobName is set); create a new TrainingRun instead",
-  fieldPath: ".spec",
-  reason: "FieldValueForbidden",
-} as const;
+/** The TrainingRun's spec is immutable once its Job is named (see specImmutableOnceJobNamed). */
+export const specImmutableOnceStarted = specImmutableOnceJobNamed("TrainingRun");
 
 /** Phases of a TrainingRun, in order. */
 export const trainingRunPhases = [
