@@ -66,6 +66,54 @@ export interface ActionOutcome {
   message: string;
 }
 
+/** The rollouts before the request and after the operator handled it, and its steps. */
+interface Handled {
+  r0: RolloutStatus | undefined;
+  r1: RolloutStatus | undefined;
+  stepCount: number;
+  steps: ReturnType<typeof rolloutStepsOf>;
+}
+
+const done = (message: string): ActionOutcome => ({ ok: true, message });
+
+/** Whether the canary of before is the stable version now, promoted. */
+const promotedCanary = ({ r0, r1 }: Handled) =>
+  r1?.phase === "Promoted" && !!r0?.canary && r1.stable?.digest === r0.canary.digest;
+
+/** Each action's success, when the status shows it; undefined when it did not happen. */
+const succeeded: Record<ActionKind, (h: Handled) => ActionOutcome | undefined> = {
+  abort: ({ r0, r1 }) =>
+    r1?.phase === "Aborted" && r1.history?.[0]?.canary === r0?.canary?.digest
+      ? done(
+          `aborted ${version(r0?.canary)}: all traffic back on stable ${version(r1.stable)} (canary weight 0)`,
+        )
+      : undefined,
+  "promote-full": (h) =>
+    promotedCanary(h)
+      ? done(`promoted ${version(h.r1?.stable)}: it is the stable version now`)
+      : undefined,
+  promote: (h) =>
+    promotedCanary(h)
+      ? done(`promoted ${version(h.r1?.stable)} after its last step: it is the stable version now`)
+      : stepFinished(h),
+  retry: ({ r1, stepCount }) =>
+    rolloutInFlight(r1)
+      ? done(`retrying ${version(r1?.canary)}: the rollout starts again at step 1/${stepCount}`)
+      : undefined,
+};
+
+/** A promote that finished one step: the same canary, now at a later step. */
+function stepFinished({ r0, r1, steps, stepCount }: Handled): ActionOutcome | undefined {
+  const i0 = r0?.stepIndex ?? 0;
+  const i1 = r1?.stepIndex ?? 0;
+  if (!(rolloutInFlight(r1) && r1?.canary?.digest === r0?.canary?.digest && i1 > i0))
+    return undefined;
+  const step = steps[i1];
+  return done(
+    `step ${i0 + 1}/${stepCount} done; now at step ${i1 + 1}/${stepCount}${step ? `: ${describeStep(step)}` : ""}`,
+  );
+}
+
 /**
  * Compares the rollout before the request with the one the operator wrote when it handled it.
  * An action can be handled and still change nothing (the canary's pods not ready yet, the
@@ -76,54 +124,22 @@ export function actionOutcome(
   before: ChurnModel,
   after: ChurnModel,
 ): ActionOutcome {
-  const r0 = before.status?.rollout;
-  const r1 = after.status?.rollout;
   const steps = rolloutStepsOf(after.spec.rollout);
+  const h: Handled = {
+    r0: before.status?.rollout,
+    r1: after.status?.rollout,
+    steps,
+    stepCount: steps.length,
+  };
+  const r1 = h.r1;
   const why = r1?.message ? `: ${r1.message}` : "";
-  const promotedCanary =
-    r1?.phase === "Promoted" && !!r0?.canary && r1.stable?.digest === r0.canary.digest;
-  switch (kind) {
-    case "abort":
-      if (r1?.phase === "Aborted" && r1.history?.[0]?.canary === r0?.canary?.digest)
-        return {
-          ok: true,
-          message: `aborted ${version(r0?.canary)}: all traffic back on stable ${version(r1.stable)} (canary weight 0)`,
-        };
-      break;
-    case "promote-full":
-      if (promotedCanary)
-        return {
-          ok: true,
-          message: `promoted ${version(r1?.stable)}: it is the stable version now`,
-        };
-      break;
-    case "promote": {
-      if (promotedCanary)
-        return {
-          ok: true,
-          message: `promoted ${version(r1?.stable)} after its last step: it is the stable version now`,
-        };
-      const i0 = r0?.stepIndex ?? 0;
-      const i1 = r1?.stepIndex ?? 0;
-      if (rolloutInFlight(r1) && r1?.canary?.digest === r0?.canary?.digest && i1 > i0) {
-        const step = steps[i1];
-        return {
-          ok: true,
-          message: `step ${i0 + 1}/${steps.length} done; now at step ${i1 + 1}/${steps.length}${step ? `: ${describeStep(step)}` : ""}`,
-        };
-      }
-      break;
-    }
-    case "retry":
-      if (rolloutInFlight(r1))
-        return {
-          ok: true,
-          message: `retrying ${version(r1?.canary)}: the rollout starts again at step 1/${steps.length}`,
-        };
-      return { ok: false, message: `the operator took the retry but started no rollout${why}` };
-  }
+  const outcome = succeeded[kind](h);
+  if (outcome) return outcome;
+  if (kind === "retry")
+    return { ok: false, message: `the operator took the retry but started no rollout${why}` };
+  const at = r1?.stepIndex === undefined ? "" : ` at step ${r1.stepIndex + 1}/${steps.length}`;
   return {
     ok: false,
-    message: `the operator took the ${kind} but the rollout is ${r1?.phase ?? "not started"}${r1?.stepIndex === undefined ? "" : ` at step ${r1.stepIndex + 1}/${steps.length}`}${why}`,
+    message: `the operator took the ${kind} but the rollout is ${r1?.phase ?? "not started"}${at}${why}`,
   };
 }

@@ -80,22 +80,10 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs | "help" {
   }
   const { values, positionals } = parsed;
   if (values.help || positionals[0] === "help") return "help";
-  const [command, name, ...extra] = positionals;
-  if (!command) throw usage("missing command: status, promote, abort or retry");
-  if (!(COMMANDS as readonly string[]).includes(command))
-    throw usage(`unknown command "${command}": status, promote, abort or retry`);
-  if (!name) throw usage(`missing the ChurnModel's name: kubectl churn ${command} NAME`);
-  if (extra.length) throw usage(`one ChurnModel at a time; unexpected: ${extra.join(" ")}`);
-  const cmd = command as Command;
-  if (values.full && cmd !== "promote") throw usage("--full applies to promote only");
-  if (values.watch && cmd !== "status") throw usage("--watch applies to status only");
-  if (values.timeout !== undefined && cmd === "status")
-    throw usage("--timeout applies to promote, abort and retry");
-  for (const flag of ["namespace", "context", "kubeconfig"] as const) {
-    if (values[flag] === "") throw usage(`--${flag} needs a value`);
-  }
+  const { command, name } = commandAndName(positionals);
+  checkFlags(command, values);
   return {
-    command: cmd,
+    command,
     name,
     namespace: values.namespace,
     context: values.context,
@@ -104,6 +92,28 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs | "help" {
     watch: values.watch ?? false,
     timeoutMs: values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(values.timeout),
   };
+}
+
+/** The command and the one ChurnModel's name; throws usage errors for anything else. */
+function commandAndName(positionals: readonly string[]): { command: Command; name: string } {
+  const [command, name, ...extra] = positionals;
+  if (!command) throw usage("missing command: status, promote, abort or retry");
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw usage(`unknown command "${command}": status, promote, abort or retry`);
+  if (!name) throw usage(`missing the ChurnModel's name: kubectl churn ${command} NAME`);
+  if (extra.length) throw usage(`one ChurnModel at a time; unexpected: ${extra.join(" ")}`);
+  return { command: command as Command, name };
+}
+
+/** Refuses flags that do not apply to `command` and empty values. */
+function checkFlags(command: Command, values: ReturnType<typeof parse>["values"]): void {
+  if (values.full && command !== "promote") throw usage("--full applies to promote only");
+  if (values.watch && command !== "status") throw usage("--watch applies to status only");
+  if (values.timeout !== undefined && command === "status")
+    throw usage("--timeout applies to promote, abort and retry");
+  for (const flag of ["namespace", "context", "kubeconfig"] as const) {
+    if (values[flag] === "") throw usage(`--${flag} needs a value`);
+  }
 }
 
 function parse(argv: readonly string[]) {

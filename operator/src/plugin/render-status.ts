@@ -66,10 +66,9 @@ export function renderRolloutStatus(
   const tag = ([symbol, color]: [string, keyof Palette], text: string) =>
     p[color](`${symbol} ${text}`);
   const r = model.status?.rollout;
-  const spec = model.spec;
-  const direct = spec.strategy === "direct";
+  const direct = model.spec.strategy === "direct";
   const inFlight = rolloutInFlight(r);
-  const steps = rolloutStepsOf(spec.rollout);
+  const steps = rolloutStepsOf(model.spec.rollout);
   const lines: string[] = [
     field("Name", p.bold(model.metadata?.name ?? "")),
     field("Namespace", model.metadata?.namespace ?? ""),
@@ -77,43 +76,58 @@ export function renderRolloutStatus(
   ];
   if (r?.message) lines.push(field("Message", r.message));
   lines.push(
-    field(
-      "Strategy",
-      direct
-        ? "direct (a new version replaces the old one; no canary)"
-        : spec.rollout?.trafficRouting === "replicas"
-          ? "canary, by replica share (no router)"
-          : "canary, through the router (exact weights)",
-    ),
+    field("Strategy", strategyOf(model.spec)),
     field("Serving", servingOf(model)),
     field("Stable", version(r?.stable ?? model.status?.serving)),
     field("Canary", inFlight ? version(r?.canary) : "-"),
+    ...progressLines(r, inFlight, direct, steps.length, now),
+    ...heldBackLines(model, inFlight),
   );
+  if (!direct) lines.push("", ...stepLines(steps, r, inFlight, now, p));
+  lines.push("", ...analysisLines(r, now, p, tag));
+  lines.push("", ...historyLines(r, now, opts.historyRows ?? 5, tag));
+  return `${lines.join("\n")}\n`;
+}
+
+function strategyOf(spec: ChurnModel["spec"]): string {
+  if (spec.strategy === "direct") return "direct (a new version replaces the old one; no canary)";
+  return spec.rollout?.trafficRouting === "replicas"
+    ? "canary, by replica share (no router)"
+    : "canary, through the router (exact weights)";
+}
+
+/** Step, weights and start of a rollout in flight; else the weight a canary has (none). */
+function progressLines(
+  r: RolloutStatus | undefined,
+  inFlight: boolean,
+  direct: boolean,
+  stepCount: number,
+  now: Date,
+): string[] {
   if (inFlight && r) {
     const i = r.stepIndex ?? 0;
-    lines.push(
-      field("Step", `${Math.min(i + 1, steps.length)}/${steps.length}`),
+    return [
+      field("Step", `${Math.min(i + 1, stepCount)}/${stepCount}`),
       field(
         "Weight",
         `desired ${r.desiredWeight ?? 0}%, effective ${formatValue(r.effectiveWeight ?? 0)}%, mirrored ${r.mirrorPercent ?? 0}%`,
       ),
       field("Started", ago(r.startedAt, now)),
-    );
-  } else if (!direct) {
-    lines.push(field("Weight", "canary 0%: all traffic on stable"));
+    ];
   }
-  const held = inFlight ? [] : (r?.rolledBackDigests ?? []);
-  if (held.length)
-    lines.push(
-      field(
-        "Held back",
-        `${held.map(shortDigest).join(", ")} (rolled back or aborted; \`kubectl churn retry ${model.metadata?.name ?? "NAME"}\` tries again)`,
-      ),
-    );
-  if (!direct) lines.push("", ...stepLines(steps, r, inFlight, now, p));
-  lines.push("", ...analysisLines(r, now, p, tag));
-  lines.push("", ...historyLines(r, now, opts.historyRows ?? 5, tag));
-  return `${lines.join("\n")}\n`;
+  return direct ? [] : [field("Weight", "canary 0%: all traffic on stable")];
+}
+
+/** The versions held back from rollouts (none listed while one is in flight). */
+function heldBackLines(model: ChurnModel, inFlight: boolean): string[] {
+  const held = inFlight ? [] : (model.status?.rollout?.rolledBackDigests ?? []);
+  if (!held.length) return [];
+  return [
+    field(
+      "Held back",
+      `${held.map(shortDigest).join(", ")} (rolled back or aborted; \`kubectl churn retry ${model.metadata?.name ?? "NAME"}\` tries again)`,
+    ),
+  ];
 }
 
 function statusOf(

@@ -35,6 +35,28 @@ function stalled(d: V1Deployment | undefined): string | undefined {
   return c?.status === "False" ? (c.message ?? c.reason ?? "rollout stalled") : undefined;
 }
 
+/** One variant's serving state, as decided from its Deployment. */
+interface VariantState {
+  name: string;
+  digest: string;
+  deployment: string;
+  replicas: number;
+  readyReplicas: number;
+  done: boolean;
+  stalled: string | undefined;
+}
+
+/** Builds a condition update of this generation. */
+type Cond = (
+  type: string,
+  status: ConditionUpdate["status"],
+  reason: Reason,
+  message: string,
+) => ConditionUpdate;
+
+/** What every branch of the decision shares. */
+type Base = Pick<ServingDecision, "replicas" | "readyReplicas" | "variants">;
+
 /**
  * Decides Ready / Progressing / Degraded from the source resolution and the variants'
  * Deployments. Pure; table-tested.
@@ -48,9 +70,14 @@ export function decideServingStatus(
   /** Router traffic: the router's Deployment, which must be up before the model is Ready. */
   router?: { deployment: V1Deployment | undefined; replicas: number },
 ): ServingDecision {
-  const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
-    ({ type, status, reason, message, observedGeneration: generation }) as ConditionUpdate;
-  const perVariant = variants.map((v) => {
+  const cond: Cond = (type, status, reason, message) => ({
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration: generation,
+  });
+  const perVariant = variants.map((v): VariantState => {
     const d = deployments.get(deploymentName(v));
     return {
       name: v.name,
@@ -62,41 +89,17 @@ export function decideServingStatus(
       stalled: stalled(d),
     };
   });
-  const replicas = perVariant.reduce((n, v) => n + v.replicas, 0);
-  const readyReplicas = perVariant.reduce((n, v) => n + v.readyReplicas, 0);
-  const variantStatus = perVariant.map(({ done: _d, stalled: _s, ...v }) => v);
-  const base = { replicas, readyReplicas, variants: variantStatus };
-
-  if (variants.length === 0) {
-    const failed = resolution.state === "failed";
-    return {
-      ...base,
-      phase: failed ? "Failed" : "Pending",
-      reason: resolution.reason,
-      message: resolution.message,
-      conditions: [
-        cond(ConditionTypes.Ready, "False", resolution.reason, resolution.message),
-        cond(
-          ConditionTypes.Progressing,
-          failed ? "False" : "True",
-          resolution.reason,
-          resolution.message,
-        ),
-        cond(
-          ConditionTypes.Degraded,
-          failed ? "True" : "False",
-          resolution.reason,
-          resolution.message,
-        ),
-      ],
-    };
-  }
+  const base: Base = {
+    replicas: perVariant.reduce((n, v) => n + v.replicas, 0),
+    readyReplicas: perVariant.reduce((n, v) => n + v.readyReplicas, 0),
+    variants: perVariant.map(({ done: _d, stalled: _s, ...v }) => v),
+  };
+  if (variants.length === 0) return noVariants(resolution, base, cond);
 
   const stall = perVariant.find((v) => v.stalled);
   // Applications call the router: the model is not Ready before it is (its pods are not
   // counted in replicas, which are the serving pods).
   const routerUp = !router || rolledOut(router.deployment, router.replicas);
-  const allDone = perVariant.every((v) => v.done) && routerUp;
   const sourceTrouble = resolution.state === "failed" ? resolution.message : undefined;
   const degradedMsg = stall?.stalled ?? sourceTrouble;
   const degraded = cond(
@@ -106,30 +109,73 @@ export function decideServingStatus(
     degradedMsg ?? "no problems",
   );
   const serving = variants.map((v) => v.version.digest.slice(0, 12)).join(", ");
+  if (perVariant.every((v) => v.done) && routerUp)
+    return rolledOutDecision(base, serving, { degradedMsg, stall, degraded }, cond);
+  const routerReady = routerUp || (router?.deployment?.status?.readyReplicas ?? 0) > 0;
+  return rollingOutDecision(base, serving, { routerUp, routerReady, stall, degraded }, cond);
+}
 
-  if (allDone) {
-    const zero = replicas === 0;
-    const reason = zero ? Reasons.ScaledToZero : Reasons.AllReplicasReady;
-    const message = zero
-      ? `scaled to zero (model ${serving})`
-      : `${readyReplicas}/${replicas} replicas ready, serving model ${serving}`;
-    return {
-      ...base,
-      phase: degradedMsg ? "Degraded" : "Ready",
-      reason: degradedMsg && stall ? Reasons.RolloutStalled : reason,
-      message,
-      conditions: [
-        cond(ConditionTypes.Ready, zero ? "False" : "True", reason, message),
-        cond(ConditionTypes.Progressing, "False", Reasons.RolloutComplete, message),
-        degraded,
-      ],
-    };
-  }
-  const message = routerUp
+/** No variant to serve yet: Pending while the source resolves, Failed when it cannot. */
+function noVariants(resolution: SourceResolution, base: Base, cond: Cond): ServingDecision {
+  const failed = resolution.state === "failed";
+  const { reason, message } = resolution;
+  return {
+    ...base,
+    phase: failed ? "Failed" : "Pending",
+    reason,
+    message,
+    conditions: [
+      cond(ConditionTypes.Ready, "False", reason, message),
+      cond(ConditionTypes.Progressing, failed ? "False" : "True", reason, message),
+      cond(ConditionTypes.Degraded, failed ? "True" : "False", reason, message),
+    ],
+  };
+}
+
+/** Every variant (and the router) rolled out: Ready, or Degraded with a stall or source trouble. */
+function rolledOutDecision(
+  base: Base,
+  serving: string,
+  trouble: { degradedMsg?: string; stall?: VariantState; degraded: ConditionUpdate },
+  cond: Cond,
+): ServingDecision {
+  const { replicas, readyReplicas } = base;
+  const zero = replicas === 0;
+  const reason = zero ? Reasons.ScaledToZero : Reasons.AllReplicasReady;
+  const message = zero
+    ? `scaled to zero (model ${serving})`
+    : `${readyReplicas}/${replicas} replicas ready, serving model ${serving}`;
+  return {
+    ...base,
+    phase: trouble.degradedMsg ? "Degraded" : "Ready",
+    reason: trouble.degradedMsg && trouble.stall ? Reasons.RolloutStalled : reason,
+    message,
+    conditions: [
+      cond(ConditionTypes.Ready, zero ? "False" : "True", reason, message),
+      cond(ConditionTypes.Progressing, "False", Reasons.RolloutComplete, message),
+      trouble.degraded,
+    ],
+  };
+}
+
+/** Still rolling out: Progressing (Ready once anything answers), or Degraded on a stall. */
+function rollingOutDecision(
+  base: Base,
+  serving: string,
+  state: {
+    routerUp: boolean;
+    routerReady: boolean;
+    stall?: VariantState;
+    degraded: ConditionUpdate;
+  },
+  cond: Cond,
+): ServingDecision {
+  const { replicas, readyReplicas } = base;
+  const { stall } = state;
+  const message = state.routerUp
     ? `rolling out model ${serving}: ${readyReplicas}/${replicas} replicas ready`
     : `waiting for the router in front of model ${serving} (${readyReplicas}/${replicas} serving replicas ready)`;
-  const anyReady =
-    readyReplicas > 0 && (routerUp || (router?.deployment?.status?.readyReplicas ?? 0) > 0);
+  const anyReady = readyReplicas > 0 && state.routerReady;
   return {
     ...base,
     phase: stall ? "Degraded" : "Progressing",
@@ -143,7 +189,7 @@ export function decideServingStatus(
         message,
       ),
       cond(ConditionTypes.Progressing, "True", Reasons.RollingOut, message),
-      degraded,
+      state.degraded,
     ],
   };
 }

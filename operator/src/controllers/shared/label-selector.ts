@@ -13,28 +13,29 @@ export function matchesSelector(
   selector: LabelSelector,
 ): boolean {
   const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
-    if (l[k] !== v) return false;
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([k, v]) => l[k] === v) &&
+    (selector.matchExpressions ?? []).every((e) => expressionHolds(l, e))
+  );
+}
+
+/** Whether one matchExpressions entry holds for `labels`. */
+function expressionHolds(
+  labels: Record<string, string>,
+  e: NonNullable<LabelSelector["matchExpressions"]>[number],
+): boolean {
+  const has = Object.hasOwn(labels, e.key);
+  const listed = has && (e.values ?? []).includes(labels[e.key] as string);
+  switch (e.operator) {
+    case "In":
+      return listed;
+    case "NotIn":
+      return !listed;
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    default:
+      throw new Error(`label selector: unknown operator ${JSON.stringify(e.operator)}`);
   }
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-        if (!has || !values.includes(l[e.key] as string)) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(l[e.key] as string)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        throw new Error(`label selector: unknown operator ${JSON.stringify(e.operator)}`);
-    }
-  }
-  return true;
 }
