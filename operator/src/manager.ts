@@ -1,4 +1,11 @@
-import type { KubeConfig, V1Deployment, V1Job, V1Pod, V1Service } from "@kubernetes/client-node";
+import type {
+  KubeConfig,
+  V1Deployment,
+  V1Job,
+  V1Pod,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
 import type { ChurnModel } from "./api/churn-model.js";
 import type { TrainingRun } from "./api/training-run.js";
 import type { OperatorConfig } from "./config/operator-config.js";
@@ -40,6 +47,7 @@ interface Caches {
   pods: Informer<V1Pod>;
   deployments: Informer<V1Deployment>;
   services: Informer<V1Service>;
+  autoscalers: Informer<V2HorizontalPodAutoscaler>;
   all: Informer<KubeObject>[];
 }
 
@@ -82,6 +90,10 @@ function createCaches(client: KubeClient, log: Logger, namespace?: string): Cach
     pods: inf<V1Pod>(Resources.pods, managedSelector),
     deployments: inf<V1Deployment>(Resources.deployments, managedSelector),
     services: inf<V1Service>(Resources.services, managedSelector),
+    autoscalers: inf<V2HorizontalPodAutoscaler>(
+      Resources.horizontalPodAutoscalers,
+      managedSelector,
+    ),
   };
   return { ...c, all: Object.values(c) as Informer<KubeObject>[] };
 }
@@ -92,7 +104,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
   const metrics = new ControllerMetrics({ processMetrics: true });
   const recorder = new EventRecorder(client, "churn-operator", log);
   const caches = createCaches(client, log, config.namespace);
-  const { runs, models, jobs, pods, deployments, services } = caches;
+  const { runs, models, jobs, pods, deployments, services, autoscalers } = caches;
   const trainingRuns = new TrainingRunReconciler({
     client,
     runs,
@@ -116,6 +128,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     deployments,
     services,
     pods,
+    autoscalers,
     recorder,
     log,
     metrics: new RolloutMetrics(metrics.registry),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { KubeObject } from "../kube/kube-object.js";
+import { autoscalingSchema } from "./autoscaling.js";
 import { Defaults, Limits } from "./defaults.js";
 import {
   artifactRefSchema,
@@ -51,7 +52,8 @@ export const churnModelSpecSchema = z
       .min(Limits.replicas.min)
       .max(Limits.replicas.max)
       .default(Defaults.replicas)
-      .describe("Number of serving pods."),
+      .describe("Number of serving pods (ignored while spec.autoscaling is set)."),
+    autoscaling: autoscalingSchema.optional(),
     resources: resourcesSchema.optional().describe("Compute resources of each serving container."),
     explanations: z
       .object({
@@ -89,6 +91,16 @@ export const churnModelSpecSchema = z
       {
         rule: "!has(self.rollout) || !has(self.rollout.steps) || !has(self.rollout.trafficRouting) || self.rollout.trafficRouting != 'replicas' || self.rollout.steps.all(s, !has(s.mirror))",
         message: "mirror steps need trafficRouting: router (replicas routing cannot copy requests)",
+      },
+      {
+        rule: "!has(self.autoscaling) || !has(self.rollout) || !has(self.rollout.trafficRouting) || self.rollout.trafficRouting != 'replicas'",
+        message:
+          "autoscaling needs trafficRouting: router (with replicas routing the replica ratio is the canary's weight, which an autoscaler would change)",
+      },
+      {
+        rule: "!has(self.autoscaling) || !has(self.autoscaling.targetCPUUtilizationPercent) && has(self.autoscaling.targetRequestsPerSecondPerPod) || has(self.resources) && has(self.resources.requests) && 'cpu' in self.resources.requests",
+        message:
+          "a CPU autoscaling target (the default when no target is given) needs spec.resources.requests.cpu: utilization is measured against it",
       },
     ],
   });

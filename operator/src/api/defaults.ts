@@ -1,3 +1,4 @@
+import type { AutoscalingSpec } from "./autoscaling.js";
 import type { AnalysisSpec, RolloutStep } from "./rollout.js";
 
 /**
@@ -24,6 +25,8 @@ export const Defaults = {
    * kube-proxy needs to take it out of its Services (a promotion or rollback drops no request).
    */
   shutdownDelaySeconds: 5,
+  /** The HPA's CPU target (percent of the pods' request) when autoscaling names no target. */
+  autoscalingCPUUtilizationPercent: 70,
 } as const;
 
 /** Lower and upper bounds each clamped default must respect. */
@@ -62,6 +65,30 @@ export function replicasOf(value?: number): number {
 /** Whether explanations are on for a ChurnModel. */
 export function explanationsEnabledOf(value?: boolean): boolean {
   return value ?? Defaults.explanationsEnabled;
+}
+
+/** ChurnModel.spec.autoscaling with its default target filled in and min clamped to max. */
+export interface ResolvedAutoscaling {
+  minReplicas: number;
+  maxReplicas: number;
+  targetCPUUtilizationPercent?: number;
+  targetRequestsPerSecondPerPod?: number;
+}
+
+/** Autoscaling settings, or undefined when spec.autoscaling is absent (spec.replicas rules). */
+export function autoscalingOf(a?: AutoscalingSpec): ResolvedAutoscaling | undefined {
+  if (!a) return undefined;
+  const maxReplicas = Math.max(1, Math.trunc(a.maxReplicas));
+  const noTarget =
+    a.targetCPUUtilizationPercent === undefined && a.targetRequestsPerSecondPerPod === undefined;
+  return {
+    minReplicas: Math.min(maxReplicas, Math.max(1, Math.trunc(a.minReplicas))),
+    maxReplicas,
+    targetCPUUtilizationPercent: noTarget
+      ? Defaults.autoscalingCPUUtilizationPercent
+      : a.targetCPUUtilizationPercent,
+    targetRequestsPerSecondPerPod: a.targetRequestsPerSecondPerPod,
+  };
 }
 
 /** Rollout defaults (ChurnModel.spec.rollout); the CRD states them in descriptions only. */

@@ -34,6 +34,13 @@ export const Resources = {
     plural: "deployments",
     namespaced: true,
   },
+  horizontalPodAutoscalers: {
+    group: "autoscaling",
+    version: "v2",
+    kind: "HorizontalPodAutoscaler",
+    plural: "horizontalpodautoscalers",
+    namespaced: true,
+  },
   roles: {
     group: "rbac.authorization.k8s.io",
     version: "v1",

@@ -69,7 +69,8 @@ export function buildServingDeployment(
       ownerReferences: [controllerRef(model)],
     },
     spec: {
-      replicas: variant.replicas,
+      // An autoscaled variant's size belongs to its HPA: applying it would fight every scale.
+      ...(variant.autoscale ? {} : { replicas: variant.replicas }),
       selector: { matchLabels: versionSelector(model, variant.version.digest) },
       // Full capacity during a rollout: a new pod must be Ready before an old one goes.
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },

@@ -1,7 +1,19 @@
-import type { V1Deployment, V1EnvVar, V1Pod, V1Service } from "@kubernetes/client-node";
+import type {
+  V1Deployment,
+  V1EnvVar,
+  V1Pod,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
 import type { ChurnModel, ChurnModelStatus } from "../../api/churn-model.js";
-import { analysisOf, Defaults, type ResolvedAnalysis, replicasOf } from "../../api/defaults.js";
-import { FIELD_MANAGER, LABEL_PREFIX } from "../../api/group.js";
+import {
+  analysisOf,
+  autoscalingOf,
+  Defaults,
+  type ResolvedAnalysis,
+  replicasOf,
+} from "../../api/defaults.js";
+import { FIELD_MANAGER, LABEL_PREFIX, REPLICAS_HANDOVER_MANAGER } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
 import type { RolloutStatus, VersionRef } from "../../api/rollout.js";
 import type { TrainingRun } from "../../api/training-run.js";
@@ -19,6 +31,7 @@ import { Labels } from "../shared/labels.js";
 import { mergeConditions, StatusWriter } from "../shared/status-writer.js";
 import { judge, noMeasurement, type Verdict } from "./analysis/judge.js";
 import type { MeasureRequest, MetricProvider, PodRef } from "./analysis/measurements.js";
+import { buildAutoscaler } from "./build-autoscaler.js";
 import {
   buildRouterDeployment,
   buildRouterRole,
@@ -32,7 +45,7 @@ import {
 import { buildServingDeployment, type ServingSettings } from "./build-serving-deployment.js";
 import { buildServingService } from "./build-serving-service.js";
 import { decideRollout, type RolloutAction, type RolloutDecision } from "./decide-rollout.js";
-import { desiredVariants, type Variant } from "./desired-variants.js";
+import { autoscaledVariants, desiredVariants, type Variant } from "./desired-variants.js";
 import { resolveSource, type SourceResolution } from "./resolve-source.js";
 import type { RolloutMetrics } from "./rollout-metrics.js";
 import {
@@ -60,6 +73,8 @@ export interface ChurnModelControllerDeps {
   deployments: Informer<V1Deployment>;
   services: Informer<V1Service>;
   pods: Informer<V1Pod>;
+  /** The serving variants' HorizontalPodAutoscalers (spec.autoscaling). */
+  autoscalers: Informer<V2HorizontalPodAutoscaler>;
   recorder: EventRecorder;
   settings: ServingSettings & { allowTestFaults?: boolean };
   /** Rollout metrics (phase, weight, step, outcomes, verdicts). */
@@ -124,6 +139,7 @@ export class ChurnModelReconciler {
       { name: "resolve", run: async (p) => this.resolve(p) },
       { name: "rollout", run: async (p) => this.rollout(p) },
       { name: "deployments", run: async (p) => this.applyDeployments(p) },
+      { name: "autoscalers", run: async (p) => this.applyAutoscalers(p) },
       { name: "traffic", run: async (p) => this.applyTraffic(p) },
       { name: "service", run: async (p) => this.applyService(p) },
       { name: "prune", run: async (p) => this.prune(p) },
@@ -215,14 +231,20 @@ export class ChurnModelReconciler {
       now: p.now,
     });
     const d = p.decision;
-    p.variants = desiredVariants(d.stable, d.canary, {
+    const sizing = {
       replicas: replicasOf(p.model.spec.replicas),
       routing: p.routing,
       // Sized for the step, not for the traffic it gets yet: with replicas routing the Service
       // sends requests only to Ready pods anyway, and an unready canary must still start.
       weight: d.planned.weight,
       mirrorPercent: d.planned.mirrorPercent,
-    });
+    };
+    p.variants = autoscaledVariants(
+      desiredVariants(d.stable, d.canary, sizing),
+      autoscalingOf(p.model.spec.autoscaling),
+      sizing,
+      (v) => this.deployment(p, v.version)?.spec?.replicas,
+    );
     // A rollout that ended leaves nothing to compare: drop the provider's previous points.
     if (prev?.canary && !d.canary)
       this.deps
@@ -326,7 +348,14 @@ export class ChurnModelReconciler {
   private async applyDeployments(p: Pass) {
     for (const v of p.variants) {
       const d = buildServingDeployment(p.model, v, this.deps.settings);
+      const exists = this.deployment(p, v.version) !== undefined;
+      // An existing Deployment's size changes hands before the operator stops applying it
+      // (else server-side apply would drop the field and reset it to one pod); a new one is
+      // created first and then sized.
+      if (v.autoscale && exists) await this.handOverReplicas(p, v);
       const created = await this.applyChild(p, Resources.deployments, d);
+      if (v.autoscale && !exists) await this.handOverReplicas(p, v);
+      if (!v.autoscale) this.applied.delete(this.handoverKey(p, v));
       if (created) {
         await this.deps.recorder.record(
           p.model,
@@ -337,6 +366,40 @@ export class ChurnModelReconciler {
       }
     }
     return Step.continue;
+  }
+
+  /** The HorizontalPodAutoscaler of each autoscaled variant. */
+  private async applyAutoscalers(p: Pass) {
+    const a = autoscalingOf(p.model.spec.autoscaling);
+    if (!a) return Step.continue;
+    for (const v of p.variants)
+      await this.applyChild(p, Resources.horizontalPodAutoscalers, buildAutoscaler(p.model, v, a));
+    return Step.continue;
+  }
+
+  private handoverKey(p: Pass, v: Variant): string {
+    return `${p.model.metadata?.uid}/handover/${versionDeploymentName(p.model, v.version.digest)}`;
+  }
+
+  /**
+   * Gives spec.replicas of an autoscaled Deployment to a field manager of its own, set once to
+   * the size the variant has now, so the operator's own applies can leave the field out and the
+   * HPA's scale updates stand (the Kubernetes docs' "transferring ownership" to an HPA).
+   */
+  private async handOverReplicas(p: Pass, v: Variant) {
+    const key = this.handoverKey(p, v);
+    if (this.applied.has(key)) return;
+    const scale = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: versionDeploymentName(p.model, v.version.digest), namespace: p.namespace },
+      spec: { replicas: v.replicas },
+    };
+    await this.deps.client.apply(Resources.deployments, scale, {
+      fieldManager: REPLICAS_HANDOVER_MANAGER,
+      force: true,
+    });
+    this.applied.set(key, String(v.replicas));
   }
 
   /** Router mode: per-version Services, the router's identity, its weights, the router. */
@@ -414,7 +477,29 @@ export class ChurnModelReconciler {
       await this.deps.client.delete(Resources.services, p.namespace, n);
     }
     if (p.routing !== "router") await this.removeRouter(p);
+    await this.pruneAutoscalers(p);
     return Step.continue;
+  }
+
+  /** Removes autoscalers of versions no longer served, or all when autoscaling is off. */
+  private async pruneAutoscalers(p: Pass) {
+    const wanted = new Set(
+      p.variants
+        .filter((v) => v.autoscale)
+        .map((v) => versionDeploymentName(p.model, v.version.digest)),
+    );
+    for (const h of this.deps.autoscalers.list(p.namespace)) {
+      const n = h.metadata?.name ?? "";
+      if (
+        wanted.has(n) ||
+        !h.metadata?.ownerReferences?.some((r) => r.uid === p.model.metadata?.uid)
+      )
+        continue;
+      await this.deps.client.delete(Resources.horizontalPodAutoscalers, p.namespace, n);
+      this.applied.delete(
+        `${p.model.metadata?.uid}/${Resources.horizontalPodAutoscalers.plural}/${n}`,
+      );
+    }
   }
 
   private async removeRouter(p: Pass) {

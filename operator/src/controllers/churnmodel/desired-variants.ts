@@ -1,4 +1,5 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
+import type { ResolvedAutoscaling } from "../../api/defaults.js";
 import type { VersionRef } from "../../api/rollout.js";
 
 /** A Deployment of one model version in a role: stable, or canary during a rollout. */
@@ -6,6 +7,8 @@ export interface Variant {
   name: "stable" | "canary";
   version: VersionRef;
   replicas: number;
+  /** Pod bounds of its HorizontalPodAutoscaler; absent when spec.replicas sizes it. */
+  autoscale?: { minReplicas: number; maxReplicas: number };
   /** Extra container environment (the test-only fault switch, when the operator allows it). */
   extraEnv?: V1EnvVar[];
 }
@@ -52,4 +55,29 @@ export function desiredVariants(
   if (canary && canary.digest !== stable.digest)
     out.push({ name: "canary", version: canary, replicas: canaryReplicas(sizing) });
   return out;
+}
+
+/**
+ * Hands the variants' sizes to HorizontalPodAutoscalers. The stable version scales between the
+ * spec's bounds whatever the rollout does (full capacity during a canary); the canary's floor
+ * is what its share of the stable floor needs, its ceiling the spec's. A variant's replicas
+ * become what its Deployment runs now (the autoscaler's choice), kept inside its bounds, or the
+ * floor for a Deployment not created yet.
+ */
+export function autoscaledVariants(
+  variants: readonly Variant[],
+  a: ResolvedAutoscaling | undefined,
+  sizing: VariantSizing,
+  current: (v: Variant) => number | undefined,
+): Variant[] {
+  if (!a) return [...variants];
+  return variants.map((v) => {
+    const minReplicas =
+      v.name === "stable"
+        ? a.minReplicas
+        : Math.min(a.maxReplicas, canaryReplicas({ ...sizing, replicas: a.minReplicas }));
+    const now = current(v) ?? minReplicas;
+    const replicas = Math.min(a.maxReplicas, Math.max(minReplicas, now));
+    return { ...v, replicas, autoscale: { minReplicas, maxReplicas: a.maxReplicas } };
+  });
 }
