@@ -87,15 +87,38 @@ def test_search_never_sees_validation_or_test_rows(searched, synth_csv, monkeypa
     assert np.array_equal(seen["x"], model.x[data.parts.train], equal_nan=True)
 
 
-def test_candidates_are_a_seeded_prefix():
+def test_candidates_are_a_seeded_prefix_after_the_specs_own():
     spec = parse_spec(
         {**small_spec(Path("x.csv")), "model": {"search": {"trials": 5}}}
     ).model.search
-    five, ten = candidates(spec, 42, 5), candidates(spec, 42, 10)
-    assert five == ten[:5] and candidates(spec, 43, 5) != five
-    for c in ten:
+    own = {"max_depth": 3, "learning_rate": 0.05, "n_estimators": 60, "tree_method": "hist"}
+    five, ten = candidates(spec, 42, 5, own), candidates(spec, 42, 10, own)
+    assert five == ten[:5] and candidates(spec, 43, 5, own) != five
+    # trial 1 is the spec's hyperparameters (only the searched keys it sets)
+    assert ten[0] == {"learning_rate": 0.05, "max_depth": 3}
+    for c in ten[1:]:
         assert set(c) == set(DEFAULT_SEARCH_SPACE)
-        assert 2 <= c["max_depth"] <= 8 and 0.01 <= c["learning_rate"] <= 0.3
+        assert 2 <= c["max_depth"] <= 6 and 0.01 <= c["learning_rate"] <= 0.3
+    assert candidates(spec, 42, 1, own) == [ten[0]]
+
+
+def test_search_never_picks_worse_than_the_spec_on_cv(tmp_path, capsys, synth_csv):
+    """Trial 1 is the spec's own hyperparameters and the best is a max over every trial, so
+    the winner's CV score is at least the unsearched model's, and an equal score keeps it.
+    A space that can only be worse (tiny learning rates, few trees) must keep the spec's."""
+    spec = small_spec(synth_csv)
+    spec["model"]["search"] = {
+        "trials": 4,
+        "folds": 3,
+        "space": {"learning_rate": {"float": [0.0001, 0.0002], "log": True}},
+    }
+    _, metrics, card = _train(tmp_path, capsys, spec)
+    s = metrics["search"]
+    assert s["history"][0]["params"] == {"learning_rate": 0.05}
+    assert s["defaultCvMean"] == s["history"][0]["mean"]
+    assert s["cvMean"] >= s["defaultCvMean"]
+    assert s["bestTrial"] == 1 and s["best"] == {"learning_rate": 0.05}
+    assert card["hyperparameters"]["learning_rate"] == 0.05
 
 
 def test_search_defaults(tmp_path):
@@ -155,3 +178,20 @@ def test_cpus_come_from_the_cgroup_limit(tmp_path, cpu_max, want):
     host = len(os.sched_getaffinity(0))
     assert available_cpus(f) == (host if want is None else min(want, host))
     assert available_cpus(tmp_path / "absent") == host
+
+
+def test_search_scores_do_not_depend_on_parallel_workers():
+    """Folds run in parallel, one thread per fit: one worker or two, the same trials and
+    scores (so the digest does not depend on the machine's CPU count)."""
+    from churn_trainer.search import run_search
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 5)).astype(np.float32)
+    y = (x[:, 0] + rng.normal(size=600) > 0.5).astype(int)
+    spec = parse_spec(
+        {**small_spec(Path("x.csv")), "model": {"search": dict(SEARCH, trials=4)}}
+    ).model.search
+    base = {"n_estimators": 30, "random_state": 1, "n_jobs": 2, "tree_method": "hist"}
+    runs = [run_search(x, y, base, spec, 5, 5, lambda _: None, workers=w) for w in (1, 2)]
+    assert runs[0]["history"] == runs[1]["history"]
+    assert runs[0]["best"] == runs[1]["best"] and runs[1]["workers"] == 2

@@ -278,8 +278,8 @@ def calibrated_trees(trees: Trees, cal: Calibration) -> Trees:
 
 
 def _isotonic_nodes(cal: Calibration, p_in: str, p_out: str) -> Nodes:
-    """p_out = ys[0] + sum_i slope_i * (clip(p_in, xs[i], xs[i+1]) - xs[i]): the linear
-    interpolation between the knots, flat outside them."""
+    """p_out = ys[0] + sum_i slope_i * (clip(p_in, xs[i], xs[i+1]) - xs[i]), kept in [0, 1]:
+    the linear interpolation between the knots, flat outside them."""
     xs, ys = np.array(cal.xs, dtype=np.float64), np.array(cal.ys, dtype=np.float64)
     slopes = np.diff(ys) / np.diff(xs)
     q = INTERNAL + "iso"
@@ -288,13 +288,19 @@ def _isotonic_nodes(cal: Calibration, p_in: str, p_out: str) -> Nodes:
         numpy_helper.from_array(xs[1:].astype(np.float32).reshape(1, -1), f"{q}_hi"),
         numpy_helper.from_array(slopes.astype(np.float32).reshape(-1, 1), f"{q}_slope"),
         numpy_helper.from_array(np.array([[ys[0]]], dtype=np.float32), f"{q}_y0"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), f"{q}_zero"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), f"{q}_unit"),
     ]
     nodes = [
         helper.make_node("Max", [p_in, f"{q}_lo"], [f"{q}_max"], name=f"{q}_max"),
         helper.make_node("Min", [f"{q}_max", f"{q}_hi"], [f"{q}_clip"], name=f"{q}_clip"),
         helper.make_node("Sub", [f"{q}_clip", f"{q}_lo"], [f"{q}_run"], name=f"{q}_run"),
         helper.make_node("MatMul", [f"{q}_run", f"{q}_slope"], [f"{q}_rise"], name=f"{q}_rise"),
-        helper.make_node("Add", [f"{q}_rise", f"{q}_y0"], [p_out], name=f"{q}_value"),
+        helper.make_node("Add", [f"{q}_rise", f"{q}_y0"], [f"{q}_sum"], name=f"{q}_sum"),
+        # float32 rounding of the sum can leave [0, 1] by an ulp (1.0000001 broke Brier)
+        helper.make_node(
+            "Clip", [f"{q}_sum", f"{q}_zero", f"{q}_unit"], [p_out], name=f"{q}_value"
+        ),
     ]
     return nodes, inits
 

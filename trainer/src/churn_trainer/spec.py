@@ -142,15 +142,16 @@ class Threshold:
 
 SEARCH_METRICS = ("rocAuc", "prAuc", "logLoss", "f2")
 DEFAULT_SEARCH_TRIALS = 30  # when neither trials nor budgetSeconds is given
-# the usual xgboost ranges; a spec's `space` replaces this whole mapping
+# the usual xgboost ranges; a spec's `space` replaces this whole mapping. No n_estimators:
+# with earlyStopping the trees are found per fold (hyperparameters.n_estimators is the cap)
 DEFAULT_SEARCH_SPACE: dict[str, dict[str, Any]] = {
-    "max_depth": {"int": [2, 8]},
+    "max_depth": {"int": [2, 6]},
     "learning_rate": {"float": [0.01, 0.3], "log": True},
-    "n_estimators": {"int": [100, 600]},
     "min_child_weight": {"float": [1.0, 20.0], "log": True},
     "subsample": {"float": [0.5, 1.0]},
     "colsample_bytree": {"float": [0.5, 1.0]},
     "reg_lambda": {"float": [0.1, 10.0], "log": True},
+    "reg_alpha": {"float": [0.001, 1.0], "log": True},
 }
 # set by the trainer itself, never searched
 UNSEARCHABLE = ("n_jobs", "random_state", "scale_pos_weight", "early_stopping_rounds")
