@@ -111,29 +111,49 @@ export function resolveConfig(
   flags: Partial<Record<SettingName, string | number | undefined>>,
   env: NodeJS.ProcessEnv = process.env,
 ): RuntimeConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(SETTINGS) as [
-    SettingName,
-    (typeof SETTINGS)[SettingName],
-  ][]) {
-    const fromEnv = env[s.env];
-    raw[name] =
-      flags[name] ?? (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv) ?? s.default;
-  }
-  if (raw.host === undefined) raw.host = env.KUBERNETES_SERVICE_HOST ? "0.0.0.0" : "127.0.0.1";
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const msgs = parsed.error.issues.map((i) => {
-      const name = i.path[0] as SettingName;
-      const s = SETTINGS[name];
-      return `--${s.flag} (${s.env}) ${i.message}`;
-    });
-    throw new ConfigError(msgs.join("; "));
-  }
+  const parsed = configSchema.safeParse(mergeSettings(SETTINGS, flags, env));
+  if (!parsed.success) throw new ConfigError(issueMessages(SETTINGS, parsed.error).join("; "));
   return {
     ...parsed.data,
     expectedDigest: parsed.data.expectedDigest?.toLowerCase(),
     featuresFile: parsed.data.featuresFile,
     decisionThreshold: parsed.data.decisionThreshold,
   };
+}
+
+/** A setting's flag, environment variable and default. */
+interface SettingSource {
+  flag: string;
+  env: string;
+  default: unknown;
+}
+
+/**
+ * Each setting from its flag, else its environment variable (an empty one is unset), else its
+ * default; `host` with no default is loopback off-cluster and all interfaces inside a pod.
+ */
+export function mergeSettings<N extends string>(
+  settings: Record<N, SettingSource>,
+  flags: Partial<Record<N, string | number | undefined>>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(settings) as [N, SettingSource][]) {
+    const fromEnv = env[s.env];
+    raw[name] =
+      flags[name] ?? (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv) ?? s.default;
+  }
+  if (raw.host === undefined) raw.host = env.KUBERNETES_SERVICE_HOST ? "0.0.0.0" : "127.0.0.1";
+  return raw;
+}
+
+/** A validation error's issues, each naming its setting's flag and variable. */
+export function issueMessages<N extends string>(
+  settings: Record<N, SettingSource>,
+  error: z.ZodError,
+): string[] {
+  return error.issues.map((i) => {
+    const s = settings[i.path[0] as N];
+    return `--${s.flag} (${s.env}) ${i.message}`;
+  });
 }

@@ -80,23 +80,7 @@ export function parseOperatorConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): OperatorConfig {
-  const given = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!(name in flags)) throw new Error(`unknown flag --${name}\n${usage()}`);
-    let value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (eq < 0) {
-      if (value === undefined || value.startsWith("--")) {
-        throw new Error(`flag --${name} needs a value`);
-      }
-      i++;
-    }
-    value = value ?? "";
-    given.set(name, value);
-  }
+  const given = readFlags(argv);
   const get = (name: string): string | undefined => {
     const f = flags[name];
     if (!f) throw new Error(`internal: unknown flag ${name}`);
@@ -107,23 +91,13 @@ export function parseOperatorConfig(
     if (!v) throw new Error(`--${name} must not be empty`);
     return v;
   };
-  const pullPolicy = req("image-pull-policy");
-  if (!["Always", "IfNotPresent", "Never"].includes(pullPolicy)) {
-    throw new Error(`--image-pull-policy must be Always, IfNotPresent or Never, got ${pullPolicy}`);
-  }
-  const logLevel = req("log-level");
-  if (!["debug", "info", "error"].includes(logLevel)) {
-    throw new Error(`--log-level must be debug, info or error, got ${logLevel}`);
-  }
+  const pullPolicy = oneOf("image-pull-policy", req("image-pull-policy"), PULL_POLICIES);
+  const logLevel = oneOf("log-level", req("log-level"), LOG_LEVELS);
   const workers = Number(req("workers"));
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new Error(`--workers must be an integer in 1..64, got ${get("workers")}`);
   }
-  const bool = (name: string) => {
-    const v = req(name);
-    if (v !== "true" && v !== "false") throw new Error(`--${name} must be true or false, got ${v}`);
-    return v === "true";
-  };
+  const bool = (name: string) => oneOf(name, req(name), ["true", "false"] as const) === "true";
   return {
     namespace: get("namespace"),
     leaderElect: bool("leader-elect"),
@@ -136,11 +110,43 @@ export function parseOperatorConfig(
     runtimeImage: req("runtime-image"),
     modelStorePvc: req("model-store-pvc"),
     trainerServiceAccount: req("trainer-service-account"),
-    imagePullPolicy: pullPolicy as OperatorConfig["imagePullPolicy"],
+    imagePullPolicy: pullPolicy,
     workers,
-    logLevel: logLevel as OperatorConfig["logLevel"],
+    logLevel,
     allowTestFaults: bool("allow-test-faults"),
   };
+}
+
+const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+const LOG_LEVELS = ["debug", "info", "error"] as const;
+
+/** The flags given on the command line, by name; throws on unknown flags and missing values. */
+function readFlags(argv: readonly string[]): Map<string, string> {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (!(name in flags)) throw new Error(`unknown flag --${name}\n${usage()}`);
+    if (eq > 0) {
+      given.set(name, arg.slice(eq + 1));
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith("--"))
+      throw new Error(`flag --${name} needs a value`);
+    given.set(name, value);
+    i++;
+  }
+  return given;
+}
+
+/** `value` when it is one of `allowed`; else an error naming them ("A, B or C"). */
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
+  throw new Error(`--${flag} must be ${list}, got ${value}`);
 }
 
 function hostPort(flag: string, value: string): { host: string; port: number } {

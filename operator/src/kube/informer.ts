@@ -96,26 +96,34 @@ export class Informer<T extends KubeObject> {
     let needList = true;
     while (!this.stopped) {
       try {
-        if (needList) {
-          await this.relist();
-          needList = false;
-        }
-        await this.watchOnce();
-        // A clean end of stream (server timeout): resume from the last resourceVersion.
-        this.backoff.reset();
+        await this.listAndWatch(needList);
+        needList = false;
       } catch (err) {
         if (this.stopped) break;
-        const gone = err instanceof KubeApiError && err.gone;
         needList = true;
-        const delay = gone ? 0 : this.backoff.next();
-        this.log.info("informer restarting", {
-          resource: this.type.plural,
-          reason: gone ? "resourceVersion expired (410)" : String((err as Error).message ?? err),
-          delayMs: delay,
-        });
-        if (delay > 0) await this.sleep(delay);
+        await this.restartAfter(err);
       }
     }
+  }
+
+  /** A list (when the cache needs one), then a watch until its stream ends. */
+  private async listAndWatch(needList: boolean): Promise<void> {
+    if (needList) await this.relist();
+    await this.watchOnce();
+    // A clean end of stream (server timeout): resume from the last resourceVersion.
+    this.backoff.reset();
+  }
+
+  /** Says why the watch ended and waits out the backoff (none when the version expired). */
+  private async restartAfter(err: unknown): Promise<void> {
+    const gone = err instanceof KubeApiError && err.gone;
+    const delay = gone ? 0 : this.backoff.next();
+    this.log.info("informer restarting", {
+      resource: this.type.plural,
+      reason: gone ? "resourceVersion expired (410)" : String((err as Error).message ?? err),
+      delayMs: delay,
+    });
+    if (delay > 0) await this.sleep(delay);
   }
 
   private async relist(): Promise<void> {

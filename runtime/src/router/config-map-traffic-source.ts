@@ -77,30 +77,39 @@ export class ConfigMapTrafficSource implements TrafficSource {
   }
 
   private async run(listener: TrafficListener): Promise<void> {
-    let failures = 0;
-    let needList = true;
+    const state: LoopState = { failures: 0, needList: true };
     while (!this.stopped) {
       try {
-        if (needList) {
-          await this.list(listener);
-          needList = false;
-        }
-        await this.watch(listener);
-        failures = 0;
+        await this.listAndWatch(listener, state);
       } catch (err) {
         if (this.stopped) break;
-        const gone = err instanceof ApiStatusError && err.status === 410;
-        // A list that failed is retried; a watch that failed resumes from the last version seen.
-        if (gone) needList = true;
-        const delay = gone ? 0 : this.backoff(failures++);
-        this.logger.warn("traffic ConfigMap watch restarting", {
-          configMap: this.description,
-          reason: gone ? "resourceVersion expired (410 Gone): relisting" : (err as Error).message,
-          delayMs: delay,
-        });
-        await this.sleep(delay);
+        await this.restartAfter(err, state);
       }
     }
+  }
+
+  /** A list when the last one failed or expired, then one watch. */
+  private async listAndWatch(listener: TrafficListener, state: LoopState): Promise<void> {
+    if (state.needList) {
+      await this.list(listener);
+      state.needList = false;
+    }
+    await this.watch(listener);
+    state.failures = 0;
+  }
+
+  /** Says why the loop restarts and waits out the backoff (none when the version expired). */
+  private async restartAfter(err: unknown, state: LoopState): Promise<void> {
+    const gone = err instanceof ApiStatusError && err.status === 410;
+    // A list that failed is retried; a watch that failed resumes from the last version seen.
+    if (gone) state.needList = true;
+    const delay = gone ? 0 : this.backoff(state.failures++);
+    this.logger.warn("traffic ConfigMap watch restarting", {
+      configMap: this.description,
+      reason: gone ? "resourceVersion expired (410 Gone): relisting" : (err as Error).message,
+      delayMs: delay,
+    });
+    await this.sleep(delay);
   }
 
   private backoff(failures: number): number {
@@ -186,20 +195,8 @@ export class ConfigMapTrafficSource implements TrafficSource {
           (type: string, object: WatchEvent["object"]) => {
             if (failure || this.stopped) return;
             touch();
-            if (type === "ERROR") {
-              const code = object.code ?? 500;
-              failure = new ApiStatusError(
-                code,
-                `watch ${this.description}: ${object.message ?? `error ${code}`}`,
-              );
-              abort();
-              return;
-            }
-            const rv = object.metadata?.resourceVersion;
-            if (rv) this.resourceVersion = rv;
-            if (type === "BOOKMARK") return;
-            if (type === "DELETED") listener.missing(`${this.description} was deleted`);
-            else this.report(listener, object);
+            failure = this.applyEvent(listener, type, object);
+            if (failure) abort();
           },
           (err: unknown) => {
             if (failure) return finish(failure);
@@ -225,6 +222,26 @@ export class ConfigMapTrafficSource implements TrafficSource {
     });
   }
 
+  /** Applies one watch event; an ERROR event comes back as the failure that ends the watch. */
+  private applyEvent(
+    listener: TrafficListener,
+    type: string,
+    object: WatchEvent["object"],
+  ): ApiStatusError | undefined {
+    if (type === "ERROR") {
+      const code = object.code ?? 500;
+      return new ApiStatusError(
+        code,
+        `watch ${this.description}: ${object.message ?? `error ${code}`}`,
+      );
+    }
+    const rv = object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (type === "DELETED") listener.missing(`${this.description} was deleted`);
+    else if (type !== "BOOKMARK") this.report(listener, object);
+    return undefined;
+  }
+
   private sleep(ms: number): Promise<void> {
     if (ms <= 0 || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
@@ -235,6 +252,12 @@ export class ConfigMapTrafficSource implements TrafficSource {
       };
     });
   }
+}
+
+/** What the list+watch loop carries from one pass to the next. */
+interface LoopState {
+  failures: number;
+  needList: boolean;
 }
 
 function apiMessage(body: unknown): string {

@@ -43,32 +43,43 @@ export class IdColumnLearner {
   }
 
   private async attempt(url: string, failures: number): Promise<void> {
-    if (this.stopped || url !== this.url) return;
+    if (!this.following(url)) return;
     try {
       const res = await fetch(new URL("/v1/model", url), { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const card = cardSchema.parse(await res.json());
-      if (this.stopped || url !== this.url) return;
-      const idColumn = card.schema.idColumn ?? null;
-      if (this.learned?.idColumn !== idColumn) {
-        this.logger.info("sticky id column learned from the stable model", {
-          stable: url,
-          idColumn,
-          ...(card.digest ? { digest: card.digest } : {}),
-        });
-      }
-      this.learned = { idColumn };
+      if (this.following(url)) this.learn(url, card);
     } catch (err) {
-      if (this.stopped || url !== this.url) return;
-      const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(failures, 20));
-      // The first misses are expected while the stable's pods start; say so once, then quietly.
-      const level = failures === 0 || delay === this.retry.maxMs ? "warn" : "debug";
-      this.logger[level]("cannot read the stable model's id column yet", {
-        stable: url,
-        error: err instanceof Error ? err.message : String(err),
-        retryInMs: delay,
-      });
-      this.timer = setTimeout(() => void this.attempt(url, failures + 1), delay);
+      if (this.following(url)) this.retryLater(url, failures, err);
     }
+  }
+
+  /** Whether answers from `url` still count: not stopped, and it is still the stable. */
+  private following(url: string): boolean {
+    return !this.stopped && url === this.url;
+  }
+
+  private learn(url: string, card: { schema: { idColumn?: string | null }; digest?: string }) {
+    const idColumn = card.schema.idColumn ?? null;
+    if (this.learned?.idColumn !== idColumn) {
+      this.logger.info("sticky id column learned from the stable model", {
+        stable: url,
+        idColumn,
+        ...(card.digest ? { digest: card.digest } : {}),
+      });
+    }
+    this.learned = { idColumn };
+  }
+
+  private retryLater(url: string, failures: number, err: unknown): void {
+    const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(failures, 20));
+    // The first misses are expected while the stable's pods start; say so once, then quietly.
+    const level = failures === 0 || delay === this.retry.maxMs ? "warn" : "debug";
+    this.logger[level]("cannot read the stable model's id column yet", {
+      stable: url,
+      error: err instanceof Error ? err.message : String(err),
+      retryInMs: delay,
+    });
+    this.timer = setTimeout(() => void this.attempt(url, failures + 1), delay);
   }
 }

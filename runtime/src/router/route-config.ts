@@ -2,7 +2,7 @@
 // variable with one default, validated with a message naming both. The settings the two modes
 // share (port, host, body limit, grace, log level) are `serve`'s own entries, not copies.
 import { z } from "zod";
-import { ConfigError, SETTINGS } from "../config.js";
+import { ConfigError, issueMessages, mergeSettings, SETTINGS } from "../config.js";
 import { LOG_LEVELS } from "../logger.js";
 
 /** Validated router settings. */
@@ -75,33 +75,11 @@ export function resolveRouteConfig(
   flags: Partial<Record<RouteSettingName, string | number | undefined>>,
   env: NodeJS.ProcessEnv = process.env,
 ): RouteConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(ROUTE_SETTINGS) as [
-    RouteSettingName,
-    (typeof ROUTE_SETTINGS)[RouteSettingName],
-  ][]) {
-    const fromEnv = env[s.env];
-    raw[name] =
-      flags[name] ?? (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv) ?? s.default;
-  }
   // As for `serve`: loopback off-cluster, all interfaces inside a pod.
-  if (raw.host === undefined) raw.host = env.KUBERNETES_SERVICE_HOST ? "0.0.0.0" : "127.0.0.1";
-  const parsed = routeSchema.safeParse(raw);
+  const parsed = routeSchema.safeParse(mergeSettings(ROUTE_SETTINGS, flags, env));
   const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${named(i.path[0] as RouteSettingName)} ${i.message}`);
-  if (parsed.success) {
-    const c = parsed.data;
-    if (c.trafficFile !== undefined && c.trafficConfigMap !== undefined) {
-      problems.push(
-        `give either ${named("trafficConfigMap")} or ${named("trafficFile")}, not both`,
-      );
-    } else if (c.trafficFile === undefined && c.trafficConfigMap === undefined) {
-      problems.push(`${named("trafficConfigMap")} or ${named("trafficFile")} is required`);
-    } else if (c.trafficConfigMap !== undefined && c.namespace === undefined) {
-      problems.push(`${named("namespace")} is required with ${named("trafficConfigMap")}`);
-    }
-  }
+    ? trafficSourceProblems(parsed.data)
+    : issueMessages(ROUTE_SETTINGS, parsed.error);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join("; "));
   return {
     ...parsed.data,
@@ -109,4 +87,20 @@ export function resolveRouteConfig(
     trafficConfigMap: parsed.data.trafficConfigMap,
     trafficFile: parsed.data.trafficFile,
   };
+}
+
+/** Exactly one traffic source, and the namespace a ConfigMap needs. */
+function trafficSourceProblems(c: {
+  namespace?: string;
+  trafficConfigMap?: string;
+  trafficFile?: string;
+}): string[] {
+  const map = c.trafficConfigMap !== undefined;
+  const file = c.trafficFile !== undefined;
+  if (map && file)
+    return [`give either ${named("trafficConfigMap")} or ${named("trafficFile")}, not both`];
+  if (!map && !file) return [`${named("trafficConfigMap")} or ${named("trafficFile")} is required`];
+  if (map && c.namespace === undefined)
+    return [`${named("namespace")} is required with ${named("trafficConfigMap")}`];
+  return [];
 }

@@ -61,30 +61,18 @@ function observe(deps: RouterDeps) {
     ctx.state.requestId = requestId;
     ctx.set("x-request-id", requestId);
     const routed = ROUTED.test(ctx.path);
-    if (routed) {
-      deps.inflight?.enter();
-      deps.metrics.inFlight.inc();
-    }
+    if (routed) countInFlight(deps, 1);
     try {
       await next();
     } finally {
-      if (routed) {
-        deps.inflight?.leave();
-        deps.metrics.inFlight.dec();
-      }
+      if (routed) countInFlight(deps, -1);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const variant: AnsweredBy = ctx.state.answeredBy ?? "none";
       if (routed) {
         deps.metrics.requests.inc({ variant, code: String(ctx.status) });
         deps.metrics.requestDuration.observe({ variant }, seconds);
       }
-      // A relayed 5xx is the upstream's failure, logged there; the router's own are errors here.
-      const level =
-        !ctx.state.relayed && ctx.status >= 500 && ctx.status !== 503
-          ? "error"
-          : routed
-            ? "info"
-            : "debug";
+      const level = requestLogLevel(ctx, routed);
       if (deps.logger.enabled(level)) {
         deps.logger[level]("request", {
           requestId,
@@ -97,6 +85,26 @@ function observe(deps: RouterDeps) {
       }
     }
   };
+}
+
+/** A routed request entering (+1) or leaving (-1): the drain tracker and the gauge. */
+function countInFlight(deps: RouterDeps, delta: 1 | -1): void {
+  if (delta > 0) {
+    deps.inflight?.enter();
+    deps.metrics.inFlight.inc();
+  } else {
+    deps.inflight?.leave();
+    deps.metrics.inFlight.dec();
+  }
+}
+
+/**
+ * The request line's level: a relayed 5xx is the upstream's failure, logged there; the router's
+ * own are errors here; routed requests info, its own routes debug.
+ */
+function requestLogLevel(ctx: Context, routed: boolean): "error" | "info" | "debug" {
+  if (!ctx.state.relayed && ctx.status >= 500 && ctx.status !== 503) return "error";
+  return routed ? "info" : "debug";
 }
 
 /** Builds the router app. */
@@ -120,22 +128,8 @@ export function buildRouterApp(deps: RouterDeps): Koa {
     if (ctx.path === "/healthz") {
       ctx.body = { status: "ok" };
     } else if (ctx.path === "/readyz") {
-      const config = traffic.config;
       ctx.status = traffic.ready ? 200 : 503;
-      ctx.body = {
-        ready: traffic.ready,
-        ...(traffic.ready ? {} : { reason: traffic.notReadyReason }),
-        ...(config
-          ? {
-              model: config.model,
-              stable: config.stable.digest,
-              canary: config.canary?.digest ?? null,
-              weight: config.canary?.weight ?? 0,
-              mirrorPercent: config.canary?.mirrorPercent ?? 0,
-            }
-          : {}),
-        ...(traffic.problem ? { configProblem: traffic.problem } : {}),
-      };
+      ctx.body = readiness(traffic);
     } else {
       ctx.type = metrics.registry.contentType;
       ctx.body = await metrics.registry.metrics();
@@ -143,6 +137,28 @@ export function buildRouterApp(deps: RouterDeps): Koa {
   });
   return app;
 }
+
+/** /readyz's body: ready or why not, the configuration in force and any problem with a newer one. */
+function readiness(traffic: TrafficState) {
+  const config = traffic.config;
+  return {
+    ready: traffic.ready,
+    ...(traffic.ready ? {} : { reason: traffic.notReadyReason }),
+    ...(config
+      ? {
+          model: config.model,
+          stable: config.stable.digest,
+          canary: config.canary?.digest ?? null,
+          weight: config.canary?.weight ?? 0,
+          mirrorPercent: config.canary?.mirrorPercent ?? 0,
+        }
+      : {}),
+    ...(traffic.problem ? { configProblem: traffic.problem } : {}),
+  };
+}
+
+/** A stable answer's body for the mirror comparison (undefined: nothing to compare). */
+type KeepAnswer = (answer: Buffer | undefined) => void;
 
 /** The routing handler for /v1/* and /v2/*. */
 function proxyTo(deps: RouterDeps) {
@@ -152,24 +168,8 @@ function proxyTo(deps: RouterDeps) {
 
   /** The variant that should answer: forced by header, else by the request's bucket. */
   const assign = (ctx: Context, config: TrafficConfig, body: Buffer): Variant => {
-    const forced = ctx.get(VARIANT_HEADER);
-    if (forced) {
-      if (forced !== "stable" && forced !== "canary") {
-        throw new RequestError(
-          400,
-          "invalid_variant",
-          `${VARIANT_HEADER} must be stable or canary, got ${JSON.stringify(forced.slice(0, 40))}`,
-        );
-      }
-      if (forced === "canary" && !config.canary) {
-        throw new RequestError(
-          409,
-          "no_canary",
-          `${VARIANT_HEADER}: canary, but no canary is deployed`,
-        );
-      }
-      return forced;
-    }
+    const forced = forcedVariant(ctx, config);
+    if (forced) return forced;
     // Without a canary share nobody is assigned to it: no need to look for a key.
     if (!config.canary || config.canary.weight <= 0) return "stable";
     const key = stickyKeyOf(
@@ -186,20 +186,73 @@ function proxyTo(deps: RouterDeps) {
     return variantFor(config, bucket);
   };
 
+  /**
+   * A stable-routed score request may be copied to the canary, sent at once, compared later:
+   * the function that hands the mirror the stable's answer, when a copy went out.
+   */
+  const mirrorCopy = (
+    ctx: Context,
+    canary: TrafficConfig["canary"],
+    req: UpstreamRequest,
+  ): KeepAnswer | undefined => {
+    const copied =
+      canary &&
+      canary.mirrorPercent > 0 &&
+      ctx.method === "POST" &&
+      ctx.path === "/v1/score" &&
+      inShare(mirrorDraws.draw(), canary.mirrorPercent);
+    if (!copied) return undefined;
+    let keep: KeepAnswer | undefined;
+    const answer = new Promise<Buffer | undefined>((resolve) => {
+      keep = resolve;
+    });
+    const copy = {
+      ...req,
+      headers: { ...req.headers, [MIRROR_HEADER]: "true" },
+      signal: undefined,
+    };
+    return mirror.copy(canary.url, copy, answer) ? keep : undefined;
+  };
+
+  /**
+   * Sends to the variant; a canary that never saw the request (unreachable) falls back to the
+   * stable. Counted under the variant the request went to, also when that variant failed.
+   */
+  const send = async (
+    ctx: Context,
+    config: TrafficConfig,
+    variant: Variant,
+    req: UpstreamRequest,
+    signal: AbortSignal,
+  ): Promise<{ res: IncomingMessage; answeredBy: Variant }> => {
+    const canary = config.canary;
+    ctx.state.answeredBy = variant;
+    try {
+      const url = variant === "canary" && canary ? canary.url : config.stable.url;
+      return { res: await upstreams.send(url, req), answeredBy: variant };
+    } catch (err) {
+      const retry =
+        variant === "canary" && err instanceof UpstreamError && err.retryable && !signal.aborted;
+      if (!retry) throw err;
+      // The canary never saw the request: the stable answers it, and the fallback is counted.
+      metrics.fallbacks.inc();
+      logger.warn("canary unreachable; the stable answers", {
+        requestId: ctx.state.requestId,
+        canary: canary?.url,
+        error: err.message,
+      });
+      ctx.state.answeredBy = "stable";
+      return { res: await upstreams.send(config.stable.url, req), answeredBy: "stable" };
+    }
+  };
+
   return async (ctx: Context): Promise<void> => {
     // One configuration for the whole request, even if a new one arrives meanwhile.
     const config = traffic.config;
     if (!traffic.ready || !config) {
       throw new RequestError(503, "not_ready", `router not ready: ${traffic.notReadyReason}`);
     }
-    let body: Buffer;
-    try {
-      body = await readRequestBody(ctx.req, deps.maxBodyBytes);
-    } catch (err) {
-      // Stop reading; the connection is closed after the reply so the client stops sending.
-      if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
-      throw err;
-    }
+    const body = await readBody(ctx, deps.maxBodyBytes);
     const variant = assign(ctx, config, body);
 
     const headers: OutgoingHttpHeaders = endToEndHeaders(ctx.req.headers, NOT_FORWARDED);
@@ -216,87 +269,83 @@ function proxyTo(deps: RouterDeps) {
       body,
       signal: abort.signal,
     };
+    const stableAnswer = variant === "stable" ? mirrorCopy(ctx, config.canary, req) : undefined;
 
-    // A stable-routed score request may be copied to the canary, sent at once, compared later.
-    let stableAnswer: ((answer: Buffer | undefined) => void) | undefined;
-    const canary = config.canary;
-    if (
-      variant === "stable" &&
-      canary &&
-      canary.mirrorPercent > 0 &&
-      ctx.method === "POST" &&
-      ctx.path === "/v1/score" &&
-      inShare(mirrorDraws.draw(), canary.mirrorPercent)
-    ) {
-      const answer = new Promise<Buffer | undefined>((resolve) => {
-        stableAnswer = resolve;
-      });
-      const copy = { ...req, headers: { ...headers, [MIRROR_HEADER]: "true" }, signal: undefined };
-      if (!mirror.copy(canary.url, copy, answer)) stableAnswer = undefined;
-    }
-
-    // Counted under the variant the request went to, also when that variant failed.
-    let answeredBy: Variant = variant;
-    ctx.state.answeredBy = answeredBy;
-    let res: IncomingMessage;
+    let sent: { res: IncomingMessage; answeredBy: Variant };
     try {
-      try {
-        res = await upstreams.send(
-          variant === "canary" && canary ? canary.url : config.stable.url,
-          req,
-        );
-      } catch (err) {
-        const retry =
-          variant === "canary" &&
-          err instanceof UpstreamError &&
-          err.retryable &&
-          !abort.signal.aborted;
-        if (!retry) throw err;
-        // The canary never saw the request: the stable answers it, and the fallback is counted.
-        metrics.fallbacks.inc();
-        logger.warn("canary unreachable; the stable answers", {
-          requestId: ctx.state.requestId,
-          canary: canary?.url,
-          error: err.message,
-        });
-        answeredBy = "stable";
-        ctx.state.answeredBy = answeredBy;
-        res = await upstreams.send(config.stable.url, req);
-      }
+      sent = await send(ctx, config, variant, req, abort.signal);
     } catch (err) {
       ctx.res.off("close", hungUp);
       stableAnswer?.(undefined);
-      if (!(err instanceof UpstreamError)) throw err;
-      // The caller hung up and the call was dropped with it: nothing failed upstream.
-      if (abort.signal.aborted) {
-        throw new RequestError(499, "client_closed", "the client closed the connection");
-      }
-      throw err.code === "ETIMEDOUT"
-        ? new RequestError(
-            504,
-            "upstream_timeout",
-            `the ${answeredBy} did not answer: ${err.message}`,
-          )
-        : new RequestError(
-            502,
-            "upstream_unavailable",
-            `the ${answeredBy} is unreachable: ${err.message}`,
-          );
+      throw upstreamFailure(err, abort.signal.aborted, ctx.state.answeredBy as Variant);
     }
-
     ctx.res.off("close", hungUp);
-    ctx.status = res.statusCode ?? 502;
-    ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
-    ctx.set(VARIANT_HEADER, answeredBy);
-    ctx.set(
-      DIGEST_HEADER,
-      answeredBy === "canary" && canary ? canary.digest : config.stable.digest,
-    );
-    // Bodiless answers (HEAD, 204, 304) are relayed too: their empty stream ends at once.
-    const compare = ctx.status >= 200 && ctx.status < 300 ? stableAnswer : undefined;
-    if (compare !== stableAnswer) stableAnswer?.(undefined);
-    relay(res, ctx, compare);
+    answer(ctx, config, sent, stableAnswer);
   };
+}
+
+/** The variant a request forces with the header; refuses unknown ones and an absent canary. */
+function forcedVariant(ctx: Context, config: TrafficConfig): Variant | undefined {
+  const forced = ctx.get(VARIANT_HEADER);
+  if (!forced) return undefined;
+  if (forced !== "stable" && forced !== "canary") {
+    throw new RequestError(
+      400,
+      "invalid_variant",
+      `${VARIANT_HEADER} must be stable or canary, got ${JSON.stringify(forced.slice(0, 40))}`,
+    );
+  }
+  if (forced === "canary" && !config.canary) {
+    throw new RequestError(
+      409,
+      "no_canary",
+      `${VARIANT_HEADER}: canary, but no canary is deployed`,
+    );
+  }
+  return forced;
+}
+
+/** The request's body; one too large also closes the connection after the reply. */
+async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
+  try {
+    return await readRequestBody(ctx.req, maxBytes);
+  } catch (err) {
+    // Stop reading; the connection is closed after the reply so the client stops sending.
+    if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
+    throw err;
+  }
+}
+
+/** What the caller is told when the upstream call failed: 499, 504 or 502 (others as they are). */
+function upstreamFailure(err: unknown, callerGone: boolean, answeredBy: Variant): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  // The caller hung up and the call was dropped with it: nothing failed upstream.
+  if (callerGone) return new RequestError(499, "client_closed", "the client closed the connection");
+  return err.code === "ETIMEDOUT"
+    ? new RequestError(504, "upstream_timeout", `the ${answeredBy} did not answer: ${err.message}`)
+    : new RequestError(
+        502,
+        "upstream_unavailable",
+        `the ${answeredBy} is unreachable: ${err.message}`,
+      );
+}
+
+/** Answers with the upstream's status, headers and streamed body, naming who answered. */
+function answer(
+  ctx: Context,
+  config: TrafficConfig,
+  { res, answeredBy }: { res: IncomingMessage; answeredBy: Variant },
+  stableAnswer: KeepAnswer | undefined,
+): void {
+  const canary = config.canary;
+  ctx.status = res.statusCode ?? 502;
+  ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
+  ctx.set(VARIANT_HEADER, answeredBy);
+  ctx.set(DIGEST_HEADER, answeredBy === "canary" && canary ? canary.digest : config.stable.digest);
+  // Bodiless answers (HEAD, 204, 304) are relayed too: their empty stream ends at once.
+  const compare = ctx.status >= 200 && ctx.status < 300 ? stableAnswer : undefined;
+  if (compare !== stableAnswer) stableAnswer?.(undefined);
+  relay(res, ctx, compare);
 }
 
 /**

@@ -462,15 +462,7 @@ function stepForward(
   const { input, prev, steps } = ctx;
   const analysis = analysisStatus(ctx);
   let i = prev.stepIndex ?? 0;
-  const v = input.verdict;
-  if (v && v.verdict !== prev.analysis?.verdict) {
-    const reason = v.verdict === "Pass" ? Reasons.AnalysisPassed : Reasons.AnalysisInconclusive;
-    ctx.events.push({
-      type: v.verdict === "Pass" ? "Normal" : "Warning",
-      reason,
-      message: v.verdict === "Pass" ? `analysis passed (score ${v.score})` : describe(v),
-    });
-  }
+  announceVerdictChange(ctx);
   if (!input.canaryReady) {
     const message = `waiting for the canary ${name(canary)} pods to be ready (no traffic until then)`;
     return running(
@@ -504,15 +496,7 @@ function stepForward(
   }
   const current = steps[i] as RolloutStep;
   const paused = current.pause !== undefined && current.pause.durationSeconds === undefined;
-  const message =
-    analysis?.verdict === "Inconclusive"
-      ? `holding at step ${i + 1}/${steps.length} (${describeStep(current)}): ${analysis.metrics
-          .filter((m) => m.verdict !== "Pass")
-          .map((m) => `${m.name}: ${m.message ?? m.verdict}`)
-          .join("; ")}`
-      : paused
-        ? `paused at step ${i + 1}/${steps.length}: \`kubectl churn promote\` to go on`
-        : `step ${i + 1}/${steps.length}: ${describeStep(current)}`;
+  const message = stepMessage(analysis, current, `${i + 1}/${steps.length}`, paused);
   return running(
     ctx,
     { ...prev, analysis, stepStartedAt: startedAt, message },
@@ -521,6 +505,36 @@ function stepForward(
     i,
     paused,
   );
+}
+
+/** An event when the analysis verdict changes to Pass or Inconclusive. */
+function announceVerdictChange(ctx: Ctx): void {
+  const v = ctx.input.verdict;
+  if (!v || v.verdict === ctx.prev.analysis?.verdict) return;
+  const passed = v.verdict === "Pass";
+  ctx.events.push({
+    type: passed ? "Normal" : "Warning",
+    reason: passed ? Reasons.AnalysisPassed : Reasons.AnalysisInconclusive,
+    message: passed ? `analysis passed (score ${v.score})` : describe(v),
+  });
+}
+
+/** What a running rollout waits for at step `at` ("2/5"): analysis, a promotion, or its step. */
+function stepMessage(
+  analysis: RolloutStatus["analysis"],
+  current: RolloutStep,
+  at: string,
+  paused: boolean,
+): string {
+  if (analysis?.verdict === "Inconclusive") {
+    const why = analysis.metrics
+      .filter((m) => m.verdict !== "Pass")
+      .map((m) => `${m.name}: ${m.message ?? m.verdict}`)
+      .join("; ");
+    return `holding at step ${at} (${describeStep(current)}): ${why}`;
+  }
+  if (paused) return `paused at step ${at}: \`kubectl churn promote\` to go on`;
+  return `step ${at}: ${describeStep(current)}`;
 }
 
 function running(

@@ -175,23 +175,8 @@ export class TrainingRunReconciler {
   private async writeStatus(p: Pass) {
     const o = p.outcome;
     if (!o) throw new Error("status step ran before observe");
-    const now = (this.deps.now ?? (() => new Date()))();
     const old = this.status.baseline(p.run) ?? {};
-    const next: TrainingRunStatus = {
-      phase: o.phase,
-      message: o.message,
-      conditions: mergeConditions(old.conditions, o.conditions, now),
-      failedChecks: o.failedChecks ?? old.failedChecks,
-      metrics: o.metrics ?? old.metrics,
-      model: o.model ?? old.model,
-      jobName: trainingJobName(p.run),
-      attempts: o.attempts,
-      startTime: o.startTime ?? old.startTime,
-      completionTime: o.terminal
-        ? (o.completionTime ?? old.completionTime ?? rfc3339(now))
-        : undefined,
-      observedGeneration: p.run.metadata?.generation,
-    };
+    const next = nextStatus(p.run, o, old, (this.deps.now ?? (() => new Date()))());
     // The first write starts the run: it records jobName, after which the apiserver refuses
     // spec changes. Made conditional on the resourceVersion we read, so a spec edited since
     // (the cache lags) is never the one the Job gets: the write conflicts and the pass retries.
@@ -242,4 +227,28 @@ export class TrainingRunReconciler {
       reason: o.reason,
     });
   }
+}
+
+/** The status to write for outcome `o`: what it says, over what the last status kept. */
+function nextStatus(
+  run: TrainingRun,
+  o: TrainingOutcome,
+  old: TrainingRunStatus,
+  now: Date,
+): TrainingRunStatus {
+  return {
+    phase: o.phase,
+    message: o.message,
+    conditions: mergeConditions(old.conditions, o.conditions, now),
+    failedChecks: o.failedChecks ?? old.failedChecks,
+    metrics: o.metrics ?? old.metrics,
+    model: o.model ?? old.model,
+    jobName: trainingJobName(run),
+    attempts: o.attempts,
+    startTime: o.startTime ?? old.startTime,
+    completionTime: o.terminal
+      ? (o.completionTime ?? old.completionTime ?? rfc3339(now))
+      : undefined,
+    observedGeneration: run.metadata?.generation,
+  };
 }
