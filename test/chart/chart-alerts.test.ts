@@ -39,6 +39,20 @@ function promtoolRun(args: string[]) {
   return { status: res.status ?? 1, out: `${res.stdout}${res.stderr}` };
 }
 
+/** `promtool test rules` of one case against the chart's default rules. */
+function promtoolTest(test: AlertCase) {
+  const file = join(dir, "tests.yaml");
+  writeFileSync(
+    file,
+    stringify({
+      rule_files: [ruleFile()],
+      evaluation_interval: "1m",
+      tests: [{ interval: "1m", ...test }],
+    }),
+  );
+  return promtoolRun(["test", "rules", file]);
+}
+
 const OP = 'job="churn-churn-operator-metrics",namespace="churn-system"';
 const series = (s: string, values: string) => ({ series: s, values });
 const rt = (labels: string) => `namespace="team-a",churn_model="bank",${labels}`;
@@ -56,6 +70,30 @@ interface AlertCase {
     exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[];
   }[];
 }
+
+/** Labels of an alert about the ChurnModel team-a/bank. */
+const bankLabels = (severity: string, more: Record<string, string> = {}) => ({
+  severity,
+  namespace: "team-a",
+  churn_model: "bank",
+  ...more,
+});
+
+/** The alert is quiet at `at`. */
+const quiet = (alertname: string, at: string) => ({ eval_time: at, alertname, exp_alerts: [] });
+
+/** The alert fires once at `at`, with these labels, summary and description. */
+const fires = (
+  alertname: string,
+  at: string,
+  labels: Record<string, string>,
+  summary: string,
+  description: string,
+) => ({
+  eval_time: at,
+  alertname,
+  exp_alerts: [{ exp_labels: labels, exp_annotations: { summary, description } }],
+});
 
 const cases: Record<string, AlertCase> = {
   "reconcile errors: the failing controller only": {
@@ -76,25 +114,18 @@ const cases: Record<string, AlertCase> = {
       series(`controller_runtime_reconcile_errors_total{${OP},controller="churnmodel"}`, "0x40"),
     ],
     alert_rule_test: [
-      { eval_time: "10m", alertname: "ChurnOperatorReconcileErrors", exp_alerts: [] },
-      {
-        eval_time: "30m",
-        alertname: "ChurnOperatorReconcileErrors",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "warning",
-              namespace: "churn-system",
-              controller: "trainingrun",
-            },
-            exp_annotations: {
-              summary: "The churn operator's trainingrun controller keeps failing to reconcile.",
-              description:
-                "33.33% of trainingrun reconciles failed over 10 minutes (threshold 0.1). The operator's logs name each failing object and error.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnOperatorReconcileErrors", "10m"),
+      fires(
+        "ChurnOperatorReconcileErrors",
+        "30m",
+        {
+          severity: "warning",
+          namespace: "churn-system",
+          controller: "trainingrun",
+        },
+        "The churn operator's trainingrun controller keeps failing to reconcile.",
+        "33.33% of trainingrun reconciles failed over 10 minutes (threshold 0.1). The operator's logs name each failing object and error.",
+      ),
     ],
   },
   "no leader: fires when no replica leads, quiet when one does": {
@@ -106,21 +137,14 @@ const cases: Record<string, AlertCase> = {
       series(`leader_election_master_status{${OP},pod="op-b",name="churn-churn-operator"}`, "0x40"),
     ],
     alert_rule_test: [
-      {
-        eval_time: "10m",
-        alertname: "ChurnOperatorNoLeader",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "critical" },
-            exp_annotations: {
-              summary: "No churn operator replica holds the leader Lease, so nothing reconciles.",
-              description:
-                "No scraped operator replica reports leader_election_master_status 1. Check the operator pods and the Lease churn-churn-operator in namespace churn-system.",
-            },
-          },
-        ],
-      },
-      { eval_time: "30m", alertname: "ChurnOperatorNoLeader", exp_alerts: [] },
+      fires(
+        "ChurnOperatorNoLeader",
+        "10m",
+        { severity: "critical" },
+        "No churn operator replica holds the leader Lease, so nothing reconciles.",
+        "No scraped operator replica reports leader_election_master_status 1. Check the operator pods and the Lease churn-churn-operator in namespace churn-system.",
+      ),
+      quiet("ChurnOperatorNoLeader", "30m"),
     ],
   },
   "training run failed: once per failure reason, from the operator's outcome counter": {
@@ -140,23 +164,16 @@ const cases: Record<string, AlertCase> = {
       ),
     ],
     alert_rule_test: [
-      { eval_time: "2m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
-      {
-        eval_time: "4m",
-        alertname: "ChurnTrainingRunFailed",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "warning", reason: "DataValidationFailed" },
-            exp_annotations: {
-              summary: "A TrainingRun failed: DataValidationFailed.",
-              description:
-                "1 TrainingRun(s) failed with reason DataValidationFailed in the last 10 minutes. `kubectl get events -A --field-selector reason=DataValidationFailed` names them; each run's status (message, failedChecks) says why.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnTrainingRunFailed", "2m"),
+      fires(
+        "ChurnTrainingRunFailed",
+        "4m",
+        { severity: "warning", reason: "DataValidationFailed" },
+        "A TrainingRun failed: DataValidationFailed.",
+        "1 TrainingRun(s) failed with reason DataValidationFailed in the last 10 minutes. `kubectl get events -A --field-selector reason=DataValidationFailed` names them; each run's status (message, failedChecks) says why.",
+      ),
       // Ten minutes after the last failure, and with only successes, it is quiet again.
-      { eval_time: "25m", alertname: "ChurnTrainingRunFailed", exp_alerts: [] },
+      quiet("ChurnTrainingRunFailed", "25m"),
     ],
   },
   "rollback: once per reason, naming the models and the failed analysis metrics": {
@@ -179,23 +196,16 @@ const cases: Record<string, AlertCase> = {
     ],
     alert_rule_test: [
       // Zeros only, in series younger than the window too (the first 10 minutes): quiet.
-      { eval_time: "5m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
-      { eval_time: "15m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
-      {
-        eval_time: "19m",
-        alertname: "ChurnRolloutRolledBack",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "warning", reason: "RolledBack" },
-            exp_annotations: {
-              summary: "A ChurnModel canary was rolled back: RolledBack.",
-              description:
-                "1 rollout(s) ended RolledBack with reason RolledBack in the last 10 minutes; the stable version answers all traffic again. Rolled back: team-a/bank. Failed analysis metrics: successRate. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
-            },
-          },
-        ],
-      },
-      { eval_time: "30m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+      quiet("ChurnRolloutRolledBack", "5m"),
+      quiet("ChurnRolloutRolledBack", "15m"),
+      fires(
+        "ChurnRolloutRolledBack",
+        "19m",
+        { severity: "warning", reason: "RolledBack" },
+        "A ChurnModel canary was rolled back: RolledBack.",
+        "1 rollout(s) ended RolledBack with reason RolledBack in the last 10 minutes; the stable version answers all traffic again. Rolled back: team-a/bank. Failed analysis metrics: successRate. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
+      ),
+      quiet("ChurnRolloutRolledBack", "30m"),
     ],
   },
   "rollback: a reason the operator never counted before (its series starts at 1) still fires": {
@@ -207,23 +217,16 @@ const cases: Record<string, AlertCase> = {
       ),
     ],
     alert_rule_test: [
-      { eval_time: "10m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
-      {
-        eval_time: "15m",
-        alertname: "ChurnRolloutRolledBack",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "warning", reason: "NoVerdict" },
-            exp_annotations: {
-              summary: "A ChurnModel canary was rolled back: NoVerdict.",
-              description:
-                "1 rollout(s) ended RolledBack with reason NoVerdict in the last 10 minutes; the stable version answers all traffic again. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnRolloutRolledBack", "10m"),
+      fires(
+        "ChurnRolloutRolledBack",
+        "15m",
+        { severity: "warning", reason: "NoVerdict" },
+        "A ChurnModel canary was rolled back: NoVerdict.",
+        "1 rollout(s) ended RolledBack with reason NoVerdict in the last 10 minutes; the stable version answers all traffic again. `kubectl churn status <name>` and the ChurnModel's status.rollout.message give each failed metric's value and threshold.",
+      ),
       // Ten minutes on, the count has not moved: quiet.
-      { eval_time: "28m", alertname: "ChurnRolloutRolledBack", exp_alerts: [] },
+      quiet("ChurnRolloutRolledBack", "28m"),
     ],
   },
   "inconclusive: a rollout held without a verdict for 15 minutes, with its weight": {
@@ -236,21 +239,14 @@ const cases: Record<string, AlertCase> = {
       series(`churn_rollout_phase{${ROLLOUT("fraud", 'phase="Progressing"')}}`, "0x5 1x25"),
     ],
     alert_rule_test: [
-      { eval_time: "10m", alertname: "ChurnRolloutStuckInconclusive", exp_alerts: [] },
-      {
-        eval_time: "20m",
-        alertname: "ChurnRolloutStuckInconclusive",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "warning", namespace: "team-a", churn_model: "bank" },
-            exp_annotations: {
-              summary: "The rollout of ChurnModel team-a/bank has had no analysis verdict for 15m.",
-              description:
-                "Its canary is held at 10% of requests, neither promoted nor rolled back: analysis has too few requests per variant, no data, or cannot reach its metrics provider. The ChurnModel's status.rollout.analysis and its AnalysisInconclusive events say which; send traffic, fix the provider, or `kubectl churn abort bank`.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnRolloutStuckInconclusive", "10m"),
+      fires(
+        "ChurnRolloutStuckInconclusive",
+        "20m",
+        bankLabels("warning"),
+        "The rollout of ChurnModel team-a/bank has had no analysis verdict for 15m.",
+        "Its canary is held at 10% of requests, neither promoted nor rolled back: analysis has too few requests per variant, no data, or cannot reach its metrics provider. The ChurnModel's status.rollout.analysis and its AnalysisInconclusive events say which; send traffic, fix the provider, or `kubectl churn abort bank`.",
+      ),
     ],
   },
   "router config rejected: from the first rejection of a router pod": {
@@ -270,22 +266,15 @@ const cases: Record<string, AlertCase> = {
       ),
     ],
     alert_rule_test: [
-      { eval_time: "2m", alertname: "ChurnRouterConfigRejected", exp_alerts: [] },
-      {
-        eval_time: "8m",
-        alertname: "ChurnRouterConfigRejected",
-        exp_alerts: [
-          {
-            exp_labels: { severity: "warning", namespace: "team-a", churn_model: "bank" },
-            exp_annotations: {
-              summary: "The router of ChurnModel team-a/bank refuses its traffic configuration.",
-              description:
-                "Router pods refused 2 traffic configuration(s) in the last 10 minutes and keep routing by the last valid one, so weight changes, a rollback's too, do not reach them. Their logs name each faulty field; a hand-edited traffic ConfigMap or an operator and runtime image of different versions are the usual causes.",
-            },
-          },
-        ],
-      },
-      { eval_time: "25m", alertname: "ChurnRouterConfigRejected", exp_alerts: [] },
+      quiet("ChurnRouterConfigRejected", "2m"),
+      fires(
+        "ChurnRouterConfigRejected",
+        "8m",
+        bankLabels("warning"),
+        "The router of ChurnModel team-a/bank refuses its traffic configuration.",
+        "Router pods refused 2 traffic configuration(s) in the last 10 minutes and keep routing by the last valid one, so weight changes, a rollback's too, do not reach them. Their logs name each faulty field; a hand-edited traffic ConfigMap or an operator and runtime image of different versions are the usual causes.",
+      ),
+      quiet("ChurnRouterConfigRejected", "25m"),
     ],
   },
   "5xx ratio: the failing version, scoring routes only": {
@@ -309,25 +298,13 @@ const cases: Record<string, AlertCase> = {
       ),
     ],
     alert_rule_test: [
-      {
-        eval_time: "20m",
-        alertname: "ChurnModelHighErrorRatio",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "critical",
-              namespace: "team-a",
-              churn_model: "bank",
-              model_version: "b2c3d4e5f6",
-            },
-            exp_annotations: {
-              summary:
-                "ChurnModel team-a/bank (version b2c3d4e5f6) answers too many scoring requests with 5xx.",
-              description: "25% of /v1 requests failed with 5xx over 5 minutes (threshold 0.05).",
-            },
-          },
-        ],
-      },
+      fires(
+        "ChurnModelHighErrorRatio",
+        "20m",
+        bankLabels("critical", { model_version: "b2c3d4e5f6" }),
+        "ChurnModel team-a/bank (version b2c3d4e5f6) answers too many scoring requests with 5xx.",
+        "25% of /v1 requests failed with 5xx over 5 minutes (threshold 0.05).",
+      ),
     ],
   },
   "p99 latency from http_request_duration_seconds": {
@@ -349,24 +326,13 @@ const cases: Record<string, AlertCase> = {
       ),
     ],
     alert_rule_test: [
-      {
-        eval_time: "20m",
-        alertname: "ChurnModelHighLatency",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "warning",
-              namespace: "team-a",
-              churn_model: "bank",
-              model_version: "a1b2c3d4e5",
-            },
-            exp_annotations: {
-              summary: "ChurnModel team-a/bank (version a1b2c3d4e5) scores slowly.",
-              description: "p99 scoring latency is 990ms over 5 minutes (threshold 0.5s).",
-            },
-          },
-        ],
-      },
+      fires(
+        "ChurnModelHighLatency",
+        "20m",
+        bankLabels("warning", { model_version: "a1b2c3d4e5" }),
+        "ChurnModel team-a/bank (version a1b2c3d4e5) scores slowly.",
+        "p99 scoring latency is 990ms over 5 minutes (threshold 0.5s).",
+      ),
     ],
   },
   "drift: high PSI on a full window fires, on a thin window does not": {
@@ -392,47 +358,21 @@ const cases: Record<string, AlertCase> = {
       series(`churn_drift_window_rows{${rt('model_version="b2c3d4e5f6",pod="bank-2"')}}`, "100x45"),
     ],
     alert_rule_test: [
-      { eval_time: "20m", alertname: "ChurnModelFeatureDrift", exp_alerts: [] },
-      {
-        eval_time: "40m",
-        alertname: "ChurnModelFeatureDrift",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "warning",
-              namespace: "team-a",
-              churn_model: "bank",
-              model_version: "a1b2c3d4e5",
-              feature: "Age",
-            },
-            exp_annotations: {
-              summary: "Feature Age of ChurnModel team-a/bank drifted from its training data.",
-              description:
-                "PSI of Age is 0.400 (threshold 0.25) over the drift window. Consider retraining on recent data.",
-            },
-          },
-        ],
-      },
-      {
-        eval_time: "40m",
-        alertname: "ChurnModelScoreDrift",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "warning",
-              namespace: "team-a",
-              churn_model: "bank",
-              model_version: "a1b2c3d4e5",
-            },
-            exp_annotations: {
-              summary:
-                "Predicted churn probabilities of ChurnModel team-a/bank drifted from training.",
-              description:
-                "PSI of the score distribution is 0.300 (threshold 0.25) over the drift window.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnModelFeatureDrift", "20m"),
+      fires(
+        "ChurnModelFeatureDrift",
+        "40m",
+        bankLabels("warning", { model_version: "a1b2c3d4e5", feature: "Age" }),
+        "Feature Age of ChurnModel team-a/bank drifted from its training data.",
+        "PSI of Age is 0.400 (threshold 0.25) over the drift window. Consider retraining on recent data.",
+      ),
+      fires(
+        "ChurnModelScoreDrift",
+        "40m",
+        bankLabels("warning", { model_version: "a1b2c3d4e5" }),
+        "Predicted churn probabilities of ChurnModel team-a/bank drifted from training.",
+        "PSI of the score distribution is 0.300 (threshold 0.25) over the drift window.",
+      ),
     ],
   },
   "model not ready: after 10 minutes, per pod": {
@@ -441,27 +381,14 @@ const cases: Record<string, AlertCase> = {
       series(`churn_model_ready{${rt('model_version="a1b2c3d4e5",pod="bank-2"')}}`, "0 0 1x18"),
     ],
     alert_rule_test: [
-      { eval_time: "5m", alertname: "ChurnModelNotReady", exp_alerts: [] },
-      {
-        eval_time: "15m",
-        alertname: "ChurnModelNotReady",
-        exp_alerts: [
-          {
-            exp_labels: {
-              severity: "critical",
-              namespace: "team-a",
-              churn_model: "bank",
-              model_version: "a1b2c3d4e5",
-              pod: "bank-1",
-            },
-            exp_annotations: {
-              summary: "Pod team-a/bank-1 of ChurnModel bank has no ready model.",
-              description:
-                "The runtime could not load its artifact or the load-time self-check failed; its /readyz and logs say why.",
-            },
-          },
-        ],
-      },
+      quiet("ChurnModelNotReady", "5m"),
+      fires(
+        "ChurnModelNotReady",
+        "15m",
+        bankLabels("critical", { model_version: "a1b2c3d4e5", pod: "bank-1" }),
+        "Pod team-a/bank-1 of ChurnModel bank has no ready model.",
+        "The runtime could not load its artifact or the load-time self-check failed; its /readyz and logs say why.",
+      ),
     ],
   },
 };
@@ -481,17 +408,7 @@ describe("the chart's alerts in Prometheus", () => {
   });
 
   it.each(Object.entries(cases))("%s", (_name, test) => {
-    const rules = ruleFile();
-    const file = join(dir, "tests.yaml");
-    writeFileSync(
-      file,
-      stringify({
-        rule_files: [rules],
-        evaluation_interval: "1m",
-        tests: [{ interval: "1m", ...test }],
-      }),
-    );
-    const res = promtoolRun(["test", "rules", file]);
+    const res = promtoolTest(test);
     expect(res.status, res.out).toBe(0);
     expect(res.out).toMatch(/SUCCESS/);
   });
@@ -500,16 +417,7 @@ describe("the chart's alerts in Prometheus", () => {
     const wrong = structuredClone(cases["model not ready: after 10 minutes, per pod"] as AlertCase);
     const last = wrong.alert_rule_test[1]?.exp_alerts[0];
     if (last) last.exp_labels.pod = "bank-2";
-    const file = join(dir, "tests.yaml");
-    writeFileSync(
-      file,
-      stringify({
-        rule_files: [ruleFile()],
-        evaluation_interval: "1m",
-        tests: [{ interval: "1m", ...wrong }],
-      }),
-    );
-    const res = promtoolRun(["test", "rules", file]);
+    const res = promtoolTest(wrong);
     expect(res.status).not.toBe(0);
     expect(res.out).toMatch(/FAILED/);
   });
