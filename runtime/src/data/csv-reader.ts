@@ -1,7 +1,7 @@
 // A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF), for feature-source files.
 
 /** Parses CSV text into rows of fields; the first row is usually the header. */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, delimiter = ","): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";
@@ -25,7 +25,7 @@ export function parseCsv(text: string): string[][] {
     }
     if (c === '"' && field === "") {
       quoted = true;
-    } else if (c === ",") {
+    } else if (c === delimiter) {
       row.push(field);
       field = "";
     } else if (c === "\n" || c === "\r") {

@@ -1,8 +1,9 @@
 // An optional lookup of stored customer features (CSV or JSON lines, keyed by the schema's id
 // column) behind GET /v1/customers/:id/score.
 import { readFile } from "node:fs/promises";
-import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
+import type { ModelCard } from "../artifact/model-card.js";
 import { parseCsv } from "./csv-reader.js";
+import { csvRecordTyper } from "./csv-record.js";
 
 /** Raised when the feature file cannot be used with this model. */
 export class FeatureSourceError extends Error {
@@ -84,26 +85,13 @@ function parseJsonLines(text: string, path: string): Record<string, unknown>[] {
 function csvRecords(text: string, path: string, card: ModelCard): Record<string, unknown>[] {
   const [header, ...body] = parseCsv(text);
   if (!header) throw new FeatureSourceError(`${path} is empty`);
-  const types = new Map(rawFeatureSpecs(card).map((s) => [s.name, s.type]));
+  const typed = csvRecordTyper(card, header);
   return body.map((cells, r) => {
     if (cells.length !== header.length) {
       throw new FeatureSourceError(
         `${path} row ${r + 2} has ${cells.length} cells, the header ${header.length}`,
       );
     }
-    const record: Record<string, unknown> = {};
-    header.forEach((name, i) => {
-      const cell = cells[i] as string;
-      const type = types.get(name);
-      if (cell === "") record[name] = null;
-      else if (type === "boolean" && /^(true|false)$/i.test(cell)) {
-        record[name] = cell.toLowerCase() === "true";
-      } else if (type === "numeric" || type === "integer" || type === "boolean") {
-        const n = Number(cell);
-        // Leave unparseable text as text: validation then names the field.
-        record[name] = Number.isNaN(n) ? cell : n;
-      } else record[name] = cell;
-    });
-    return record;
+    return typed(cells);
   });
 }

@@ -1,0 +1,50 @@
+// Process entry for `churn-runtime batch`: load and self-check the model exactly as `serve`
+// does, score one shard, report its counts, and exit with a code the Job's pod failure policy
+// understands (BatchExit).
+import { writeFile } from "node:fs/promises";
+import { ArtifactError, loadArtifact } from "../artifact/artifact.js";
+import type { Logger } from "../logger.js";
+import { RuntimeMetrics } from "../metrics.js";
+import { ModelService } from "../model/model-service.js";
+import type { BatchConfig } from "./batch-config.js";
+import { InputError } from "./byte-source.js";
+import { BatchSetupError, scoreShard } from "./score-shard.js";
+import { BatchExit, type ShardSummary } from "./shard-summary.js";
+
+async function report(cfg: BatchConfig, summary: ShardSummary, log: Logger): Promise<void> {
+  if (cfg.summaryFile) await writeFile(cfg.summaryFile, JSON.stringify(summary));
+  if (summary.error) log.error("shard failed", { ...summary });
+  else log.info("shard scored", { ...summary });
+}
+
+/** Scores one shard; resolves with the exit code. */
+export async function batchMain(cfg: BatchConfig, log: Logger): Promise<number> {
+  const model = new ModelService(
+    {
+      explainWorkers: cfg.explainWorkers,
+      intraOpThreads: cfg.intraOpThreads,
+      driftWindow: 1000,
+      topDrivers: Math.max(1, cfg.explainTopK),
+      decisionThreshold: cfg.decisionThreshold,
+    },
+    new RuntimeMetrics({ processMetrics: false }),
+    log,
+  );
+  const failed = (error: string, code: number) =>
+    report(cfg, { index: cfg.index, read: 0, scored: 0, rejected: 0, error }, log).then(() => code);
+  try {
+    const artifact = await loadArtifact(cfg.modelDir, cfg.expectedDigest);
+    await model.start(artifact);
+    if (model.status !== "ready") return await failed(model.reason, BatchExit.unusable);
+    const summary = await scoreShard(cfg, artifact.card, model);
+    await report(cfg, summary, log);
+    return summary.error ? BatchExit.tooManyRejects : BatchExit.ok;
+  } catch (err) {
+    const unusable =
+      err instanceof ArtifactError || err instanceof InputError || err instanceof BatchSetupError;
+    // Anything else (a full disk, a crash in a dependency) may pass on a retry of the index.
+    return await failed((err as Error).message, unusable ? BatchExit.unusable : 1);
+  } finally {
+    await model.close();
+  }
+}

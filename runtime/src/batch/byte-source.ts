@@ -1,0 +1,69 @@
+// The bytes of an input file, from a path or an http(s) URL, readable from any offset: what a
+// CSV shard needs to start at its own byte range instead of reading the file from the top.
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+
+/** A file's size and a way to stream it from an offset. */
+export interface ByteSource {
+  /** Where it is, for messages. */
+  readonly name: string;
+  readonly size: number;
+  open(from: number): AsyncIterable<Uint8Array>;
+}
+
+/** Raised when the input cannot be read at all (a missing file, an HTTP error). */
+export class InputError extends Error {
+  override readonly name = "InputError";
+}
+
+const isUrl = (location: string) => /^https?:\/\//.test(location);
+
+/** A local file. */
+async function fileSource(path: string): Promise<ByteSource> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  return {
+    name: path,
+    size,
+    open: (from) => createReadStream(path, { start: from, highWaterMark: 1 << 20 }),
+  };
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(url, { headers });
+  if (!res.ok) throw new InputError(`GET ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+/** An http(s) URL: ranged GETs where the server supports them, else the bytes before are skipped. */
+async function urlSource(url: string): Promise<ByteSource> {
+  const head = await fetch(url, { method: "HEAD" });
+  const size = Number(head.headers.get("content-length"));
+  if (!head.ok || !Number.isFinite(size)) {
+    throw new InputError(`HEAD ${url}: HTTP ${head.status}, no content-length`);
+  }
+  async function* open(from: number): AsyncIterable<Uint8Array> {
+    const res = await get(url, from > 0 ? { range: `bytes=${from}-` } : {});
+    if (!res.body) return;
+    let skip = res.status === 206 ? 0 : from;
+    for await (const chunk of Readable.fromWeb(res.body as never) as AsyncIterable<Buffer>) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      yield skip > 0 ? chunk.subarray(skip) : chunk;
+      skip = 0;
+    }
+  }
+  return { name: url, size, open };
+}
+
+/** The byte source for a path or URL. */
+export function openByteSource(location: string): Promise<ByteSource> {
+  return isUrl(location) ? urlSource(location) : fileSource(location);
+}

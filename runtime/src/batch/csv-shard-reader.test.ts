@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { ByteSource } from "./byte-source.js";
+import { csvShardRecords, lines, readCsvHeader } from "./csv-shard-reader.js";
+import { shardRange } from "./shard-range.js";
+
+/** An in-memory file served in small chunks, so lines straddle chunk boundaries. */
+function memorySource(text: string, chunk = 7): ByteSource {
+  const bytes = Buffer.from(text, "utf8");
+  return {
+    name: "memory.csv",
+    size: bytes.length,
+    async *open(from) {
+      for (let i = from; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+    },
+  };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+const rows = Array.from({ length: 57 }, (_, i) => [
+  String(i),
+  i % 5 === 0 ? `"Smith, ${"x".repeat(i % 13)}"` : `name${"é".repeat(i % 4)}`,
+  String(i * 1.5),
+]);
+const text = `\ufeffid,name,score\r\n${rows.map((r) => r.join(",")).join("\r\n")}\r\n`;
+
+describe("CSV shards", () => {
+  it("splits lines with their byte offsets across chunk boundaries (LF and CRLF)", async () => {
+    const got = await collect(lines(memorySource("ab\r\nc\n\ndé\n", 3).open(0), 0));
+    expect(got).toEqual([
+      { offset: 0, text: "ab" },
+      { offset: 4, text: "c" },
+      { offset: 6, text: "" },
+      { offset: 7, text: "dé" },
+    ]);
+  });
+
+  it.each([1, 2, 3, 4, 7, 20])(
+    "gives every record to exactly one of %i shards, in order",
+    async (shards) => {
+      const src = memorySource(text);
+      expect(await readCsvHeader(src, ",")).toEqual(["id", "name", "score"]);
+      const all: string[] = [];
+      for (let i = 0; i < shards; i++) {
+        const records = await collect(csvShardRecords(src, shardRange(src.size, shards, i), ","));
+        all.push(...records.map((r) => r.cells[0] as string));
+      }
+      expect(all).toEqual(rows.map((r) => r[0]));
+    },
+  );
+
+  it("joins a quoted field that spans lines into one record", async () => {
+    const src = memorySource('id,note\n1,"two\nlines"\n2,plain\n');
+    const records = await collect(csvShardRecords(src, { start: 0, end: src.size }, ","));
+    expect(records.map((r) => r.cells)).toEqual([
+      ["1", "two\nlines"],
+      ["2", "plain"],
+    ]);
+    expect(records[1]?.offset).toBe('id,note\n1,"two\nlines"\n'.length);
+  });
+
+  it("reads another delimiter", async () => {
+    const src = memorySource("a;b\n1;x,y\n");
+    const records = await collect(csvShardRecords(src, { start: 0, end: src.size }, ";"));
+    expect(records.map((r) => r.cells)).toEqual([["1", "x,y"]]);
+  });
+});

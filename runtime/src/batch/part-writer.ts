@@ -1,0 +1,102 @@
+// Writes one shard's files idempotently: everything goes to a temporary name in the output
+// directory and is renamed into place only when complete, so a reader never sees half a part,
+// and a retried shard (same index, same names) replaces its earlier attempt instead of adding
+// a second file. A killed attempt leaves at most one stale temporary file, which the next
+// attempt truncates.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileWriter, ParquetWriter } from "hyparquet-writer";
+import { csvLine } from "./csv-line.js";
+import type { OutputColumn } from "./output-columns.js";
+
+/** A file written in batches and published atomically. */
+export interface BatchFileWriter {
+  /** The final path. */
+  readonly path: string;
+  write(columns: OutputColumn[]): Promise<void>;
+  /** Renames the finished file into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file. */
+  abort(): Promise<void>;
+}
+
+const tmpName = (dir: string, file: string) => join(dir, `.${file}.tmp`);
+
+async function finishStream(out: WriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    out.once("error", reject);
+    out.end(resolve);
+  });
+}
+
+/** A CSV file: header, then one line per row. */
+export async function csvFileWriter(
+  dir: string,
+  file: string,
+  header: readonly string[],
+): Promise<BatchFileWriter> {
+  await mkdir(dir, { recursive: true });
+  const tmp = tmpName(dir, file);
+  const out = createWriteStream(tmp, { flags: "w" });
+  out.write(csvLine(header));
+  return {
+    path: join(dir, file),
+    async write(columns) {
+      const n = columns[0]?.data.length ?? 0;
+      let text = "";
+      for (let i = 0; i < n; i++) text += csvLine(columns.map((c) => c.data[i]));
+      if (!out.write(text)) await new Promise<void>((r) => out.once("drain", () => r()));
+    },
+    async commit() {
+      await finishStream(out);
+      await rename(tmp, join(dir, file));
+    },
+    async abort() {
+      out.destroy();
+      await rm(tmp, { force: true });
+    },
+  };
+}
+
+/** A Parquet file: one row group per batch, every column nullable. */
+export async function parquetFileWriter(
+  dir: string,
+  file: string,
+  schema: readonly Omit<OutputColumn, "data">[],
+): Promise<BatchFileWriter> {
+  await mkdir(dir, { recursive: true });
+  const tmp = tmpName(dir, file);
+  const writer = new ParquetWriter({
+    writer: fileWriter(tmp),
+    schema: [
+      { name: "root", num_children: schema.length },
+      ...schema.map((c) => ({
+        name: c.name,
+        repetition_type: "OPTIONAL" as const,
+        ...(c.type === "STRING"
+          ? { type: "BYTE_ARRAY" as const, converted_type: "UTF8" as const }
+          : { type: c.type }),
+      })),
+    ],
+    createdBy: "churn-runtime batch",
+  });
+  return {
+    path: join(dir, file),
+    async write(columns) {
+      const n = columns[0]?.data.length ?? 0;
+      if (n === 0) return;
+      await writer.write({
+        columnData: columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type })),
+        rowGroupSize: n,
+      });
+    },
+    async commit() {
+      writer.finish();
+      await rename(tmp, join(dir, file));
+    },
+    async abort() {
+      await rm(tmp, { force: true });
+    },
+  };
+}

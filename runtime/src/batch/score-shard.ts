@@ -1,0 +1,119 @@
+// One shard of a batch scoring run: its rows stream from the input in batches through the
+// model service (the same validator, graph, batcher and SHAP code as POST /v1/score, so a
+// customer gets the same probability offline and online, to the bit), into its own part file
+// and rejects file, both published atomically at the end.
+import type { ModelCard } from "../artifact/model-card.js";
+import type { ModelService } from "../model/model-service.js";
+import { instanceShape } from "../validation/request-rules.js";
+import { compileValidator } from "../validation/shape-validator.js";
+import type { BatchConfig } from "./batch-config.js";
+import { outputColumns, outputSchema } from "./output-columns.js";
+import { type BatchFileWriter, csvFileWriter, parquetFileWriter } from "./part-writer.js";
+import { type SourceRow, shardBatches } from "./row-source.js";
+import { rejectLimitBroken, type ShardSummary } from "./shard-summary.js";
+
+/** Raised when a shard cannot run at all (no id column, ...). */
+export class BatchSetupError extends Error {
+  override readonly name = "BatchSetupError";
+}
+
+/** Names of a shard's files in the output directory. */
+export function shardFileNames(index: number, format: "parquet" | "csv") {
+  return { part: `part-${index}.${format}`, rejects: `rejects-${index}.csv` };
+}
+
+/** The rows split into those the model takes (projected onto its fields) and rejects. */
+function screen(
+  batch: readonly SourceRow[],
+  idColumn: string,
+  fields: readonly string[],
+  validator: ReturnType<typeof compileValidator<Record<string, unknown>>>,
+) {
+  const rows: Record<string, unknown>[] = [];
+  const ids: unknown[] = [];
+  const rejects: unknown[][] = [];
+  for (const s of batch) {
+    const id = s.row[idColumn] ?? null;
+    if (s.problem) {
+      rejects.push([s.position, id, s.problem]);
+      continue;
+    }
+    // A file carries more columns than the model reads (names, dates...): keep the model's.
+    const row: Record<string, unknown> = {};
+    for (const f of fields) if (f in s.row) row[f] = s.row[f];
+    if (!validator.accepts(row)) {
+      const reason = validator
+        .errors(row, 3)
+        .map((e) => `${e.field}: ${e.message}`)
+        .join("; ");
+      rejects.push([s.position, id, reason]);
+      continue;
+    }
+    rows.push(row);
+    ids.push(id);
+  }
+  return { rows, ids, rejects };
+}
+
+async function openWriters(cfg: BatchConfig, idColumn: string) {
+  const names = shardFileNames(cfg.index, cfg.outputFormat);
+  const schema = outputSchema(idColumn, cfg.explainTopK);
+  const part =
+    cfg.outputFormat === "parquet"
+      ? await parquetFileWriter(cfg.output, names.part, schema)
+      : await csvFileWriter(
+          cfg.output,
+          names.part,
+          schema.map((c) => c.name),
+        );
+  const rejects = await csvFileWriter(cfg.output, names.rejects, ["position", idColumn, "reason"]);
+  return { part, rejects };
+}
+
+const asColumns = (names: readonly string[], rows: readonly unknown[][]) =>
+  names.map((name, j) => ({ name, type: "STRING" as const, data: rows.map((r) => r[j]) }));
+
+/** Scores shard `cfg.index` with a ready model service; returns its summary. */
+export async function scoreShard(
+  cfg: BatchConfig,
+  card: ModelCard,
+  model: ModelService,
+): Promise<ShardSummary> {
+  const idColumn = cfg.idColumn ?? card.schema.idColumn ?? undefined;
+  if (!idColumn)
+    throw new BatchSetupError("no id column: set --id-column (the model's schema names none)");
+  const shape = instanceShape(card);
+  const fields = shape.fields.map((f) => f.name);
+  const validator = compileValidator<Record<string, unknown>>(shape);
+  const writers: BatchFileWriter[] = [];
+  const summary: ShardSummary = { index: cfg.index, read: 0, scored: 0, rejected: 0 };
+  try {
+    const { part, rejects } = await openWriters(cfg, idColumn);
+    writers.push(part, rejects);
+    const input = { ...cfg, location: cfg.input, format: cfg.inputFormat };
+    for await (const batch of shardBatches(input, card)) {
+      const s = screen(batch, idColumn, fields, validator);
+      summary.read += batch.length;
+      summary.rejected += s.rejects.length;
+      if (s.rejects.length > 0) {
+        await rejects.write(asColumns(["position", idColumn, "reason"], s.rejects));
+      }
+      if (s.rows.length === 0) continue;
+      const predictions = await model.predict(s.rows, cfg.explainTopK > 0, "batch");
+      await part.write(outputColumns(idColumn, cfg.explainTopK, s.ids, predictions));
+      summary.scored += predictions.length;
+    }
+    summary.error = rejectLimitBroken(summary, {
+      maxRows: cfg.maxRejectedRows,
+      maxPercent: cfg.maxRejectedPercent,
+    });
+    // Over the limit, the rejects say why and no part is published.
+    await rejects.commit();
+    if (summary.error) await part.abort();
+    else await part.commit();
+    return summary;
+  } catch (err) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw err;
+  }
+}
