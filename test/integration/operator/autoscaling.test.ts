@@ -1,4 +1,4 @@
-import type { V1Deployment, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
@@ -19,6 +19,7 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
   let env: OperatorEnv;
   let op: OperatorProcess;
   let deployment = "";
+  const digests: Record<string, string> = {};
 
   const model = (spec: Partial<ChurnModel["spec"]>): ChurnModel => ({
     apiVersion: "churn.mlops.dev/v1alpha1",
@@ -64,16 +65,23 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
   beforeAll(async () => {
     env = await setupOperatorEnv("autoscale");
     op = await env.startOperator("op-autoscale");
-    await apply(
-      env.client,
-      seedTrainingRun(env.ns, "bank", (s) => {
-        s.model = { hyperparameters: { n_estimators: 40, max_depth: 3, learning_rate: 0.1 } };
-        s.modelRef = undefined;
-      }),
-    );
-    const run = await waitForRunFinished(env.client, env.ns, "bank");
-    if (run.status?.phase !== "Succeeded") throw new Error(JSON.stringify(run.status));
-    deployment = `bank-${(run.status.model?.digest ?? "").slice(0, 10)}`;
+    for (const [name, trees] of [
+      ["bank", 40],
+      ["bank-v2", 50],
+    ] as const)
+      await apply(
+        env.client,
+        seedTrainingRun(env.ns, name, (s) => {
+          s.model = { hyperparameters: { n_estimators: trees, max_depth: 3, learning_rate: 0.1 } };
+          s.modelRef = undefined;
+        }),
+      );
+    for (const name of ["bank", "bank-v2"]) {
+      const run = await waitForRunFinished(env.client, env.ns, name);
+      if (run.status?.phase !== "Succeeded") throw new Error(JSON.stringify(run.status));
+      digests[name] = run.status.model?.digest ?? "";
+    }
+    deployment = `bank-${digests.bank?.slice(0, 10)}`;
   }, 400_000);
   afterAll(async () => {
     await env?.cleanup();
@@ -122,7 +130,7 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
     // Ownership, not luck: the operator's applies leave spec.replicas out (a stale cache could
     // otherwise write an old size back); the scaler that last changed it holds it.
     expect(replicasOwners(d)).not.toContain("churn-operator/Apply");
-    expect(replicasOwners(d)).toHaveLength(1);
+    expect(replicasOwners(d)).toContain("unknown/Update");
     expect(d?.spec?.template?.spec?.containers?.[0]?.env).toContainEqual({
       name: "CHURN_DECISION_THRESHOLD",
       value: "0.4",
@@ -152,6 +160,82 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
       (m) => m.status?.phase === "Ready" && m.status.replicas === 1,
     );
   }, 200_000);
+
+  it("gives a canary its own HPA sized to its share; scaling it leaves the router's weight alone", async () => {
+    const rollout = {
+      steps: [{ setWeight: 50 }, { pause: {} }],
+      analysis: { intervalSeconds: 5 },
+    };
+    await apply(env.client, model({ autoscaling, rollout }));
+    await modelSays("stable at 2 pods again", (m) => m.status?.readyReplicas === 2);
+    await apply(env.client, {
+      ...model({ autoscaling, rollout }),
+      spec: {
+        ...model({ autoscaling, rollout }).spec,
+        source: { trainingRun: { name: "bank-v2" } },
+      },
+    });
+    const canary = `bank-${digests["bank-v2"]?.slice(0, 10)}`;
+    const bounds = async (name: string) =>
+      (
+        await env.client.get<V2HorizontalPodAutoscaler>(
+          Resources.horizontalPodAutoscalers,
+          env.ns,
+          name,
+        )
+      )?.spec;
+    await modelSays(
+      "canary at weight 50",
+      (m) =>
+        m.status?.rollout?.canary?.digest === digests["bank-v2"] &&
+        m.status?.rollout?.effectiveWeight === 50,
+    );
+    // The stable floor stays (full capacity during a canary); the canary's is half of it.
+    expect(await bounds(deployment)).toMatchObject({ minReplicas: 2, maxReplicas: 3 });
+    expect(await bounds(canary)).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+
+    // The canary's autoscaler adds pods: its share of requests is still the router's 50%.
+    await env.client.mergePatch(
+      Resources.deployments,
+      env.ns,
+      canary,
+      { spec: { replicas: 3 } },
+      "scale",
+    );
+    await waitFor(
+      `${canary} at 3 ready pods`,
+      async () => {
+        const d = await env.client.get<V1Deployment>(Resources.deployments, env.ns, canary);
+        return d?.status?.readyReplicas === 3 ? d : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
+    const m = await modelSays("variants observed", (x) =>
+      (x.status?.variants ?? []).some((v) => v.name === "canary" && v.replicas === 3),
+    );
+    expect(m.status?.rollout?.effectiveWeight).toBe(50);
+    const traffic = await env.client.get<V1ConfigMap>(Resources.configMaps, env.ns, "bank-traffic");
+    expect(JSON.parse(traffic?.data?.["traffic.json"] ?? "{}").canary).toMatchObject({
+      weight: 50,
+    });
+
+    // Aborted: the canary goes, and its autoscaler with it.
+    await env.client.mergePatch(churnModelType, env.ns, "bank", {
+      metadata: {
+        annotations: {
+          "churn.mlops.dev/rollout-action": "abort",
+          "churn.mlops.dev/rollout-action-id": "abort-1",
+        },
+      },
+    });
+    await waitFor(
+      "the canary's HPA removed",
+      async () => ((await bounds(canary)) ? undefined : true),
+      { timeoutMs: 60_000 },
+    );
+    expect(await bounds(deployment)).toMatchObject({ minReplicas: 2 });
+    expect(op.logged("reconcile failed")).toBe(false);
+  }, 300_000);
 
   it.each([
     [

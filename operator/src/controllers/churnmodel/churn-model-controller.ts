@@ -110,10 +110,14 @@ function readyPods(pods: readonly V1Pod[]): PodRef[] {
     }));
 }
 
-/** Whether a Deployment has rolled out all the pods it asks for (vacuously true at 0). */
-function deploymentReady(d: V1Deployment | undefined): boolean {
+/**
+ * Whether a Deployment has rolled out all the pods it asks for (vacuously true at 0). An
+ * autoscaled one needs only one: its size moves with load, and a canary whose autoscaler is
+ * adding pods must keep its share (its version Service sends requests to Ready pods only).
+ */
+function deploymentReady(d: V1Deployment | undefined, autoscaled = false): boolean {
   if (!d) return false;
-  const want = d.spec?.replicas ?? 1;
+  const want = autoscaled ? Math.min(1, d.spec?.replicas ?? 1) : (d.spec?.replicas ?? 1);
   const st = d.status ?? {};
   return (
     (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (st.readyReplicas ?? 0) >= want
@@ -219,7 +223,10 @@ export class ChurnModelReconciler {
   private async rollout(p: Pass) {
     const prev = this.previousRollout(p);
     const res = p.resolution;
-    const canaryReady = deploymentReady(this.deployment(p, prev?.canary));
+    const canaryReady = deploymentReady(
+      this.deployment(p, prev?.canary),
+      p.model.spec.autoscaling !== undefined,
+    );
     const verdict = await this.analyze(p, prev, canaryReady);
     p.decision = decideRollout({
       spec: p.model.spec,
