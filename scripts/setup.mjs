@@ -78,6 +78,33 @@ export function ensurePython() {
   writeFileSync(stamp, fp);
 }
 
+/** Where the real Open Inference Protocol clients (tritonclient, kserve) live for the tests. */
+export const clientsPython = join(root, ".cache", "v2-clients-venv", "bin", "python");
+
+/**
+ * Creates the clients' venv from runtime/conformance/requirements.txt (every package pinned,
+ * so --no-deps). Apart from .venv: kserve pins protobuf 6 and the trainer's onnx needs 7. About
+ * 80 packages, ~80 s and ~500 MB cold (kserve's own dependencies are most of it); only tests use it.
+ */
+export function ensureClientsVenv() {
+  const requirements = "runtime/conformance/requirements.txt";
+  const fp = fingerprint([requirements]);
+  const venv = join(root, ".cache", "v2-clients-venv");
+  const stamp = join(venv, ".churn-setup-stamp");
+  if (existsSync(clientsPython) && stamped(stamp, fp)) return;
+  if (!existsSync(clientsPython)) {
+    const py = findPython(process.env);
+    if (!py) throw new Error("Python >= 3.11 not found on PATH"); // the preflight said so first
+    log(`creating .cache/v2-clients-venv with ${py.path} (tritonclient, kserve: test clients)`);
+    run(py.path, ["-m", "venv", venv]);
+  }
+  log(`installing the Open Inference Protocol test clients from ${requirements}`);
+  run(clientsPython, ["-m", "pip", "install", "-q", "--no-deps", "-r", requirements], {
+    env: { PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+  });
+  writeFileSync(stamp, fp);
+}
+
 function newestMtime(dir) {
   let newest = 0;
   if (!existsSync(dir)) return newest;
@@ -112,6 +139,7 @@ export function testNeeds(env = process.env) {
   return {
     cluster,
     goBuilds: [...(cluster ? ["etcd", "k8s"] : []), "helm", "promtool"],
+    clients: true,
     rerun: "npm test",
   };
 }
@@ -162,6 +190,7 @@ export function setup(needs = {}) {
   const report = checkMachine(needs);
   ensureNode();
   ensurePython();
+  if (needs.clients) ensureClientsVenv();
   ensureBuild();
   ensureGoBuilds(report.buildsAhead);
 }

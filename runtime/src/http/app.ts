@@ -14,6 +14,7 @@ import { observe } from "./observe.js";
 import { addOperationalRoutes } from "./operational-routes.js";
 import { addScoringRoutes } from "./scoring-routes.js";
 import { testFaults } from "./test-fault.js";
+import { addV2Routes } from "./v2/v2-routes.js";
 
 /** What the app needs from its host. */
 export interface AppDeps {
@@ -42,6 +43,7 @@ export function buildApp(deps: AppDeps): Koa {
   const router = new Router();
   addScoringRoutes(router, deps);
   addOperationalRoutes(router, deps);
+  addV2Routes(router, deps);
   app.use(observe(deps));
   app.use(errorMiddleware(deps.logger));
   app.use(testFaults(process.env, deps.logger));

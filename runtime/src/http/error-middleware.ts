@@ -1,4 +1,5 @@
-// Maps every error a handler throws to one JSON shape; messages are shown for 4xx only.
+// Maps every error a handler throws to one JSON body; messages are shown for 4xx only. Under
+// /v2 (the Open Inference Protocol) the body is that protocol's `{"error": "message"}`.
 import type { Context, Next } from "koa";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
@@ -8,6 +9,13 @@ export interface ErrorBody {
   error: { code: string; message: string; fields?: { field: string; message: string }[] };
   requestId?: string;
 }
+
+/** The Open Inference Protocol's error body. */
+export interface V2ErrorBody {
+  error: string;
+}
+
+const V2_PATH = /^\/v2(\/|$)/;
 
 /** Koa middleware: RequestError -> its status; anything else -> 500 with a generic message. */
 export function errorMiddleware(logger: Logger) {
@@ -37,7 +45,8 @@ export function errorMiddleware(logger: Logger) {
         });
       }
       if (requestId) body.requestId = requestId;
-      ctx.body = body;
+      // The request id stays in the x-request-id header for both shapes.
+      ctx.body = V2_PATH.test(ctx.path) ? ({ error: body.error.message } as V2ErrorBody) : body;
       if (ctx.status === 503) ctx.set("retry-after", "5");
     }
   };

@@ -6,9 +6,13 @@ import { notReady } from "../request-error.js";
 import type { AppDeps } from "./app.js";
 import { buildOpenApi } from "./openapi.js";
 
+/** Ready: the self-check passed and the server is not draining (/readyz and /v2's health). */
+export const isReady = (model: ModelService): boolean =>
+  model.status === "ready" && !model.draining;
+
 /** The /readyz body: ready only once the self-check passed, and not while draining. */
 function readiness(model: ModelService): { ready: boolean } & Record<string, unknown> {
-  const ready = model.status === "ready" && !model.draining;
+  const ready = isReady(model);
   return {
     ready,
     status: model.status,

@@ -1,0 +1,66 @@
+// Conformance with the real Open Inference Protocol clients from PyPI: tritonclient's HTTP
+// client (binary and JSON tensors) and the kserve SDK's REST client, run by pytest
+// (runtime/conformance/) against a real server on the trainer's artifact.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { post, startTestServer } from "../../../test-support/test-server.js";
+import { repoRoot, trainedArtifact } from "../../../test-support/trained-artifact.js";
+import type { Reference } from "../../artifact/artifact.js";
+import type { ModelCard } from "../../artifact/model-card.js";
+import type { RunningServer } from "../server.js";
+
+const fixture = trainedArtifact();
+const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
+const reference = JSON.parse(
+  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
+) as Reference;
+// Installed by scripts/setup.mjs (ensureClientsVenv).
+const python = join(repoRoot, ".cache", "v2-clients-venv", "bin", "python");
+let srv: RunningServer;
+let dir: string;
+
+beforeAll(async () => {
+  srv = await startTestServer(fixture.modelDir, { maxExplainRows: 100 });
+  dir = mkdtempSync(join(tmpdir(), "churn-v2-"));
+});
+afterAll(async () => {
+  await srv?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it("tritonclient and the kserve SDK score, explain and get clear errors over /v2", async () => {
+  // Complete rows only: a client's numpy column cannot hold a missing value.
+  const rows = reference.rows
+    .filter((r) => card.features.raw.every((c) => r[c] !== null && r[c] !== undefined))
+    .slice(0, 20);
+  const v1 = await post(`${srv.url}/v1/score`, { instances: rows });
+  expect(v1.status).toBe(200);
+  writeFileSync(join(dir, "rows.json"), JSON.stringify(rows));
+  writeFileSync(
+    join(dir, "expected.json"),
+    JSON.stringify(v1.body.predictions.map((p: { probability: number }) => p.probability)),
+  );
+  const run = promisify(execFile);
+  const result = await run(
+    python,
+    ["-m", "pytest", "-q", "-p", "no:cacheprovider", join(repoRoot, "runtime", "conformance")],
+    {
+      env: {
+        ...process.env,
+        CHURN_V2_URL: srv.url,
+        CHURN_V2_MODEL: card.name,
+        CHURN_V2_ROWS: join(dir, "rows.json"),
+        CHURN_V2_EXPECTED: join(dir, "expected.json"),
+      },
+    },
+  ).catch((err: { stdout?: string; stderr?: string; message: string }) => ({
+    stdout: `${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`,
+    failed: true,
+  }));
+  expect("failed" in result ? result.stdout : "").toBe("");
+  expect(result.stdout).toMatch(/\b7 passed\b/);
+}, 120_000);
