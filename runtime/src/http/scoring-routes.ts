@@ -13,7 +13,6 @@ import {
 } from "../validation/request-rules.js";
 import { compileValidator, type ShapeValidator } from "../validation/shape-validator.js";
 import type { AppDeps } from "./app.js";
-import { explainedQuantity } from "./explained-quantity.js";
 import { readJsonBody } from "./json-body.js";
 
 type Limits = AppDeps["limits"];
@@ -125,16 +124,6 @@ function storedCustomer(
   return idColumn ? { ...row, [idColumn]: id } : row;
 }
 
-/** The response's fields beside its predictions: the model version and, when explained, what
- * the explanations are of (the trees' margin, not logit(probability), under isotonic calibration). */
-function answerHead(model: ModelService, explain: boolean) {
-  const artifact = model.artifact;
-  return {
-    modelVersion: artifact?.digest,
-    ...(explain && artifact ? { explains: explainedQuantity(artifact.card) } : {}),
-  };
-}
-
 /** Adds the scoring routes to `router`. */
 export function addScoringRoutes(router: Router, deps: AppDeps): void {
   const { model, limits } = deps;
@@ -143,13 +132,13 @@ export function addScoringRoutes(router: Router, deps: AppDeps): void {
     const { request } = validators();
     const { instances, explain } = await parseScoreRequest(ctx, request, limits, false);
     const predictions = await model.predict(instances, explain, explain ? "explain" : "score");
-    ctx.body = { ...answerHead(model, explain), predictions };
+    ctx.body = { modelVersion: model.artifact?.digest, predictions };
   });
   router.post("/v1/explain", async (ctx) => {
     const { request } = validators();
     const { instances } = await parseScoreRequest(ctx, request, limits, true);
     const predictions = await model.predict(instances, true, "explain");
-    ctx.body = { ...answerHead(model, true), predictions };
+    ctx.body = { modelVersion: model.artifact?.digest, predictions };
   });
   router.get("/v1/customers/:id/score", async (ctx) => {
     const { instance } = validators();
@@ -158,6 +147,6 @@ export function addScoringRoutes(router: Router, deps: AppDeps): void {
     const idColumn = model.artifact?.card.schema.idColumn;
     const row = storedCustomer(features, instance, ctx.params.id as string, idColumn);
     const [prediction] = await model.predict([row], explain, "customer");
-    ctx.body = { ...answerHead(model, explain), prediction };
+    ctx.body = { modelVersion: model.artifact?.digest, prediction };
   });
 }
