@@ -47,7 +47,8 @@ export interface RouterDeps {
   maxBodyBytes: number;
 }
 
-const ROUTED = /^\/v[12]\//;
+/** /v1/*, and /v2 with everything under it (GET /v2 is the protocol's server metadata). */
+const ROUTED = /^\/v1\/|^\/v2(\/|$)/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Never forwarded: set per hop, or meant for the router. */
 const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADER]);

@@ -348,11 +348,15 @@ describe("what is forwarded", () => {
       expect(invalid.body.error).toEqual(
         (await post(`${stable.url}/v1/score`, { instances: [{ Age: "old" }] })).body.error,
       );
-      // /v2 goes to the model too (this runtime has no /v2 route yet: its own 404 comes back).
+      // /v2 goes to the model too, its errors in the Open Inference Protocol's shape.
+      const live = await get(`${r.url}/v2/health/live`);
+      expect(live.status).toBe(200);
+      expect(live.body).toEqual({ live: true });
+      expect(live.headers.get("x-churn-variant")).toBe("stable");
       const v2 = await get(`${r.url}/v2/models`);
       expect(v2.status).toBe(404);
       expect(v2.headers.get("x-churn-variant")).toBe("stable");
-      expect(v2.body.error.message).toBe("no route for GET /v2/models");
+      expect(v2.body).toEqual({ error: "no route for GET /v2/models" });
       const mine = await post(
         `${r.url}/v1/score`,
         { instances: [row(1)] },

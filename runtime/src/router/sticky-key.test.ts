@@ -40,6 +40,41 @@ describe("stickyKeyOf", () => {
       null,
       "7",
     ],
+    [
+      "tritonclient's JSON, sent with no content type",
+      req({
+        path: "/v2/models/bank/infer",
+        contentType: "",
+        json: { inputs: [{ name: "CustomerId", data: ["c-1"] }] },
+      }),
+      null,
+      "c-1",
+    ],
+    [
+      "the JSON before binary tensor data (Inference-Header-Content-Length)",
+      req({
+        path: "/v2/models/bank/infer",
+        contentType: "application/octet-stream",
+        headers: { "inference-header-content-length": "52" },
+        body: Buffer.concat([
+          Buffer.from('{"inputs":[{"name":"CustomerId","data":[15567232]}]}'),
+          Buffer.from([1, 2, 3, 4]),
+        ]),
+      }),
+      null,
+      "15567232",
+    ],
+    [
+      "binary data whose header length is out of range",
+      req({
+        path: "/v2/models/bank/infer",
+        contentType: "application/octet-stream",
+        headers: { "inference-header-content-length": "999" },
+        json: { inputs: [{ name: "CustomerId", data: [1] }] },
+      }),
+      null,
+      undefined,
+    ],
     ["no id in the instance", req({ json: { instances: [{ Age: 40 }] } }), null, undefined],
     ["an empty batch", req({ json: { instances: [] } }), null, undefined],
     ["a null id", req({ json: { instances: [{ CustomerId: null }] } }), null, undefined],

@@ -4,7 +4,10 @@
 //   GET /v1/customers/{id}/score                      the path
 //   POST /v1/score, /v1/explain {"instances": [...]}  the first instance's id column
 //   POST /v2/... {"inputs": [{"name", "data"}]}       the first value of the id column's input
+//                                                     (JSON data; under the binary tensor data
+//                                                     extension, in the JSON before the binary)
 // A number and its decimal string are the same customer.
+import { HEADER_LENGTH } from "../http/v2/v2-routes.js";
 
 /** The parts of a request the key is read from. */
 export interface KeyedRequest {
@@ -35,14 +38,29 @@ export function stickyKeyOf(
       return undefined;
     }
   }
-  if (!idColumn || req.body.length === 0 || !isJson(req.contentType)) return undefined;
+  const json = idColumn ? jsonPart(req) : undefined;
+  if (!idColumn || !json || json.length === 0) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(req.body.toString("utf8"));
+    body = JSON.parse(json.toString("utf8"));
   } catch {
     return undefined;
   }
   return idOf(body, idColumn);
+}
+
+/** The JSON of a body: all of it, or under the binary tensor data extension its first N bytes. */
+function jsonPart(req: KeyedRequest): Buffer | undefined {
+  const declared = req.header(HEADER_LENGTH);
+  if (declared !== undefined) {
+    const n = Number(declared);
+    return Number.isSafeInteger(n) && n >= 0 && n <= req.body.length
+      ? req.body.subarray(0, n)
+      : undefined;
+  }
+  // tritonclient sends its JSON with no content type.
+  const v2 = req.path.startsWith("/v2/") && req.contentType === "";
+  return v2 || isJson(req.contentType) ? req.body : undefined;
 }
 
 /** The first customer id a scoring body names. */
