@@ -51,6 +51,8 @@ export const modelCardSchema = z.looseObject({
     encodedToRaw: z.array(z.number().int().nonnegative()),
   }),
   threshold: z.looseObject({ value: z.number().min(0).max(1) }),
+  /** How the graph calibrates its probability (absent in artifacts from before calibration). */
+  calibration: z.looseObject({ method: z.enum(["none", "sigmoid", "isotonic"]) }).optional(),
 });
 export type ModelCard = z.infer<typeof modelCardSchema>;
 

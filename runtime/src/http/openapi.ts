@@ -9,6 +9,7 @@ import {
   type ObjectShape,
   scoreRequestShape,
 } from "../validation/request-rules.js";
+import { explainedQuantities } from "./explained-quantity.js";
 import { RESPONSE_COMPONENTS, ref } from "./openapi-components.js";
 
 /** Stands for the instance while no model is loaded: the request body only refers to it. */
@@ -69,14 +70,23 @@ const ROWS_IN_BODY = {
   },
 };
 
+/** The answer's `explains`: present whenever it holds explanations. */
+const EXPLAINS: JsonSchema = {
+  type: "string",
+  enum: [...explainedQuantities],
+  description:
+    "What each explanation's logOdds (baseValue + sum of contributions) is: probability-log-odds is logit(probability); uncalibrated-margin (isotonic calibration) is the trees' margin before the calibration map, which orders customers as the probability does but is not logit(probability)",
+};
+
 /** POST /v1/score and /v1/explain. */
 function scorePaths(instance: ObjectShape | undefined, limits: Limits): Record<string, JsonSchema> {
   const path = ({ explain, summary, answer }: (typeof ROWS_IN_BODY)["/v1/score"]) => {
     const response: JsonSchema = {
       type: "object",
-      required: ["modelVersion", "predictions"],
+      required: ["modelVersion", "predictions", ...(explain ? ["explains"] : [])],
       properties: {
         modelVersion: { type: "string" },
+        explains: EXPLAINS,
         predictions: { type: "array", items: ref(explain ? "ExplainedPrediction" : "Prediction") },
       },
       additionalProperties: false,
@@ -108,7 +118,11 @@ const CUSTOMER_SCORE: JsonSchema = {
         {
           type: "object",
           required: ["modelVersion", "prediction"],
-          properties: { modelVersion: { type: "string" }, prediction: ref("Prediction") },
+          properties: {
+            modelVersion: { type: "string" },
+            explains: EXPLAINS,
+            prediction: ref("Prediction"),
+          },
           additionalProperties: false,
         },
         "The customer's prediction",

@@ -7,26 +7,23 @@ import type { ModelService } from "../model/model-service.js";
 import { invalidInput, notReady, RequestError } from "../request-error.js";
 import {
   instanceShape,
-  type ObjectShape,
   type ScoreRequest,
   scoreRequestShape,
 } from "../validation/request-rules.js";
 import { compileValidator, type ShapeValidator } from "../validation/shape-validator.js";
 import type { AppDeps } from "./app.js";
+import { explainedQuantity } from "./explained-quantity.js";
 import { readJsonBody } from "./json-body.js";
 
 type Limits = AppDeps["limits"];
 
-/** The served model's request rules: the instance shape and its compiled validators. */
-export interface Validators {
-  /** One instance's shape (also what /v2 derives its input tensors from). */
-  shape: ObjectShape;
+interface Validators {
   request: ShapeValidator<ScoreRequest>;
   instance: ShapeValidator<Record<string, unknown>>;
 }
 
 /** The served model's validators, compiled once per model digest (the card is known only once loaded). */
-export function validatorsFor(model: ModelService, limits: Limits): () => Validators {
+function validatorsFor(model: ModelService, limits: Limits): () => Validators {
   let compiled: (Validators & { digest: string }) | undefined;
   return () => {
     const artifact = model.artifact;
@@ -39,7 +36,6 @@ export function validatorsFor(model: ModelService, limits: Limits): () => Valida
       });
       compiled = {
         digest: artifact.digest,
-        shape: instance,
         request: compileValidator(request),
         instance: compileValidator(instance),
       };
@@ -49,7 +45,7 @@ export function validatorsFor(model: ModelService, limits: Limits): () => Valida
 }
 
 /** 403 unless explanations are enabled. */
-export function requireExplanations(limits: Limits): void {
+function requireExplanations(limits: Limits): void {
   if (limits.explanationsEnabled === false) {
     throw new RequestError(
       403,
@@ -124,6 +120,16 @@ function storedCustomer(
   return idColumn ? { ...row, [idColumn]: id } : row;
 }
 
+/** The response's fields beside its predictions: the model version and, when explained, what
+ * the explanations are of (the trees' margin, not logit(probability), under isotonic calibration). */
+function answerHead(model: ModelService, explain: boolean) {
+  const artifact = model.artifact;
+  return {
+    modelVersion: artifact?.digest,
+    ...(explain && artifact ? { explains: explainedQuantity(artifact.card) } : {}),
+  };
+}
+
 /** Adds the scoring routes to `router`. */
 export function addScoringRoutes(router: Router, deps: AppDeps): void {
   const { model, limits } = deps;
@@ -132,13 +138,13 @@ export function addScoringRoutes(router: Router, deps: AppDeps): void {
     const { request } = validators();
     const { instances, explain } = await parseScoreRequest(ctx, request, limits, false);
     const predictions = await model.predict(instances, explain, explain ? "explain" : "score");
-    ctx.body = { modelVersion: model.artifact?.digest, predictions };
+    ctx.body = { ...answerHead(model, explain), predictions };
   });
   router.post("/v1/explain", async (ctx) => {
     const { request } = validators();
     const { instances } = await parseScoreRequest(ctx, request, limits, true);
     const predictions = await model.predict(instances, true, "explain");
-    ctx.body = { modelVersion: model.artifact?.digest, predictions };
+    ctx.body = { ...answerHead(model, true), predictions };
   });
   router.get("/v1/customers/:id/score", async (ctx) => {
     const { instance } = validators();
@@ -147,6 +153,6 @@ export function addScoringRoutes(router: Router, deps: AppDeps): void {
     const idColumn = model.artifact?.card.schema.idColumn;
     const row = storedCustomer(features, instance, ctx.params.id as string, idColumn);
     const [prediction] = await model.predict([row], explain, "customer");
-    ctx.body = { modelVersion: model.artifact?.digest, prediction };
+    ctx.body = { ...answerHead(model, explain), prediction };
   });
 }
