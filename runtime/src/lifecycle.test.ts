@@ -1,11 +1,11 @@
 // The process around the server: the CLI and its environment variables, the digest pin,
 // graceful shutdown on SIGTERM, and readiness gated by the self-check.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli, scoreAcrossSigterm } from "../test-support/cli-process.js";
 import { get, post, startTestServer } from "../test-support/test-server.js";
 import { repoRoot as root, trainedArtifact } from "../test-support/trained-artifact.js";
 import type { Reference } from "./artifact/artifact.js";
@@ -18,68 +18,9 @@ const reference = JSON.parse(
 const scratch = mkdtempSync(join(tmpdir(), "churn-runtime-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Child {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-  waitForLog: (msg: string) => Promise<Record<string, unknown>>;
-}
-
-/** Runs the CLI from source in a child process, collecting its JSON log lines. */
-function cli(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", join(root, "runtime/src/cli.ts"), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
-  // Log lines are JSON on stderr (docs/logging.md); usage and help text go to stdout. Both are
-  // collected, each line parsed as JSON where it is.
-  const reader = () => {
-    let buf = "";
-    return (chunk: Buffer) => {
-      buf += chunk.toString();
-      let nl = buf.indexOf("\n");
-      while (nl >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        nl = buf.indexOf("\n");
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
-        } catch {
-          lines.push({ raw: line });
-        }
-      }
-    };
-  };
-  let stderr = "";
-  proc.stdout?.on("data", reader());
-  proc.stderr?.on("data", reader());
-  proc.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  const waitForLog = (msg: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const found = lines.find((l) => l.msg === msg);
-      if (found) return resolve(found);
-      waiters.push({ msg, resolve });
-      exited.then((code) => reject(new Error(`exited ${code} before logging "${msg}": ${stderr}`)));
-    });
-  Object.defineProperty(lines, "stderr", { get: () => stderr });
-  return { proc, lines, exited, waitForLog };
-}
-
 describe("churn-runtime serve (child process)", () => {
   it("takes its settings from the environment and stops gracefully on SIGTERM, finishing in-flight requests", async () => {
-    const child = cli(["serve"], {
+    const child = runCli(["serve"], {
       CHURN_MODEL_DIR: fixture.modelDir,
       CHURN_RUNTIME_PORT: "0",
       CHURN_RUNTIME_HOST: "127.0.0.1",
@@ -92,33 +33,7 @@ describe("churn-runtime serve (child process)", () => {
       expect((await get(`${url}/readyz`)).status).toBe(200);
 
       // An in-flight request: headers sent and acknowledged (100-continue), body still to come.
-      const body = JSON.stringify({ instances: reference.rows.slice(0, 10) });
-      const inflight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          `${url}/v1/score`,
-          {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-              expect: "100-continue",
-            },
-          },
-          (res) => {
-            let text = "";
-            res.on("data", (c: Buffer) => {
-              text += c.toString();
-            });
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-          },
-        );
-        req.on("error", reject);
-        req.on("continue", () => {
-          child.proc.kill("SIGTERM");
-          child.waitForLog("shutting down").then(() => req.end(body), reject);
-        });
-        req.flushHeaders();
-      });
+      const inflight = scoreAcrossSigterm(child, url, reference.rows.slice(0, 10));
       const res = await inflight;
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body).predictions).toHaveLength(10);
@@ -135,7 +50,7 @@ describe("churn-runtime serve (child process)", () => {
   });
 
   it("with a shutdown delay, answers new requests unready after SIGTERM until the delay is over", async () => {
-    const child = cli(["serve"], {
+    const child = runCli(["serve"], {
       CHURN_MODEL_DIR: fixture.modelDir,
       CHURN_RUNTIME_PORT: "0",
       CHURN_RUNTIME_HOST: "127.0.0.1",
@@ -158,7 +73,7 @@ describe("churn-runtime serve (child process)", () => {
   });
 
   it("refuses to start when model.onnx does not match --expected-digest", async () => {
-    const child = cli([
+    const child = runCli([
       "serve",
       "--model-dir",
       fixture.modelDir,
@@ -175,12 +90,10 @@ describe("churn-runtime serve (child process)", () => {
   });
 
   it("rejects bad settings with the flag named, and prints usage", async () => {
-    const bad = cli(["serve", "--model-dir", fixture.modelDir, "--max-batch", "zero"]);
+    const bad = runCli(["serve", "--model-dir", fixture.modelDir, "--max-batch", "zero"]);
     expect(await bad.exited).toBe(64);
-    expect((bad.lines as unknown as { stderr: string }).stderr).toContain(
-      "--max-batch (CHURN_MAX_BATCH)",
-    );
-    const help = cli(["--help"]);
+    expect(bad.stderr()).toContain("--max-batch (CHURN_MAX_BATCH)");
+    const help = runCli(["--help"]);
     expect(await help.exited).toBe(0);
     expect(help.lines.map((l) => l.raw).join("\n")).toContain("usage: churn-runtime serve");
   });

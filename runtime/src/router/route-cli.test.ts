@@ -1,13 +1,10 @@
-// `churn-runtime route` as a process: its settings and usage, JSON logs, and a graceful stop on
-// SIGTERM that finishes the request in flight.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, scoreAcrossSigterm } from "../../test-support/cli-process.js";
 import { get, startTestServer } from "../../test-support/test-server.js";
-import { repoRoot, trainedArtifact } from "../../test-support/trained-artifact.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import type { Reference } from "../artifact/artifact.js";
 import { resolveRouteConfig } from "./route-config.js";
 
@@ -25,57 +22,6 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs the CLI from source, collecting its JSON log lines. */
-function cli(args: string[], env: Record<string, string> = {}) {
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", join(repoRoot, "runtime/src/cli.ts"), ...args],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const lines: Record<string, unknown>[] = [];
-  let logBuf = "";
-  let stderr = "";
-  const waiters: (() => void)[] = [];
-  // Log lines are JSON on stderr (docs/logging.md); anything else there is kept as text.
-  const parse = (c: Buffer) => {
-    logBuf += c.toString();
-    let nl = logBuf.indexOf("\n");
-    while (nl >= 0) {
-      const line = logBuf.slice(0, nl);
-      logBuf = logBuf.slice(nl + 1);
-      nl = logBuf.indexOf("\n");
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        lines.push({ raw: line });
-      }
-      for (const w of waiters.splice(0)) w();
-    }
-  };
-  // Help text comes on stdout, log lines (JSON) on stderr: both are read.
-  proc.stdout?.on("data", parse);
-  proc.stderr?.on("data", parse);
-  proc.stderr?.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  const waitForLog = (msg: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find((l) => l.msg === msg);
-        if (found) resolve(found);
-        else waiters.push(check);
-      };
-      check();
-      exited.then((code) => reject(new Error(`exited ${code} before logging "${msg}": ${stderr}`)));
-    });
-  return { proc, lines, exited, waitForLog, stderr: () => stderr };
-}
-
 describe("churn-runtime route (child process)", () => {
   it("routes by the traffic file, and stops on SIGTERM only after the request in flight is answered", async () => {
     const file = join(scratch, "traffic.json");
@@ -88,7 +34,7 @@ describe("churn-runtime route (child process)", () => {
         stickyHeader: null,
       }),
     );
-    const child = cli(["route", "--traffic-file", file, "--port", "0"], {
+    const child = runCli(["route", "--traffic-file", file, "--port", "0"], {
       CHURN_RUNTIME_HOST: "127.0.0.1",
     });
     try {
@@ -98,39 +44,7 @@ describe("churn-runtime route (child process)", () => {
       expect((await get(`${url}/readyz`)).status).toBe(200);
 
       // Headers sent and acknowledged (100-continue), body still to come, when SIGTERM arrives.
-      const body = JSON.stringify({ instances: reference.rows.slice(0, 10) });
-      const inflight = new Promise<{
-        status: number;
-        headers: Record<string, unknown>;
-        body: string;
-      }>((resolve, reject) => {
-        const req = request(
-          `${url}/v1/score`,
-          {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-              expect: "100-continue",
-            },
-          },
-          (res) => {
-            let text = "";
-            res.on("data", (c: Buffer) => {
-              text += c.toString();
-            });
-            res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
-            );
-          },
-        );
-        req.on("error", reject);
-        req.on("continue", () => {
-          child.proc.kill("SIGTERM");
-          child.waitForLog("shutting down").then(() => req.end(body), reject);
-        });
-        req.flushHeaders();
-      });
+      const inflight = scoreAcrossSigterm(child, url, reference.rows.slice(0, 10));
       const res = await inflight;
       expect(res.status).toBe(200);
       expect(res.headers["x-churn-variant"]).toBe("stable");
@@ -149,15 +63,15 @@ describe("churn-runtime route (child process)", () => {
   });
 
   it("rejects missing or conflicting sources with the flags named, and prints usage", async () => {
-    const none = cli(["route", "--port", "0"]);
+    const none = runCli(["route", "--port", "0"]);
     expect(await none.exited).toBe(64);
     expect(none.stderr()).toContain(
       "--traffic-config-map (CHURN_TRAFFIC_CONFIG_MAP) or --traffic-file (CHURN_TRAFFIC_FILE) is required",
     );
-    const unknown = cli(["route", "--model-dir", "x"]);
+    const unknown = runCli(["route", "--model-dir", "x"]);
     expect(await unknown.exited).toBe(64);
     expect(unknown.stderr()).toContain("usage: churn-runtime serve");
-    const help = cli(["route", "--help"]);
+    const help = runCli(["route", "--help"]);
     expect(await help.exited).toBe(0);
     const usage = help.lines.map((l) => l.raw).join("\n");
     expect(usage).toContain(
