@@ -1,31 +1,16 @@
-import type { V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, testCluster, waitFor } from "../../../cluster/testing/index.js";
 import { RolloutAnnotations } from "../../../operator/src/controllers/churnmodel/churn-model-controller.js";
-import { Resources } from "../../../operator/src/kube/resources.js";
-import { apply } from "./support/kube.js";
 import { installKubectlChurn, type KubectlChurn } from "./support/kubectl-churn.js";
-import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
-import type { OperatorProcess } from "./support/operator-process.js";
-import {
-  currentModel,
-  customers,
-  rolloutModel,
-  type TrainedVersion,
-  trainVersions,
-  waitForRollout,
-} from "./support/rollout-env.js";
+import { rolloutSuite } from "./support/rollout-env.js";
 import { eventReasons } from "./support/status.js";
-import { SteadyLoad } from "./support/steady-load.js";
+import type { SteadyLoad } from "./support/steady-load.js";
 
 // Manual control of a rollout with `kubectl churn`, run as a user runs it: the real kubectl
 // finding the package's plugin on PATH, with the admin kubeconfig, against a real operator. A
 // rollout waits at a `pause: {}` until promoted; a second one is aborted, then retried; an
 // action the operator cannot handle (it is stopped) waits on the object until it is back.
 describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
-  let env: OperatorEnv;
-  let op: OperatorProcess;
-  let versions: Record<string, TrainedVersion>;
   let load: SteadyLoad;
   let plugin: KubectlChurn;
   const rollout = {
@@ -33,52 +18,31 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
     steps: [{ setWeight: 50 }, { pause: {} }],
     analysis: { intervalSeconds: 5, minSamples: 20 },
   };
-  const digest = (v: string) => versions[v]?.digest ?? "";
+  const bank = rolloutSuite("plugin", { rollout: () => rollout });
+  const digest = (v: string) => bank.digest(v);
   const short = (v: string) => digest(v).slice(0, 12);
-  const churn = (...args: string[]) => plugin.run([...args, "-n", env.ns]);
+  const churn = (...args: string[]) => plugin.run([...args, "-n", bank.env.ns]);
 
-  beforeAll(async () => {
+  beforeAll(() => {
     plugin = installKubectlChurn(testCluster().kubeconfig);
-    env = await setupOperatorEnv("plugin");
-    op = await env.startOperator("op-plugin");
-    versions = await trainVersions(env);
-    await apply(env.client, rolloutModel(env.ns, "bank", "v1", rollout));
-    await waitForRollout(
-      env,
-      "bank",
-      "v1 stable",
-      (m) => m.status?.rollout?.stable?.digest === digest("v1") && m.status?.phase === "Ready",
-    );
     // Analysis passes only on traffic: a steady load through the model's Service throughout.
-    const svc = await env.client.get<V1Service>(Resources.services, env.ns, "bank");
-    load = new SteadyLoad(
-      `http://${svc?.spec?.clusterIP}:8080`,
-      customers(env, digest("v1"), 500),
-      40,
-      false,
-    ).start();
-  }, 600_000);
+    load = bank.serviceLoad("v1", 500, 40).start();
+  });
 
   afterAll(async () => {
     await load?.stop();
-    await env?.cleanup();
     plugin?.remove();
   });
 
   it("says which ChurnModel it could not find, and where it looked", async () => {
     const r = await churn("status", "nosuch");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`ChurnModel "nosuch" not found in namespace "${env.ns}"`);
+    expect(r.stderr).toContain(`ChurnModel "nosuch" not found in namespace "${bank.env.ns}"`);
   });
 
   it("status draws the paused step and the canary; promote promotes it", async () => {
-    await apply(env.client, rolloutModel(env.ns, "bank", "v2", rollout));
-    await waitForRollout(
-      env,
-      "bank",
-      "paused at step 2",
-      (m) => m.status?.rollout?.phase === "Paused",
-    );
+    await bank.roll("v2", rollout);
+    await bank.until("paused at step 2", (m) => m.status?.rollout?.phase === "Paused");
 
     const status = await churn("status", "bank");
     expect(status.code).toBe(0);
@@ -91,15 +55,15 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
     expect(status.stdout).toMatch(/^Analysis: +✔ Pass, score 100 /m);
     expect(status.stdout).not.toContain("\x1b["); // not a terminal: no colours
 
-    const watching = plugin.start(["status", "bank", "--watch", "-n", env.ns]);
+    const watching = plugin.start(["status", "bank", "--watch", "-n", bank.env.ns]);
     await waitFor("status --watch to draw", () => watching.stdout().includes("॥ Paused"));
     const promote = await churn("promote", "bank");
     expect(promote.stderr).toMatch(/^promote: asked ChurnModel .* waiting up to 60 s/);
     expect(promote).toMatchObject({
       code: 0,
-      stdout: `ChurnModel ${env.ns}/bank: promoted ${short("v2")} (v2) after its last step: it is the stable version now\n`,
+      stdout: `ChurnModel ${bank.env.ns}/bank: promoted ${short("v2")} (v2) after its last step: it is the stable version now\n`,
     });
-    const m = await currentModel(env, "bank");
+    const m = await bank.current();
     expect(m.status?.rollout).toMatchObject({
       phase: "Promoted",
       stable: { digest: digest("v2") },
@@ -121,10 +85,8 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain("nothing to retry");
 
-    await apply(env.client, rolloutModel(env.ns, "bank", "v1", rollout));
-    await waitForRollout(
-      env,
-      "bank",
+    await bank.roll("v1", rollout);
+    await bank.until(
       "v1 canary taking traffic",
       (m) =>
         m.status?.rollout?.canary?.digest === digest("v1") &&
@@ -133,9 +95,9 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
     const abort = await churn("abort", "bank");
     expect(abort).toMatchObject({
       code: 0,
-      stdout: `ChurnModel ${env.ns}/bank: aborted ${short("v1")} (v1): all traffic back on stable ${short("v2")} (v2) (canary weight 0)\n`,
+      stdout: `ChurnModel ${bank.env.ns}/bank: aborted ${short("v1")} (v1): all traffic back on stable ${short("v2")} (v2) (canary weight 0)\n`,
     });
-    const aborted = await currentModel(env, "bank");
+    const aborted = await bank.current();
     expect(aborted.status?.rollout).toMatchObject({
       phase: "Aborted",
       stable: { digest: digest("v2") },
@@ -154,13 +116,13 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
     const retry = await churn("retry", "bank");
     expect(retry).toMatchObject({
       code: 0,
-      stdout: `ChurnModel ${env.ns}/bank: retrying ${short("v1")} (v1): the rollout starts again at step 1/2\n`,
+      stdout: `ChurnModel ${bank.env.ns}/bank: retrying ${short("v1")} (v1): the rollout starts again at step 1/2\n`,
     });
-    const retried = await currentModel(env, "bank");
+    const retried = await bank.current();
     expect(retried.status?.rollout?.canary?.digest).toBe(digest("v1"));
     expect(retried.status?.rollout?.rolledBackDigests ?? []).not.toContain(digest("v1"));
     expect(["Progressing", "Paused", "Inconclusive"]).toContain(retried.status?.rollout?.phase);
-    expect(await eventReasons(env.client, env.ns, "bank")).toContain("Retried");
+    expect(await eventReasons(bank.env.client, bank.env.ns, "bank")).toContain("Retried");
 
     const busy = await churn("retry", "bank");
     expect(busy.code).toBe(1);
@@ -168,22 +130,22 @@ describe.skipIf(noProcessNode)("kubectl churn: manual rollout control", () => {
   });
 
   it("an action the operator does not handle in time stays on the object until it is back", async () => {
-    await op.kill("SIGTERM"); // releases its Lease: the next operator takes over at once
+    await bank.op.kill("SIGTERM"); // releases its Lease: the next operator takes over at once
     const r = await churn("abort", "bank", "--timeout", "3s");
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("the operator has not handled the abort");
     expect(r.stderr).toContain("is it running?");
     expect(r.stderr).toContain("The annotation stays on ChurnModel");
     const id = /\(action id ([0-9a-f-]+)\)/.exec(r.stderr)?.[1];
-    const pending = await currentModel(env, "bank");
+    const pending = await bank.current();
     expect(pending.metadata?.annotations).toMatchObject({
       [RolloutAnnotations.action]: "abort",
       [RolloutAnnotations.actionId]: id,
     });
     expect(pending.status?.rollout?.canary?.digest).toBe(digest("v1"));
 
-    op = await env.startOperator("op-plugin-2");
-    const done = await waitForRollout(env, "bank", "the pending abort handled", (m) =>
+    bank.op = await bank.env.startOperator("op-plugin-2");
+    const done = await bank.until("the pending abort handled", (m) =>
       (m.status?.rollout?.handledActions ?? []).includes(id ?? "?"),
     );
     expect(done.status?.rollout).toMatchObject({

@@ -1,4 +1,4 @@
-import type { V1Pod, V1Service } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, testCluster, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
@@ -6,19 +6,10 @@ import type { RolloutSpec } from "../../../operator/src/api/rollout.js";
 import { escapeRegex } from "../../../operator/src/controllers/churnmodel/analysis/analysis-metric-names.js";
 import type { KubeObject } from "../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { apply } from "./support/kube.js";
 import { LocalPrometheus } from "./support/local-prometheus.js";
-import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
-import type { OperatorProcess } from "./support/operator-process.js";
-import {
-  currentModel,
-  customers,
-  rolloutModel,
-  type TrainedVersion,
-  trainVersions,
-  waitForRollout,
-} from "./support/rollout-env.js";
-import { SteadyLoad, send } from "./support/steady-load.js";
+import type { OperatorEnv } from "./support/operator-env.js";
+import { customers, rolloutSuite, waitForRollout } from "./support/rollout-env.js";
+import { type SteadyLoad, send } from "./support/steady-load.js";
 
 // provider: prometheus — analysis reads a real Prometheus (the pinned server built from the Go
 // module proxy) that finds the serving pods through Kubernetes service discovery on the local
@@ -27,11 +18,7 @@ import { SteadyLoad, send } from "./support/steady-load.js";
 // and it resumes once Prometheus is back. Replica-share routing, so the Service spreads a load
 // that opens one connection per request.
 describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
-  let env: OperatorEnv;
-  let op: OperatorProcess;
-  let versions: Record<string, TrainedVersion>;
   let prometheus: LocalPrometheus;
-  let serviceUrl: string;
   let load: SteadyLoad | undefined;
   const rollout = (): RolloutSpec => ({
     trafficRouting: "replicas",
@@ -42,30 +29,27 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
       provider: { prometheus: { address: prometheus.url } },
     },
   });
-  const digest = (v: string) => versions[v]?.digest ?? "";
+  const bank = rolloutSuite("prom", {
+    rollout,
+    operatorArgs: ["--allow-test-faults", "true"],
+    alongside: async (env) => {
+      prometheus = await LocalPrometheus.start({
+        kubeconfig: testCluster().kubeconfig,
+        namespaces: [env.ns],
+      });
+    },
+    timeoutMs: 900_000,
+  });
+  const digest = (v: string) => bank.digest(v);
   const podsOf = (v: string) => `bank-${digest(v).slice(0, 10)}-.*`;
 
   beforeAll(async () => {
-    env = await setupOperatorEnv("prom");
-    [op, versions, prometheus] = await Promise.all([
-      env.startOperator("op-prom", ["--allow-test-faults", "true"]),
-      trainVersions(env),
-      LocalPrometheus.start({ kubeconfig: testCluster().kubeconfig, namespaces: [env.ns] }),
-    ]);
-    await apply(env.client, rolloutModel(env.ns, "bank", "v1", rollout()));
-    await waitForRollout(
-      env,
-      "bank",
-      "v1 stable",
-      (m) => m.status?.rollout?.stable?.digest === digest("v1") && m.status?.phase === "Ready",
-    );
-    const svc = await env.client.get<V1Service>(Resources.services, env.ns, "bank");
-    serviceUrl = `http://${svc?.spec?.clusterIP}:8080`;
+    const env = bank.env;
     // The pod's Ready condition comes before kube-proxy sends the Service's traffic to it.
     const row = customers(env, digest("v1"), 1)[0];
     await waitFor(
       "the bank Service to answer",
-      async () => (await send(`${serviceUrl}/v1/score`, { instances: [row] })).status === 200,
+      async () => (await send(`${bank.serviceUrl}/v1/score`, { instances: [row] })).status === 200,
     );
     // Discovered through the apiserver and scraped: the stable pod, and nothing but the
     // operator's serving pods on their serving port (the finished trainer pods are not).
@@ -75,21 +59,18 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
       expect(t.labels.pod).toMatch(/^bank-/);
       expect(t.scrapeUrl).toMatch(/:8080\/metrics$/);
     }
-  }, 900_000);
+  }, 300_000);
 
   afterAll(async () => {
     await load?.stop();
     await prometheus?.dispose();
-    await env?.cleanup();
   });
 
   it("holds while Prometheus is down, saying so, and promotes once it is back", async () => {
-    load = new SteadyLoad(serviceUrl, customers(env, digest("v1"), 500), 40, false).start();
-    await apply(env.client, rolloutModel(env.ns, "bank", "v2", rollout()));
+    load = bank.serviceLoad("v1", 500, 40).start();
+    await bank.roll("v2", rollout());
     // A pass read from Prometheus: both variants' requests, through the discovered targets.
-    const passed = await waitForRollout(
-      env,
-      "bank",
+    const passed = await bank.until(
       "a passing analysis of the v2 canary",
       (m) =>
         m.status?.rollout?.canary?.digest === digest("v2") &&
@@ -103,7 +84,7 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
     const unavailable = new RegExp(
       `prometheus metrics unavailable: prometheus at ${escapeRegex(prometheus.url)}`,
     );
-    const held = await waitForRollout(env, "bank", "Inconclusive: Prometheus down", (m) =>
+    const held = await bank.until("Inconclusive: Prometheus down", (m) =>
       (m.status?.rollout?.analysis?.metrics ?? []).some(
         (x) => x.name === "provider" && unavailable.test(x.message ?? ""),
       ),
@@ -116,17 +97,19 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
       effectiveWeight: 50,
     });
     expect(held.status?.rollout?.analysis?.verdict).toBe("Inconclusive");
-    await waitForEvent(env, "AnalysisInconclusive", new RegExp(`^provider: ${unavailable.source}`));
+    await waitForEvent(
+      bank.env,
+      "AnalysisInconclusive",
+      new RegExp(`^provider: ${unavailable.source}`),
+    );
 
     // Three more analyses with Prometheus still down: every look at the rollout in between
     // finds it Inconclusive, at the same step and weight, v2 neither advanced nor promoted.
-    const seen = await watchAnalyses(env, "bank", where.at, 3);
+    const seen = await watchAnalyses(bank.env, "bank", where.at, 3);
     for (const s of seen) expect(s).toEqual({ ...where, at: s.at });
 
     await prometheus.start();
-    const done = await waitForRollout(
-      env,
-      "bank",
+    const done = await bank.until(
       "v2 promoted after Prometheus came back",
       (m) => m.status?.rollout?.phase === "Promoted",
     );
@@ -136,24 +119,17 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
       canary: digest("v2"),
       outcome: "Promoted",
     });
-    await waitForEvent(env, "Promoted", /promoted after 2 steps$/);
+    await waitForEvent(bank.env, "Promoted", /promoted after 2 steps$/);
     // The load is here to give analysis something to measure; zero failed requests over a
     // promotion is the replica-share suite's proof, not this one's.
     expect(load.stats.ok).toBeGreaterThan(100);
   });
 
   it("rolls back a canary that errors on Prometheus's numbers, naming the success rate", async () => {
-    load = new SteadyLoad(serviceUrl, customers(env, digest("v2"), 500), 40, false).start();
+    load = bank.serviceLoad("v2", 500, 40).start();
     try {
-      await apply(
-        env.client,
-        rolloutModel(env.ns, "bank", "v1", rollout(), {
-          "churn.mlops.dev/test-fault": "error-rate=1",
-        }),
-      );
-      const rolled = await waitForRollout(
-        env,
-        "bank",
+      await bank.roll("v1", rollout(), { "churn.mlops.dev/test-fault": "error-rate=1" });
+      const rolled = await bank.until(
         "rolled back",
         (m) => m.status?.rollout?.phase === "RolledBack",
       );
@@ -171,14 +147,18 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
     }
     // What the verdict read: Prometheus holds the canary's server errors under its pods.
     const errors = await prometheus.query(
-      `sum(increase(http_requests_total{namespace="${env.ns}", pod=~"${podsOf("v1")}", code=~"5.."}[5m]))`,
+      `sum(increase(http_requests_total{namespace="${bank.env.ns}", pod=~"${podsOf("v1")}", code=~"5.."}[5m]))`,
     );
     expect(errors[0]?.value ?? 0).toBeGreaterThan(0);
-    await waitForEvent(env, "AnalysisFailed", /^successRate: canary success rate 0 \(/);
-    await waitForEvent(env, "RolledBack", /^rolled back .*successRate: canary success rate 0 \(/);
-    const m = await currentModel(env, "bank");
+    await waitForEvent(bank.env, "AnalysisFailed", /^successRate: canary success rate 0 \(/);
+    await waitForEvent(
+      bank.env,
+      "RolledBack",
+      /^rolled back .*successRate: canary success rate 0 \(/,
+    );
+    const m = await bank.current();
     expect(m.status?.rollout?.effectiveWeight).toBe(0);
-    expect(op.lines.filter((l) => l.msg === "reconcile failed")).toEqual([]);
+    expect(bank.op.lines.filter((l) => l.msg === "reconcile failed")).toEqual([]);
   });
 });
 

@@ -1,21 +1,8 @@
 import { Agent } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
-import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { RolloutSpec } from "../../../operator/src/api/rollout.js";
-import { churnModelType } from "../../../operator/src/controllers/shared/custom-resources.js";
-import { apply } from "./support/kube.js";
-import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
-import type { OperatorProcess } from "./support/operator-process.js";
-import {
-  currentModel,
-  customers,
-  readyPodIps,
-  rolloutModel,
-  type TrainedVersion,
-  trainVersions,
-  waitForRollout,
-} from "./support/rollout-env.js";
+import { customers, readyPodIps, rolloutSuite } from "./support/rollout-env.js";
 import { eventReasons } from "./support/status.js";
 import { SteadyLoad, send } from "./support/steady-load.js";
 
@@ -25,9 +12,6 @@ import { SteadyLoad, send } from "./support/steady-load.js";
 // right metric; no traffic holds and traffic lets it proceed; exact weights, stickiness,
 // abort and retry at the router.
 describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
-  let env: OperatorEnv;
-  let op: OperatorProcess;
-  let v: Record<string, TrainedVersion>;
   let routerUrl: string;
   let rows: Record<string, unknown>[];
   const timings: Record<string, number> = {};
@@ -39,34 +23,19 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
     { setWeight: 50 },
     { pause: { durationSeconds: 5 } },
   ];
+  const bank = rolloutSuite("router", {
+    rollout: () => ({ analysis, steps: stepsFast }),
+    operatorArgs: ["--allow-test-faults", "true"],
+  });
 
-  /** Applies the ChurnModel with a source run, rollout and annotations. */
+  /** Applies `bank` with a source run, rollout (this suite's analysis by default) and annotations. */
   const roll = (run: string, rollout: RolloutSpec, annotations: Record<string, string> = {}) =>
-    apply(env.client, rolloutModel(env.ns, "bank", run, { analysis, ...rollout }, annotations));
-
-  /** Sets the manual-action annotations, as `kubectl churn` does. */
-  const act = (kind: string, id: string) =>
-    env.client.apply(
-      churnModelType,
-      {
-        apiVersion: "churn.mlops.dev/v1alpha1",
-        kind: "ChurnModel",
-        metadata: {
-          name: "bank",
-          namespace: env.ns,
-          annotations: {
-            "churn.mlops.dev/rollout-action": kind,
-            "churn.mlops.dev/rollout-action-id": id,
-          },
-        },
-      } as unknown as ChurnModel,
-      { fieldManager: "rollout-test-actions", force: true },
-    );
+    bank.roll(run, { analysis, ...rollout }, annotations);
 
   /** Sum of a router metric over the router pods. */
   const routerMetric = async (name: string, labels: Record<string, string> = {}) => {
     let sum = 0;
-    for (const ip of await readyPodIps(env, "app.kubernetes.io/component=router")) {
+    for (const ip of await readyPodIps(bank.env, "app.kubernetes.io/component=router")) {
       const text = await (await fetch(`http://${ip}:8080/metrics`)).text();
       for (const line of text.split("\n")) {
         if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
@@ -78,21 +47,11 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
   };
 
   beforeAll(async () => {
-    env = await setupOperatorEnv("router");
-    op = await env.startOperator("op-router", ["--allow-test-faults", "true"]);
-    v = await trainVersions(env);
-    rows = customers(env, v.v1?.digest ?? "", 2000);
-    await roll("v1", { steps: stepsFast });
-    await waitForRollout(
-      env,
-      "bank",
-      "v1 stable behind a ready router",
-      (m) => m.status?.phase === "Ready" && m.status.rollout?.stable?.digest === v.v1?.digest,
-    );
+    rows = customers(bank.env, bank.digest("v1"), 2000);
     const [ip] = await waitFor(
       "a ready router pod",
       async () => {
-        const ips = await readyPodIps(env, "app.kubernetes.io/component=router");
+        const ips = await readyPodIps(bank.env, "app.kubernetes.io/component=router");
         return ips.length ? ips : undefined;
       },
       { timeoutMs: 120_000 },
@@ -102,26 +61,20 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
 
   afterAll(async () => {
     process.stdout.write(`[timings] ${JSON.stringify(timings)}\n`);
-    await env?.cleanup();
   });
 
   it("promotes through every step under steady load with zero failed requests", async () => {
     const load = new SteadyLoad(routerUrl, rows, 50).start();
     try {
       await roll("v2", { steps: stepsFast });
-      const done = await waitForRollout(
-        env,
-        "bank",
-        "v2 promoted",
-        (m) => m.status?.rollout?.phase === "Promoted",
-      );
-      expect(done.status?.rollout?.stable?.digest).toBe(v.v2?.digest);
+      const done = await bank.until("v2 promoted", (m) => m.status?.rollout?.phase === "Promoted");
+      expect(done.status?.rollout?.stable?.digest).toBe(bank.digest("v2"));
     } finally {
       await load.stop();
     }
     expect(load.stats.failures).toEqual([]);
     expect(load.stats.byVariant.canary).toBeGreaterThan(0);
-    const reasons = await eventReasons(env.client, env.ns, "bank");
+    const reasons = await eventReasons(bank.env.client, bank.env.ns, "bank");
     for (const r of ["RolloutStarted", "StepAdvanced", "AnalysisPassed", "Promoted"])
       expect(reasons).toContain(r);
   });
@@ -132,14 +85,12 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
     try {
       // The default steps: mirror first. The skewed model passed its training gates.
       await roll("skewed", {});
-      const rolled = await waitForRollout(
-        env,
-        "bank",
+      const rolled = await bank.until(
         "skewed rolled back",
         (m) => m.status?.rollout?.phase === "RolledBack",
       );
       expect(rolled.status?.rollout?.message).toMatch(/(scoreDrift|mirrorDisagreement): /);
-      expect(rolled.status?.rollout?.history?.[0]).toMatchObject({ canary: v.skewed?.digest });
+      expect(rolled.status?.rollout?.history?.[0]).toMatchObject({ canary: bank.digest("skewed") });
     } finally {
       await load.stop();
     }
@@ -169,13 +120,11 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
         },
       );
       const faultAt = Date.now();
-      const rolled = await waitForRollout(
-        env,
-        "bank",
+      const rolled = await bank.until(
         "v1 rolled back",
         (m) =>
           m.status?.rollout?.phase === "RolledBack" &&
-          m.status.rollout.history?.[0]?.canary === v.v1?.digest,
+          m.status.rollout.history?.[0]?.canary === bank.digest("v1"),
       );
       timings.errorFaultToRollbackMs = Date.now() - faultAt;
       expect(rolled.status?.rollout?.message).toMatch(/successRate: canary success rate 0 /);
@@ -195,10 +144,8 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
           "churn.mlops.dev/test-fault": "latency-ms=400",
         },
       );
-      await act("retry", "retry-slow");
-      const rolled = await waitForRollout(
-        env,
-        "bank",
+      await bank.act("retry", "retry-slow");
+      const rolled = await bank.until(
         "slow v1 rolled back",
         (m) =>
           m.status?.rollout?.phase === "RolledBack" &&
@@ -210,40 +157,34 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
     } finally {
       await load.stop();
     }
-    expect(await eventReasons(env.client, env.ns, "bank")).toContain("Retried");
+    expect(await eventReasons(bank.env.client, bank.env.ns, "bank")).toContain("Retried");
   });
 
   it("holds without traffic, never promoting, and proceeds once traffic arrives", async () => {
     await roll("v1", { steps: [{ setWeight: 20 }, { pause: { durationSeconds: 5 } }] });
-    await act("retry", "retry-idle");
-    const first = await waitForRollout(
-      env,
-      "bank",
+    await bank.act("retry", "retry-idle");
+    const first = await bank.until(
       "v1 inconclusive with no traffic",
       (m) =>
         m.status?.rollout?.phase === "Inconclusive" &&
-        m.status.rollout.canary?.digest === v.v1?.digest,
+        m.status.rollout.canary?.digest === bank.digest("v1"),
     );
     const seen = first.status?.rollout?.analysis?.at ?? "";
-    const held = await waitForRollout(
-      env,
-      "bank",
+    const held = await bank.until(
       "three more analyses without traffic",
       (m) =>
         (m.status?.rollout?.analysis?.inconclusiveCount ?? 0) >= 3 &&
         m.status?.rollout?.analysis?.at !== seen,
     );
     expect(held.status?.rollout).toMatchObject({ phase: "Inconclusive", stepIndex: 0 });
-    expect(held.status?.rollout?.canary?.digest).toBe(v.v1?.digest);
+    expect(held.status?.rollout?.canary?.digest).toBe(bank.digest("v1"));
     const load = new SteadyLoad(routerUrl, rows, 50).start();
     try {
-      const done = await waitForRollout(
-        env,
-        "bank",
+      const done = await bank.until(
         "v1 promoted once traffic arrives",
         (m) => m.status?.rollout?.phase === "Promoted",
       );
-      expect(done.status?.rollout?.stable?.digest).toBe(v.v1?.digest);
+      expect(done.status?.rollout?.stable?.digest).toBe(bank.digest("v1"));
     } finally {
       await load.stop();
     }
@@ -259,12 +200,7 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
     // Analysis needs a little traffic to pass step one before the pause.
     const warm = new SteadyLoad(routerUrl, rows, 40).start();
     try {
-      await waitForRollout(
-        env,
-        "bank",
-        "paused at 10%",
-        (m) => m.status?.rollout?.phase === "Paused",
-      );
+      await bank.until("paused at 10%", (m) => m.status?.rollout?.phase === "Paused");
     } finally {
       await warm.stop();
     }
@@ -287,7 +223,7 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
     for (let i = 0; i < 500; i++) expect(await variantOf(i)).toBe(seen[i]);
 
     const abortAt = Date.now();
-    await act("abort", "abort-1");
+    await bank.act("abort", "abort-1");
     const canaryIds = seen
       .map((x, i) => (x === "canary" ? i : -1))
       .filter((i) => i >= 0)
@@ -297,21 +233,19 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
       return answers.every((x) => x === "stable");
     });
     timings.abortToWeightZeroMs = Date.now() - abortAt;
-    const aborted = await currentModel(env, "bank");
+    const aborted = await bank.current();
     expect(aborted.status?.rollout?.phase).toBe("Aborted");
     agent.destroy();
 
-    await act("retry", "retry-2");
-    const again = await waitForRollout(
-      env,
-      "bank",
+    await bank.act("retry", "retry-2");
+    const again = await bank.until(
       "v2 rolling out again",
-      (m) => m.status?.rollout?.canary?.digest === v.v2?.digest,
+      (m) => m.status?.rollout?.canary?.digest === bank.digest("v2"),
     );
     expect(again.status?.rollout?.stepIndex).toBe(0);
-    expect(await eventReasons(env.client, env.ns, "bank")).toEqual(
+    expect(await eventReasons(bank.env.client, bank.env.ns, "bank")).toEqual(
       expect.arrayContaining(["Aborted", "Retried", "RolloutStarted"]),
     );
-    expect(op.logged("reconcile failed", { controller: "churnmodel" })).toBe(false);
+    expect(bank.op.logged("reconcile failed", { controller: "churnmodel" })).toBe(false);
   });
 });

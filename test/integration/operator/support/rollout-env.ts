@@ -5,7 +5,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Pod, V1Service } from "@kubernetes/client-node";
+import { afterAll, beforeAll } from "vitest";
 import { waitFor } from "../../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../../operator/src/api/churn-model.js";
 import type { RolloutSpec } from "../../../../operator/src/api/rollout.js";
@@ -14,8 +15,10 @@ import { churnModelType } from "../../../../operator/src/controllers/shared/cust
 import { Resources } from "../../../../operator/src/kube/resources.js";
 import { repoRoot } from "./install.js";
 import { apply } from "./kube.js";
-import { type OperatorEnv, seedTrainingRun } from "./operator-env.js";
+import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./operator-env.js";
+import type { OperatorProcess } from "./operator-process.js";
 import { waitForRunFinished } from "./status.js";
+import { SteadyLoad } from "./steady-load.js";
 
 /** A trained version's digest and its trainer reference rows (with customer ids). */
 export interface TrainedVersion {
@@ -136,4 +139,107 @@ export async function readyPodIps(env: OperatorEnv, selector: string): Promise<s
     .filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
     .map((p) => p.status?.podIP as string)
     .filter(Boolean);
+}
+
+/** How {@link rolloutSuite} starts a suite. */
+export interface RolloutSuiteOptions {
+  /** The rollout `bank` is first applied with; read after `alongside` has finished. */
+  rollout: () => RolloutSpec;
+  /** Extra flags of the operator (e.g. `--allow-test-faults true`). */
+  operatorArgs?: string[];
+  /** Started with the operator and the training, and awaited before `bank` is applied. */
+  alongside?: (env: OperatorEnv) => Promise<void>;
+  /** The set-up's deadline. */
+  timeoutMs?: number;
+}
+
+/**
+ * A rollout suite's world, filled in by its beforeAll: a namespace with an operator, the three
+ * trained versions, and the ChurnModel `bank` serving v1 as its stable version.
+ */
+export class RolloutSuite {
+  env!: OperatorEnv;
+  op!: OperatorProcess;
+  versions: Record<string, TrainedVersion> = {};
+  /** `bank` as it was once v1 was stable. */
+  first!: ChurnModel;
+  /** `bank`'s Service. */
+  serviceUrl = "";
+
+  /** A trained version's digest ("" for one not trained). */
+  digest(version: string): string {
+    return this.versions[version]?.digest ?? "";
+  }
+
+  /** Applies `bank` serving TrainingRun `run` with a rollout spec and annotations. */
+  roll(run: string, rollout: RolloutSpec, annotations: Record<string, string> = {}) {
+    return apply(this.env.client, rolloutModel(this.env.ns, "bank", run, rollout, annotations));
+  }
+
+  /** Waits until `bank`'s status satisfies `ok`; the error shows its rollout status. */
+  until(what: string, ok: (m: ChurnModel) => boolean, timeoutMs?: number): Promise<ChurnModel> {
+    return waitForRollout(this.env, "bank", what, ok, timeoutMs);
+  }
+
+  /** `bank` as the API has it now. */
+  current(): Promise<ChurnModel> {
+    return currentModel(this.env, "bank");
+  }
+
+  /** Sets the manual-action annotations on `bank`, as `kubectl churn` does. */
+  act(kind: string, id: string) {
+    const annotations = {
+      "churn.mlops.dev/rollout-action": kind,
+      "churn.mlops.dev/rollout-action-id": id,
+    };
+    return this.env.client.apply(
+      churnModelType,
+      {
+        apiVersion: "churn.mlops.dev/v1alpha1",
+        kind: "ChurnModel",
+        metadata: { name: "bank", namespace: this.env.ns, annotations },
+      } as unknown as ChurnModel,
+      { fieldManager: "rollout-test-actions", force: true },
+    );
+  }
+
+  /**
+   * A steady load (not started) of `count` customers of `version` through `bank`'s Service, a
+   * connection per request so that the Service spreads it over the pods.
+   */
+  serviceLoad(version: string, count: number, perSecond: number): SteadyLoad {
+    return new SteadyLoad(
+      this.serviceUrl,
+      customers(this.env, this.digest(version), count),
+      perSecond,
+      false,
+    );
+  }
+}
+
+/**
+ * Registers the beforeAll and afterAll of a rollout suite in namespace `prefix`-…: an operator,
+ * the trained versions and `bank` at v1 stable and Ready; cleaned up after the file. A suite's own
+ * hooks run after this set-up and before this clean-up.
+ */
+export function rolloutSuite(prefix: string, options: RolloutSuiteOptions): RolloutSuite {
+  const suite = new RolloutSuite();
+  beforeAll(async () => {
+    const env = await setupOperatorEnv(prefix);
+    suite.env = env;
+    [suite.op, suite.versions] = await Promise.all([
+      env.startOperator(`op-${prefix}`, options.operatorArgs),
+      trainVersions(env),
+      options.alongside?.(env),
+    ]);
+    await suite.roll("v1", options.rollout());
+    suite.first = await suite.until(
+      "v1 stable",
+      (m) => m.status?.rollout?.stable?.digest === suite.digest("v1") && m.status.phase === "Ready",
+    );
+    const svc = await env.client.get<V1Service>(Resources.services, env.ns, "bank");
+    suite.serviceUrl = `http://${svc?.spec?.clusterIP}:8080`;
+  }, options.timeoutMs ?? 600_000);
+  afterAll(async () => suite.env?.cleanup());
+  return suite;
 }
