@@ -2,6 +2,7 @@
 // environment variable (for the container), and is validated with a message naming it.
 import { z } from "zod";
 import { LOG_LEVELS } from "./logger.js";
+import { SCORING_ENGINE_SETTINGS, type ScoringEngineSetting } from "./model/engine-choice.js";
 
 /** Validated runtime settings. */
 export interface RuntimeConfig {
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   explainWorkers: number;
   /** onnxruntime intra-op threads per run. */
   intraOpThreads: number;
+  /** `auto`: the compiled engine when it reproduces onnxruntime at load; `onnxruntime`: always the reference. */
+  scoringEngine: ScoringEngineSetting;
   /** Rows in the drift/positive-rate sliding window. */
   driftWindow: number;
   /** Top positive/negative drivers listed per explanation. */
@@ -49,6 +52,7 @@ export const SETTINGS = {
   maxBodyBytes: { flag: "max-body-bytes", env: "CHURN_MAX_BODY_BYTES", default: 4 * 1024 * 1024 },
   explainWorkers: { flag: "explain-workers", env: "CHURN_EXPLAIN_WORKERS", default: 2 },
   intraOpThreads: { flag: "intra-op-threads", env: "CHURN_INTRA_OP_THREADS", default: 1 },
+  scoringEngine: { flag: "scoring-engine", env: "CHURN_SCORING_ENGINE", default: "auto" },
   driftWindow: { flag: "drift-window", env: "CHURN_DRIFT_WINDOW", default: 1000 },
   topDrivers: { flag: "top-drivers", env: "CHURN_TOP_DRIVERS", default: 3 },
   shutdownGraceSeconds: {
@@ -90,6 +94,7 @@ const configSchema = z.object({
   maxBodyBytes: count(1024, 1024 * 1024 * 1024),
   explainWorkers: count(1, 64),
   intraOpThreads: count(0, 64),
+  scoringEngine: z.enum(SCORING_ENGINE_SETTINGS),
   driftWindow: count(10, 10_000_000),
   topDrivers: count(0, 100),
   shutdownGraceSeconds: z.coerce.number().min(0).max(3600),

@@ -23,6 +23,7 @@ export class RuntimeMetrics {
   readonly probability: Histogram;
   readonly positives: Counter;
   private readonly modelInfo: Gauge<keyof ModelInfo>;
+  private readonly scoringEngine: Gauge<"engine">;
   private readonly ready: Gauge;
   private drift: DriftMonitor | undefined;
 
@@ -69,6 +70,12 @@ export class RuntimeMetrics {
     this.positives = new Counter({
       name: "churn_predicted_positive_total",
       help: "Rows predicted positive (probability >= threshold)",
+      registers,
+    });
+    this.scoringEngine = new Gauge({
+      name: "churn_runtime_scoring_engine",
+      help: "1 for the engine scoring requests (compiled, or onnxruntime as the reference or fallback)",
+      labelNames: ["engine"],
       registers,
     });
     const self = this;
@@ -131,6 +138,11 @@ export class RuntimeMetrics {
     this.modelInfo.reset();
     if (info) this.modelInfo.set(info, 1);
     this.ready.set(ready ? 1 : 0);
+  }
+
+  /** Marks which of `engines` scores requests: 1 for it, 0 for the others. */
+  setScoringEngine(active: string, engines: readonly string[]): void {
+    for (const engine of engines) this.scoringEngine.set({ engine }, engine === active ? 1 : 0);
   }
 
   /** Attaches the drift monitor whose window the drift gauges report. */

@@ -20,7 +20,38 @@ import { parse, stringify } from "yaml";
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const fixtures = join(repoRoot, "runtime", "test-fixtures");
 const python = join(repoRoot, ".venv", "bin", "python");
-const spec = join(repoRoot, "trainer", "examples", "bank-churn.yaml");
+const examples = join(repoRoot, "trainer", "examples");
+
+/** Which model a fixture trains: an example spec (with edits) on synthetic data of a shape. */
+export interface FixtureVariant {
+  /** Names the fixture's directory; "" is the default bank model. */
+  name: string;
+  spec: string;
+  shape: "bank" | "telecom";
+  /** Changes to the example spec, e.g. another calibration. */
+  edit?: (spec: Record<string, unknown>) => void;
+}
+
+/** The bank example (sigmoid-calibrated), which most runtime tests serve. */
+export const BANK: FixtureVariant = {
+  name: "",
+  spec: join(examples, "bank-churn.yaml"),
+  shape: "bank",
+};
+/** The bank example with isotonic calibration (a piecewise-linear map after the trees). */
+export const BANK_ISOTONIC: FixtureVariant = {
+  ...BANK,
+  name: "isotonic",
+  edit: (s) => {
+    s.calibration = { method: "isotonic" };
+  },
+};
+/** The telecom example: Yes/No labels and booleans, an imputed category, semicolons. */
+export const TELECOM: FixtureVariant = {
+  name: "telecom",
+  spec: join(examples, "telecom-churn.yaml"),
+  shape: "telecom",
+};
 
 /** A trained fixture: the artifact directory and the synthetic data it was trained on. */
 export interface TrainedArtifact {
@@ -39,14 +70,14 @@ function listFiles(dir: string): string[] {
   });
 }
 
-/** Hash of everything that can change the trained artifact. */
+/** Hash of everything that can change the trained artifacts. */
 function trainerHash(): string {
   const h = createHash("sha256");
   const files = [
     ...listFiles(join(repoRoot, "trainer", "src")).filter((f) => f.endsWith(".py")),
     join(repoRoot, "trainer", "pyproject.toml"),
     join(repoRoot, "trainer", "requirements.lock"),
-    spec,
+    ...listFiles(examples),
   ].sort();
   for (const f of files) {
     h.update(relative(repoRoot, f));
@@ -66,15 +97,16 @@ function findArtifact(store: string): string {
  * bytes, and the runtime's tests must not break when a trainer change moves a metric on the
  * small synthetic set.
  */
-function fixtureSpec(dir: string): string {
-  const example = parse(readFileSync(spec, "utf8")) as Record<string, unknown>;
+function fixtureSpec(dir: string, variant: FixtureVariant): string {
+  const example = parse(readFileSync(variant.spec, "utf8")) as Record<string, unknown>;
   delete example.gates;
+  variant.edit?.(example);
   const path = join(dir, "spec.yaml");
   writeFileSync(path, stringify(example));
   return path;
 }
 
-function train(dir: string): void {
+function train(dir: string, variant: FixtureVariant): void {
   const data = join(dir, "data.csv");
   const run = (args: string[]) =>
     execFileSync(python, ["-m", "churn_trainer", ...args], {
@@ -83,8 +115,16 @@ function train(dir: string): void {
       timeout: 600_000,
     });
   try {
-    run(["synth", "--rows", "3000", "--seed", "7", "--output", data]);
-    run(["train", "--spec", fixtureSpec(dir), "--data", data, "--output", join(dir, "store")]);
+    run(["synth", "--rows", "3000", "--seed", "7", "--shape", variant.shape, "--output", data]);
+    run([
+      "train",
+      "--spec",
+      fixtureSpec(dir, variant),
+      "--data",
+      data,
+      "--output",
+      join(dir, "store"),
+    ]);
   } catch (err) {
     const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
     throw new Error(
@@ -103,14 +143,14 @@ function waitFor(check: () => boolean, timeoutMs: number, what: string): void {
   }
 }
 
-let cached: TrainedArtifact | undefined;
+const cached = new Map<string, TrainedArtifact>();
 
 /** The trainer's interpreter and example spec, without which no fixture can be trained. */
 function checkTrainerPresent(): void {
   if (!existsSync(python))
     throw new Error(`${python} is missing; run node scripts/setup.mjs first`);
-  if (!existsSync(spec))
-    throw new Error(`${spec} is missing: the trainer's example spec is needed`);
+  if (!existsSync(BANK.spec))
+    throw new Error(`${BANK.spec} is missing: the trainer's example spec is needed`);
 }
 
 /**
@@ -132,24 +172,25 @@ function takeLock(lock: string): "owner" | "busy" | "stale" {
 }
 
 /** Removes fixtures of older trainer sources (dead weight once a new one exists). */
-function pruneOldFixtures(dir: string): void {
+function pruneOldFixtures(hash: string): void {
   for (const old of readdirSync(fixtures)) {
     const path = join(fixtures, old);
-    if (path !== dir && !old.endsWith(".lock") && !existsSync(`${path}.lock`)) {
+    if (!old.startsWith(hash) && !old.endsWith(".lock") && !existsSync(`${path}.lock`)) {
       rmSync(path, { recursive: true, force: true });
     }
   }
 }
 
 /** Trains a fresh fixture into `dir`, marks it done and releases the lock, even on failure. */
-function trainFixture(dir: string, done: string, lock: string): void {
+function trainFixture(dir: string, variant: FixtureVariant, hash: string): void {
+  const lock = `${dir}.lock`;
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    train(dir);
+    train(dir, variant);
     const modelDir = findArtifact(join(dir, "store"));
-    writeFileSync(done, JSON.stringify({ modelDir }));
-    pruneOldFixtures(dir);
+    writeFileSync(join(dir, "done.json"), JSON.stringify({ modelDir }));
+    pruneOldFixtures(hash);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -163,24 +204,27 @@ function awaitOtherTrainer(done: string, lock: string): void {
 }
 
 /** Returns the trained fixture, training it first if the trainer's sources changed. */
-export function trainedArtifact(): TrainedArtifact {
-  if (cached) return cached;
+export function trainedArtifact(variant: FixtureVariant = BANK): TrainedArtifact {
+  const known = cached.get(variant.name);
+  if (known) return known;
   checkTrainerPresent();
-  const dir = join(fixtures, trainerHash());
+  const hash = trainerHash();
+  const dir = join(fixtures, variant.name ? `${hash}-${variant.name}` : hash);
   const done = join(dir, "done.json");
   const lock = `${dir}.lock`;
   mkdirSync(fixtures, { recursive: true });
   if (!existsSync(done)) {
     const lockState = takeLock(lock);
-    if (lockState === "stale") return trainedArtifact();
-    if (lockState === "owner") trainFixture(dir, done, lock);
+    if (lockState === "stale") return trainedArtifact(variant);
+    if (lockState === "owner") trainFixture(dir, variant, hash);
     else awaitOtherTrainer(done, lock);
   }
   const { modelDir } = JSON.parse(readFileSync(done, "utf8")) as { modelDir: string };
-  cached = {
+  const artifact = {
     modelDir,
     dataCsv: join(dir, "data.csv"),
     digest: JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8")).digest,
   };
-  return cached;
+  cached.set(variant.name, artifact);
+  return artifact;
 }

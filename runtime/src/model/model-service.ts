@@ -9,9 +9,21 @@ import { PoolClosedError, ShapWorkerPool } from "../explain/worker-pool.js";
 import type { Logger } from "../logger.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import { notReady } from "../request-error.js";
+import {
+  chooseEngine,
+  type EngineVerdict,
+  SCORING_ENGINES,
+  type ScoringEngineSetting,
+} from "./engine-choice.js";
 import { OnnxScorer } from "./onnx-scorer.js";
-import { ScoreBatcher } from "./score-batcher.js";
+import { type RowScorer, ScoreBatcher } from "./score-batcher.js";
 import { runSelfCheck, type SelfCheckResult } from "./self-check.js";
+
+/**
+ * Explain requests of at most this many rows run TreeSHAP on the event loop: a row takes tens
+ * of microseconds, less than the round trip to a worker thread.
+ */
+const INLINE_EXPLAIN_ROWS = 2;
 
 /** One scored row as the API returns it. */
 export interface Prediction {
@@ -31,12 +43,17 @@ export interface ModelServiceOptions {
   driftWindow: number;
   topDrivers: number;
   decisionThreshold?: number | undefined;
+  /** `auto` (default): the compiled engine when it reproduces onnxruntime at load. */
+  scoringEngine?: ScoringEngineSetting | undefined;
 }
 
 type Loaded = {
   artifact: Artifact;
-  scorer: OnnxScorer;
-  batcher: ScoreBatcher;
+  /** onnxruntime: the reference engine, kept open even when another engine serves. */
+  onnx: OnnxScorer;
+  /** What scores requests: the compiled engine, or onnxruntime behind the batcher. */
+  scorer: RowScorer;
+  explainer: TreeExplainer;
   pool: ShapWorkerPool;
   drift: DriftMonitor | undefined;
 };
@@ -45,7 +62,9 @@ type Loaded = {
 export class ModelService {
   status: "loading" | "ready" | "failed" = "loading";
   reason = "loading the model artifact";
-  selfCheck: SelfCheckResult | undefined;
+  selfCheck: (SelfCheckResult & { scoringEngine?: EngineVerdict }) | undefined;
+  /** Which engine scores requests and why (also in /readyz's selfCheck and a metric). */
+  engine: EngineVerdict | undefined;
   artifact: Artifact | undefined;
   /** Set on shutdown: /readyz fails so traffic moves away, in-flight requests still complete. */
   draining = false;
@@ -82,8 +101,9 @@ export class ModelService {
     let scorer: OnnxScorer | undefined;
     try {
       const ensemble = readTreeEnsemble(artifact.modelBytes);
-      // Build one explainer here first: a bad ensemble fails with its reason, not in a worker.
-      new TreeExplainer(ensemble, card.features.encoded.length);
+      // Built here first, a bad ensemble fails with its reason, not in a worker; it then
+      // explains the smallest requests on the event loop.
+      const explainer = new TreeExplainer(ensemble, card.features.encoded.length);
       scorer = await OnnxScorer.create(artifact.modelBytes, card, {
         intraOpThreads: this.options.intraOpThreads,
       });
@@ -98,10 +118,28 @@ export class ModelService {
       if (!drift) this.logger.warn("baseline.json missing: drift metrics disabled");
       this.metrics.setDrift(drift);
       const p = pool;
-      this.selfCheck = await runSelfCheck(card, artifact.reference, scorer, (x, n) =>
+      const selfCheck = await runSelfCheck(card, artifact.reference, scorer, (x, n) =>
         p.explain(x, n),
       );
-      this.loaded = { artifact, scorer, batcher: new ScoreBatcher(scorer), pool, drift };
+      const choice = await chooseEngine(
+        this.options.scoringEngine ?? "auto",
+        card,
+        ensemble,
+        scorer,
+        artifact.reference,
+      );
+      this.engine = choice.verdict;
+      this.selfCheck = { ...selfCheck, scoringEngine: choice.verdict };
+      this.metrics.setScoringEngine(choice.verdict.engine, SCORING_ENGINES);
+      this.logger.info("scoring engine chosen", { ...choice.verdict });
+      this.loaded = {
+        artifact,
+        onnx: scorer,
+        scorer: choice.compiled ?? new ScoreBatcher(scorer),
+        explainer,
+        pool,
+        drift,
+      };
     } catch (err) {
       await pool?.close();
       await scorer?.close();
@@ -131,19 +169,14 @@ export class ModelService {
     explain: boolean,
     endpoint: string,
   ): Promise<Prediction[]> {
-    const { artifact, batcher, pool, drift } = this.require();
+    const loaded = this.require();
+    const { artifact, scorer, drift } = loaded;
     const card = artifact.card;
     const threshold = this.options.decisionThreshold ?? card.threshold.value;
-    const out = await batcher.score(rows, explain);
+    const out = await scorer.score(rows, explain);
     let explanations: Explanation[] | undefined;
     if (explain) {
-      let phi: Float64Array;
-      try {
-        phi = await pool.explain(out.features as Float32Array, rows.length);
-      } catch (err) {
-        if (err instanceof PoolClosedError) throw notReady("shutting down");
-        throw err;
-      }
+      const phi = await this.contributions(loaded, out.features as Float32Array, rows.length);
       explanations = explainRows(card, rows, phi, this.options.topDrivers);
     }
     const idColumn = card.schema.idColumn;
@@ -173,6 +206,21 @@ export class ModelService {
     return predictions;
   }
 
+  /** SHAP values of encoded rows: on the event loop for the smallest batches, else in the pool. */
+  private async contributions(
+    loaded: Loaded,
+    features: Float32Array,
+    rows: number,
+  ): Promise<Float64Array> {
+    if (rows <= INLINE_EXPLAIN_ROWS) return loaded.explainer.explainBatch(features, rows);
+    try {
+      return await loaded.pool.explain(features, rows);
+    } catch (err) {
+      if (err instanceof PoolClosedError) throw notReady("shutting down");
+      throw err;
+    }
+  }
+
   /** Stops the workers and releases the session. */
   async close(): Promise<void> {
     const loaded = this.loaded;
@@ -180,6 +228,6 @@ export class ModelService {
     if (this.status === "ready") this.status = "loading";
     this.reason = "shutting down";
     await loaded?.pool.close();
-    await loaded?.scorer.close();
+    await loaded?.onnx.close();
   }
 }

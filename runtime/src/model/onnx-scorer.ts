@@ -2,6 +2,8 @@
 // feature vectors the trees see) out.
 import * as ort from "onnxruntime-node";
 import { type FeatureSpec, type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
+import { numericInput, stringInput } from "./row-encoder.js";
+import { UnknownCategories } from "./unknown-categories.js";
 
 /** The graph's outputs for one batch. */
 export interface ScoreOutput {
@@ -25,22 +27,17 @@ export class ScorerError extends Error {
 type Encoder = {
   name: string;
   encode: (rows: readonly Record<string, unknown>[]) => ort.Tensor;
-  known?: Set<string>;
 };
 
 function encoderFor(spec: FeatureSpec): Encoder {
   const name = spec.name;
   if (spec.type === "categorical" || spec.type === "ordinal") {
-    const known = new Set(spec.type === "categorical" ? spec.values : spec.order);
     return {
       name,
-      known,
       encode: (rows) => {
         const data = new Array<string>(rows.length);
         for (let i = 0; i < rows.length; i++) {
-          const v = (rows[i] as Record<string, unknown>)[name];
-          // The graph treats "" as missing.
-          data[i] = typeof v === "string" ? v : "";
+          data[i] = stringInput((rows[i] as Record<string, unknown>)[name]);
         }
         return new ort.Tensor("string", data, [rows.length, 1]);
       },
@@ -51,8 +48,7 @@ function encoderFor(spec: FeatureSpec): Encoder {
     encode: (rows) => {
       const data = new Float32Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
-        const v = (rows[i] as Record<string, unknown>)[name];
-        data[i] = typeof v === "number" ? v : typeof v === "boolean" ? Number(v) : Number.NaN;
+        data[i] = numericInput((rows[i] as Record<string, unknown>)[name]);
       }
       return new ort.Tensor("float32", data, [rows.length, 1]);
     },
@@ -64,6 +60,7 @@ export class OnnxScorer {
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly encoders: Encoder[],
+    private readonly unknown: UnknownCategories,
     readonly encodedWidth: number,
   ) {}
 
@@ -91,7 +88,12 @@ export class OnnxScorer {
         );
       }
     }
-    return new OnnxScorer(session, specs.map(encoderFor), card.features.encoded.length);
+    return new OnnxScorer(
+      session,
+      specs.map(encoderFor),
+      new UnknownCategories(specs),
+      card.features.encoded.length,
+    );
   }
 
   /** Scores validated rows; `withFeatures` also returns the encoded vectors (for SHAP). */
@@ -100,18 +102,8 @@ export class OnnxScorer {
     withFeatures = false,
   ): Promise<ScoreOutput> {
     const feeds: Record<string, ort.Tensor> = {};
-    const unknownCategories: string[][] = rows.map(() => []);
-    for (const enc of this.encoders) {
-      feeds[enc.name] = enc.encode(rows);
-      const known = enc.known;
-      if (known) {
-        for (let i = 0; i < rows.length; i++) {
-          const v = (rows[i] as Record<string, unknown>)[enc.name];
-          if (typeof v === "string" && !known.has(v))
-            (unknownCategories[i] as string[]).push(enc.name);
-        }
-      }
-    }
+    for (const enc of this.encoders) feeds[enc.name] = enc.encode(rows);
+    const unknownCategories = this.unknown.find(rows);
     const fetches = withFeatures ? ["probability", "features"] : ["probability"];
     const result = await this.session.run(feeds, fetches);
     const prob = result.probability as ort.Tensor;
