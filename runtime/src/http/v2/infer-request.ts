@@ -212,8 +212,10 @@ function checkedRows(
 /** The outputs to answer with: those asked for (each known, once), else the default ones. */
 function planOutputs(request: InferRequestJson): PlannedOutput[] {
   const allBinary = request.parameters?.binary_data_output === true;
-  const asked: RequestedOutputJson[] =
-    request.outputs ?? MODEL_OUTPUTS.filter((o) => o.byDefault).map((o) => ({ name: o.name }));
+  // An empty list names nothing: the defaults, as when the list is absent.
+  const asked: RequestedOutputJson[] = request.outputs?.length
+    ? request.outputs
+    : MODEL_OUTPUTS.filter((o) => o.byDefault).map((o) => ({ name: o.name }));
   const seen = new Set<string>();
   const planned: PlannedOutput[] = [];
   asked.forEach((o, i) => {
