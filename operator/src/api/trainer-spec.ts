@@ -115,7 +115,7 @@ const searchSchema = z
       .record(z.string(), searchRange)
       .optional()
       .describe(
-        "XGBoost parameters to search (snake_case) and their ranges; replaces the default space (max_depth, learning_rate, n_estimators, min_child_weight, subsample, colsample_bytree, reg_lambda).",
+        "XGBoost parameters to search (snake_case) and their ranges; replaces the default space (max_depth 2-6, learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha). Trial 1 is always the hyperparameters as given; with earlyStopping, n_estimators is the cap and each fold finds its trees.",
       ),
   })
   .describe(
