@@ -147,6 +147,38 @@ describe("/openapi.json", () => {
     }
   });
 
+  it("describes the Open Inference Protocol's answers and accepts its requests", async () => {
+    const model = `/v2/models/${card.name}`;
+    checkResponse("/v2", "get", 200, (await get(`${srv.url}/v2`)).body);
+    checkResponse("/v2/health/ready", "get", 200, (await get(`${srv.url}/v2/health/ready`)).body);
+    const metadata = (await get(`${srv.url}${model}`)).body;
+    checkResponse("/v2/models/{name}", "get", 200, metadata);
+    expect(doc.components.schemas.V2ModelMetadata.examples).toEqual([metadata]);
+    checkResponse(
+      "/v2/models/{name}/ready",
+      "get",
+      200,
+      (await get(`${srv.url}${model}/ready`)).body,
+    );
+    const row = reference.rows[0] as Record<string, unknown>;
+    const inputs = metadata.inputs.map((i: { name: string; datatype: string }) => ({
+      name: i.name,
+      datatype: i.datatype,
+      shape: [1],
+      data: [i.datatype === "BOOL" ? row[i.name] === 1 : row[i.name]],
+    }));
+    const body = { id: "1", inputs, outputs: [{ name: "probability" }, { name: "contributions" }] };
+    const validate = requestValidator("/v2/models/{name}/infer");
+    expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ inputs: [{ ...inputs[0], datatype: "FP8" }] })).toBe(false);
+    const answer = await post(`${srv.url}${model}/infer`, body);
+    checkResponse("/v2/models/{name}/infer", "post", 200, answer.body);
+    const refused = await post(`${srv.url}${model}/infer`, { inputs: [] });
+    checkResponse("/v2/models/{name}/infer", "post", 400, refused.body);
+    const unknown = await get(`${srv.url}/v2/models/nope/versions/1`);
+    checkResponse("/v2/models/{name}/versions/{version}", "get", 404, unknown.body);
+  });
+
   it("documents every route the server answers", async () => {
     for (const path of Object.keys(doc.paths)) {
       const concrete = path.replace("{id}", "x");

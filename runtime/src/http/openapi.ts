@@ -11,6 +11,7 @@ import {
 } from "../validation/request-rules.js";
 import { explainedQuantities } from "./explained-quantity.js";
 import { RESPONSE_COMPONENTS, ref } from "./openapi-components.js";
+import { v2Components, v2Paths } from "./v2/openapi-v2.js";
 
 /** Stands for the instance while no model is loaded: the request body only refers to it. */
 const UNLOADED_INSTANCE: ObjectShape = { fields: [], expected: "an object", component: "Instance" };
@@ -189,7 +190,14 @@ export function buildOpenApi(card: ModelCard | undefined, limits: Limits): JsonS
       ...scorePaths(instance, limits),
       "/v1/customers/{id}/score": CUSTOMER_SCORE,
       ...OPERATIONAL_PATHS,
+      ...v2Paths(),
     },
-    components: { schemas: { Instance: instanceSchema(instance), ...RESPONSE_COMPONENTS } },
+    components: {
+      schemas: {
+        Instance: instanceSchema(instance),
+        ...RESPONSE_COMPONENTS,
+        ...v2Components(card, instance),
+      },
+    },
   };
 }

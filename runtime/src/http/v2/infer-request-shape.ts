@@ -40,7 +40,8 @@ const OBJECT: Rule = { test: isObject, message: "must be an object", json: { typ
 const parameters = (description: string): Field =>
   field("parameters", "any", "an object", { rules: [OBJECT], description });
 
-const tensor: ObjectShape = {
+/** One input tensor. */
+export const TENSOR_SHAPE: ObjectShape = {
   expected: "an object (an input tensor)",
   component: "V2InputTensor",
   fields: [
@@ -76,7 +77,8 @@ const tensor: ObjectShape = {
   ],
 };
 
-const requestedOutput: ObjectShape = {
+/** One requested output. */
+export const REQUESTED_OUTPUT_SHAPE: ObjectShape = {
   expected: "an object (a requested output)",
   component: "V2RequestedOutput",
   fields: [
@@ -97,7 +99,7 @@ export const INFER_REQUEST_SHAPE: ObjectShape = {
     parameters("binary_data_output: true for every output as binary data; others are ignored"),
     field("inputs", "array", "an array of input tensors", {
       required: true,
-      items: tensor,
+      items: TENSOR_SHAPE,
       rules: [
         {
           test: (v) => (v as unknown[]).length >= 1,
@@ -108,7 +110,7 @@ export const INFER_REQUEST_SHAPE: ObjectShape = {
       ],
     }),
     field("outputs", "array", "an array of requested outputs", {
-      items: requestedOutput,
+      items: REQUESTED_OUTPUT_SHAPE,
       description: "Which outputs to return; without it, probability and label",
     }),
   ],
