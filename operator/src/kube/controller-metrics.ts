@@ -1,4 +1,11 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  type Counter,
+  collectDefaultMetrics,
+  type Gauge,
+  type Histogram,
+  Registry,
+} from "prom-client";
+import { metricFactory } from "../../../common/metric-factory.js";
 import type { WorkQueueObserver } from "./work-queue.js";
 
 /** Reconcile outcomes, as controller-runtime labels them. */
@@ -25,86 +32,72 @@ export class ControllerMetrics {
   private readonly rememberedSources = new Map<string, () => number>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    const registers = [this.registry];
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.reconcileTotal = new Counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Total number of reconciliations per controller",
-      labelNames: ["controller", "result"],
-      registers,
-    });
-    this.reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Total number of reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.terminalErrors = new Counter({
-      name: "controller_runtime_terminal_reconcile_errors_total",
-      help: "Total number of terminal reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.reconcileTime = new Histogram({
-      name: "controller_runtime_reconcile_time_seconds",
-      help: "Length of time per reconciliation per controller",
-      labelNames: ["controller"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    });
-    this.activeWorkers = new Gauge({
-      name: "controller_runtime_active_workers",
-      help: "Number of currently used workers per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.maxConcurrent = new Gauge({
-      name: "controller_runtime_max_concurrent_reconciles",
-      help: "Maximum number of concurrent reconciles per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.depth = new Gauge({
-      name: "workqueue_depth",
-      help: "Current depth of workqueue",
-      labelNames: ["name", "controller"],
-      registers,
-    });
-    this.adds = new Counter({
-      name: "workqueue_adds_total",
-      help: "Total number of adds handled by workqueue",
-      labelNames: ["name", "controller"],
-      registers,
-    });
-    this.retries = new Counter({
-      name: "workqueue_retries_total",
-      help: "Total number of retries handled by workqueue",
-      labelNames: ["name", "controller"],
-      registers,
-    });
-    this.queueDuration = new Histogram({
-      name: "workqueue_queue_duration_seconds",
-      help: "How long in seconds an item stays in workqueue before being requested",
-      labelNames: ["name", "controller"],
-      buckets: [0.001, 0.01, 0.1, 1, 10, 100],
-      registers,
-    });
-    this.leader = new Gauge({
-      name: "leader_election_master_status",
-      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
-      labelNames: ["name"],
-      registers,
-    });
+    const m = metricFactory(this.registry);
+    const controller = ["controller"] as const;
+    const queue = ["name", "controller"] as const;
+    this.reconcileTotal = m.counter(
+      "controller_runtime_reconcile_total",
+      "Total number of reconciliations per controller",
+      ["controller", "result"],
+    );
+    this.reconcileErrors = m.counter(
+      "controller_runtime_reconcile_errors_total",
+      "Total number of reconciliation errors per controller",
+      controller,
+    );
+    this.terminalErrors = m.counter(
+      "controller_runtime_terminal_reconcile_errors_total",
+      "Total number of terminal reconciliation errors per controller",
+      controller,
+    );
+    this.reconcileTime = m.histogram(
+      "controller_runtime_reconcile_time_seconds",
+      "Length of time per reconciliation per controller",
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      controller,
+    );
+    this.activeWorkers = m.gauge(
+      "controller_runtime_active_workers",
+      "Number of currently used workers per controller",
+      controller,
+    );
+    this.maxConcurrent = m.gauge(
+      "controller_runtime_max_concurrent_reconciles",
+      "Maximum number of concurrent reconciles per controller",
+      controller,
+    );
+    this.depth = m.gauge("workqueue_depth", "Current depth of workqueue", queue);
+    this.adds = m.counter(
+      "workqueue_adds_total",
+      "Total number of adds handled by workqueue",
+      queue,
+    );
+    this.retries = m.counter(
+      "workqueue_retries_total",
+      "Total number of retries handled by workqueue",
+      queue,
+    );
+    this.queueDuration = m.histogram(
+      "workqueue_queue_duration_seconds",
+      "How long in seconds an item stays in workqueue before being requested",
+      [0.001, 0.01, 0.1, 1, 10, 100],
+      queue,
+    );
+    this.leader = m.gauge(
+      "leader_election_master_status",
+      "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
+      ["name"],
+    );
     const sources = this.rememberedSources;
-    new Gauge({
-      name: "churn_operator_remembered_objects",
-      help: "Objects a controller keeps per-object state for in memory (statuses written, children applied); falls back as objects are deleted",
-      labelNames: ["controller"],
-      registers,
-      collect() {
+    m.gauge(
+      "churn_operator_remembered_objects",
+      "Objects a controller keeps per-object state for in memory (statuses written, children applied); falls back as objects are deleted",
+      controller,
+      function collect() {
         for (const [controller, count] of sources) this.set({ controller }, count());
       },
-    });
+    );
   }
 
   /** Reports `count()` as the controller's remembered objects on every scrape. */

@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Counter, Gauge, Registry } from "prom-client";
+import { metricFactory } from "../../../../common/metric-factory.js";
 import type { RolloutStatus } from "../../api/rollout.js";
 
 /** Rollout phases, each a series of the churn_rollout_phase state set. */
@@ -30,43 +31,38 @@ export class RolloutMetrics {
   private readonly verdicts: Counter<"metric" | "verdict">;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    this.phase = new Gauge({
-      name: "churn_rollout_phase",
-      help: "1 for the phase a ChurnModel's latest rollout is in, 0 for the others",
-      labelNames: ["namespace", "churn_model", "phase"],
-      registers,
-    });
-    this.weight = new Gauge({
-      name: "churn_rollout_canary_weight",
-      help: "Share of requests (percent) the canary really answers",
-      labelNames: ["namespace", "churn_model"],
-      registers,
-    });
-    this.step = new Gauge({
-      name: "churn_rollout_step",
-      help: "Index of the rollout step in progress (-1 without a canary)",
-      labelNames: ["namespace", "churn_model"],
-      registers,
-    });
-    this.score = new Gauge({
-      name: "churn_rollout_analysis_score",
-      help: "Share of the last analysis's metrics that passed, 0-100",
-      labelNames: ["namespace", "churn_model"],
-      registers,
-    });
-    this.outcomes = new Counter({
-      name: "churn_rollouts_total",
-      help: "Rollouts this operator process ended, by outcome and reason",
-      labelNames: ["outcome", "reason"],
-      registers,
-    });
-    this.verdicts = new Counter({
-      name: "churn_rollout_analysis_total",
-      help: "Analysis metric verdicts, by metric and verdict",
-      labelNames: ["metric", "verdict"],
-      registers,
-    });
+    const m = metricFactory(registry);
+    const model = ["namespace", "churn_model"] as const;
+    this.phase = m.gauge(
+      "churn_rollout_phase",
+      "1 for the phase a ChurnModel's latest rollout is in, 0 for the others",
+      [...model, "phase"],
+    );
+    this.weight = m.gauge(
+      "churn_rollout_canary_weight",
+      "Share of requests (percent) the canary really answers",
+      model,
+    );
+    this.step = m.gauge(
+      "churn_rollout_step",
+      "Index of the rollout step in progress (-1 without a canary)",
+      model,
+    );
+    this.score = m.gauge(
+      "churn_rollout_analysis_score",
+      "Share of the last analysis's metrics that passed, 0-100",
+      model,
+    );
+    this.outcomes = m.counter(
+      "churn_rollouts_total",
+      "Rollouts this operator process ended, by outcome and reason",
+      ["outcome", "reason"],
+    );
+    this.verdicts = m.counter(
+      "churn_rollout_analysis_total",
+      "Analysis metric verdicts, by metric and verdict",
+      ["metric", "verdict"],
+    );
     for (const outcome of ROLLOUT_OUTCOMES) this.outcomes.inc({ outcome, reason: outcome }, 0);
   }
 

@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
+import { metricFactory } from "../../../../common/metric-factory.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 
 /** How a TrainingRun ended, as the `result` label says it. */
@@ -34,19 +35,18 @@ export class TrainingRunMetrics {
   private readonly duration: Histogram<"result">;
 
   constructor(registry: Registry) {
-    this.completions = new Counter({
-      name: "churn_trainingrun_completions_total",
-      help: "TrainingRuns this operator process saw reach a terminal phase, by result and reason",
-      labelNames: ["result", "reason"],
-      registers: [registry],
-    });
-    this.duration = new Histogram({
-      name: "churn_trainingrun_duration_seconds",
-      help: "Time from a TrainingRun's Job start to its completion, by result",
-      labelNames: ["result"],
-      buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200],
-      registers: [registry],
-    });
+    const m = metricFactory(registry);
+    this.completions = m.counter(
+      "churn_trainingrun_completions_total",
+      "TrainingRuns this operator process saw reach a terminal phase, by result and reason",
+      ["result", "reason"],
+    );
+    this.duration = m.histogram(
+      "churn_trainingrun_duration_seconds",
+      "Time from a TrainingRun's Job start to its completion, by result",
+      [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200],
+      ["result"],
+    );
     for (const [result, reasons] of Object.entries(TERMINAL_REASONS)) {
       for (const reason of reasons) this.completions.inc({ result, reason }, 0);
     }
