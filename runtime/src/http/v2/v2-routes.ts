@@ -3,51 +3,16 @@
 // (infer-request.ts) and are scored through the same ModelService call.
 import type Router from "@koa/router";
 import type { Context } from "koa";
-import type { Artifact } from "../../artifact/artifact.js";
-import type { ModelService } from "../../model/model-service.js";
-import { notReady, RequestError } from "../../request-error.js";
+import { RequestError } from "../../request-error.js";
 import { readRequestBody } from "../../router/request-body.js";
 import type { AppDeps } from "../app.js";
-import { isReady } from "../operational-routes.js";
-import { requireExplanations, validatorsFor } from "../scoring-routes.js";
-import { inferAnswer } from "./infer-answer.js";
-import { readInferRequest } from "./infer-request.js";
-import { modelMetadata } from "./model-metadata.js";
+import { SERVER_METADATA, V2Inference } from "./v2-inference.js";
 
 /** The request and response header of the binary tensor data extension. */
 export const HEADER_LENGTH = "inference-header-content-length";
 
-/** GET /v2: who answers, and the protocol extensions it speaks. */
-export const SERVER_METADATA = {
-  name: "churn-runtime",
-  version: "2",
-  extensions: ["binary_tensor_data"],
-} as const;
-
 const MODEL = "/v2/models/:name";
 const VERSION = "/v2/models/:name/versions/:version";
-
-/** The served artifact when the URL names it (and its version, if given); 404 otherwise. */
-function namedModel(ctx: Context, model: ModelService): Artifact {
-  const artifact = model.artifact;
-  if (!artifact) throw notReady(model.reason);
-  const { name, version } = ctx.params as { name: string; version?: string };
-  if (name !== artifact.card.name) {
-    throw new RequestError(
-      404,
-      "unknown_model",
-      `unknown model ${JSON.stringify(name)}; this server serves ${JSON.stringify(artifact.card.name)}`,
-    );
-  }
-  if (version !== undefined && version !== artifact.digest) {
-    throw new RequestError(
-      404,
-      "unknown_version",
-      `unknown version ${JSON.stringify(version)} of ${name}; the served version is ${artifact.digest}`,
-    );
-  }
-  return artifact;
-}
 
 /** Splits a body into its JSON and, under the binary extension, the binary data after it. */
 function splitBody(ctx: Context, body: Buffer): { json: unknown; binary: Buffer } {
@@ -108,10 +73,11 @@ async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   }
 }
 
+type Params = { name: string; version?: string };
+
 /** Adds the /v2 routes to `router`. */
 export function addV2Routes(router: Router, deps: AppDeps): void {
-  const { model, limits } = deps;
-  const validators = validatorsFor(model, limits);
+  const v2 = new V2Inference(deps);
 
   router.get("/v2", (ctx) => {
     ctx.body = SERVER_METADATA;
@@ -120,34 +86,25 @@ export function addV2Routes(router: Router, deps: AppDeps): void {
     ctx.body = { live: true };
   });
   router.get("/v2/health/ready", (ctx) => {
-    const ready = isReady(model);
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { ready };
+    ctx.status = v2.ready ? 200 : 503;
+    ctx.body = { ready: v2.ready };
   });
   for (const base of [MODEL, VERSION]) {
     router.get(base, (ctx) => {
-      const artifact = namedModel(ctx, model);
-      ctx.body = modelMetadata(artifact.card, artifact.digest, validators().shape);
+      const { name, version } = ctx.params as Params;
+      ctx.body = v2.metadata(name, version);
     });
     router.get(`${base}/ready`, (ctx) => {
-      const artifact = namedModel(ctx, model);
-      const ready = isReady(model);
-      ctx.status = ready ? 200 : 503;
-      ctx.body = { name: artifact.card.name, ready };
+      const { name, version } = ctx.params as Params;
+      v2.artifact(name, version);
+      ctx.status = v2.ready ? 200 : 503;
+      ctx.body = { name, ready: v2.ready };
     });
     router.post(`${base}/infer`, async (ctx) => {
-      const artifact = namedModel(ctx, model);
-      const { shape, instance } = validators();
-      const { json, binary } = splitBody(ctx, await readBody(ctx, limits.maxBodyBytes));
-      const plan = readInferRequest(json, binary, {
-        fields: shape.fields,
-        instance,
-        maxRows: limits.maxBatch,
-        maxExplainRows: limits.maxExplainRows,
-      });
-      if (plan.explain) requireExplanations(limits);
-      const predictions = await model.predict(plan.rows, plan.explain, "v2_infer");
-      const answer = inferAnswer(plan, predictions, artifact.card, artifact.digest);
+      const { name, version } = ctx.params as Params;
+      v2.artifact(name, version);
+      const { json, binary } = splitBody(ctx, await readBody(ctx, deps.limits.maxBodyBytes));
+      const answer = await v2.infer(name, version, json, binary);
       if (answer.binary.length === 0) {
         ctx.body = answer.json;
         return;
