@@ -118,19 +118,7 @@ export function findPython(env) {
 function packageProblems(scopes, env, skip) {
   const problems = [];
   for (const p of DEBIAN_PACKAGES.filter((d) => scopes.includes(d.for) && !skip.includes(d.name))) {
-    let missing;
-    if (p.command) missing = which(p.command, env) ? null : `${p.command} not found on PATH`;
-    else if (p.file) missing = existsSync(p.file) ? null : `${p.file} is missing`;
-    else if (p.python === "any") {
-      // Too old a python3 is its own problem (see pythonProblems); this is none at all.
-      missing = which("python3", env) || findPython(env) ? null : "python3 not found on PATH";
-    } else {
-      const python = findPython(env);
-      if (!python) continue;
-      missing = probe(python.path, ["-c", p.python], env).ok
-        ? null
-        : `${python.path} cannot create environments`;
-    }
+    const missing = packageMissing(p, env);
     if (missing) {
       problems.push({
         message: `${missing} (Debian package ${p.name}): needed for ${p.why}`,
@@ -139,6 +127,21 @@ function packageProblems(scopes, env, skip) {
     }
   }
   return problems;
+}
+
+/** What shows a Debian package missing, or null when it is there (or cannot be told yet). */
+function packageMissing(p, env) {
+  if (p.command) return which(p.command, env) ? null : `${p.command} not found on PATH`;
+  if (p.file) return existsSync(p.file) ? null : `${p.file} is missing`;
+  if (p.python === "any") {
+    // Too old a python3 is its own problem (see pythonProblems); this is none at all.
+    return which("python3", env) || findPython(env) ? null : "python3 not found on PATH";
+  }
+  const python = findPython(env);
+  if (!python) return null;
+  return probe(python.path, ["-c", p.python], env).ok
+    ? null
+    : `${python.path} cannot create environments`;
 }
 
 function nodeProblems(env) {
@@ -264,19 +267,32 @@ const gb = (bytes) => `${(bytes / GB).toFixed(1)} GB`;
 
 /** Go itself, then free disk and memory for the builds ahead (skipped when all are cached). */
 function buildProblems(ahead, env) {
-  const problems = [];
   const goPath = which("go", env);
   const caches = goCaches(goPath, { ...env, GOTOOLCHAIN: "local" });
+  const need = buildNeeds(ahead);
+  return [
+    ...goProblems(goPath, caches.version, ahead),
+    ...diskProblems(caches, need, ahead, env),
+    ...memoryProblems(need, ahead),
+  ];
+}
+
+/** No Go, or one older than the builds need. */
+function goProblems(goPath, version, ahead) {
   const getGo = `curl -fsSL https://go.dev/dl/go${GO_MIN_VERSION}.linux-${process.arch === "arm64" ? "arm64" : "amd64"}.tar.gz | tar -C /usr/local -xz && export PATH=/usr/local/go/bin:$PATH`;
   const what = `${ahead.join(", ")} (built once from the Go module proxy, then cached)`;
-  if (!goPath) {
-    problems.push({ message: `go not found on PATH: needed to build ${what}`, fix: getGo });
-  } else if (!atLeast(caches.version, GO_MIN_VERSION)) {
-    problems.push({
-      message: `Go ${caches.version || "(unknown version)"} is too old: building ${what} needs Go >= ${GO_MIN_VERSION}`,
+  if (!goPath) return [{ message: `go not found on PATH: needed to build ${what}`, fix: getGo }];
+  if (atLeast(version, GO_MIN_VERSION)) return [];
+  return [
+    {
+      message: `Go ${version || "(unknown version)"} is too old: building ${what} needs Go >= ${GO_MIN_VERSION}`,
       fix: getGo,
-    });
-  }
+    },
+  ];
+}
+
+/** GB the builds ahead need: caches and binaries add up, memory is the largest link's. */
+function buildNeeds(ahead) {
   const need = { buildCache: 0, moduleCache: 0, binaries: 0, memory: 0 };
   for (const name of ahead) {
     for (const k of Object.keys(need)) {
@@ -284,6 +300,11 @@ function buildProblems(ahead, env) {
         k === "memory" ? Math.max(need[k], BUILD_NEEDS[name][k]) : need[k] + BUILD_NEEDS[name][k];
     }
   }
+  return need;
+}
+
+/** Too little free disk on a filesystem holding the Go caches or the built binaries. */
+function diskProblems(caches, need, ahead, env) {
   // Caches on one filesystem add up.
   const byDevice = new Map();
   for (const [key, dir] of [
@@ -298,6 +319,7 @@ function buildProblems(ahead, env) {
     entry.bytes += need[key] * GB;
     byDevice.set(dev, entry);
   }
+  const problems = [];
   for (const { at, dirs, bytes } of byDevice.values()) {
     const fs = statfsSync(at);
     const free = fs.bavail * fs.bsize;
@@ -308,14 +330,19 @@ function buildProblems(ahead, env) {
       });
     }
   }
+  return problems;
+}
+
+/** Too little memory to link the largest build ahead. */
+function memoryProblems(need, ahead) {
   const memory = availableMemory();
-  if (memory < need.memory * GB) {
-    problems.push({
+  if (memory >= need.memory * GB) return [];
+  return [
+    {
       message: `${gb(memory)} of memory available, ~${need.memory} GB needed to link ${ahead.join(", ")}`,
       fix: "stop other programs or add swap (fallocate -l 4G /swapfile && chmod 600 /swapfile && mkswap /swapfile && swapon /swapfile)",
-    });
-  }
-  return problems;
+    },
+  ];
 }
 
 /** This process's machine. */
