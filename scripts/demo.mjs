@@ -191,6 +191,25 @@ function contextKubeconfig(context) {
   return file;
 }
 
+/** Another cluster, from kubeconfig context --context: the data comes from --data-url. */
+function contextTarget() {
+  if (!opts["data-url"])
+    throw new Error("--context needs --data-url (the cluster cannot read this machine's files)");
+  const kubeconfig = contextKubeconfig(opts.context);
+  const args = ["--data-url", opts["data-url"], "--existing-storage"];
+  for (const k of ["trainer-image", "runtime-image"]) if (opts[k]) args.push(`--${k}`, opts[k]);
+  say(`using kubeconfig context ${opts.context}`);
+  return { kubeconfig, args };
+}
+
+/** The local cluster, started here: the data is --data's file or --rows synthetic customers. */
+function localTarget(tsx) {
+  say("starting the local cluster");
+  runInherit(tsx, ["cluster/cli.ts", "up"]);
+  const kubeconfig = join(root, ".cluster", "kubeconfig");
+  return { kubeconfig, args: opts.data ? ["--data", resolve(opts.data)] : ["--rows", opts.rows] };
+}
+
 /** The main path: the operator on Kubernetes (the local cluster unless --context is given). */
 async function clusterDemo() {
   say("set-up (preflight, npm ci, .venv, build, cluster binaries: skipped when up to date)");
@@ -203,22 +222,7 @@ async function clusterDemo() {
   );
   mkdirSync(work, { recursive: true });
   const tsx = join(root, "node_modules", ".bin", "tsx");
-  const args = [];
-  let kubeconfig;
-  if (opts.context) {
-    if (!opts["data-url"])
-      throw new Error("--context needs --data-url (the cluster cannot read this machine's files)");
-    kubeconfig = contextKubeconfig(opts.context);
-    args.push("--data-url", opts["data-url"], "--existing-storage");
-    for (const k of ["trainer-image", "runtime-image"]) if (opts[k]) args.push(`--${k}`, opts[k]);
-    say(`using kubeconfig context ${opts.context}`);
-  } else {
-    say("starting the local cluster");
-    runInherit(tsx, ["cluster/cli.ts", "up"]);
-    kubeconfig = join(root, ".cluster", "kubeconfig");
-    if (opts.data) args.push("--data", resolve(opts.data));
-    else args.push("--rows", opts.rows);
-  }
+  const { kubeconfig, args } = opts.context ? contextTarget() : localTarget(tsx);
   if (opts.keep) args.push("--keep");
   if (opts["bad-canary"]) args.push("--bad-canary");
   runInherit(tsx, ["scripts/demo/operator-demo.ts", ...args], { KUBECONFIG: kubeconfig });

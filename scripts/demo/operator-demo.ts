@@ -211,9 +211,7 @@ async function rolloutAct(
       async () => {
         const m = await client.get<ChurnModel>(churnModelType, o.namespace, modelName);
         const r = m?.status?.rollout;
-        const line = r
-          ? `${r.phase ?? "-"} step ${(r.stepIndex ?? 0) + 1} weight ${r.effectiveWeight ?? 0}% mirror ${r.mirrorPercent ?? 0}% analysis ${r.analysis?.verdict ?? "-"}${r.analysis?.score === undefined ? "" : ` (score ${r.analysis.score})`}`
-          : "";
+        const line = r ? progressLine(r) : "";
         if (line && line !== last) {
           process.stdout.write(`    [${seconds(Date.now() - t0).padStart(7)}] ${line}\n`);
           last = line;
@@ -240,6 +238,12 @@ async function rolloutAct(
   } finally {
     load.stop();
   }
+}
+
+/** One line of a rollout's progress: phase, step, weights and the analysis verdict. */
+function progressLine(r: NonNullable<NonNullable<ChurnModel["status"]>["rollout"]>): string {
+  const score = r.analysis?.score === undefined ? "" : ` (score ${r.analysis.score})`;
+  return `${r.phase ?? "-"} step ${(r.stepIndex ?? 0) + 1} weight ${r.effectiveWeight ?? 0}% mirror ${r.mirrorPercent ?? 0}% analysis ${r.analysis?.verdict ?? "-"}${score}`;
 }
 
 const persistentVolumes = {
@@ -269,6 +273,17 @@ async function freshNamespace(client: KubeClient, ns: string): Promise<void> {
     await client.delete(persistentVolumes, undefined, `${ns}-${claim}`);
 }
 
+/** The demo's customers: --data's file, or synthetic ones from the trainer. */
+function writeCustomers(o: ReturnType<typeof parseArgs>, csv: string): void {
+  if (o.data) {
+    // A copy, not a symlink: the trainer pod cannot follow a link out of its volume.
+    copyFileSync(o.data, csv);
+    return;
+  }
+  step(`generating ${o.rows} synthetic customers with the trainer`);
+  synthesize(csv, { rows: o.rows, seed: 7 });
+}
+
 /** The operator the demo started: stopped when the demo fails, which it would outlive. */
 let started: OperatorProcess | undefined;
 
@@ -284,15 +299,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(modelsDir, { recursive: true });
   const csv = join(dataDir, "customers.csv");
-  if (!o.dataUrl && !existsSync(csv)) {
-    if (o.data) {
-      // A copy, not a symlink: the trainer pod cannot follow a link out of its volume.
-      copyFileSync(o.data, csv);
-    } else {
-      step(`generating ${o.rows} synthetic customers with the trainer`);
-      synthesize(csv, { rows: o.rows, seed: 7 });
-    }
-  }
+  if (!o.dataUrl && !existsSync(csv)) writeCustomers(o, csv);
 
   step("installing the CRDs (crds/) and the operator's RBAC (config/rbac/)");
   // On another cluster (--existing-storage) the claims exist already; with --data-url the
