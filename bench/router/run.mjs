@@ -173,6 +173,39 @@ async function measure({ url, connections, seconds, bodies, pids }) {
   };
 }
 
+/** One customer per request, 2,000 customers: sticky assignment sees a spread of keys. */
+function requestBodies(rows, idColumn) {
+  return Array.from({ length: 2000 }, (_, i) =>
+    JSON.stringify({ instances: [{ ...rows[i % rows.length], [idColumn]: 20_000_000 + i }] }),
+  );
+}
+
+/**
+ * Every scenario in every mode, ROUNDS times over (rounds interleave scenarios, so drift in the
+ * machine's load spreads over all of them): each scenario's measurements by "name | mode".
+ */
+async function runRounds(scenarios, modes, use, bodies) {
+  const runs = new Map();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, canaryPart, url, pids] of scenarios) {
+      await use(canaryPart);
+      for (const [mode, connections] of modes) {
+        // Mirroring's latency is the stable's by design; its cost shows in throughput.
+        if (mode === "latency" && canaryPart?.mirrorPercent) continue;
+        const key = `${name} | ${mode}`;
+        log(`round ${round}/${ROUNDS}: ${key}`);
+        // Warm-up: connections open, JIT warm, the router's upstream pool filled.
+        const target = { url: `${url}/v1/score`, connections, bodies, pids };
+        await measure({ ...target, seconds: 1 });
+        const r = await measure({ ...target, seconds: SECONDS });
+        if (!runs.has(key)) runs.set(key, []);
+        runs.get(key).push(r);
+      }
+    }
+  }
+  return runs;
+}
+
 async function main() {
   ensureBuild();
   const { trainedArtifact } = await tsImport(
@@ -182,13 +215,7 @@ async function main() {
   const fixture = trainedArtifact();
   const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8"));
   const reference = JSON.parse(readFileSync(join(fixture.modelDir, "reference.json"), "utf8"));
-  const idColumn = card.schema.idColumn;
-  // One customer per request, 2,000 customers: sticky assignment sees a spread of keys.
-  const bodies = Array.from({ length: 2000 }, (_, i) =>
-    JSON.stringify({
-      instances: [{ ...reference.rows[i % reference.rows.length], [idColumn]: 20_000_000 + i }],
-    }),
-  );
+  const bodies = requestBodies(reference.rows, card.schema.idColumn);
 
   const scratch = mkdtempSync(join(tmpdir(), "churn-bench-router-"));
   const trafficPath = join(scratch, "traffic.json");
@@ -260,29 +287,7 @@ async function main() {
       ["throughput", 16],
       ["latency", 1],
     ];
-    const runs = new Map();
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, canaryPart, url, pids] of scenarios) {
-        await use(canaryPart);
-        for (const [mode, connections] of modes) {
-          // Mirroring's latency is the stable's by design; its cost shows in throughput.
-          if (mode === "latency" && canaryPart?.mirrorPercent) continue;
-          const key = `${name} | ${mode}`;
-          log(`round ${round}/${ROUNDS}: ${key}`);
-          // Warm-up: connections open, JIT warm, the router's upstream pool filled.
-          await measure({ url: `${url}/v1/score`, connections, seconds: 1, bodies, pids });
-          const r = await measure({
-            url: `${url}/v1/score`,
-            connections,
-            seconds: SECONDS,
-            bodies,
-            pids,
-          });
-          if (!runs.has(key)) runs.set(key, []);
-          runs.get(key).push(r);
-        }
-      }
-    }
+    const runs = await runRounds(scenarios, modes, use, bodies);
     const results = new Map();
     for (const [key, rs] of runs) {
       rs.sort((a, b) => a.reqPerSec - b.reqPerSec);
