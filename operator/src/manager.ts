@@ -7,12 +7,19 @@ import type {
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import type { ChurnModel } from "./api/churn-model.js";
+import type { ScoringRun } from "./api/scoring-run.js";
 import type { TrainingRun } from "./api/training-run.js";
 import type { OperatorConfig } from "./config/operator-config.js";
 import { MetricProviders } from "./controllers/churnmodel/analysis/metric-providers.js";
 import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-controller.js";
 import { RolloutMetrics } from "./controllers/churnmodel/rollout-metrics.js";
-import { churnModelType, trainingRunType } from "./controllers/shared/custom-resources.js";
+import { ScoringRunReconciler } from "./controllers/scoringrun/scoring-run-controller.js";
+import { ScoringRunMetrics } from "./controllers/scoringrun/scoring-run-metrics.js";
+import {
+  churnModelType,
+  scoringRunType,
+  trainingRunType,
+} from "./controllers/shared/custom-resources.js";
 import { Labels, managedSelector } from "./controllers/shared/labels.js";
 import { TrainingRunReconciler } from "./controllers/trainingrun/training-run-controller.js";
 import { TrainingRunMetrics } from "./controllers/trainingrun/training-run-metrics.js";
@@ -43,6 +50,7 @@ export interface RunningOperator {
 interface Caches {
   runs: Informer<TrainingRun>;
   models: Informer<ChurnModel>;
+  scoringRuns: Informer<ScoringRun>;
   jobs: Informer<V1Job>;
   pods: Informer<V1Pod>;
   deployments: Informer<V1Deployment>;
@@ -60,12 +68,13 @@ interface Parts {
   caches: Caches;
   trainingRuns: TrainingRunReconciler;
   churnModels: ChurnModelReconciler;
-  controllers: { trainingRun: Controller; churnModel: Controller };
+  scoringRuns: ScoringRunReconciler;
+  controllers: { trainingRun: Controller; churnModel: Controller; scoringRun: Controller };
 }
 
 /**
  * Assembles and starts the operator: informers (started at once, so a standby has a warm
- * cache and is ready), two controllers whose workers run only while this replica leads,
+ * cache and is ready), three controllers whose workers run only while this replica leads,
  * leader election, and the probe and metrics servers.
  */
 export async function startOperator(
@@ -86,6 +95,7 @@ function createCaches(client: KubeClient, log: Logger, namespace?: string): Cach
   const c = {
     runs: inf<TrainingRun>(trainingRunType),
     models: inf<ChurnModel>(churnModelType),
+    scoringRuns: inf<ScoringRun>(scoringRunType),
     jobs: inf<V1Job>(Resources.jobs, managedSelector),
     pods: inf<V1Pod>(Resources.pods, managedSelector),
     deployments: inf<V1Deployment>(Resources.deployments, managedSelector),
@@ -140,10 +150,26 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
       allowTestFaults: config.allowTestFaults,
     },
   });
+  const scoringRuns = new ScoringRunReconciler({
+    client,
+    runs: caches.scoringRuns,
+    models,
+    jobs,
+    pods,
+    recorder,
+    log,
+    metrics: new ScoringRunMetrics(metrics.registry),
+    settings: {
+      runtimeImage: config.runtimeImage,
+      imagePullPolicy: config.imagePullPolicy,
+      modelStorePvc: config.modelStorePvc,
+    },
+  });
   const controller = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>
     new Controller({ name, reconcile, workers: config.workers, metrics, log });
   metrics.trackRemembered("trainingrun", () => trainingRuns.remembered);
   metrics.trackRemembered("churnmodel", () => churnModels.remembered);
+  metrics.trackRemembered("scoringrun", () => scoringRuns.remembered);
   return {
     config,
     log,
@@ -152,15 +178,18 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     caches,
     trainingRuns,
     churnModels,
+    scoringRuns,
     controllers: {
       trainingRun: controller("trainingrun", (k) => trainingRuns.reconcile(k)),
       churnModel: controller("churnmodel", (k) => churnModels.reconcile(k)),
+      scoringRun: controller("scoringrun", (k) => scoringRuns.reconcile(k)),
     },
   };
 }
 
 /** Turns cache events into work-queue keys, and forgets deleted objects' state. */
-function routeEvents({ caches, trainingRuns, churnModels, controllers }: Parts): void {
+function routeEvents(parts: Parts): void {
+  const { caches, trainingRuns, churnModels, controllers } = parts;
   const { trainingRun: trController, churnModel: chmController } = controllers;
   const onRun = (r: TrainingRun) => {
     trController.enqueue(objectKey(r));
@@ -174,7 +203,10 @@ function routeEvents({ caches, trainingRuns, churnModels, controllers }: Parts):
       onRun(r);
     },
   });
-  const onModel = (m: ChurnModel) => chmController.enqueue(objectKey(m));
+  const onModel = (m: ChurnModel) => {
+    chmController.enqueue(objectKey(m));
+    for (const k of parts.scoringRuns.runsWaitingFor(m)) controllers.scoringRun.enqueue(k);
+  };
   caches.models.on({
     add: onModel,
     update: onModel,
@@ -192,10 +224,26 @@ function routeEvents({ caches, trainingRuns, churnModels, controllers }: Parts):
     [caches.pods, Labels.trainingRun, trController],
     [caches.deployments, Labels.churnModel, chmController],
     [caches.services, Labels.churnModel, chmController],
+    [caches.jobs, Labels.scoringRun, controllers.scoringRun],
+    [caches.pods, Labels.scoringRun, controllers.scoringRun],
   ] as const) {
     const h = byLabel(label, ctl);
     (informer as Informer<KubeObject>).on({ add: h, update: h, delete: h });
   }
+  routeScoringRuns(parts);
+}
+
+/** ScoringRun events go to its controller; a deleted run's state is forgotten. */
+function routeScoringRuns({ caches, scoringRuns, controllers }: Parts): void {
+  const onRun = (r: ScoringRun) => controllers.scoringRun.enqueue(objectKey(r));
+  caches.scoringRuns.on({
+    add: onRun,
+    update: onRun,
+    delete: (r) => {
+      scoringRuns.forget(r);
+      onRun(r);
+    },
+  });
 }
 
 interface Servers {
@@ -236,8 +284,7 @@ function lead(parts: Parts, servers: Servers): RunningOperator {
   const { config, client, log, metrics, caches, controllers } = parts;
   const startControllers = async () => {
     await Promise.all(caches.all.map((i) => i.waitForSync()));
-    controllers.trainingRun.start();
-    controllers.churnModel.start();
+    for (const c of Object.values(controllers)) c.start();
     log.info("controllers started", { namespace: config.namespace ?? "(all)" });
   };
   let resolveDone: (v: "stopped" | "lost-leadership") => void = () => {};
@@ -273,7 +320,7 @@ function lead(parts: Parts, servers: Servers): RunningOperator {
   const stop = () => {
     stopping ??= (async () => {
       log.info("shutting down");
-      await Promise.all([controllers.trainingRun.stop(), controllers.churnModel.stop()]);
+      await Promise.all(Object.values(controllers).map((c) => c.stop()));
       await elector?.stop();
       leading = false;
       await Promise.all(caches.all.map((i) => i.stop()));

@@ -474,7 +474,11 @@ describe("chart CRDs", () => {
       .filter((o) => o.kind === "CustomResourceDefinition")
       .map((o) => o.metadata.name)
       .sort();
-    expect(installed).toEqual(["churnmodels.churn.mlops.dev", "trainingruns.churn.mlops.dev"]);
+    expect(installed).toEqual([
+      "churnmodels.churn.mlops.dev",
+      "scoringruns.churn.mlops.dev",
+      "trainingruns.churn.mlops.dev",
+    ]);
   });
 });
 

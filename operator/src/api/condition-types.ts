@@ -12,6 +12,8 @@ export const ConditionTypes = {
   Ready: "Ready",
   Progressing: "Progressing",
   Degraded: "Degraded",
+  // ScoringRun (and Succeeded)
+  ModelResolved: "ModelResolved",
 } as const;
 
 /** One of the operator's condition types. */

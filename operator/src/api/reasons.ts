@@ -52,6 +52,15 @@ export const Reasons = {
   Retried: "Retried",
   Superseded: "Superseded",
   ActionIgnored: "ActionIgnored",
+  // ScoringRun (JobCreated, NotStarted, Succeeded, DeadlineExceeded, JobLost as above)
+  ModelResolved: "ModelResolved",
+  ModelNotResolved: "ModelNotResolved",
+  ShardsRunning: "ShardsRunning",
+  ShardRetrying: "ShardRetrying",
+  ShardFailed: "ShardFailed",
+  ScoringUnusable: "ScoringUnusable",
+  RejectLimitExceeded: "RejectLimitExceeded",
+  ScoringFailed: "ScoringFailed",
 } as const;
 
 /** One of the operator's reason strings. */

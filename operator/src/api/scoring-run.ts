@@ -163,6 +163,7 @@ export const scoringRunStatusSchema = z
     model: z
       .object({
         digest: digestSchema,
+        uri: z.string().describe("Where the artifact is, e.g. pvc://churn-models/<digest>."),
         churnModel: z.string().optional().describe("The ChurnModel it was resolved from."),
       })
       .optional()

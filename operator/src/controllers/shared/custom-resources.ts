@@ -18,3 +18,12 @@ export const churnModelType: ResourceType = {
   plural: "churnmodels",
   namespaced: true,
 };
+
+/** The ScoringRun resource type. */
+export const scoringRunType: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  kind: "ScoringRun",
+  plural: "scoringruns",
+  namespaced: true,
+};

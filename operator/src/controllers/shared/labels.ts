@@ -8,6 +8,7 @@ export const Labels = {
   component: "app.kubernetes.io/component",
   trainingRun: `${LABEL_PREFIX}/training-run`,
   churnModel: `${LABEL_PREFIX}/churn-model`,
+  scoringRun: `${LABEL_PREFIX}/scoring-run`,
   /** The model version a serving pod runs (a digest prefix); never its role. */
   version: `${LABEL_PREFIX}/version`,
 } as const;

@@ -1,0 +1,261 @@
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { ChurnModel } from "../../api/churn-model.js";
+import { rfc3339 } from "../../api/condition.js";
+import { FIELD_MANAGER } from "../../api/group.js";
+import { Reasons } from "../../api/reasons.js";
+import type { ScoringRun, ScoringRunStatus } from "../../api/scoring-run.js";
+import type { EventRecorder } from "../../kube/event-recorder.js";
+import type { Informer } from "../../kube/informer.js";
+import { KubeApiError } from "../../kube/kube-api-error.js";
+import type { KubeClient } from "../../kube/kube-client.js";
+import { splitKey } from "../../kube/kube-object.js";
+import type { Logger } from "../../kube/logger.js";
+import type { ReconcileResult } from "../../kube/reconcile-result.js";
+import { Resources } from "../../kube/resources.js";
+import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
+import { scoringRunType } from "../shared/custom-resources.js";
+import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
+import { runTransitionEvents } from "../shared/transition-events.js";
+import {
+  buildScoringJob,
+  outputLocation,
+  type ScoringJobSettings,
+  scoringJobName,
+  UnsupportedSpecError,
+} from "./build-scoring-job.js";
+import { resolveScoringModel, type ScoringModel } from "./resolve-scoring-model.js";
+import { decideScoringOutcome, type ScoringOutcome } from "./scoring-outcome.js";
+import type { ScoringRunMetrics } from "./scoring-run-metrics.js";
+import {
+  observeIndexedJob,
+  observeShardPod,
+  type ShardPodObservation,
+} from "./shard-observation.js";
+
+/** What the ScoringRun controller needs from the process. */
+export interface ScoringRunControllerDeps {
+  client: KubeClient;
+  runs: Informer<ScoringRun>;
+  models: Informer<ChurnModel>;
+  jobs: Informer<V1Job>;
+  pods: Informer<V1Pod>;
+  recorder: EventRecorder;
+  settings: ScoringJobSettings & { modelStorePvc: string };
+  log: Logger;
+  metrics: ScoringRunMetrics;
+  now?: () => Date;
+}
+
+interface Pass {
+  run: ScoringRun;
+  namespace: string;
+  model?: ScoringModel;
+  /** The Job this run wants, once its model is known and its spec can become one. */
+  job?: V1Job;
+  outcome?: ScoringOutcome;
+}
+
+/** While a run is in flight, look again at least this often even without watch events. */
+const RESYNC_MS = 30_000;
+/** A run waiting for its ChurnModel to serve a version looks again this soon. */
+const MODEL_WAIT_MS = 10_000;
+/** After a start lost to a concurrent spec edit, read the run again this soon. */
+const START_CONFLICT_RETRY_MS = 1_000;
+
+const secondsBetween = (start?: string, end?: string) => {
+  const ms = Date.parse(end ?? "") - Date.parse(start ?? "");
+  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined;
+};
+
+/**
+ * Reconciles ScoringRuns: model -> status (the start: model and Job name recorded) -> Indexed
+ * Job -> status from the Job and its shard pods. Each pass is an ordered list of idempotent
+ * steps; the status step is the only status writer.
+ */
+export class ScoringRunReconciler {
+  private readonly status: StatusWriter<ScoringRunStatus>;
+  private readonly jobsApplied = new Set<string>();
+  private readonly steps: ReconcileStep<Pass>[];
+
+  constructor(private readonly deps: ScoringRunControllerDeps) {
+    this.status = new StatusWriter(deps.client, scoringRunType);
+    this.steps = [
+      { name: "skip-finished", run: async (p) => this.skipFinished(p) },
+      { name: "observe", run: async (p) => this.observe(p) },
+      { name: "status", run: async (p) => this.writeStatus(p) },
+      { name: "job", run: async (p) => this.ensureJob(p) },
+      {
+        name: "resync",
+        run: async (p) => Step.requeue(p.model?.ok ? RESYNC_MS : MODEL_WAIT_MS),
+      },
+    ];
+  }
+
+  /** Reconciles the ScoringRun with this key. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const run = this.deps.runs.get(key);
+    if (!run || run.metadata?.deletionTimestamp) return {};
+    const { namespace } = splitKey(key);
+    const result = await runSteps(this.steps, { run, namespace: namespace ?? "default" });
+    return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
+  }
+
+  /** Forgets what this process remembers of a deleted ScoringRun. */
+  forget(run: ScoringRun): void {
+    this.status.forget(run.metadata?.uid);
+    this.jobsApplied.delete(run.metadata?.uid ?? "");
+  }
+
+  /** How many ScoringRuns this process keeps state for. */
+  get remembered(): number {
+    return Math.max(this.status.size, this.jobsApplied.size);
+  }
+
+  /** Keys of the runs waiting for this ChurnModel to name a version. */
+  runsWaitingFor(model: ChurnModel): string[] {
+    const ns = model.metadata?.namespace;
+    return this.deps.runs
+      .list(ns)
+      .filter((r) => !r.status?.model && r.spec.model.churnModelRef?.name === model.metadata?.name)
+      .map((r) => `${ns}/${r.metadata?.name}`);
+  }
+
+  private async skipFinished(p: Pass) {
+    const s = this.status.baseline(p.run);
+    const done = s?.phase === "Succeeded" || s?.phase === "Failed";
+    if (!done || s?.observedGeneration !== p.run.metadata?.generation) return Step.continue;
+    this.jobsApplied.delete(p.run.metadata?.uid ?? "");
+    return Step.stop;
+  }
+
+  private async observe(p: Pass) {
+    const run = { ...p.run, status: this.status.baseline(p.run) };
+    const ref = run.spec.model.churnModelRef?.name;
+    const churnModel = ref ? this.deps.models.get(`${p.namespace}/${ref}`) : undefined;
+    p.model = resolveScoringModel(run, churnModel, this.deps.settings.modelStorePvc);
+    const jobName = scoringJobName(run);
+    const job = this.deps.jobs.get(`${p.namespace}/${jobName}`);
+    const pods = this.deps.pods
+      .list(p.namespace)
+      .filter((pod) => pod.metadata?.labels?.["job-name"] === jobName)
+      .map(observeShardPod)
+      .filter((o): o is ShardPodObservation => o !== undefined);
+    let specProblem: string | undefined;
+    if (p.model.ok) {
+      try {
+        const { digest } = p.model.model;
+        p.job = buildScoringJob(run, { digest, location: p.model.location }, this.deps.settings);
+      } catch (err) {
+        if (!(err instanceof UnsupportedSpecError)) throw err;
+        specProblem = err.message;
+      }
+    }
+    p.outcome = decideScoringOutcome({
+      run,
+      model: p.model,
+      specProblem,
+      job: job ? observeIndexedJob(job) : undefined,
+      pods,
+    });
+    return Step.continue;
+  }
+
+  private nextStatus(
+    p: Pass,
+    o: ScoringOutcome,
+    old: ScoringRunStatus,
+    now: Date,
+  ): ScoringRunStatus {
+    const started = p.model?.ok === true && o.phase !== "Failed" ? true : !!old.jobName;
+    const completionTime = o.terminal
+      ? (o.completionTime ?? old.completionTime ?? rfc3339(now))
+      : undefined;
+    const startTime = o.startTime ?? old.startTime;
+    let output: ScoringRunStatus["output"];
+    try {
+      output = { location: outputLocation(p.run), format: p.run.spec.output.format };
+    } catch {
+      output = undefined;
+    }
+    return {
+      phase: o.phase,
+      message: o.message,
+      conditions: mergeConditions(old.conditions, o.conditions, now),
+      model: p.model?.ok ? p.model.model : old.model,
+      jobName: started ? scoringJobName(p.run) : undefined,
+      shards: o.shards ?? old.shards,
+      rows: o.rows ?? old.rows,
+      shardResults: o.shardResults ?? old.shardResults,
+      output,
+      startTime,
+      completionTime,
+      durationSeconds: completionTime ? secondsBetween(startTime, completionTime) : undefined,
+      observedGeneration: p.run.metadata?.generation,
+    };
+  }
+
+  private async writeStatus(p: Pass) {
+    const o = p.outcome;
+    if (!o) throw new Error("status step ran before observe");
+    const now = (this.deps.now ?? (() => new Date()))();
+    const old = this.status.baseline(p.run) ?? {};
+    const next = this.nextStatus(p, o, old, now);
+    // The write that records jobName and the model starts the run (the spec is immutable from
+    // then on, in CEL): conditional on the resourceVersion read, so the Job runs this spec.
+    const starting = !old.jobName && !!next.jobName;
+    let write: StatusWrite<ScoringRunStatus>;
+    try {
+      write = await this.status.write(
+        p.run,
+        next,
+        starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {},
+      );
+    } catch (err) {
+      if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
+      return Step.requeue(START_CONFLICT_RETRY_MS);
+    }
+    if (write.changed) await this.afterTransition(p, o, write);
+    return o.terminal ? Step.stop : Step.continue;
+  }
+
+  private async afterTransition(p: Pass, o: ScoringOutcome, w: StatusWrite<ScoringRunStatus>) {
+    const wasTerminal = w.old.phase === "Succeeded" || w.old.phase === "Failed";
+    if (o.terminal && !wasTerminal) {
+      const result = o.phase === "Succeeded" ? "succeeded" : "failed";
+      this.deps.metrics.completed(result, o.reason, w.status.rows, w.status.durationSeconds);
+    }
+    const warn = (n: { phase: string; reason: string }) =>
+      n.phase === "Failed" || n.reason === Reasons.ShardRetrying;
+    for (const e of runTransitionEvents(w.old, o, warn)) {
+      await this.deps.recorder.record(p.run, e.type, e.reason, e.message);
+    }
+    this.deps.log.info("scoring run status", {
+      scoringRun: `${p.namespace}/${p.run.metadata?.name}`,
+      phase: o.phase,
+      reason: o.reason,
+    });
+  }
+
+  /** Creates the Indexed Job once status records the start. */
+  private async ensureJob(p: Pass) {
+    const job = p.job;
+    const name = job?.metadata?.name ?? "";
+    if (!job || p.outcome?.phase !== "Pending" || this.deps.jobs.get(`${p.namespace}/${name}`)) {
+      return Step.continue;
+    }
+    // Server-side apply with a deterministic name: a second pass (or a second operator that
+    // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
+    await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
+    const uid = p.run.metadata?.uid ?? "";
+    if (!this.jobsApplied.has(uid)) {
+      this.jobsApplied.add(uid);
+      await this.deps.recorder.record(
+        p.run,
+        "Normal",
+        Reasons.JobCreated,
+        `created Indexed Job ${name} (${job.spec?.completions} shards)`,
+      );
+    }
+    return Step.continue;
+  }
+}
