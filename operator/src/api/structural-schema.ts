@@ -23,34 +23,35 @@ export function toStructuralSchema(schema: z.ZodType): JsonSchema {
 }
 
 function normalise(node: JsonSchema, path: string): JsonSchema {
-  const out: JsonSchema = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === "additionalProperties" && v === false) continue;
-    if ((k === "minimum" || k === "maximum") && SAFE_INT_BOUNDS.has(v as number)) continue;
-    if (k === "id" || k === "$id") continue;
-    out[k] = v;
-  }
+  const out = Object.fromEntries(Object.entries(node).filter(([k, v]) => kept(k, v)));
   if (Array.isArray(out.anyOf)) return union(out, path);
   if (out.type === undefined && out.properties === undefined && out.items === undefined) {
     // z.unknown(): any JSON value.
     return { ...out, "x-kubernetes-preserve-unknown-fields": true };
   }
   if (out.properties) {
-    const props: Record<string, JsonSchema> = {};
-    for (const [name, child] of Object.entries(out.properties as Record<string, JsonSchema>)) {
-      props[name] = normalise(child, `${path}.${name}`);
-    }
-    out.properties = props;
+    const props = out.properties as Record<string, JsonSchema>;
+    out.properties = Object.fromEntries(
+      Object.entries(props).map(([name, child]) => [name, normalise(child, `${path}.${name}`)]),
+    );
   }
-  if (out.items && typeof out.items === "object") {
-    out.items = normalise(out.items as JsonSchema, `${path}[]`);
-  }
-  if (out.additionalProperties && typeof out.additionalProperties === "object") {
-    out.additionalProperties = normalise(out.additionalProperties as JsonSchema, `${path}{}`);
-  }
+  if (isSchema(out.items)) out.items = normalise(out.items, `${path}[]`);
+  if (isSchema(out.additionalProperties))
+    out.additionalProperties = normalise(out.additionalProperties, `${path}{}`);
   if (out.nullable) throw new Error(`${path}: nullable fields are not used in our CRDs`);
   return out;
 }
+
+/** Whether a keyword stays: not a closed object, zod's safe-integer bounds, or an id. */
+function kept(key: string, value: unknown): boolean {
+  if (key === "additionalProperties" && value === false) return false;
+  if ((key === "minimum" || key === "maximum") && SAFE_INT_BOUNDS.has(value as number))
+    return false;
+  return key !== "id" && key !== "$id";
+}
+
+/** A nested schema (not `true`, `false` or absent). */
+const isSchema = (v: unknown): v is JsonSchema => !!v && typeof v === "object";
 
 function union(node: JsonSchema, path: string): JsonSchema {
   const branches = node.anyOf as JsonSchema[];
