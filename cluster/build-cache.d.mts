@@ -6,6 +6,7 @@ export declare const GO_BUILDS: Readonly<{
   k8s: string;
   helm: string;
   promtool: string;
+  weed: string;
 }>;
 export type GoBuildName = keyof typeof GO_BUILDS;
 export declare function cacheRoot(env?: NodeJS.ProcessEnv): string;

@@ -11,13 +11,15 @@ export const GO_MIN_VERSION = "1.26.0";
 /**
  * Pinned versions by cache folder. Changing a pin is the only thing that triggers a rebuild.
  * etcd 3.6: Debian's 3.4 lacks the watch features current apiservers rely on. Prometheus 3.x
- * releases are tagged v0.3xx.y for Go (promtool).
+ * releases are tagged v0.3xx.y for Go (promtool). SeaweedFS (weed, the S3 server of the local
+ * cluster and the storage tests) publishes no module tags: a pseudo-version of its master.
  */
 export const GO_BUILDS = Object.freeze({
   etcd: "v3.6.16",
   k8s: "v1.37.2",
   helm: "v3.22.0",
   promtool: "v0.316.0",
+  weed: "v0.0.0-20261109003541-7506e5f91cd6",
 });
 
 /** Root of the cache: `$CHURN_CLUSTER_CACHE`, else `${XDG_CACHE_HOME:-~/.cache}/churn-operator`. */

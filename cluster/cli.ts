@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { cachedBinaries, ensureBinaries } from "./build-binaries.js";
 import { clusterStatus, startCluster, stopCluster } from "./cluster.js";
 import { clusterPaths } from "./cluster-layout.js";
+import { s3Down, s3Status, s3Up } from "./cluster-s3.js";
 import { readContainerLog } from "./container-logs.js";
 
 const usage = `usage: npm run cluster -- <command>
@@ -12,7 +13,8 @@ const usage = `usage: npm run cluster -- <command>
   status                        show components and apiserver readiness
   kubectl <args...>             run the cluster's own kubectl against it
   logs <namespace> <pod> <container> [--previous]
-                                print a container's log`;
+                                print a container's log
+  s3 up|down|status             the S3 server (SeaweedFS) on :8333, reachable from pods`;
 
 async function build(): Promise<number> {
   const bins = await ensureBinaries();
@@ -68,6 +70,21 @@ async function logs(rest: string[]): Promise<number> {
   return 0;
 }
 
+async function s3(rest: string[]): Promise<number> {
+  const [sub] = rest;
+  if (sub === "up") process.stdout.write(`${await s3Up()}\n`);
+  else if (sub === "down") await s3Down();
+  else if (sub === "status") {
+    const s = s3Status();
+    process.stdout.write(`${s.text}\n`);
+    return s.running ? 0 : 1;
+  } else {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  return 0;
+}
+
 /** The commands, each given the arguments after its name and returning the exit code. */
 const commands = new Map<string, (rest: string[]) => Promise<number>>([
   ["build", build],
@@ -76,6 +93,7 @@ const commands = new Map<string, (rest: string[]) => Promise<number>>([
   ["status", status],
   ["kubectl", kubectl],
   ["logs", logs],
+  ["s3", s3],
 ]);
 
 async function main(argv: string[]): Promise<number> {

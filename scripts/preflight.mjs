@@ -53,6 +53,9 @@ const BUILD_NEEDS = {
   k8s: { buildCache: 4, moduleCache: 1.5, binaries: 0.9, memory: 3 },
   helm: { buildCache: 0.8, moduleCache: 0.5, binaries: 0.1, memory: 1.5 },
   promtool: { buildCache: 0.8, moduleCache: 0.7, binaries: 0.1, memory: 1.5 },
+  // Measured: 1,470 packages, ~1.9 GB of build cache, ~2.7 GB of modules (the whole graph is
+  // downloaded), a 164 MB binary, the linker peaking at 2.2 GB RSS.
+  weed: { buildCache: 2, moduleCache: 2.7, binaries: 0.2, memory: 2.5 },
 };
 
 /**

@@ -3,7 +3,7 @@
 // missing Debian packages installed when running as root with apt-get, else a stop with the
 // command that fixes it), then npm dependencies, the Python environment at .venv/, the
 // TypeScript build, and the Go programs the command needs (the local cluster's binaries, the
-// chart tests' helm and promtool). Each step is skipped when its inputs have not changed, so a
+// chart tests' helm and promtool, the S3 tests' weed). Each step is skipped when its inputs have not changed, so a
 // second run takes about a second.
 // Plain Node with no dependencies: it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
@@ -133,12 +133,15 @@ export function ensureBuild() {
   writeFileSync(stamp, new Date().toISOString());
 }
 
-/** What `npm test` needs: the local cluster (unless told to use an existing one) and helm/promtool. */
+/**
+ * What `npm test` needs: the local cluster (unless told to use an existing one), helm/promtool
+ * for the chart tests and weed (SeaweedFS) for the S3 storage tests.
+ */
 export function testNeeds(env = process.env) {
   const cluster = env.USE_EXISTING_CLUSTER !== "true";
   return {
     cluster,
-    goBuilds: [...(cluster ? ["etcd", "k8s"] : []), "helm", "promtool"],
+    goBuilds: [...(cluster ? ["etcd", "k8s"] : []), "helm", "promtool", "weed"],
     clients: true,
     rerun: "npm test",
   };
@@ -180,6 +183,7 @@ export function ensureGoBuilds(names) {
   if (names.includes("etcd") || names.includes("k8s")) run(tsx, ["cluster/cli.ts", "build"]);
   if (names.includes("helm")) run(tsx, ["test/chart/helm-binary.ts"]);
   if (names.includes("promtool")) run(tsx, ["test/chart/promtool-binary.ts"]);
+  if (names.includes("weed")) run(tsx, ["cluster/weed-binary.ts"]);
 }
 
 /**
