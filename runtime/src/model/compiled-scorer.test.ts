@@ -87,22 +87,30 @@ describe.each(models)("the compiled engine on %s", (_title, variant, calibration
     );
   });
 
-  it("reproduces onnxruntime's probabilities and encoded features on hostile rows", async () => {
-    const { card, bytes, onnx } = await load(variant);
-    const compiled = new CompiledScorer(card, readTreeEnsemble(bytes));
-    const width = card.features.encoded.length;
-    await fc.assert(
-      fc.asyncProperty(hostileRows(card), async (rows) => {
-        const expected = await onnx.score(rows, true);
-        const got = compiled.scoreNow(rows, true);
-        const cmp = compareOutputs(expected, got, width);
-        expect(cmp.featureMismatchRow).toBe(-1);
-        expect(cmp.maxProbabilityDiff).toBeLessThanOrEqual(ENGINE_TOLERANCE);
-        expect(got.unknownCategories).toEqual(expected.unknownCategories);
-      }),
-      { numRuns: 150 },
-    );
-  });
+  it.each([
+    ["branch-free generated code", { generateCode: true }],
+    ["generated nested comparisons", { generateCode: true, maxBitmaskLeaves: 0 }],
+    ["the array walk", { generateCode: false }],
+  ])(
+    "reproduces onnxruntime's probabilities and encoded features on hostile rows (%s)",
+    async (_mode, options) => {
+      const { card, bytes, onnx } = await load(variant);
+      const compiled = new CompiledScorer(card, readTreeEnsemble(bytes), options);
+      expect(compiled.treeMode).toBe(options.generateCode ? "generated" : "arrays");
+      const width = card.features.encoded.length;
+      await fc.assert(
+        fc.asyncProperty(hostileRows(card), async (rows) => {
+          const expected = await onnx.score(rows, true);
+          const got = compiled.scoreNow(rows, true);
+          const cmp = compareOutputs(expected, got, width);
+          expect(cmp.featureMismatchRow).toBe(-1);
+          expect(cmp.maxProbabilityDiff).toBeLessThanOrEqual(ENGINE_TOLERANCE);
+          expect(got.unknownCategories).toEqual(expected.unknownCategories);
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
 
   it("serves: chooseEngine picks it on the artifact's and the hostile probe rows", async () => {
     const { card, bytes, onnx, reference } = await load(variant);

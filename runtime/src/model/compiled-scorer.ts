@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 import type { TreeEnsemble } from "../explain/onnx-trees.js";
-import { CompiledTrees } from "./compiled-trees.js";
+import { CompiledTrees, type CompiledTreesOptions } from "./compiled-trees.js";
 import type { ScoreOutput } from "./onnx-scorer.js";
 import { RowEncoder } from "./row-encoder.js";
 import { UnknownCategories } from "./unknown-categories.js";
@@ -78,8 +78,11 @@ export class CompiledScorer {
   private features = new Float32Array(0);
   private margins = new Float64Array(0);
 
-  /** Compiles the engine; throws (naming what is unsupported) when it cannot. */
-  constructor(card: ModelCard, ensemble: TreeEnsemble) {
+  /**
+   * Compiles the engine; throws (naming what is unsupported) when it cannot. `options` pick
+   * the tree evaluation (tests reach each one).
+   */
+  constructor(card: ModelCard, ensemble: TreeEnsemble, options: CompiledTreesOptions = {}) {
     if (ensemble.opType !== "TreeEnsembleClassifier" || ensemble.postTransform !== "LOGISTIC") {
       throw new CompiledScorerError(
         `only a TreeEnsembleClassifier with a LOGISTIC post transform is compiled (found ${ensemble.opType}, ${ensemble.postTransform})`,
@@ -87,7 +90,7 @@ export class CompiledScorer {
     }
     this.encoder = RowEncoder.fromCard(card);
     this.encodedWidth = this.encoder.width;
-    this.trees = new CompiledTrees(ensemble);
+    this.trees = new CompiledTrees(ensemble, options);
     const calibration = calibrationSchema.safeParse(card.calibration);
     if (!calibration.success) throw new CompiledScorerError("model.json calibration is malformed");
     const method = calibration.data?.method ?? "none";
@@ -101,6 +104,11 @@ export class CompiledScorer {
       throw new CompiledScorerError(`calibration ${method} is not compiled`);
     }
     this.unknown = new UnknownCategories(rawFeatureSpecs(card));
+  }
+
+  /** How the trees run: generated code or the array walk. */
+  get treeMode(): "generated" | "arrays" {
+    return this.trees.mode;
   }
 
   /** Scores validated rows synchronously; `withFeatures` also returns the encoded vectors. */

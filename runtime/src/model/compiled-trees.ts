@@ -4,12 +4,120 @@
 // with no leaf test. Sums follow onnxruntime's TreeEnsemble: float32, in tree order.
 import { SplitMode, type TreeEnsemble } from "../explain/onnx-trees.js";
 
+/** Trees per generated function: small enough for V8 to optimise each one. */
+const TREES_PER_FUNCTION = 16;
+
+/** A generated run of trees: adds their leaves for the row at `o` to `s`, float32, in order. */
+type TreeRun = (x: Float32Array, o: number, s: number) => number;
+
+/**
+ * One tree as a JavaScript expression: nested comparisons with the thresholds and feature
+ * offsets as literals, the leaves' values at the ends. NaN fails every comparison, so each
+ * split is written so that failing it goes the node's missing-value way.
+ */
+function treeExpression(t: TreeEnsemble, node: number): string {
+  if (t.mode[node] === SplitMode.LEAF) return literal(Math.fround(t.value[node] as number));
+  const v = `x[o + ${t.feature[node]}]`;
+  const th = literal(t.threshold[node] as number);
+  const test = t.missingTrue[node] === 1 ? `!(${v} >= ${th})` : `${v} < ${th}`;
+  const yes = treeExpression(t, t.trueChild[node] as number);
+  const no = treeExpression(t, t.falseChild[node] as number);
+  return `(${test} ? ${yes} : ${no})`;
+}
+
+/** Leaves under `node`, left ("true") to right. */
+function leavesUnder(t: TreeEnsemble, node: number, out: number[] = []): number[] {
+  if (t.mode[node] === SplitMode.LEAF) out.push(node);
+  else {
+    leavesUnder(t, t.trueChild[node] as number, out);
+    leavesUnder(t, t.falseChild[node] as number, out);
+  }
+  return out;
+}
+
+/**
+ * One tree as branch-free statements (QuickScorer's idea): leaves are bits of `m`, left to
+ * right; every split whose test fails (the row goes right) clears the bits of its left
+ * subtree's leaves. The exit leaf is the lowest bit left. Every split is tested, but none is a
+ * jump the CPU can mispredict. Needs at most 32 leaves.
+ */
+function treeBitmask(t: TreeEnsemble, root: number, leafValues: number[]): string {
+  const leaves = leavesUnder(t, root);
+  const bit = new Map(leaves.map((leaf, i) => [leaf, i]));
+  const base = leafValues.length;
+  for (const leaf of leaves) leafValues.push(Math.fround(t.value[leaf] as number));
+  const lines = ["m = -1;"];
+  const visit = (node: number): void => {
+    if (t.mode[node] === SplitMode.LEAF) return;
+    const left = leavesUnder(t, t.trueChild[node] as number);
+    let clear = 0;
+    for (const leaf of left) clear |= 1 << (bit.get(leaf) as number);
+    const v = `x[o + ${t.feature[node]}]`;
+    const th = literal(t.threshold[node] as number);
+    // -(true) is -1 (keep every bit); -(false) is -0, which | turns into the mask.
+    const go = t.missingTrue[node] === 1 ? `-!(${v} >= ${th})` : `-(${v} < ${th})`;
+    lines.push(`m &= ${~clear} | ${go};`);
+    visit(t.trueChild[node] as number);
+    visit(t.falseChild[node] as number);
+  };
+  visit(root);
+  lines.push(`s = fround(s + leaf[${base} + 31 - clz32(m & -m)]);`);
+  return lines.join("\n");
+}
+
+/** A number as source text that reads back as exactly the same double. */
+function literal(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return Object.is(v, -0) ? "-0" : `(${String(v)})`;
+}
+
+/**
+ * Compiles the trees into functions of TREES_PER_FUNCTION trees each, or undefined when this
+ * process forbids code generation from strings (the array walk is used then).
+ */
+function generateRuns(t: TreeEnsemble, maxBitmaskLeaves: number): TreeRun[] | undefined {
+  const runs: TreeRun[] = [];
+  const limit = Math.min(32, maxBitmaskLeaves);
+  const bitmask = Array.from(t.roots).every((r) => leavesUnder(t, r).length <= limit);
+  try {
+    for (let first = 0; first < t.roots.length; first += TREES_PER_FUNCTION) {
+      const last = Math.min(t.roots.length, first + TREES_PER_FUNCTION);
+      const lines: string[] = [];
+      const leafValues: number[] = [];
+      for (let k = first; k < last; k++) {
+        const root = t.roots[k] as number;
+        lines.push(
+          bitmask
+            ? treeBitmask(t, root, leafValues)
+            : `s = fround(s + ${treeExpression(t, root)});`,
+        );
+      }
+      const body = `return function trees(x, o, s) {\nlet m = 0;\n${lines.join("\n")}\nreturn s;\n};`;
+      // Only numbers from the parsed model reach the source (literal() and integer indices).
+      const make = new Function("fround", "clz32", "leaf", body);
+      runs.push(make(Math.fround, Math.clz32, Float64Array.from(leafValues)) as TreeRun);
+    }
+  } catch {
+    return undefined;
+  }
+  return runs;
+}
+
 /** Deeper trees would make the padded layout too large (2^depth slots per tree). */
 export const MAX_COMPILED_DEPTH = 12;
 
 /** Raised when the ensemble uses something the compiled walk does not implement. */
 export class CompiledTreesError extends Error {
   override readonly name = "CompiledTreesError";
+}
+
+/** How to compile: tests use these to reach every path. */
+export interface CompiledTreesOptions {
+  /** false: walk the padded arrays instead of generating code. */
+  generateCode?: boolean;
+  /** Trees with more leaves (32 at most) are generated as nested comparisons. */
+  maxBitmaskLeaves?: number;
 }
 
 /** The ensemble's margins (base margin plus leaf sum, float32 as onnxruntime adds them). */
@@ -21,8 +129,10 @@ export class CompiledTrees {
   private readonly split: Int32Array;
   private readonly threshold: Float64Array;
   private readonly leaf: Float64Array;
+  /** The trees as generated code (see treeExpression), when code generation is allowed. */
+  private readonly runs: TreeRun[] | undefined;
 
-  constructor(ensemble: TreeEnsemble) {
+  constructor(ensemble: TreeEnsemble, options: CompiledTreesOptions = {}) {
     for (let i = 0; i < ensemble.mode.length; i++) {
       const m = ensemble.mode[i] as number;
       if (m !== SplitMode.LEAF && m !== SplitMode.BRANCH_LT) {
@@ -63,10 +173,33 @@ export class CompiledTrees {
       place(ensemble.falseChild[node] as number, tree, 2 * slot + 2, level + 1);
     };
     for (let t = 0; t < this.trees; t++) place(ensemble.roots[t] as number, t, 0, 0);
+    this.runs =
+      (options.generateCode ?? true)
+        ? generateRuns(ensemble, options.maxBitmaskLeaves ?? 32)
+        : undefined;
+  }
+
+  /** How margins are computed: generated code, or the walk over the padded arrays. */
+  get mode(): "generated" | "arrays" {
+    return this.runs ? "generated" : "arrays";
   }
 
   /** Margins of `rows` rows of `width` encoded features (row-major) into `out`. */
   margins(x: Float32Array, rows: number, width: number, out: Float64Array): void {
+    const runs = this.runs;
+    if (runs) {
+      for (let r = 0; r < rows; r++) {
+        let sum = 0;
+        for (let k = 0; k < runs.length; k++) sum = (runs[k] as TreeRun)(x, r * width, sum);
+        out[r] = Math.fround(sum + this.baseMargin);
+      }
+      return;
+    }
+    this.walkArrays(x, rows, width, out);
+  }
+
+  /** The same margins from the padded arrays, without generated code. */
+  private walkArrays(x: Float32Array, rows: number, width: number, out: Float64Array): void {
     const split = this.split;
     const threshold = this.threshold;
     const leaf = this.leaf;
