@@ -28,7 +28,7 @@ import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { churnModelType } from "../shared/custom-resources.js";
 import { Labels } from "../shared/labels.js";
-import { mergeConditions, StatusWriter } from "../shared/status-writer.js";
+import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
 import { judge, noMeasurement, type Verdict } from "./analysis/judge.js";
 import type { MeasureRequest, MetricProvider, PodRef } from "./analysis/measurements.js";
 import { buildAutoscaler } from "./build-autoscaler.js";
@@ -55,7 +55,7 @@ import {
   versionDeploymentName,
   versionLabel,
 } from "./serving-names.js";
-import { decideServingStatus } from "./serving-status.js";
+import { decideServingStatus, type ServingDecision } from "./serving-status.js";
 
 /** Annotations for manual rollout control (what `kubectl churn` writes). */
 export const RolloutAnnotations = {
@@ -450,18 +450,30 @@ export class ChurnModelReconciler {
    */
   private async prune(p: Pass) {
     if (p.variants.length === 0) return Step.continue;
+    await this.pruneDeployments(p);
+    await this.pruneServices(p);
+    if (p.routing !== "router") await this.removeRouter(p);
+    await this.pruneAutoscalers(p);
+    return Step.continue;
+  }
+
+  /** Deployments or Services of this ChurnModel (its label and its owner reference). */
+  private owned<T extends V1Deployment | V1Service>(p: Pass, list: T[]): T[] {
     const name = p.model.metadata?.name;
     const uid = p.model.metadata?.uid;
+    return list
+      .filter((o) => o.metadata?.labels?.[Labels.churnModel] === name)
+      .filter((o) => o.metadata?.ownerReferences?.some((r) => r.uid === uid));
+  }
+
+  /** Version Deployments no longer served (the previous stable once the new one is up). */
+  private async pruneDeployments(p: Pass) {
     const stable = p.variants.find((v) => v.name === "stable");
     const stableUp = deploymentReady(this.deployment(p, stable?.version));
     const previousStable = this.previousRollout(p)?.stable?.digest;
     const wanted = new Set(p.variants.map((v) => versionDeploymentName(p.model, v.version.digest)));
     if (p.routing === "router") wanted.add(routerName(p.model));
-    const owned = <T extends V1Deployment | V1Service>(list: T[]) =>
-      list
-        .filter((o) => o.metadata?.labels?.[Labels.churnModel] === name)
-        .filter((o) => o.metadata?.ownerReferences?.some((r) => r.uid === uid));
-    for (const d of owned(this.deps.deployments.list(p.namespace))) {
+    for (const d of this.owned(p, this.deps.deployments.list(p.namespace))) {
       const n = d.metadata?.name ?? "";
       if (wanted.has(n)) continue;
       const wasStable =
@@ -475,17 +487,18 @@ export class ChurnModelReconciler {
         `removed Deployment ${n}`,
       );
     }
-    const services = new Set([name ?? ""]);
+  }
+
+  /** Services other than the model's own and, behind the router, the versions' own. */
+  private async pruneServices(p: Pass) {
+    const services = new Set([p.model.metadata?.name ?? ""]);
     if (p.routing === "router")
       for (const v of p.variants) services.add(versionDeploymentName(p.model, v.version.digest));
-    for (const s of owned(this.deps.services.list(p.namespace))) {
+    for (const s of this.owned(p, this.deps.services.list(p.namespace))) {
       const n = s.metadata?.name ?? "";
       if (services.has(n)) continue;
       await this.deps.client.delete(Resources.services, p.namespace, n);
     }
-    if (p.routing !== "router") await this.removeRouter(p);
-    await this.pruneAutoscalers(p);
-    return Step.continue;
   }
 
   /** Removes autoscalers of versions no longer served, or all when autoscaling is off. */
@@ -548,21 +561,7 @@ export class ChurnModelReconciler {
     const resolution = p.resolution;
     const d = p.decision;
     if (!resolution || !d) throw new Error("status step ran before resolve and rollout");
-    const byName = new Map<string, V1Deployment>();
-    for (const x of this.deps.deployments.list(p.namespace)) byName.set(x.metadata?.name ?? "", x);
-    const decision = decideServingStatus(
-      resolution,
-      p.variants,
-      byName,
-      (v) => versionDeploymentName(p.model, v.version.digest),
-      p.model.metadata?.generation ?? 0,
-      p.routing === "router"
-        ? {
-            deployment: byName.get(routerName(p.model)),
-            replicas: routerReplicas(p.model.spec.replicas),
-          }
-        : undefined,
-    );
+    const decision = this.servingDecision(p, resolution);
     const baseline = this.status.baseline(p.model) ?? {};
     const write = await this.status.write(p.model, {
       phase: decision.phase,
@@ -575,6 +574,45 @@ export class ChurnModelReconciler {
       conditions: mergeConditions(baseline.conditions, decision.conditions, p.now),
       observedGeneration: p.model.metadata?.generation,
     });
+    await this.afterStatusWrite(p, write, decision);
+    // A source that cannot resolve until the spec changes (an unsupported or malformed artifact
+    // URI, a TrainingRun that failed: runs are immutable once started) is a terminal error, as
+    // controller-runtime has it: status and Event are written, it is counted in
+    // controller_runtime_terminal_reconcile_errors_total, and the key is not retried; an edit of
+    // the ChurnModel or an event of its TrainingRun brings it back.
+    if (resolution.state === "failed" && !d.stable)
+      throw new TerminalError(resolution.message, resolution.reason);
+    // A rollout is driven by time (steps, analysis intervals): come back for the next tick.
+    if (d.canary) return Step.requeue(nextTick(p));
+    // Otherwise Deployment watch events drive it; the requeue is only a safety net.
+    return decision.phase === "Ready" ? Step.stop : Step.requeue(30_000);
+  }
+
+  /** Ready / Progressing / Degraded from the variants' (and the router's) Deployments. */
+  private servingDecision(p: Pass, resolution: NonNullable<Pass["resolution"]>) {
+    const byName = new Map<string, V1Deployment>();
+    for (const x of this.deps.deployments.list(p.namespace)) byName.set(x.metadata?.name ?? "", x);
+    return decideServingStatus(
+      resolution,
+      p.variants,
+      byName,
+      (v) => versionDeploymentName(p.model, v.version.digest),
+      p.model.metadata?.generation ?? 0,
+      p.routing === "router"
+        ? {
+            deployment: byName.get(routerName(p.model)),
+            replicas: routerReplicas(p.model.spec.replicas),
+          }
+        : undefined,
+    );
+  }
+
+  /** The rollout gauges, a rollout's end counted once, and an Event on a phase change. */
+  private async afterStatusWrite(
+    p: Pass,
+    write: StatusWrite<ChurnModelStatus>,
+    decision: ServingDecision,
+  ) {
     const rollout = write.status.rollout;
     this.deps.metrics?.observe(p.namespace, p.model.metadata?.name ?? "", rollout);
     const ended =
@@ -595,17 +633,6 @@ export class ChurnModelReconciler {
         decision.message,
       );
     }
-    // A source that cannot resolve until the spec changes (an unsupported or malformed artifact
-    // URI, a TrainingRun that failed: runs are immutable once started) is a terminal error, as
-    // controller-runtime has it: status and Event are written, it is counted in
-    // controller_runtime_terminal_reconcile_errors_total, and the key is not retried; an edit of
-    // the ChurnModel or an event of its TrainingRun brings it back.
-    if (resolution.state === "failed" && !d.stable)
-      throw new TerminalError(resolution.message, resolution.reason);
-    // A rollout is driven by time (steps, analysis intervals): come back for the next tick.
-    if (d.canary) return Step.requeue(nextTick(p));
-    // Otherwise Deployment watch events drive it; the requeue is only a safety net.
-    return decision.phase === "Ready" ? Step.stop : Step.requeue(30_000);
   }
 }
 
