@@ -6,6 +6,7 @@ import { cachedBinaries } from "../../../../cluster/build-binaries.js";
 import { FIELD_MANAGER } from "../../../../operator/src/api/group.js";
 import {
   churnModelType,
+  scoringRunType,
   trainingRunType,
 } from "../../../../operator/src/controllers/shared/custom-resources.js";
 import { KubeClient } from "../../../../operator/src/kube/kube-client.js";
@@ -33,6 +34,7 @@ const rbac = (plural: string, kind: string, namespaced: boolean): ResourceType =
 export const typesByKind: Record<string, ResourceType> = {
   TrainingRun: trainingRunType,
   ChurnModel: churnModelType,
+  ScoringRun: scoringRunType,
   ConfigMap: Resources.configMaps,
   Namespace: Resources.namespaces,
   ServiceAccount: Resources.serviceAccounts,
