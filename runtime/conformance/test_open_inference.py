@@ -1,56 +1,38 @@
 """Open Inference Protocol conformance with real clients from PyPI (tritonclient, kserve).
 
+tritonclient.grpc is tested in test_grpc_tritonclient.py, in a process of its own: its
+generated protobuf module and kserve's define the same `inference.*` messages, and one
+process's descriptor pool refuses the second.
+
 Run against a live churn-runtime by runtime/src/http/v2/conformance.test.ts, which sets
-CHURN_V2_URL (http://host:port), CHURN_V2_MODEL (the model name), CHURN_V2_ROWS (a JSON file
-of reference rows) and CHURN_V2_EXPECTED (their probabilities as /v1 answers them).
+CHURN_V2_URL (http://host:port), CHURN_V2_GRPC (host:port of its gRPC service), CHURN_V2_MODEL
+(the model name), CHURN_V2_ROWS (a JSON file of reference rows) and CHURN_V2_EXPECTED (their
+probabilities as /v1 answers them).
 """
 
 import asyncio
-import json
-import os
 
 import numpy as np
 import pytest
 import tritonclient.http as triton
-from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
+from conformance_support import (
+    EXPECTED,
+    GRPC,
+    MODEL,
+    ROWS,
+    URL,
+    column,
+    triton_inputs,
+)
+from kserve import (
+    InferenceGRPCClient,
+    InferenceRESTClient,
+    InferInput,
+    InferRequest,
+    RESTConfig,
+)
 from kserve.protocol.infer_type import RequestedOutput
 from tritonclient.utils import InferenceServerException
-
-URL = os.environ["CHURN_V2_URL"]
-MODEL = os.environ["CHURN_V2_MODEL"]
-with open(os.environ["CHURN_V2_ROWS"]) as f:
-    ROWS = json.load(f)
-with open(os.environ["CHURN_V2_EXPECTED"]) as f:
-    EXPECTED = json.load(f)
-HOST = URL.removeprefix("http://")
-
-
-@pytest.fixture(scope="module")
-def client():
-    c = triton.InferenceServerClient(HOST)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
-def metadata(client):
-    return client.get_model_metadata(MODEL)
-
-
-def column(name, datatype):
-    values = [row[name] for row in ROWS]
-    if datatype == "BYTES":
-        return np.array([str(v).encode() for v in values], dtype=np.object_)
-    return np.array(values, dtype=triton.triton_to_np_dtype(datatype))
-
-
-def triton_inputs(metadata, binary):
-    inputs = []
-    for m in metadata["inputs"]:
-        x = triton.InferInput(m["name"], [len(ROWS)], m["datatype"])
-        x.set_data_from_numpy(column(m["name"], m["datatype"]), binary_data=binary)
-        inputs.append(x)
-    return inputs
 
 
 def test_server_and_model_are_live_and_ready(client, metadata):
@@ -141,3 +123,20 @@ def test_kserve_rest_client(metadata):
     )
     assert [o.name for o in explained.outputs] == ["probability", "contributions"]
     assert explained.outputs[1].as_numpy().shape == (len(ROWS), len(metadata["inputs"]))
+
+
+def test_kserve_grpc_client(metadata):
+    async def run():
+        client = InferenceGRPCClient(GRPC)
+        try:
+            assert await client.is_server_ready()
+            assert await client.is_model_ready(MODEL)
+            return await client.infer(kserve_request(metadata))
+        finally:
+            await client.close()
+
+    answer = asyncio.run(run())
+    by_name = {o.name: o for o in answer.outputs}
+    np.testing.assert_array_equal(
+        by_name["probability"].as_numpy(), np.array(EXPECTED, dtype=np.float32)
+    )

@@ -38,6 +38,8 @@ export interface RuntimeConfig {
   explanationsEnabled: boolean;
   /** Overrides the model card's decision threshold for labels (the ChurnModel's `threshold`). */
   decisionThreshold: number | undefined;
+  /** Port of the Open Inference Protocol's gRPC service (0: any free port); off when unset. */
+  grpcPort: number | undefined;
 }
 
 /** Each setting's flag, environment variable and default. */
@@ -72,6 +74,7 @@ export const SETTINGS = {
     env: "CHURN_DECISION_THRESHOLD",
     default: undefined,
   },
+  grpcPort: { flag: "grpc-port", env: "CHURN_GRPC_PORT", default: undefined },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -104,6 +107,7 @@ const configSchema = z.object({
     .union([z.boolean(), z.enum(["true", "false"], { error: "must be true or false" })])
     .transform((v) => v === true || v === "true"),
   decisionThreshold: z.coerce.number().min(0).max(1).optional(),
+  grpcPort: count(0, 65535).optional(),
 });
 
 /** Raised for invalid settings; the message names the flag and variable. */
@@ -123,6 +127,7 @@ export function resolveConfig(
     expectedDigest: parsed.data.expectedDigest?.toLowerCase(),
     featuresFile: parsed.data.featuresFile,
     decisionThreshold: parsed.data.decisionThreshold,
+    grpcPort: parsed.data.grpcPort,
   };
 }
 

@@ -11,6 +11,7 @@ import {
 import type { RuntimeConfig } from "../config.js";
 import { FeatureSource } from "../data/feature-source.js";
 import { createLogger, type Logger } from "../logger.js";
+import { type RunningGrpc, startGrpc } from "../grpc/grpc-server.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
 import { buildApp } from "./app.js";
@@ -22,6 +23,8 @@ export interface RunningServer {
   server: Server;
   url: string;
   model: ModelService;
+  /** The Open Inference Protocol's gRPC service, when a --grpc-port was given. */
+  grpc: RunningGrpc | undefined;
   /** Settles when the model has loaded and its self-check ran (passed or not). */
   loaded: Promise<void>;
   /** Graceful stop: no new connections, in-flight requests finish (bounded by the grace period). */
@@ -74,6 +77,11 @@ export async function startServer(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info("listening", { url, modelDir: config.modelDir });
+  const grpc =
+    config.grpcPort === undefined
+      ? undefined
+      : await startGrpc({ model, limits: config, logger }, config.host, config.grpcPort);
+  if (grpc) logger.info("grpc listening", { port: grpc.port });
 
   const loaded = artifact ? model.start(artifact) : Promise.resolve();
 
@@ -89,11 +97,12 @@ export async function startServer(
         logger,
         idle: () => inflight.idle(),
       });
+      await grpc?.close();
       await loaded;
       await model.close();
       logger.info("stopped");
     })();
     return closing;
   };
-  return { server, url, model, loaded, close };
+  return { server, url, grpc, model, loaded, close };
 }

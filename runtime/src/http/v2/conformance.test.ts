@@ -1,6 +1,6 @@
 // Conformance with the real Open Inference Protocol clients from PyPI: tritonclient's HTTP
-// client (binary and JSON tensors) and the kserve SDK's REST client, run by pytest
-// (runtime/conformance/) against a real server on the trainer's artifact.
+// (binary and JSON tensors) and gRPC clients and the kserve SDK's REST and gRPC clients, run by
+// pytest (runtime/conformance/) against a real server on the trainer's artifact.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +24,7 @@ let srv: RunningServer;
 let dir: string;
 
 beforeAll(async () => {
-  srv = await startTestServer(fixture.modelDir, { maxExplainRows: 100 });
+  srv = await startTestServer(fixture.modelDir, { maxExplainRows: 100, grpcPort: 0 });
   dir = mkdtempSync(join(tmpdir(), "churn-v2-"));
 });
 afterAll(async () => {
@@ -44,23 +44,27 @@ it("tritonclient and the kserve SDK score, explain and get clear errors over /v2
     join(dir, "expected.json"),
     JSON.stringify(v1.body.predictions.map((p: { probability: number }) => p.probability)),
   );
-  const run = promisify(execFile);
-  const result = await run(
-    python,
-    ["-m", "pytest", "-q", "-p", "no:cacheprovider", join(repoRoot, "runtime", "conformance")],
-    {
-      env: {
-        ...process.env,
-        CHURN_V2_URL: srv.url,
-        CHURN_V2_MODEL: card.name,
-        CHURN_V2_ROWS: join(dir, "rows.json"),
-        CHURN_V2_EXPECTED: join(dir, "expected.json"),
-      },
-    },
-  ).catch((err: { stdout?: string; stderr?: string; message: string }) => ({
-    stdout: `${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`,
-    failed: true,
-  }));
-  expect("failed" in result ? result.stdout : "").toBe("");
-  expect(result.stdout).toMatch(/\b7 passed\b/);
+  const env = {
+    ...process.env,
+    CHURN_V2_URL: srv.url,
+    CHURN_V2_GRPC: `127.0.0.1:${srv.grpc?.port}`,
+    CHURN_V2_MODEL: card.name,
+    CHURN_V2_ROWS: join(dir, "rows.json"),
+    CHURN_V2_EXPECTED: join(dir, "expected.json"),
+  };
+  // One process per file: tritonclient.grpc and kserve cannot share one (see the files).
+  const files = { "test_open_inference.py": 8, "test_grpc_tritonclient.py": 1 };
+  for (const [file, tests] of Object.entries(files)) {
+    const path = join(repoRoot, "runtime", "conformance", file);
+    const result = await promisify(execFile)(
+      python,
+      ["-m", "pytest", "-q", "-p", "no:cacheprovider", path],
+      { env },
+    ).catch((err: { stdout?: string; stderr?: string; message: string }) => ({
+      stdout: `${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`,
+      failed: true,
+    }));
+    expect("failed" in result ? result.stdout : "", file).toBe("");
+    expect(result.stdout, file).toMatch(new RegExp(`\\b${tests} passed\\b`));
+  }
 }, 120_000);

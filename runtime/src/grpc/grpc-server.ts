@@ -1,0 +1,120 @@
+// The Open Inference Protocol over gRPC (the protocol's own grpc_predict_v2.proto, loaded at
+// start from runtime/proto/): the same V2Inference the REST routes call, on a port of its own.
+// Refusals carry the REST status's gRPC code and the same message.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { AppDeps } from "../http/app.js";
+import { SERVER_METADATA, V2Inference } from "../http/v2/v2-inference.js";
+import type { Logger } from "../logger.js";
+import { RequestError } from "../request-error.js";
+import { type InferRequestMessage, responseOf, restFormOf } from "./infer-messages.js";
+
+/** The vendored .proto: beside the sources, or (from dist/) in the package's runtime/proto. */
+function protoPath(): string {
+  const candidates = ["../../proto/", "../../../../runtime/proto/"].map((dir) =>
+    fileURLToPath(new URL(`${dir}grpc_predict_v2.proto`, import.meta.url)),
+  );
+  const found = candidates.find((p) => existsSync(p));
+  if (!found)
+    throw new Error(`grpc_predict_v2.proto not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+/** HTTP statuses of RequestError as gRPC codes. */
+const CODES: Record<number, grpc.status> = {
+  400: grpc.status.INVALID_ARGUMENT,
+  403: grpc.status.PERMISSION_DENIED,
+  404: grpc.status.NOT_FOUND,
+  413: grpc.status.RESOURCE_EXHAUSTED,
+  503: grpc.status.UNAVAILABLE,
+};
+
+type Call<T> = { request: T };
+type Callback = (err: grpc.ServiceError | null, value?: unknown) => void;
+
+/** A thrown error as a gRPC status: a RequestError's code and message, else INTERNAL (logged). */
+function statusOf(err: unknown, logger: Logger): grpc.ServiceError {
+  if (err instanceof RequestError) {
+    const fallback = err.status < 500 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
+    return { code: CODES[err.status] ?? fallback, details: err.message } as grpc.ServiceError;
+  }
+  const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  logger.error("grpc call failed", { error });
+  const details = "internal error; see the server log";
+  return { code: grpc.status.INTERNAL, details } as grpc.ServiceError;
+}
+
+/** A unary handler: its answer, or what it threw as a gRPC status. */
+function unary<T>(logger: Logger, handle: (request: T) => unknown) {
+  return async (call: Call<T>, callback: Callback): Promise<void> => {
+    let answer: unknown;
+    try {
+      answer = await handle(call.request);
+    } catch (err) {
+      callback(statusOf(err, logger));
+      return;
+    }
+    callback(null, answer);
+  };
+}
+
+type Named = { name: string; version?: string };
+
+/** A listening gRPC server. */
+export interface RunningGrpc {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves the protocol's gRPC service on `host:port` (port 0: any free port). */
+export async function startGrpc(
+  deps: Pick<AppDeps, "model" | "limits" | "logger">,
+  host: string,
+  port: number,
+): Promise<RunningGrpc> {
+  const definition = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const inference = grpc.loadPackageDefinition(definition).inference as {
+    GRPCInferenceService: grpc.ServiceClientConstructor;
+  };
+  const v2 = new V2Inference(deps);
+  const u = <T>(f: (r: T) => unknown) => unary<T>(deps.logger, f);
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": deps.limits.maxBodyBytes,
+    "grpc.max_send_message_length": -1,
+  });
+  server.addService(inference.GRPCInferenceService.service, {
+    ServerLive: u(() => ({ live: true })),
+    ServerReady: u(() => ({ ready: v2.ready })),
+    ModelReady: u((r: Named) => {
+      v2.artifact(r.name, r.version);
+      return { ready: v2.ready };
+    }),
+    ServerMetadata: u(() => SERVER_METADATA),
+    ModelMetadata: u((r: Named) => v2.metadata(r.name, r.version)),
+    ModelInfer: u(async (r: InferRequestMessage) => {
+      const { json, binary } = restFormOf(r);
+      return responseOf(await v2.infer(r.model_name, r.model_version, json, binary, true));
+    }),
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // In-flight calls finish; the HTTP side's grace period bounds the whole stop.
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}
