@@ -137,20 +137,20 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** A source started on the stand-in apiserver (both stopped after the test); its reports. */
+function watching(api: Awaited<ReturnType<typeof fakeApiserver>>, logger = createLogger("silent")) {
+  const source = new ConfigMapTrafficSource(kubeConfigFor(api.url), NS, NAME, logger, timing);
+  cleanup.push(api.close, () => source.stop());
+  const r = reports();
+  source.start(r.listener);
+  return { ...r, source };
+}
+
 describe("ConfigMapTrafficSource", () => {
   it("lists then watches the one ConfigMap by name, and reports every change", async () => {
     const api = await fakeApiserver();
     api.set('{"v":1}', null);
-    const source = new ConfigMapTrafficSource(
-      kubeConfigFor(api.url),
-      NS,
-      NAME,
-      createLogger("silent"),
-      timing,
-    );
-    cleanup.push(api.close, () => source.stop());
-    const r = reports();
-    source.start(r.listener);
+    const r = watching(api);
     expect(await r.next(1)).toBe('text:{"v":1}');
     await api.requestCount(2);
     const [list, watch] = api.requests;
@@ -171,16 +171,8 @@ describe("ConfigMapTrafficSource", () => {
   it("resumes from the last version when the stream ends, and relists on 410 Gone", async () => {
     const api = await fakeApiserver();
     api.set('{"v":1}', null);
-    const source = new ConfigMapTrafficSource(
-      kubeConfigFor(api.url),
-      NS,
-      NAME,
-      createLogger("silent"),
-      timing,
-    );
-    cleanup.push(api.close, () => source.stop());
-    const r = reports();
-    source.start(r.listener);
+    const r = watching(api);
+    const source = r.source;
     await r.next(1);
     await api.requestCount(2);
     api.set('{"v":2}', "MODIFIED");
@@ -206,11 +198,10 @@ describe("ConfigMapTrafficSource", () => {
     const api = await fakeApiserver();
     api.refuseLists(2);
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger("warn", (l) => lines.push(JSON.parse(l)));
-    const source = new ConfigMapTrafficSource(kubeConfigFor(api.url), NS, NAME, logger, timing);
-    cleanup.push(api.close, () => source.stop());
-    const r = reports();
-    source.start(r.listener);
+    const r = watching(
+      api,
+      createLogger("warn", (l) => lines.push(JSON.parse(l))),
+    );
     expect(await r.next(1)).toBe(`missing:ConfigMap ${NS}/${NAME} does not exist`);
     expect(api.requests.slice(0, 3).map((q) => q.watch)).toEqual([false, false, false]);
     expect(lines.filter((l) => l.msg === "traffic ConfigMap watch restarting")).toHaveLength(2);
