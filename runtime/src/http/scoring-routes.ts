@@ -7,6 +7,7 @@ import type { ModelService } from "../model/model-service.js";
 import { invalidInput, notReady, RequestError } from "../request-error.js";
 import {
   instanceShape,
+  type ObjectShape,
   type ScoreRequest,
   scoreRequestShape,
 } from "../validation/request-rules.js";
@@ -17,13 +18,16 @@ import { readJsonBody } from "./json-body.js";
 
 type Limits = AppDeps["limits"];
 
-interface Validators {
+/** The served model's request rules: the instance shape and its compiled validators. */
+export interface Validators {
+  /** One instance's shape (also what /v2 derives its input tensors from). */
+  shape: ObjectShape;
   request: ShapeValidator<ScoreRequest>;
   instance: ShapeValidator<Record<string, unknown>>;
 }
 
 /** The served model's validators, compiled once per model digest (the card is known only once loaded). */
-function validatorsFor(model: ModelService, limits: Limits): () => Validators {
+export function validatorsFor(model: ModelService, limits: Limits): () => Validators {
   let compiled: (Validators & { digest: string }) | undefined;
   return () => {
     const artifact = model.artifact;
@@ -36,6 +40,7 @@ function validatorsFor(model: ModelService, limits: Limits): () => Validators {
       });
       compiled = {
         digest: artifact.digest,
+        shape: instance,
         request: compileValidator(request),
         instance: compileValidator(instance),
       };
@@ -45,7 +50,7 @@ function validatorsFor(model: ModelService, limits: Limits): () => Validators {
 }
 
 /** 403 unless explanations are enabled. */
-function requireExplanations(limits: Limits): void {
+export function requireExplanations(limits: Limits): void {
   if (limits.explanationsEnabled === false) {
     throw new RequestError(
       403,
