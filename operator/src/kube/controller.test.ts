@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Controller } from "./controller.js";
 import { ControllerMetrics } from "./controller-metrics.js";
 import { createLogger } from "./logger.js";
-import { TerminalError } from "./reconcile-result.js";
+import { type ReconcileResult, TerminalError } from "./reconcile-result.js";
 
 const until = async (what: string, cond: () => boolean) => {
   const deadline = Date.now() + 10_000;
@@ -21,21 +21,28 @@ async function sample(metrics: ControllerMetrics, name: string, labels: Record<s
   );
 }
 
+/** A started controller "demo" reconciling with `reconcile`, and its metrics. */
+function demo(reconcile: () => Promise<ReconcileResult>, workers?: number) {
+  const metrics = new ControllerMetrics();
+  const c = new Controller({
+    name: "demo",
+    metrics,
+    workers,
+    log: createLogger("error"),
+    reconcile,
+  });
+  c.start();
+  return { c, metrics };
+}
+
 describe("Controller", () => {
   it("retries a failing key with backoff until it succeeds, counting errors and successes", async () => {
-    const metrics = new ControllerMetrics();
     let calls = 0;
-    const c = new Controller({
-      name: "demo",
-      metrics,
-      log: createLogger("error"),
-      reconcile: async () => {
-        calls += 1;
-        if (calls < 3) throw new Error("apiserver hiccup");
-        return {};
-      },
+    const { c, metrics } = demo(async () => {
+      calls += 1;
+      if (calls < 3) throw new Error("apiserver hiccup");
+      return {};
     });
-    c.start();
     c.enqueue("ns/a");
     await until("three attempts", () => calls === 3);
     await c.stop();
@@ -52,18 +59,11 @@ describe("Controller", () => {
   });
 
   it("does not retry a terminal error", async () => {
-    const metrics = new ControllerMetrics();
     let calls = 0;
-    const c = new Controller({
-      name: "demo",
-      metrics,
-      log: createLogger("error"),
-      reconcile: async () => {
-        calls += 1;
-        throw new TerminalError("gate failed", "GateFailed");
-      },
+    const { c, metrics } = demo(async () => {
+      calls += 1;
+      throw new TerminalError("gate failed", "GateFailed");
     });
-    c.start();
     c.enqueue("ns/a");
     await until("one attempt", () => calls === 1);
     await c.stop();
@@ -77,25 +77,17 @@ describe("Controller", () => {
   });
 
   it("honours requeueAfter and never runs one key on two workers at once", async () => {
-    const metrics = new ControllerMetrics();
     let running = 0;
     let maxRunning = 0;
     let calls = 0;
-    const c = new Controller({
-      name: "demo",
-      metrics,
-      workers: 4,
-      log: createLogger("error"),
-      reconcile: async () => {
-        running += 1;
-        maxRunning = Math.max(maxRunning, running);
-        calls += 1;
-        await new Promise((r) => setTimeout(r, 5));
-        running -= 1;
-        return calls < 3 ? { requeueAfterMs: 1 } : {};
-      },
-    });
-    c.start();
+    const { c, metrics } = demo(async () => {
+      running += 1;
+      maxRunning = Math.max(maxRunning, running);
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 5));
+      running -= 1;
+      return calls < 3 ? { requeueAfterMs: 1 } : {};
+    }, 4);
     for (let i = 0; i < 5; i++) c.enqueue("ns/a");
     await until("the requeues", () => calls >= 3 && running === 0);
     await c.stop();
