@@ -27,6 +27,15 @@ const outcome = (
 const show = (old: TrainingRunStatus | undefined, next: TrainingOutcome) =>
   transitionEvents(old, next).map((e) => `${e.type}/${e.reason}`);
 
+const dataValidated = c("DataValidated", "True", "DataValidated");
+/** A run validating its data, and one training on validated data. */
+const validating = status(
+  "Validating",
+  c("DataValidated", "Unknown", "ValidatingData"),
+  c("Succeeded", "Unknown", "ValidatingData"),
+);
+const training = status("Training", dataValidated, c("Succeeded", "Unknown", "TrainerRunning"));
+
 describe("transitionEvents", () => {
   it.each<[string, TrainingRunStatus | undefined, TrainingOutcome, string[]]>([
     ["first sight", undefined, outcome("Pending", "NotStarted"), ["Normal/NotStarted"]],
@@ -38,31 +47,19 @@ describe("transitionEvents", () => {
     ],
     [
       "Validating -> Training: the data verdict and the phase, each its own reason",
-      status(
-        "Validating",
-        c("DataValidated", "Unknown", "ValidatingData"),
-        c("Succeeded", "Unknown", "ValidatingData"),
-      ),
-      outcome("Training", "TrainerRunning", c("DataValidated", "True", "DataValidated")),
+      validating,
+      outcome("Training", "TrainerRunning", dataValidated),
       ["Normal/DataValidated", "Normal/TrainerRunning"],
     ],
     [
       "Training, nothing new: no Event",
-      status(
-        "Training",
-        c("DataValidated", "True", "DataValidated"),
-        c("Succeeded", "Unknown", "TrainerRunning"),
-      ),
-      outcome("Training", "TrainerRunning", c("DataValidated", "True", "DataValidated")),
+      training,
+      outcome("Training", "TrainerRunning", dataValidated),
       [],
     ],
     [
       "Validating -> Failed on the data: one Warning",
-      status(
-        "Validating",
-        c("DataValidated", "Unknown", "ValidatingData"),
-        c("Succeeded", "Unknown", "ValidatingData"),
-      ),
+      validating,
       outcome(
         "Failed",
         "DataValidationFailed",
@@ -72,15 +69,11 @@ describe("transitionEvents", () => {
     ],
     [
       "Training -> Succeeded: trained, gates passed, succeeded",
-      status(
-        "Training",
-        c("DataValidated", "True", "DataValidated"),
-        c("Succeeded", "Unknown", "TrainerRunning"),
-      ),
+      training,
       outcome(
         "Succeeded",
         "Succeeded",
-        c("DataValidated", "True", "DataValidated"),
+        dataValidated,
         c("Trained", "True", "Trained"),
         c("ModelValidated", "True", "GatesPassed"),
       ),
