@@ -9,6 +9,7 @@ import {
   localRefSchema,
   resourcesSchema,
 } from "./kube-schemas.js";
+import { s3SourceSchema } from "./s3-source.js";
 import { trainerSpecShape } from "./trainer-spec.js";
 
 /** A path inside a volume: relative to its root, never climbing out of it. */
@@ -48,6 +49,7 @@ export const dataSourceFields = {
     })
     .optional()
     .describe("Read the file from the node's file system (single-node and test clusters)."),
+  s3: s3SourceSchema.optional(),
 };
 
 /** The CSV field delimiter, shared by every CSV input. */
@@ -57,10 +59,24 @@ export const csvDelimiterSchema = z
   .optional()
   .describe("Field delimiter of the CSV. Default a comma.");
 
-/** Where the training data is, seen from the cluster: a URL, a PVC or a node path. */
+/** The formats a data file can be in. */
+export const dataFormats = ["csv", "parquet"] as const;
+
+/** Where the training data is, seen from the cluster: a URL, a PVC, a node path or S3. */
 export const datasetSourceSchema = z
-  .object({ ...dataSourceFields, delimiter: csvDelimiterSchema })
-  .describe("Where the CSV data set is. Set exactly one of url, persistentVolumeClaim, hostPath.")
+  .object({
+    ...dataSourceFields,
+    format: z
+      .enum(dataFormats)
+      .optional()
+      .describe(
+        "csv or parquet. Default: parquet when the path (or S3 key) ends in .parquet, else csv.",
+      ),
+    delimiter: csvDelimiterSchema,
+  })
+  .describe(
+    "Where the data set is (CSV or Parquet). Set exactly one of url, persistentVolumeClaim, hostPath, s3.",
+  )
   .meta({
     "x-kubernetes-validations": [exactlyOneOf(Object.keys(dataSourceFields), "dataset")],
   });

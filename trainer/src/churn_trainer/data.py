@@ -1,4 +1,5 @@
-"""Dataset I/O: fetch the bytes (path or URL), fingerprint them, parse the CSV into columns."""
+"""Dataset I/O: fetch the bytes (path, URL or S3), fingerprint them, parse the CSV or Parquet
+into columns."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .errors import DatasetUnavailable, DataValidationError
-from .spec import Feature, Spec, is_url
+from .spec import Dataset, Feature, Spec, is_s3, is_url
 
 # Tokens read as missing in numeric/boolean/target columns. String columns treat only "" as
 # missing, so that a category literally called "NA" survives.
@@ -27,11 +30,19 @@ FETCH_TIMEOUT_SECONDS = 30
 
 @dataclass
 class RawDataset:
-    """The dataset's bytes and their fingerprint."""
+    """The dataset's bytes and their fingerprint. Several files (an S3 prefix) are `parts`, in
+    key order; `content` is then their concatenation, which the fingerprint covers."""
 
     content: bytes
     sha256: str
     location: str
+    format: str = "csv"
+    parts: list[tuple[str, bytes]] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[tuple[str, bytes]]:
+        """(name, bytes) of each file: the parts, or the one file."""
+        return self.parts or [(self.location, self.content)]
 
 
 @dataclass
@@ -58,8 +69,22 @@ def check(name: str, passed: bool, observed: Any, expected: Any, message: str, c
     return entry
 
 
-def fetch(location: str) -> RawDataset:
-    """Reads the dataset bytes from a local path or an http(s) URL."""
+def fetch(location: str, dataset: Dataset | None = None) -> RawDataset:
+    """Reads the dataset bytes from a local path, an http(s) URL or S3 (`dataset.s3` says how
+    to reach it)."""
+    dataset = dataset or Dataset(location)
+    if is_s3(location):
+        from .s3 import read_objects  # boto3 loads only for S3 data
+
+        parts = read_objects(location, dataset.s3)
+        content = b"".join(body for _, body in parts)
+        return RawDataset(
+            content,
+            hashlib.sha256(content).hexdigest(),
+            location,
+            format_of(dataset, parts[0][0]),
+            parts if len(parts) > 1 else [],
+        )
     try:
         if is_url(location):
             req = urllib.request.Request(location, headers={"User-Agent": "churn-trainer"})
@@ -75,7 +100,13 @@ def fetch(location: str) -> RawDataset:
         raise DatasetUnavailable(f"cannot fetch dataset {location}: {e.reason}") from e
     except OSError as e:
         raise DatasetUnavailable(f"cannot read dataset {location}: {e.strerror or e}") from e
-    return RawDataset(content, hashlib.sha256(content).hexdigest(), location)
+    digest = hashlib.sha256(content).hexdigest()
+    return RawDataset(content, digest, location, format_of(dataset, location))
+
+
+def format_of(dataset: Dataset, name: str) -> str:
+    """The format the spec names, else parquet for a name ending in .parquet, else csv."""
+    return dataset.format or ("parquet" if name.lower().endswith(".parquet") else "csv")
 
 
 def _fail(checks: list[dict[str, Any]], entry: dict[str, Any]) -> None:
@@ -110,6 +141,90 @@ def _header(content: bytes, spec: Spec, checks: list[dict[str, Any]]) -> list[st
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
         _fail(checks, check("file.csv", False, str(e), "CSV", f"dataset is not a valid CSV: {e}"))
     return [str(c) for c in header.columns]
+
+
+def _first_line(content: bytes) -> bytes:
+    return content.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(b"\xef\xbb\xbf")
+
+
+def _joined_csv(raw: RawDataset, checks: list[dict[str, Any]]) -> bytes:
+    """The CSV text: the one file, or the files of a prefix as one table (each file's header
+    must equal the first's and is dropped)."""
+    if not raw.parts:
+        return raw.content
+    header = _first_line(raw.parts[0][1])
+    pieces = [raw.parts[0][1]]
+    for name, body in raw.parts[1:]:
+        if _first_line(body) != header:
+            _fail(
+                checks,
+                _mismatch(
+                    name,
+                    header.decode("utf-8", "replace"),
+                    _first_line(body).decode("utf-8", "replace"),
+                ),
+            )
+        rest = body.split(b"\n", 1)[1] if b"\n" in body else b""
+        pieces.append(rest)
+    return b"\n".join(p.rstrip(b"\r\n") for p in pieces if p.strip()) + b"\n"
+
+
+def _mismatch(name: str, expected: Any, observed: Any) -> dict[str, Any]:
+    return check(
+        "files.sameColumns",
+        False,
+        observed,
+        expected,
+        f"{name} does not have the columns of the first file: {observed} (first file: {expected})",
+    )
+
+
+def _parquet_tables(raw: RawDataset, checks: list[dict[str, Any]]) -> list[pa.Table]:
+    """Each Parquet file as a table; a file that does not read is a failed `file.parquet`."""
+    tables = []
+    for name, body in raw.files:
+        if not body:
+            _fail(checks, check("file.nonEmpty", False, 0, "> 0 bytes", f"{name} is empty"))
+        try:
+            tables.append(pq.read_table(pa.BufferReader(body)))
+        except (pa.ArrowException, OSError) as e:
+            _fail(
+                checks,
+                check(
+                    "file.parquet",
+                    False,
+                    str(e),
+                    "Parquet",
+                    f"{name} is not a valid Parquet file (truncated or corrupt?): {e}",
+                ),
+            )
+    checks.append(
+        check("file.nonEmpty", True, len(raw.content), "> 0 bytes", "dataset has content")
+    )
+    checks.append(check("file.parquet", True, "Parquet", "Parquet", "dataset reads as Parquet"))
+    first = tables[0].schema.names
+    for (name, _), t in zip(raw.files[1:], tables[1:], strict=True):
+        if t.schema.names != first:
+            _fail(checks, _mismatch(name, first, t.schema.names))
+    return tables
+
+
+def _parquet_rows(
+    tables: list[pa.Table], spec: Spec, declared: list[str], checks: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """The declared columns as a frame: numbers and booleans keep their Parquet types, text
+    columns become objects with None for missing (as read from a CSV)."""
+    try:
+        table = pa.concat_tables([t.select(declared) for t in tables], promote_options="permissive")
+    except pa.ArrowException as e:
+        _fail(checks, _mismatch("a file", "one type per column", str(e)))
+    df = table.to_pandas()
+    for c in declared:
+        if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    if len(df) == 0:
+        _fail(checks, check("rows.nonEmpty", False, 0, "> 0", "dataset has no data rows"))
+    return df
 
 
 def per_value(raw: pd.Series, fn: Callable[[Any], Any], missing: Any = None) -> np.ndarray:
@@ -341,12 +456,18 @@ def parse(raw: RawDataset, spec: Spec, checks: list[dict[str, Any]]) -> Table:
     """Parses the CSV into typed columns, appending file/column checks to `checks`.
 
     Raises DataValidationError (with `checks`) on problems that make further checks meaningless:
-    empty file, bad encoding, unparsable CSV, missing declared columns, no data rows.
+    empty file, bad encoding, unparsable CSV or Parquet, files of a prefix that disagree on
+    their columns, missing declared columns, no data rows.
     """
-    header = _header(raw.content, spec, checks)
     declared = _declared(spec)
-    _check_header(header, declared, spec, checks)
-    df = _read_rows(raw.content, spec, declared, checks)
+    if raw.format == "parquet":
+        tables = _parquet_tables(raw, checks)
+        _check_header(tables[0].schema.names, declared, spec, checks)
+        df = _parquet_rows(tables, spec, declared, checks)
+    else:
+        content = _joined_csv(raw, checks)
+        _check_header(_header(content, spec, checks), declared, spec, checks)
+        df = _read_rows(content, spec, declared, checks)
 
     sc = spec.schema
     feats: dict[str, pd.Series] = {}

@@ -136,7 +136,7 @@ def validate_data(spec: Spec, log: Callable[[str], None] = _log) -> ValidatedDat
     DataValidationError, carrying the checks and what is known of the data, on failure."""
     checks: list[dict[str, Any]] = []
     log(f"reading {spec.dataset.location}")
-    raw = fetch(spec.dataset.location)
+    raw = fetch(spec.dataset.location, spec.dataset)
     table: Table | None = None
     try:
         table = parse(raw, spec, checks)

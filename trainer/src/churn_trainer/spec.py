@@ -180,10 +180,24 @@ class ModelSpec:
 
 
 @dataclass
+class S3Options:
+    """How to reach an `s3://` dataset: the endpoint (None: AWS's own) and the region. The
+    credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never
+    from the spec."""
+
+    endpoint: str | None = None
+    region: str | None = None
+
+
+@dataclass
 class Dataset:
     location: str
-    format: str = "csv"
+    format: str | None = None  # csv | parquet; None: parquet when the name ends in .parquet
     delimiter: str = ","
+    s3: S3Options = field(default_factory=S3Options)
+
+
+DATASET_FORMATS = ("csv", "parquet")
 
 
 @dataclass
@@ -415,11 +429,34 @@ def _parse_dataset(obj: Any) -> Dataset:
     """`dataset`: a mapping, or just its location."""
     ds = {"location": obj} if isinstance(obj, str) else obj
     ds = _dict(ds, "dataset")
-    _known_keys(ds, {"location", "format", "delimiter"}, "dataset")
-    _require(ds.get("format", "csv") == "csv", "dataset.format: only csv is supported")
-    dataset = Dataset(location=str(ds.get("location", "")), delimiter=ds.get("delimiter", ","))
+    _known_keys(ds, {"location", "format", "delimiter", "s3"}, "dataset")
+    fmt = ds.get("format")
+    _require(
+        fmt is None or fmt in DATASET_FORMATS,
+        f"dataset.format must be one of {', '.join(DATASET_FORMATS)}",
+    )
+    dataset = Dataset(
+        location=str(ds.get("location", "")),
+        format=fmt,
+        delimiter=ds.get("delimiter", ","),
+        s3=_parse_s3_options(ds.get("s3", {})),
+    )
     _require(len(dataset.delimiter) == 1, "dataset.delimiter must be one character")
     return dataset
+
+
+def _parse_s3_options(obj: Any) -> S3Options:
+    """`dataset.s3`: {endpoint, region}, both optional strings."""
+    s3 = _dict(obj, "dataset.s3")
+    _known_keys(s3, {"endpoint", "region"}, "dataset.s3")
+    for key in ("endpoint", "region"):
+        _require(
+            s3.get(key) is None or (isinstance(s3[key], str) and s3[key] != ""),
+            f"dataset.s3.{key} must be a non-empty string",
+        )
+    endpoint = s3.get("endpoint")
+    _require(endpoint is None or is_url(endpoint), "dataset.s3.endpoint must be an http(s) URL")
+    return S3Options(endpoint=endpoint, region=s3.get("region"))
 
 
 def _parse_target(obj: Any) -> Target:
@@ -702,7 +739,7 @@ def load_spec(path: str | Path, data_override: str | None = None) -> Spec:
     spec = parse_spec(raw, source=str(p))
     if data_override:
         spec.dataset.location = data_override
-    elif spec.dataset.location and not is_url(spec.dataset.location):
+    elif spec.dataset.location and not is_remote(spec.dataset.location):
         loc = Path(spec.dataset.location)
         if not loc.is_absolute():
             spec.dataset.location = str((p.parent / loc).resolve())
@@ -713,3 +750,13 @@ def load_spec(path: str | Path, data_override: str | None = None) -> Spec:
 def is_url(location: str) -> bool:
     """True for http(s) dataset locations."""
     return location.startswith(("http://", "https://"))
+
+
+def is_s3(location: str) -> bool:
+    """True for `s3://bucket/key` (one object) and `s3://bucket/prefix/` (every object under it)."""
+    return location.startswith("s3://")
+
+
+def is_remote(location: str) -> bool:
+    """True for locations that are not paths on this machine."""
+    return is_url(location) or is_s3(location)

@@ -119,6 +119,41 @@ describe("buildTrainingJob", () => {
     expect(url.spec?.template.spec?.volumes?.some((v) => v.name === "data")).toBe(false);
   });
 
+  it("reads an S3 data set with the credentials Secret as env, never in the spec", () => {
+    const s3 = {
+      bucket: "data",
+      key: "churn/x.parquet",
+      endpoint: "http://10.244.0.1:8333",
+      credentialsSecret: "s3-creds",
+    };
+    const j = buildTrainingJob(run({ s3 }), settings);
+    const pod = j.spec?.template.spec;
+    for (const c of [pod?.containers[0], pod?.initContainers?.[0]]) {
+      expect(c?.args).toContain("s3://data/churn/x.parquet");
+      expect(c?.env?.filter((e) => e.name.startsWith("AWS_"))).toEqual([
+        {
+          name: "AWS_ACCESS_KEY_ID",
+          valueFrom: { secretKeyRef: { name: "s3-creds", key: "AWS_ACCESS_KEY_ID" } },
+        },
+        {
+          name: "AWS_SECRET_ACCESS_KEY",
+          valueFrom: { secretKeyRef: { name: "s3-creds", key: "AWS_SECRET_ACCESS_KEY" } },
+        },
+      ]);
+    }
+    expect(pod?.volumes?.some((v) => v.name === "data")).toBe(false);
+    const prefix = buildTrainingJob(run({ s3: { bucket: "data", prefix: "days/" } }), settings);
+    const c = prefix.spec?.template.spec?.containers[0];
+    expect(c?.args).toContain("s3://data/days/");
+    expect(c?.env?.some((e) => e.name.startsWith("AWS_"))).toBe(false);
+    const cm = buildTrainingSpecConfigMap(run({ s3, format: "parquet" }));
+    expect(JSON.parse(cm.data?.["spec.json"] ?? "").dataset).toEqual({
+      format: "parquet",
+      s3: { endpoint: "http://10.244.0.1:8333" },
+    });
+    expect(cm.data?.["spec.json"]).not.toContain("s3-creds");
+  });
+
   it("clamps out-of-range limits and honours image overrides", () => {
     const j = buildTrainingJob(
       run(

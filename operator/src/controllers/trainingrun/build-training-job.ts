@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type {
   V1ConfigMap,
   V1Container,
+  V1EnvVar,
   V1Job,
   V1ResourceRequirements,
   V1Volume,
@@ -12,6 +13,7 @@ import {
   backoffLimitOf,
   ttlSecondsAfterFinishedOf,
 } from "../../api/defaults.js";
+import { S3CredentialKeys, type S3Source, s3Uri } from "../../api/s3-source.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import { childName } from "../shared/child-name.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
@@ -75,10 +77,31 @@ export function buildTrainingSpecConfigMap(run: TrainingRun): V1ConfigMap {
   };
 }
 
-/** Where the data set comes from, as a volume (if any) and the `--data` argument. */
-function dataSource(run: TrainingRun): { volume?: V1Volume; mount?: V1VolumeMount; arg: string } {
+/** Where the data set comes from: a volume (if any), the `--data` argument, and env (S3). */
+interface DataSource {
+  volume?: V1Volume;
+  mount?: V1VolumeMount;
+  arg: string;
+  env?: V1EnvVar[];
+}
+
+/**
+ * An S3 source's credentials, from its Secret into the environment (boto3 reads them there):
+ * never into the spec ConfigMap. Without a Secret the pod's own identity is used.
+ */
+export function s3CredentialsEnv(s3: S3Source): V1EnvVar[] {
+  const secret = s3.credentialsSecret;
+  if (!secret) return [];
+  return S3CredentialKeys.map((key) => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: secret, key } },
+  }));
+}
+
+function dataSource(run: TrainingRun): DataSource {
   const ds = run.spec.dataset;
   if (ds.url) return { arg: ds.url };
+  if (ds.s3) return { arg: s3Uri(ds.s3), env: s3CredentialsEnv(ds.s3) };
   if (ds.persistentVolumeClaim) {
     return {
       volume: {
@@ -99,7 +122,7 @@ function dataSource(run: TrainingRun): { volume?: V1Volume; mount?: V1VolumeMoun
       arg: posix.join(TrainerPaths.data, posix.basename(ds.hostPath.path)),
     };
   }
-  throw new Error("dataset: set one of url, persistentVolumeClaim, hostPath");
+  throw new Error("dataset: set one of url, persistentVolumeClaim, hostPath, s3");
 }
 
 /**
@@ -134,6 +157,7 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
       { name: "MPLCONFIGDIR", value: `${TrainerPaths.tmp}/matplotlib` },
       { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
       { name: "PYTHONUNBUFFERED", value: "1" },
+      ...(data.env ?? []),
     ],
     resources: run.spec.resources as V1ResourceRequirements | undefined,
     securityContext: containerSecurityContext(),

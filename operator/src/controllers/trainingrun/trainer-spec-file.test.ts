@@ -30,6 +30,37 @@ describe("trainerSpecFile", () => {
     expect(trainerSpecFile(withDelimiter).dataset).toEqual({ delimiter: ";" });
   });
 
+  it("passes the format and the S3 endpoint and region, never the credentials Secret", () => {
+    const s3 = trainingRunSpecSchema.parse({
+      ...example.spec,
+      dataset: {
+        s3: {
+          bucket: "bkt",
+          key: "k.csv",
+          endpoint: "http://s3:8333",
+          region: "eu-west-1",
+          credentialsSecret: "creds",
+        },
+        format: "csv",
+      },
+    });
+    expect(trainerSpecFile(s3).dataset).toEqual({
+      format: "csv",
+      s3: { endpoint: "http://s3:8333", region: "eu-west-1" },
+    });
+  });
+
+  it("refuses an S3 source without exactly one of key and prefix, or a bad bucket", () => {
+    const parse = (s3: object) =>
+      trainingRunSpecSchema.safeParse({ ...example.spec, dataset: { s3 } }).success;
+    expect(parse({ bucket: "b", key: "k" })).toBe(false); // a bucket name is 3+ characters
+    expect(parse({ bucket: "bkt", key: "k" })).toBe(true);
+    expect(parse({ bucket: "bkt", prefix: "p/" })).toBe(true);
+    expect(parse({ bucket: "bkt", prefix: "p" })).toBe(false);
+    expect(parse({ bucket: "bkt", key: "k/" })).toBe(false);
+    expect(parse({ bucket: "bkt", endpoint: "s3.local", key: "k" })).toBe(false);
+  });
+
   it.skipIf(!existsSync(python))("is accepted by the trainer's own spec parser", () => {
     const code =
       "import json,sys\nfrom dataclasses import asdict\nfrom churn_trainer.spec import parse_spec\n" +

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { exactlyOneOf } from "./exactly-one-of.js";
+
+/** S3's bucket naming rules (3-63 characters, lowercase letters, digits, dots and hyphens). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Data in an S3-compatible object store: one object (`key`) or every object under a `prefix`
+ * (the files of one table, read in key order). The credentials are a Secret's keys, given to
+ * the Job's containers as environment variables; they never enter the spec or its ConfigMap.
+ */
+export const s3SourceSchema = z
+  .object({
+    bucket: z.string().regex(BUCKET_NAME, "must be an S3 bucket name").describe("The bucket."),
+    key: z
+      .string()
+      .min(1)
+      .regex(/[^/]$/, "must not end in / (use prefix for a folder)")
+      .optional()
+      .describe("Key of the one object to read."),
+    prefix: z
+      .string()
+      .regex(/^$|\/$/, "must end in / (or be empty: the whole bucket)")
+      .optional()
+      .describe(
+        "Read every object under this prefix, in key order, as one table (same columns in each); names starting with _ or . (_SUCCESS, .crc) are skipped.",
+      ),
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\//, "must be an http(s) URL")
+      .optional()
+      .describe(
+        "URL of an S3-compatible server (SeaweedFS, Ceph, R2, ...). Default: AWS S3 of the region.",
+      ),
+    region: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Region to sign requests for. Default us-east-1."),
+    credentialsSecret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Secret in the run's namespace with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Without it the pod's own identity is used (e.g. a service account bound to an IAM role).",
+      ),
+  })
+  .describe("Read from S3 (or an S3-compatible store). Set exactly one of key, prefix.")
+  .meta({ "x-kubernetes-validations": [exactlyOneOf(["key", "prefix"], "s3")] });
+
+export type S3Source = z.output<typeof s3SourceSchema>;
+
+/** The environment variables that carry an S3 source's credentials (boto3's and the AWS SDKs'). */
+export const S3CredentialKeys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
+
+/** `s3://bucket/key`, or `s3://bucket/prefix/` for a prefix. */
+export function s3Uri(s: S3Source): string {
+  return `s3://${s.bucket}/${s.key ?? s.prefix ?? ""}`;
+}
