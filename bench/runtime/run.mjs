@@ -681,30 +681,19 @@ function targets(results) {
   const ratio = (a, b, key) => (a && b ? a[key] / b[key] : undefined);
   const out = [];
   for (const n of BATCHES) {
-    const rt = by(`churn-runtime /v1 batch ${n}`);
     const ml = by(`MLServer batch ${n}`);
-    out.push([
-      `batch ${n}: rows/s per core, /v1 / MLServer (target >= 1.5x)`,
-      ratio(rt, ml, "rowsPerSecPerCore"),
-      (v) => v >= 1.5,
-    ]);
-    out.push([
-      `batch ${n}: p99, /v1 / MLServer (target <= 1x)`,
-      ratio(rt, ml, "p99Ms"),
-      (v) => v <= 1,
-    ]);
-    const v2 = by(`churn-runtime /v2 batch ${n}`);
-    if (v2) {
-      out.push([
-        `batch ${n}: rows/s per core, /v2 / MLServer (target >= 1.5x)`,
-        ratio(v2, ml, "rowsPerSecPerCore"),
-        (v) => v >= 1.5,
-      ]);
-      out.push([
-        `batch ${n}: p99, /v2 / MLServer (target <= 1x)`,
-        ratio(v2, ml, "p99Ms"),
-        (v) => v <= 1,
-      ]);
+    for (const protocol of ["/v1", "/v2"]) {
+      const rt = by(`churn-runtime ${protocol} batch ${n}`);
+      if (!rt) continue;
+      const vs = `${protocol} / MLServer`;
+      out.push(
+        [
+          `batch ${n}: rows/s per core, ${vs} (target >= 1.5x)`,
+          ratio(rt, ml, "rowsPerSecPerCore"),
+          (v) => v >= 1.5,
+        ],
+        [`batch ${n}: p99, ${vs} (target <= 1x)`, ratio(rt, ml, "p99Ms"), (v) => v <= 1],
+      );
     }
     out.push([
       `batch ${n}: in-process rows/s per core, compiled / onnxruntime`,
