@@ -1,10 +1,14 @@
 """Trainer benchmark: wall time and peak RSS of the whole trainer CLI (validation, training,
 ONNX export, parity, artifact) beside a plain pandas + xgboost script doing only the seed
-demo's steps, on the seed file and on synthetic 100k and 1M rows. Prints the ratios.
+demo's steps, on the seed file and on synthetic 100k and 1M rows. Prints the ratios. Then the
+hyperparameter search's cost and worth (search.py): per-trial wall and CPU, early stopping's
+saving, and default against searched parameters on the seed, synthetic bank and telecom data.
 
     .venv/bin/python bench/trainer/run.py [--sizes 100000,1000000] [--skip-seed]
+        [--skip-search | --search-only] [--search-rows 5000] [--search-seeds 1,2,3]
 
-Results also go to bench/results/trainer.json. Not a test: nothing here asserts a timing.
+Results also go to bench/results/trainer.json and trainer-search.json. Not a test: nothing here
+asserts a timing.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ SPEC = ROOT / "trainer" / "examples" / "bank-churn.yaml"
 SEED = ROOT.parent / "shared" / "data" / "seed" / "Customer-Churn-Records.csv"
 PLAIN = Path(__file__).with_name("plain_xgboost.py")
 RESULTS = ROOT / "bench" / "results" / "trainer.json"
+SEARCH_RESULTS = ROOT / "bench" / "results" / "trainer-search.json"
 
 
 def measure(cmd: list[str]) -> dict:
@@ -77,7 +82,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000", help="synthetic row counts")
     ap.add_argument("--skip-seed", action="store_true")
+    ap.add_argument("--skip-search", action="store_true")
+    ap.add_argument("--search-only", action="store_true")
+    ap.add_argument("--search-rows", type=int, default=5000, help="synthetic rows per search")
+    ap.add_argument("--search-seeds", default="1,2,3", help="synthetic data seeds")
     args = ap.parse_args()
+    code = 0 if args.search_only else cli_bench(args)
+    if not args.skip_search:
+        bench_search(args)
+    return code
+
+
+def bench_search(args: argparse.Namespace) -> None:
+    """The search's cost and worth (search.py), printed and written to SEARCH_RESULTS."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import search
+
+    seed = None if args.skip_seed or not SEED.exists() else SEED
+    seeds = [int(s) for s in args.search_seeds.split(",") if s]
+    with tempfile.TemporaryDirectory(prefix="churn-bench-search-") as t:
+        report = search.run(Path(t), seed, args.search_rows, seeds)
+    search.print_report(report)
+    SEARCH_RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written {SEARCH_RESULTS.relative_to(ROOT)}")
+
+
+def cli_bench(args: argparse.Namespace) -> int:
+    """The trainer CLI beside plain pandas + xgboost; 0 when every trainer run succeeded."""
     results = []
     with tempfile.TemporaryDirectory(prefix="churn-bench-") as t:
         tmp = Path(t)
