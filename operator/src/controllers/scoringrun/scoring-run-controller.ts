@@ -1,20 +1,18 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ChurnModel } from "../../api/churn-model.js";
 import { rfc3339 } from "../../api/condition.js";
-import { FIELD_MANAGER } from "../../api/group.js";
 import { Reasons } from "../../api/reasons.js";
 import type { ScoringRun, ScoringRunStatus } from "../../api/scoring-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { Informer } from "../../kube/informer.js";
-import { KubeApiError } from "../../kube/kube-api-error.js";
 import type { KubeClient } from "../../kube/kube-client.js";
 import { splitKey } from "../../kube/kube-object.js";
 import type { Logger } from "../../kube/logger.js";
 import type { ReconcileResult } from "../../kube/reconcile-result.js";
-import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { scoringRunType } from "../shared/custom-resources.js";
-import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
+import { JobRunLifecycle } from "../shared/job-run-lifecycle.js";
+import { mergeConditions, type StatusWrite } from "../shared/status-writer.js";
 import { runTransitionEvents } from "../shared/transition-events.js";
 import {
   buildScoringJob,
@@ -73,14 +71,13 @@ const secondsBetween = (start?: string, end?: string) => {
  * steps; the status step is the only status writer.
  */
 export class ScoringRunReconciler {
-  private readonly status: StatusWriter<ScoringRunStatus>;
-  private readonly jobsApplied = new Set<string>();
+  private readonly lifecycle: JobRunLifecycle<ScoringRunStatus>;
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: ScoringRunControllerDeps) {
-    this.status = new StatusWriter(deps.client, scoringRunType);
+    this.lifecycle = new JobRunLifecycle(deps.client, scoringRunType, deps.recorder);
     this.steps = [
-      { name: "skip-finished", run: async (p) => this.skipFinished(p) },
+      { name: "skip-finished", run: async (p) => this.lifecycle.skipFinished(p.run) },
       { name: "observe", run: async (p) => this.observe(p) },
       { name: "status", run: async (p) => this.writeStatus(p) },
       { name: "job", run: async (p) => this.ensureJob(p) },
@@ -102,13 +99,12 @@ export class ScoringRunReconciler {
 
   /** Forgets what this process remembers of a deleted ScoringRun. */
   forget(run: ScoringRun): void {
-    this.status.forget(run.metadata?.uid);
-    this.jobsApplied.delete(run.metadata?.uid ?? "");
+    this.lifecycle.forget(run);
   }
 
   /** How many ScoringRuns this process keeps state for. */
   get remembered(): number {
-    return Math.max(this.status.size, this.jobsApplied.size);
+    return this.lifecycle.remembered;
   }
 
   /** Keys of the runs waiting for this ChurnModel to name a version. */
@@ -120,16 +116,8 @@ export class ScoringRunReconciler {
       .map((r) => `${ns}/${r.metadata?.name}`);
   }
 
-  private async skipFinished(p: Pass) {
-    const s = this.status.baseline(p.run);
-    const done = s?.phase === "Succeeded" || s?.phase === "Failed";
-    if (!done || s?.observedGeneration !== p.run.metadata?.generation) return Step.continue;
-    this.jobsApplied.delete(p.run.metadata?.uid ?? "");
-    return Step.stop;
-  }
-
   private async observe(p: Pass) {
-    const run = { ...p.run, status: this.status.baseline(p.run) };
+    const run = { ...p.run, status: this.lifecycle.status.baseline(p.run) };
     const ref = run.spec.model.churnModelRef?.name;
     const churnModel = ref ? this.deps.models.get(`${p.namespace}/${ref}`) : undefined;
     p.model = resolveScoringModel(run, churnModel, this.deps.settings.modelStorePvc);
@@ -198,22 +186,11 @@ export class ScoringRunReconciler {
     const o = p.outcome;
     if (!o) throw new Error("status step ran before observe");
     const now = (this.deps.now ?? (() => new Date()))();
-    const old = this.status.baseline(p.run) ?? {};
+    const old = this.lifecycle.status.baseline(p.run) ?? {};
     const next = this.nextStatus(p, o, old, now);
-    // The write that records jobName and the model starts the run (the spec is immutable from
-    // then on, in CEL): conditional on the resourceVersion read, so the Job runs this spec.
-    const starting = !old.jobName && !!next.jobName;
-    let write: StatusWrite<ScoringRunStatus>;
-    try {
-      write = await this.status.write(
-        p.run,
-        next,
-        starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {},
-      );
-    } catch (err) {
-      if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
-      return Step.requeue(START_CONFLICT_RETRY_MS);
-    }
+    // The write that records jobName and the model starts the run (JobRunLifecycle.write).
+    const write = await this.lifecycle.write(p.run, next);
+    if (write === "conflict") return Step.requeue(START_CONFLICT_RETRY_MS);
     if (write.changed) await this.afterTransition(p, o, write);
     return o.terminal ? Step.stop : Step.continue;
   }
@@ -243,19 +220,11 @@ export class ScoringRunReconciler {
     if (!job || p.outcome?.phase !== "Pending" || this.deps.jobs.get(`${p.namespace}/${name}`)) {
       return Step.continue;
     }
-    // Server-side apply with a deterministic name: a second pass (or a second operator that
-    // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
-    await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
-    const uid = p.run.metadata?.uid ?? "";
-    if (!this.jobsApplied.has(uid)) {
-      this.jobsApplied.add(uid);
-      await this.deps.recorder.record(
-        p.run,
-        "Normal",
-        Reasons.JobCreated,
-        `created Indexed Job ${name} (${job.spec?.completions} shards)`,
-      );
-    }
+    await this.lifecycle.applyJob(
+      p.run,
+      job,
+      `created Indexed Job ${name} (${job.spec?.completions} shards)`,
+    );
     return Step.continue;
   }
 }

@@ -1,11 +1,9 @@
 import type { V1ConfigMap, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
 import { rfc3339 } from "../../api/condition.js";
 import { FIELD_MANAGER } from "../../api/group.js";
-import { Reasons } from "../../api/reasons.js";
 import type { TrainingRun, TrainingRunStatus } from "../../api/training-run.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { Informer } from "../../kube/informer.js";
-import { KubeApiError } from "../../kube/kube-api-error.js";
 import type { KubeClient } from "../../kube/kube-client.js";
 import { splitKey } from "../../kube/kube-object.js";
 import type { Logger } from "../../kube/logger.js";
@@ -13,8 +11,9 @@ import type { ReconcileResult } from "../../kube/reconcile-result.js";
 import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { trainingRunType } from "../shared/custom-resources.js";
+import { JobRunLifecycle } from "../shared/job-run-lifecycle.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
+import { mergeConditions, type StatusWrite } from "../shared/status-writer.js";
 import {
   buildTrainingJob,
   buildTrainingSpecConfigMap,
@@ -56,17 +55,15 @@ const START_CONFLICT_RETRY_MS = 1_000;
  * idempotent steps; the status step is the only status writer.
  */
 export class TrainingRunReconciler {
-  private readonly status: StatusWriter<TrainingRunStatus>;
-  /** Runs whose Job this process applied: the cache lags, and JobCreated is said once. */
-  private readonly jobsApplied = new Set<string>();
+  private readonly lifecycle: JobRunLifecycle<TrainingRunStatus>;
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: TrainingRunControllerDeps) {
-    this.status = new StatusWriter(deps.client, trainingRunType);
+    this.lifecycle = new JobRunLifecycle(deps.client, trainingRunType, deps.recorder);
     // Status before the Job: the first status write records the Job's name (the point from
     // which the spec is immutable, see specImmutableOnceStarted) before the Job exists.
     this.steps = [
-      { name: "skip-finished", run: async (p) => this.skipFinished(p) },
+      { name: "skip-finished", run: async (p) => this.lifecycle.skipFinished(p.run) },
       { name: "observe", run: async (p) => this.observe(p) },
       { name: "status", run: async (p) => this.writeStatus(p) },
       { name: "job", run: async (p) => this.ensureJob(p) },
@@ -86,22 +83,12 @@ export class TrainingRunReconciler {
 
   /** Forgets what this process remembers of a deleted TrainingRun. */
   forget(run: TrainingRun): void {
-    this.status.forget(run.metadata?.uid);
-    this.jobsApplied.delete(run.metadata?.uid ?? "");
+    this.lifecycle.forget(run);
   }
 
   /** How many TrainingRuns this process keeps state for. */
   get remembered(): number {
-    return Math.max(this.status.size, this.jobsApplied.size);
-  }
-
-  /** Finished runs are history: nothing to do unless the spec changed (it cannot; CEL). */
-  private async skipFinished(p: Pass) {
-    const s = this.status.baseline(p.run);
-    const done = s?.phase === "Succeeded" || s?.phase === "Failed";
-    if (!done || s?.observedGeneration !== p.run.metadata?.generation) return Step.continue;
-    this.jobsApplied.delete(p.run.metadata?.uid ?? "");
-    return Step.stop;
+    return this.lifecycle.remembered;
   }
 
   /** The trainer's ServiceAccount, applied whenever a Job is about to be created. */
@@ -128,7 +115,6 @@ export class TrainingRunReconciler {
   private async ensureJob(p: Pass) {
     const jobKey = `${p.namespace}/${trainingJobName(p.run)}`;
     if (this.deps.jobs.get(jobKey)) return Step.continue;
-    const uid = p.run.metadata?.uid ?? "";
     await this.ensureServiceAccount(p);
     const cm: V1ConfigMap = buildTrainingSpecConfigMap(p.run);
     await this.deps.client.apply(Resources.configMaps, cm, {
@@ -136,19 +122,7 @@ export class TrainingRunReconciler {
       force: true,
     });
     const job = buildTrainingJob(p.run, this.deps.settings);
-    // Server-side apply with a deterministic name: a second pass (or a second operator that
-    // has not seen the Job in its cache yet) converges on the same Job instead of a duplicate.
-    await this.deps.client.apply(Resources.jobs, job, { fieldManager: FIELD_MANAGER, force: true });
-    // Only the first creation is news; a pass racing the Job cache re-applies silently.
-    if (!this.jobsApplied.has(uid)) {
-      this.jobsApplied.add(uid);
-      await this.deps.recorder.record(
-        p.run,
-        "Normal",
-        Reasons.JobCreated,
-        `created training Job ${job.metadata?.name}`,
-      );
-    }
+    await this.lifecycle.applyJob(p.run, job, `created training Job ${job.metadata?.name}`);
     return Step.continue;
   }
 
@@ -175,21 +149,12 @@ export class TrainingRunReconciler {
   private async writeStatus(p: Pass) {
     const o = p.outcome;
     if (!o) throw new Error("status step ran before observe");
-    const old = this.status.baseline(p.run) ?? {};
+    const old = this.lifecycle.status.baseline(p.run) ?? {};
     const next = nextStatus(p.run, o, old, (this.deps.now ?? (() => new Date()))());
-    // The first write starts the run: it records jobName, after which the apiserver refuses
-    // spec changes. Made conditional on the resourceVersion we read, so a spec edited since
-    // (the cache lags) is never the one the Job gets: the write conflicts and the pass retries.
-    const starting = !old.jobName;
-    let write: StatusWrite<TrainingRunStatus>;
-    try {
-      write = await this.status.write(
-        p.run,
-        next,
-        starting ? { resourceVersion: p.run.metadata?.resourceVersion } : {},
-      );
-    } catch (err) {
-      if (!(starting && err instanceof KubeApiError && err.conflict)) throw err;
+    // The first write starts the run (see JobRunLifecycle.write): a spec edited since it was
+    // read (the cache lags) is never the one the Job gets; the pass reads the run again.
+    const write = await this.lifecycle.write(p.run, next);
+    if (write === "conflict") {
       this.deps.log.info("training run changed before it started; reading it again", {
         trainingRun: `${p.namespace}/${p.run.metadata?.name}`,
       });
