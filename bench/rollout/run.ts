@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { acquireCluster, releaseCluster } from "../../cluster/index.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
@@ -26,23 +25,18 @@ import { namespacedOperator } from "../../test/integration/operator/support/oper
 import { waitForRunFinished } from "../../test/integration/operator/support/status.js";
 import { SteadyLoad } from "../../test/integration/operator/support/steady-load.js";
 import { synthesize } from "../../test/integration/operator/support/synthetic-customers.js";
+import { numericOptions } from "../numeric-options.mjs";
 
 const FLAGGER_DEFAULT_INTERVAL_S = 60;
 const FLAGGER_DEFAULT_THRESHOLD = 5;
 
-const { values: opts } = parseArgs({
-  options: {
-    trials: { type: "string", default: "3" },
-    rps: { type: "string", default: "30" },
-    help: { type: "boolean", default: false },
+const { trials, rps } = numericOptions(
+  "options: --trials N (default 3) --rps N (load, default 30)",
+  {
+    trials: 3,
+    rps: 30,
   },
-});
-if (opts.help) {
-  process.stdout.write("options: --trials N (default 3) --rps N (load, default 30)\n");
-  process.exit(0);
-}
-const trials = Number(opts.trials);
-const rps = Number(opts.rps);
+);
 const log = (m: string) => process.stdout.write(`[rollout] ${m}\n`);
 
 const median = (xs: number[]) => {

@@ -23,10 +23,10 @@ import {
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { tsImport } from "tsx/esm/api";
 import { ensureBuild, root } from "../../scripts/setup.mjs";
+import { numericOptions } from "../numeric-options.mjs";
 
 const SERVER_CPU = "0";
 const LOAD_CPU = "1";
@@ -38,19 +38,9 @@ Router overhead against calling a variant directly: servers on CPU ${SERVER_CPU}
   --seconds N   length of each measurement (default 3; a 1 s warm-up precedes each)
   --rounds N    rounds, scenarios interleaved; the median round is reported (default 2)
   --help`;
-const { values: opts } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "3" },
-    rounds: { type: "string", default: "2" },
-    help: { type: "boolean", default: false },
-  },
-});
-if (opts.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-const SECONDS = Math.max(1, Number(opts.seconds));
-const ROUNDS = Math.max(1, Number(opts.rounds));
+const opts = numericOptions(USAGE, { seconds: 3, rounds: 2 });
+const SECONDS = Math.max(1, opts.seconds);
+const ROUNDS = Math.max(1, opts.rounds);
 
 // Pin this process (the load generator) to its core: run again under taskset.
 if (process.env.CHURN_BENCH_PINNED !== "1") {
