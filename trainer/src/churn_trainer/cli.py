@@ -84,11 +84,48 @@ def cmd_train(args: argparse.Namespace) -> int:
         from .spec import load_spec
 
         spec = load_spec(args.spec, data_override=args.data)
-        summary = train_run(spec, Path(args.output))
+        if args.output.startswith("s3://"):
+            summary = _train_to_s3(spec, args.output)
+        else:
+            summary = train_run(spec, Path(args.output))
         print(summary["artifact"], flush=True)
         return summary
 
     return _run(args, work)
+
+
+def _train_to_s3(spec: Any, prefix: str) -> dict[str, Any]:
+    """Trains into a scratch store, then publishes the artifact under `<prefix>/<digest>/`
+    (model_store.py); the endpoint and region come from AWS_ENDPOINT_URL_S3 and AWS_REGION."""
+    import tempfile
+
+    from .model_store import upload_artifact
+    from .pipeline import train_run
+    from .spec import S3Options
+
+    with tempfile.TemporaryDirectory(prefix="churn-artifact-") as scratch:
+        summary = train_run(spec, Path(scratch))
+        uri, created = upload_artifact(Path(summary["artifact"]), prefix, S3Options())
+    print(
+        f"[churn-trainer] artifact {'uploaded' if created else 'already in S3'}: {uri}",
+        file=sys.stderr,
+    )
+    return {**summary, "artifact": uri, "created": created}
+
+
+def cmd_fetch_artifact(args: argparse.Namespace) -> int:
+    """Downloads and verifies an S3 artifact into a local store (e.g. a serving pod's init
+    container filling an emptyDir); prints the local path."""
+    from .model_store import ModelStoreError, download_artifact
+    from .spec import S3Options
+
+    try:
+        path = download_artifact(args.uri, Path(args.dest), S3Options())
+    except ModelStoreError as e:
+        print(f"[churn-trainer] fetch-artifact failed: {e}", file=sys.stderr)
+        return 1
+    print(path, flush=True)
+    return 0
 
 
 def _run(args: argparse.Namespace, work: Callable[[], dict[str, Any]]) -> int:
@@ -140,7 +177,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="validate, train, export and write an artifact")
     t.add_argument("--spec", required=True, help="spec file (YAML or JSON)")
-    t.add_argument("--output", required=True, help="artifact store directory")
+    t.add_argument(
+        "--output",
+        required=True,
+        help="artifact store: a directory, or s3://bucket/prefix/ (endpoint and region from "
+        "AWS_ENDPOINT_URL_S3 and AWS_REGION, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
+    )
     t.add_argument("--data", help="dataset path or http(s) URL (overrides the spec)")
     t.add_argument("--termination-log", help="also write the one-line JSON summary here")
     t.set_defaults(func=cmd_train)
@@ -163,6 +205,14 @@ def parser() -> argparse.ArgumentParser:
         "and categories, semicolon-separated",
     )
     s.set_defaults(func=cmd_synth)
+    f = sub.add_parser(
+        "fetch-artifact",
+        help="download an artifact from s3://bucket/prefix/<digest>/ into DEST/<digest>, "
+        "refusing it unless its _COMPLETE manifest and digest match",
+    )
+    f.add_argument("uri")
+    f.add_argument("--dest", required=True)
+    f.set_defaults(func=cmd_fetch_artifact)
     return p
 
 

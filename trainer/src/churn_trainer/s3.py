@@ -13,6 +13,7 @@ DatasetUnavailable (exit 1).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,7 +97,12 @@ def client(options: S3Options) -> Any:
 
 def describe_error(err: Exception, where: str, endpoint: str | None) -> str:
     """One line naming what went wrong with `where` and what to check."""
-    server = endpoint or "the AWS S3 endpoint"
+    server = (
+        endpoint
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or "the AWS S3 endpoint"
+    )
     if isinstance(err, ClientError):
         code = str(err.response.get("Error", {}).get("Code", ""))
         what = CODE_MESSAGES.get(code, err.response.get("Error", {}).get("Message") or code)
