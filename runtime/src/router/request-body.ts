@@ -2,6 +2,7 @@
 // (sticky assignment), and may be sent twice (the canary's fallback to stable, a mirrored
 // copy). The same size limit as the serving runtime's applies, with the same 413.
 import type { IncomingMessage } from "node:http";
+import type { Context } from "koa";
 import { RequestError } from "../request-error.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -34,6 +35,17 @@ export async function readRequestBody(req: IncomingMessage, limitBytes: number):
       reject(new RequestError(400, "aborted", "the client aborted the request")),
     );
   });
+}
+
+/** A koa request's body; one too large also closes the connection after the reply. */
+export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
+  try {
+    return await readRequestBody(ctx.req, maxBytes);
+  } catch (err) {
+    // Stop reading; the connection is closed after the reply so the client stops sending.
+    if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
+    throw err;
+  }
 }
 
 const tooLarge = (limit: number) =>

@@ -10,7 +10,7 @@ import type { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
 import { MAX_ANSWER_BYTES, type Mirror } from "./mirror.js";
-import { readRequestBody } from "./request-body.js";
+import { readBody } from "./request-body.js";
 import type { AnsweredBy, RouterMetrics } from "./router-metrics.js";
 import { stickyKeyOf } from "./sticky-key.js";
 import type { TrafficConfig } from "./traffic-config.js";
@@ -304,17 +304,6 @@ function forcedVariant(ctx: Context, config: TrafficConfig): Variant | undefined
     );
   }
   return forced;
-}
-
-/** The request's body; one too large also closes the connection after the reply. */
-async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
-  try {
-    return await readRequestBody(ctx.req, maxBytes);
-  } catch (err) {
-    // Stop reading; the connection is closed after the reply so the client stops sending.
-    if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
-    throw err;
-  }
 }
 
 /** What the caller is told when the upstream call failed: 499, 504 or 502 (others as they are). */

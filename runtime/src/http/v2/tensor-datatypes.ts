@@ -21,16 +21,7 @@ export const DATATYPES = [
 ] as const;
 export type Datatype = (typeof DATATYPES)[number];
 
-const INTEGERS: readonly Datatype[] = [
-  "UINT8",
-  "UINT16",
-  "UINT32",
-  "UINT64",
-  "INT8",
-  "INT16",
-  "INT32",
-  "INT64",
-];
+const INTEGERS: readonly Datatype[] = DATATYPES.filter((d) => /^U?INT/.test(d));
 /** FP16 is left out: JSON cannot carry it and no column needs it. */
 const NUMBERS: readonly Datatype[] = [...INTEGERS, "FP32", "FP64"];
 

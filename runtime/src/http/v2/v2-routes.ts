@@ -4,7 +4,7 @@
 import type Router from "@koa/router";
 import type { Context } from "koa";
 import { RequestError } from "../../request-error.js";
-import { readRequestBody } from "../../router/request-body.js";
+import { readBody } from "../../router/request-body.js";
 import type { AppDeps } from "../app.js";
 import { SERVER_METADATA, V2Inference } from "./v2-inference.js";
 
@@ -60,16 +60,6 @@ function splitBody(ctx: Context, body: Buffer): { json: unknown; binary: Buffer 
       "malformed_json",
       `request JSON is not valid: ${(err as Error).message}`,
     );
-  }
-}
-
-/** Reads the body whole under the size limit (413 above it, and the connection is closed). */
-async function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  try {
-    return await readRequestBody(ctx.req, limit);
-  } catch (err) {
-    if (err instanceof RequestError && err.status === 413) ctx.set("connection", "close");
-    throw err;
   }
 }
 
