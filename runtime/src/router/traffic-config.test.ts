@@ -8,19 +8,11 @@ import {
   TRAFFIC_KEY as OPERATOR_TRAFFIC_KEY,
   trafficConfig,
 } from "../../../operator/src/controllers/churnmodel/build-router.js";
+import { churnModelFixture } from "../../../operator/test-support/churn-model-fixture.js";
 import { parseTrafficConfig, TRAFFIC_KEY, TrafficConfigError } from "./traffic-config.js";
 
-const model = (stickyHeader?: string): ChurnModel => ({
-  apiVersion: "churn.mlops.dev/v1alpha1",
-  kind: "ChurnModel",
-  metadata: { name: "bank", namespace: "team-a", uid: "u1" },
-  spec: {
-    source: { latestFrom: {} },
-    replicas: 2,
-    explanations: { enabled: true },
-    ...(stickyHeader ? { rollout: { stickyHeader } } : {}),
-  },
-});
+const model = (stickyHeader?: string): ChurnModel =>
+  churnModelFixture({ replicas: 2, ...(stickyHeader ? { rollout: { stickyHeader } } : {}) });
 const stable = { digest: "a".repeat(64), uri: "pvc://m/a" };
 const canary = { digest: "b".repeat(64), uri: "pvc://m/b" };
 

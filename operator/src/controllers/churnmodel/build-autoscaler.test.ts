@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { ChurnModel } from "../../api/churn-model.js";
+import { churnModelFixture } from "../../../test-support/churn-model-fixture.js";
 import { autoscalingOf, type ResolvedAutoscaling } from "../../api/defaults.js";
 import { buildAutoscaler, REQUESTS_PER_SECOND_METRIC } from "./build-autoscaler.js";
 import { buildServingDeployment } from "./build-serving-deployment.js";
 import type { Variant } from "./desired-variants.js";
 
-const model: ChurnModel = {
-  apiVersion: "churn.mlops.dev/v1alpha1",
-  kind: "ChurnModel",
-  metadata: { name: "bank", namespace: "team-a", uid: "u1" },
-  spec: { source: { latestFrom: {} }, replicas: 3, explanations: { enabled: true } },
-};
+const model = churnModelFixture();
 const version = { digest: "c".repeat(64), uri: "pvc://models/c" };
 const resolved = (a: Parameters<typeof autoscalingOf>[0]): ResolvedAutoscaling => {
   const r = autoscalingOf(a);

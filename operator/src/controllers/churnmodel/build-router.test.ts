@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChurnModel } from "../../api/churn-model.js";
+import { churnModelFixture } from "../../../test-support/churn-model-fixture.js";
 import {
   buildRouterDeployment,
   buildRouterRole,
@@ -11,12 +11,7 @@ import {
   trafficConfig,
 } from "./build-router.js";
 
-const model: ChurnModel = {
-  apiVersion: "churn.mlops.dev/v1alpha1",
-  kind: "ChurnModel",
-  metadata: { name: "bank", namespace: "team-a", uid: "u1" },
-  spec: { source: { latestFrom: {} }, replicas: 3, explanations: { enabled: true } },
-};
+const model = churnModelFixture();
 const a = { digest: "a".repeat(64), uri: "pvc://m/a" };
 const b = { digest: "b".repeat(64), uri: "pvc://m/b" };
 

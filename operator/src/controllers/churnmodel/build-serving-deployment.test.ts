@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ChurnModel } from "../../api/churn-model.js";
+import { churnModelFixture } from "../../../test-support/churn-model-fixture.js";
 import { buildServingDeployment } from "./build-serving-deployment.js";
 import { buildServingService } from "./build-serving-service.js";
 
 const digest = "f".repeat(64);
-const model: ChurnModel = {
-  apiVersion: "churn.mlops.dev/v1alpha1",
-  kind: "ChurnModel",
-  metadata: { name: "bank", namespace: "ns", uid: "uid-2" },
-  spec: {
-    source: { latestFrom: {} },
-    replicas: 2,
-    explanations: { enabled: false },
-    threshold: 0.4,
-  },
-};
+const model = churnModelFixture(
+  { replicas: 2, explanations: { enabled: false }, threshold: 0.4 },
+  { namespace: "ns", uid: "uid-2" },
+);
 const variant = {
   name: "stable" as const,
   version: { digest, uri: `pvc://churn-models/${digest}` },
