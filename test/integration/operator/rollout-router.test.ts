@@ -32,6 +32,14 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
   const roll = (run: string, rollout: RolloutSpec, annotations: Record<string, string> = {}) =>
     bank.roll(run, { analysis, ...rollout }, annotations);
 
+  /** v1 as a canary at 20%, held there, with a test fault (the operator's --allow-test-faults). */
+  const rollFaulty = (fault: string) =>
+    roll(
+      "v1",
+      { steps: [{ setWeight: 20 }, { pause: {} }] },
+      { "churn.mlops.dev/test-fault": fault },
+    );
+
   /** Sum of a router metric over the router pods. */
   const routerMetric = async (name: string, labels: Record<string, string> = {}) => {
     let sum = 0;
@@ -105,13 +113,7 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
   it("rolls back a canary that errors, naming the value, within two intervals of the fault", async () => {
     const load = new SteadyLoad(routerUrl, rows, 50).start();
     try {
-      await roll(
-        "v1",
-        { steps: [{ setWeight: 20 }, { pause: {} }] },
-        {
-          "churn.mlops.dev/test-fault": "error-rate=1",
-        },
-      );
+      await rollFaulty("error-rate=1");
       await waitFor(
         "the canary to answer (and fail)",
         () => (load.stats.byVariant.canary ?? 0) > 0,
@@ -137,13 +139,7 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
   it("rolls back a slow canary by latency, after a retry", async () => {
     const load = new SteadyLoad(routerUrl, rows, 50).start();
     try {
-      await roll(
-        "v1",
-        { steps: [{ setWeight: 20 }, { pause: {} }] },
-        {
-          "churn.mlops.dev/test-fault": "latency-ms=400",
-        },
-      );
+      await rollFaulty("latency-ms=400");
       await bank.act("retry", "retry-slow");
       const rolled = await bank.until(
         "slow v1 rolled back",
