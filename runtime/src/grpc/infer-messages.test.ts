@@ -108,3 +108,20 @@ describe("responseOf", () => {
     });
   });
 });
+
+describe("responseOf with explanations", () => {
+  it("says what they explain in the response's parameters", () => {
+    const answer = {
+      json: {
+        model_name: "bank",
+        model_version: "d",
+        parameters: { explains: "uncalibrated-margin" as const },
+        outputs: [],
+      },
+      binary: [],
+    };
+    expect(responseOf(answer).parameters).toEqual({
+      explains: { string_param: "uncalibrated-margin" },
+    });
+  });
+});

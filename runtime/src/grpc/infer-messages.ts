@@ -46,6 +46,7 @@ export interface InferResponseMessage {
   model_name: string;
   model_version: string;
   id: string;
+  parameters?: Record<string, { string_param: string }>;
   outputs: { name: string; datatype: string; shape: number[] }[];
   raw_output_contents: Buffer[];
 }
@@ -124,11 +125,14 @@ export function restFormOf(message: InferRequestMessage): { json: unknown; binar
 
 /** The answer as ModelInferResponse: every output as raw contents, in order. */
 export function responseOf(answer: InferAnswer): InferResponseMessage {
-  return {
+  const message: InferResponseMessage = {
     model_name: answer.json.model_name,
     model_version: answer.json.model_version,
     id: answer.json.id ?? "",
     outputs: answer.json.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
     raw_output_contents: answer.binary,
   };
+  const explains = answer.json.parameters?.explains;
+  if (explains) message.parameters = { explains: { string_param: explains } };
+  return message;
 }

@@ -3,6 +3,7 @@
 // extension, announced by the Inference-Header-Content-Length response header).
 import type { ModelCard } from "../../artifact/model-card.js";
 import type { Prediction } from "../../model/model-service.js";
+import { type ExplainedQuantity, explainedQuantity } from "../explained-quantity.js";
 import type { InferPlan } from "./infer-request.js";
 import { encodeBinary } from "./tensor-datatypes.js";
 
@@ -21,6 +22,8 @@ export interface InferAnswer {
     model_name: string;
     model_version: string;
     id?: string;
+    /** With explanations: what base_value + sum(contributions) is (as /v1's `explains`). */
+    parameters?: { explains: ExplainedQuantity };
     outputs: OutputTensor[];
   };
   binary: Buffer[];
@@ -54,5 +57,6 @@ export function inferAnswer(
   });
   const json: InferAnswer["json"] = { model_name: card.name, model_version: digest, outputs };
   if (plan.id !== undefined) json.id = plan.id;
+  if (plan.explain) json.parameters = { explains: explainedQuantity(card) };
   return { json, binary };
 }

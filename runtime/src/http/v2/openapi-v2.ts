@@ -3,6 +3,7 @@
 import type { ModelCard } from "../../artifact/model-card.js";
 import { shapeJsonSchema } from "../../validation/json-schema.js";
 import type { JsonSchema, ObjectShape } from "../../validation/request-rules.js";
+import { explainedQuantities } from "../explained-quantity.js";
 import { ref } from "../openapi-components.js";
 import {
   INFER_REQUEST_SHAPE,
@@ -71,6 +72,11 @@ const inferResponse: JsonSchema = {
     model_name: { type: "string" },
     model_version: { type: "string", description: "sha256 of model.onnx" },
     id: { type: "string" },
+    parameters: {
+      type: "object",
+      properties: { explains: { enum: [...explainedQuantities] } },
+      description: "With contributions or base_value: what base_value + sum(contributions) is",
+    },
     outputs: {
       type: "array",
       items: {

@@ -92,6 +92,7 @@ describe("/v2", () => {
     const n = Number(r.headers.get(HEADER_LENGTH));
     const head = JSON.parse(r.bytes.toString("utf8", 0, n));
     const [p, phi, base] = head.outputs;
+    expect(head.parameters.explains).toMatch(/^(probability-log-odds|uncalibrated-margin)$/);
     expect(phi.shape).toEqual([rows.length, card.features.raw.length]);
     const probability = new Float32Array(
       r.bytes.buffer.slice(
