@@ -54,14 +54,33 @@ function enough(
 
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
+/**
+ * A judge of the canary's own requests (`key` is the metric's name and its setting): off without
+ * its setting, Inconclusive while the canary has served fewer than minSamples requests.
+ */
+function canaryJudge<K extends "successRate" | "latencyP99Ms">(
+  key: K,
+  judge: (
+    name: K,
+    canary: VariantWindow,
+    m: Measurements,
+    setting: NonNullable<ResolvedAnalysis[K]>,
+    a: ResolvedAnalysis,
+  ) => MetricResult,
+): Judge {
+  return (m, a) => {
+    const setting = a[key];
+    if (!setting) return undefined;
+    const c = m.canary;
+    const short = enough(key, c, a.minSamples, "the canary");
+    if (short || !c) return short;
+    return judge(key, c, m, setting as NonNullable<ResolvedAnalysis[K]>, a);
+  };
+}
+
 /** Errors: below the floor with confidence, and worse than stable with confidence, fails. */
-const successRate: Judge = (m, a) => {
-  if (!a.successRate) return undefined;
-  const name = "successRate";
-  const c = m.canary;
-  const short = enough(name, c, a.minSamples, "the canary");
-  if (short || !c) return short;
-  const min = a.successRate.min;
+const successRate: Judge = canaryJudge("successRate", (name, c, m, setting) => {
+  const min = setting.min;
   const ok = c.requests - c.errors;
   const rate = ok / c.requests;
   const bound = wilson(ok, c.requests);
@@ -89,22 +108,17 @@ const successRate: Judge = (m, a) => {
     verdict: "Pass",
     message: `${Math.round(c.errors)} errors in ${Math.round(c.requests)} requests`,
   };
-};
+});
 
 /** Latency: canary p99 over the ceiling, or over ratio x stable p99 by more than a tolerance. */
-const latency: Judge = (m, a) => {
-  if (!a.latencyP99Ms) return undefined;
-  const name = "latencyP99Ms";
-  const c = m.canary;
-  const short = enough(name, c, a.minSamples, "the canary");
-  if (short || !c) return short;
+const latency: Judge = canaryJudge("latencyP99Ms", (name, c, m, setting, a) => {
   const p99c = histogramQuantile(0.99, c.latency);
   if (p99c === undefined) return inconclusive(name, "no latency histogram for the canary");
   const ms = p99c * 1000;
   const p99s = m.stable ? histogramQuantile(0.99, m.stable.latency) : undefined;
   const stableMs =
     p99s !== undefined && (m.stable?.requests ?? 0) >= a.minSamples ? p99s * 1000 : undefined;
-  const { max, maxRatioToStable } = a.latencyP99Ms;
+  const { max, maxRatioToStable } = setting;
   const base = {
     name,
     value: round(ms, 2),
@@ -126,7 +140,7 @@ const latency: Judge = (m, a) => {
     };
   }
   return { ...base, verdict: "Pass", message: `p99 ${round(ms, 1)} ms` };
-};
+});
 
 /** Score drift: PSI of canary vs stable predicted probabilities, small-sample bias removed. */
 const scoreDrift: Judge = (m, a) => {
