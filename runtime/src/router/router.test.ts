@@ -260,6 +260,53 @@ describe("exact, sticky weights", () => {
     }
   });
 
+  it("keeps a customer on one variant over /v2 as over /v1 (tritonclient's JSON, binary tensor data)", async () => {
+    const file = trafficFile();
+    file.write({ weight: 50 });
+    const r = await router(file.path);
+    try {
+      await ready(r, 50);
+      /** One row as Open Inference Protocol tensors: strings BYTES, numbers FP64, the id INT64. */
+      const inputs = (i: number) =>
+        Object.entries(row(i)).map(([name, v]) => ({
+          name,
+          datatype: name === ID ? "INT64" : typeof v === "string" ? "BYTES" : "FP64",
+          shape: [1],
+          data: [v],
+        }));
+      const infer = `${r.url}/v2/models/${card.name}/infer`;
+      const variants = await inParallel(
+        Array.from({ length: 30 }, (_, i) => i),
+        4,
+        async (i) => {
+          const json = JSON.stringify({ inputs: inputs(i) });
+          // tritonclient sends JSON with no content type; the binary extension's JSON comes first.
+          // (fetch sets text/plain for a string body, none for bytes)
+          const plain = await fetch(infer, { method: "POST", body: Buffer.from(json) });
+          const binary = await fetch(infer, {
+            method: "POST",
+            body: json,
+            headers: {
+              "content-type": "application/octet-stream",
+              "inference-header-content-length": String(Buffer.byteLength(json)),
+            },
+          });
+          await Promise.all([plain.text(), binary.text()]);
+          expect([plain.status, binary.status]).toEqual([200, 200]);
+          return [
+            (await score(r.url, i)).variant,
+            plain.headers.get("x-churn-variant"),
+            binary.headers.get("x-churn-variant"),
+          ];
+        },
+      );
+      for (const [v1, v2, v2Binary] of variants) expect([v2, v2Binary]).toEqual([v1, v1]);
+      expect(new Set(variants.map(([v1]) => v1)).size).toBe(2);
+    } finally {
+      await r.close();
+    }
+  });
+
   it("follows a forced variant, and refuses a bad or impossible one", async () => {
     const file = trafficFile();
     file.write({ weight: 0 });
