@@ -10,8 +10,8 @@ import {
 } from "../artifact/artifact.js";
 import type { RuntimeConfig } from "../config.js";
 import { FeatureSource } from "../data/feature-source.js";
-import { createLogger, type Logger } from "../logger.js";
 import { type RunningGrpc, startGrpc } from "../grpc/grpc-server.js";
+import { createLogger, type Logger } from "../logger.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
 import { buildApp } from "./app.js";
