@@ -588,6 +588,29 @@ async function soak(runtime, body) {
   };
 }
 
+/** The /v2 infer rows, when the server speaks the Open Inference Protocol. */
+async function v2Scenarios(name, card, runtime, rows) {
+  const url = `${runtime.base}/v2/models/${encodeURIComponent(card.name)}/infer`;
+  const probe = await post(url, v2Body(card, rows.slice(0, 2))).catch(() => undefined);
+  if (probe?.status !== 200) {
+    const why = probe ? `${probe.status} ${await probe.text()}` : "unreachable";
+    log(`${name}: no /v2 infer row (${why})`);
+    return [];
+  }
+  const bodyFor = (n) => v2Body(card, rows.slice(0, n));
+  return httpScenarios("churn-runtime /v2", runtime.proc.pid, url, bodyFor);
+}
+
+/** MLServer's rows, after checking it serves the same trees (uncalibrated: the booster alone). */
+async function mlserverScenarios(name, ml, x, F, p1000) {
+  const res = await (await post(ml.url, mlserverBody(x, 1000, F))).json();
+  const out = res.outputs?.[0]?.data ?? [];
+  const probs = out.length === 2000 ? out.filter((_, i) => i % 2 === 1) : out;
+  const gap = Math.max(...probs.map((p, i) => Math.abs(p - p1000[i])));
+  log(`${name}: MLServer vs the artifact max |dp| = ${gap.toExponential(2)} (calibration aside)`);
+  return httpScenarios("MLServer", ml.proc.pid, ml.url, (n) => mlserverBody(x, n, F));
+}
+
 async function benchModel(name, first) {
   const artifact = ensureArtifact(name);
   const { modelDir } = artifact;
@@ -636,27 +659,11 @@ async function benchModel(name, first) {
           }),
       ],
     ];
-    const v2Url = `${runtime.base}/v2/models/${encodeURIComponent(card.name)}/infer`;
-    const v2 = await post(v2Url, v2Body(card, rows.slice(0, 2))).catch(() => undefined);
-    if (v2?.status === 200) {
-      const bodyFor = (n) => v2Body(card, rows.slice(0, n));
-      scenarios.push(...httpScenarios("churn-runtime /v2", runtime.proc.pid, v2Url, bodyFor));
-    } else {
-      log(`${name}: no /v2 infer row (${v2 ? `${v2.status} ${await v2.text()}` : "unreachable"})`);
-    }
+    scenarios.push(...(await v2Scenarios(name, card, runtime, rows)));
     if (!opts["skip-mlserver"]) {
       const ml = await startMlserver(booster);
-      if (ml) {
-        servers.push(ml.proc);
-        const res = await (await post(ml.url, mlserverBody(x, 1000, F))).json();
-        const out = res.outputs?.[0]?.data ?? [];
-        const probs = out.length === 2000 ? out.filter((_, i) => i % 2 === 1) : out;
-        const mlGap = Math.max(...probs.map((p, i) => Math.abs(p - p1000[i])));
-        log(`${name}: MLServer vs the artifact max |dp| = ${mlGap.toExponential(2)}`);
-        scenarios.push(
-          ...httpScenarios("MLServer", ml.proc.pid, ml.url, (n) => mlserverBody(x, n, F)),
-        );
-      }
+      if (ml) servers.push(ml.proc);
+      if (ml) scenarios.push(...(await mlserverScenarios(name, ml, x, F, p1000)));
     }
     scenarios.push(...xgboostScenarios(booster, probeFeatures, featuresFile, F, xgbBatch));
     results = await runRounds(name, scenarios);

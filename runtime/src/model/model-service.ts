@@ -179,31 +179,42 @@ export class ModelService {
       const phi = await this.contributions(loaded, out.features as Float32Array, rows.length);
       explanations = explainRows(card, rows, phi, this.options.topDrivers);
     }
-    const idColumn = card.schema.idColumn;
+    const idColumn = card.schema.idColumn ?? undefined;
     const predictions: Prediction[] = new Array(rows.length);
     let positives = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Record<string, unknown>;
       const probability = out.probabilities[i] as number;
-      const label = probability >= threshold;
-      if (label) positives++;
-      const p: Prediction = { probability, label, threshold, modelVersion: artifact.digest };
-      const id = idColumn ? row[idColumn] : undefined;
-      if (typeof id === "string" || typeof id === "number") p.id = id;
-      const unknown = out.unknownCategories[i] as string[];
-      if (unknown.length > 0) {
-        p.unknownCategories = unknown;
-        for (const feature of unknown) this.metrics.unknownCategories.inc({ feature });
-      }
+      const p = this.prediction(row, probability, threshold, idColumn, out.unknownCategories[i]);
+      if (p.label) positives++;
       if (explanations) p.explanation = explanations[i] as Explanation;
       predictions[i] = p;
       this.metrics.probability.observe(probability);
-      drift?.observe(row, probability, label);
+      drift?.observe(row, probability, p.label);
     }
     this.metrics.scoredRows.inc({ endpoint }, rows.length);
     if (positives > 0) this.metrics.positives.inc(positives);
     if (explain) this.metrics.explainedRows.inc(rows.length);
     return predictions;
+  }
+
+  /** One row's answer (without explanation); counts its unknown categories. */
+  private prediction(
+    row: Record<string, unknown>,
+    probability: number,
+    threshold: number,
+    idColumn: string | undefined,
+    unknown: string[] | undefined,
+  ): Prediction {
+    const modelVersion = this.artifact?.digest ?? "";
+    const p: Prediction = { probability, label: probability >= threshold, threshold, modelVersion };
+    const id = idColumn ? row[idColumn] : undefined;
+    if (typeof id === "string" || typeof id === "number") p.id = id;
+    if (unknown && unknown.length > 0) {
+      p.unknownCategories = unknown;
+      for (const feature of unknown) this.metrics.unknownCategories.inc({ feature });
+    }
+    return p;
   }
 
   /** SHAP values of encoded rows: on the event loop for the smallest batches, else in the pool. */
