@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { clusterPaths, network } from "./cluster-layout.js";
 import { isRunning, type ManagedProcess, stopProcess } from "./managed-process.js";
 import {
+  grpcSocketPaths,
   randomCredentials,
   S3_REGION,
   type S3Credentials,
@@ -96,6 +97,7 @@ export async function s3Up(): Promise<string> {
 export async function s3Down(): Promise<void> {
   const state = readState();
   if (state) await stopProcess(state.process);
+  for (const path of grpcSocketPaths(CLUSTER_S3_PORTS)) rmSync(path, { force: true });
   rmSync(statePath(), { force: true });
 }
 

@@ -1,7 +1,7 @@
 // The local S3-compatible object store: SeaweedFS's `weed server` (master, volume server, filer
 // and S3 gateway in one process), for the storage tests and the local cluster. See README.md.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -147,6 +147,20 @@ export function weedServerArgs(dir: string, ports: WeedPorts, bindIp: string): s
   ];
 }
 
+/**
+ * The Unix sockets `weed server` creates for same-host gRPC: fixed paths in /tmp (not under
+ * `-dir`), left behind when it stops, so the stop removes them.
+ */
+export function grpcSocketPaths(ports: WeedPorts): string[] {
+  const grpc: [string, number][] = [
+    ["master", ports.masterGrpc],
+    ["volume", ports.volumeGrpc],
+    ["filer", ports.filerGrpc],
+    ["s3", ports.s3Grpc],
+  ];
+  return grpc.map(([name, port]) => `/tmp/seaweedfs-${name}-grpc-${port}.sock`);
+}
+
 async function answers(url: string, ok: (status: number) => boolean): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -187,7 +201,10 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
   });
   const log = join(opts.dir, "weed.log");
   const proc = startProcess("weed", weed, weedServerArgs(opts.dir, ports, bindIp), log);
-  const stop = () => stopProcess(proc);
+  const stop = async () => {
+    await stopProcess(proc);
+    for (const path of grpcSocketPaths(ports)) rmSync(path, { force: true });
+  };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   while (!(await ready(ports))) {
     if (!isRunning(proc)) throw new Error(`weed server exited during start-up; see ${log}`);
