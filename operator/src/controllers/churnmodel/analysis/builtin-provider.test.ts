@@ -33,6 +33,25 @@ function request(
   };
 }
 
+/** The runtime's latency buckets (seconds) and probability buckets (0.05 wide), as scraped. */
+const LATENCY_BOUNDS = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  Infinity,
+];
+const PROBABILITY_BOUNDS = [
+  ...Array.from({ length: 19 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
+  Infinity,
+];
 const seconds = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
 
 describe("BuiltinProvider", () => {
@@ -76,14 +95,11 @@ describe("BuiltinProvider", () => {
         requests: 100 + 3 + 7 + 40 + 1,
         errors: 3 + 1,
         latency: {
-          bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity],
+          bounds: LATENCY_BOUNDS,
           cumulative: [10, 10, 10, 110, 110, 110, 110, 110, 110, 150, 150, 151],
         },
         probability: {
-          bounds: [
-            ...Array.from({ length: 19 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
-            Infinity,
-          ],
+          bounds: PROBABILITY_BOUNDS,
           cumulative: [0, 100, 100, 100, 100, 140, ...Array<number>(14).fill(140)],
         },
       },
@@ -91,14 +107,11 @@ describe("BuiltinProvider", () => {
         requests: 20,
         errors: 0,
         latency: {
-          bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity],
+          bounds: LATENCY_BOUNDS,
           cumulative: [0, 0, 0, 0, 0, 0, 20, 20, 20, 20, 20, 20],
         },
         probability: {
-          bounds: [
-            ...Array.from({ length: 19 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
-            Infinity,
-          ],
+          bounds: PROBABILITY_BOUNDS,
           cumulative: [...Array<number>(13).fill(0), ...Array<number>(7).fill(20)],
         },
       },
