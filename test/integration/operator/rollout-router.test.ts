@@ -229,8 +229,9 @@ describe.skipIf(noProcessNode)("canary rollouts through the router", () => {
       return answers.every((x) => x === "stable");
     });
     timings.abortToWeightZeroMs = Date.now() - abortAt;
-    const aborted = await bank.current();
-    expect(aborted.status?.rollout?.phase).toBe("Aborted");
+    // The router follows the traffic ConfigMap, applied before the pass writes status: wait for
+    // the status of the same pass instead of reading it once.
+    await bank.until("the abort in status", (m) => m.status?.rollout?.phase === "Aborted", 30_000);
     agent.destroy();
 
     await bank.act("retry", "retry-2");
