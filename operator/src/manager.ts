@@ -15,6 +15,7 @@ import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-contr
 import { RolloutMetrics } from "./controllers/churnmodel/rollout-metrics.js";
 import { ScoringRunReconciler } from "./controllers/scoringrun/scoring-run-controller.js";
 import { ScoringRunMetrics } from "./controllers/scoringrun/scoring-run-metrics.js";
+import { SCHEDULED_BY_LABEL } from "./controllers/scoringrun/scoring-schedule.js";
 import {
   churnModelType,
   scoringRunType,
@@ -235,7 +236,12 @@ function routeEvents(parts: Parts): void {
 
 /** ScoringRun events go to its controller; a deleted run's state is forgotten. */
 function routeScoringRuns({ caches, scoringRuns, controllers }: Parts): void {
-  const onRun = (r: ScoringRun) => controllers.scoringRun.enqueue(objectKey(r));
+  const onRun = (r: ScoringRun) => {
+    controllers.scoringRun.enqueue(objectKey(r));
+    // A scheduled run's changes concern its schedule too (pruning finished runs).
+    const template = r.metadata?.labels?.[SCHEDULED_BY_LABEL];
+    if (template) controllers.scoringRun.enqueue(`${r.metadata?.namespace}/${template}`);
+  };
   caches.scoringRuns.on({
     add: onRun,
     update: onRun,

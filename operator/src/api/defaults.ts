@@ -37,7 +37,12 @@ export const Limits = {
   replicas: { min: 0, max: 100 },
 } as const;
 
-function clamp(value: number | undefined, fallback: number, lim: { min: number; max: number }) {
+/** `value` (else `fallback`) truncated to an integer and clamped to `lim`. */
+export function clamp(
+  value: number | undefined,
+  fallback: number,
+  lim: { min: number; max: number },
+) {
   const v = value === undefined || !Number.isFinite(value) ? fallback : Math.trunc(value);
   return Math.min(lim.max, Math.max(lim.min, v));
 }

@@ -61,6 +61,8 @@ export const Reasons = {
   ScoringUnusable: "ScoringUnusable",
   RejectLimitExceeded: "RejectLimitExceeded",
   ScoringFailed: "ScoringFailed",
+  RunScheduled: "RunScheduled",
+  ScheduleMissed: "ScheduleMissed",
 } as const;
 
 /** One of the operator's reason strings. */

@@ -1,6 +1,7 @@
-// The ScoringRun's defaults and limits, with their getters. Kept beside defaults.ts (the
-// TrainingRun's and ChurnModel's) rather than in it while that file is being changed for
-// autoscaling; the CRD schema carries the same values (crd-manifest.test.ts checks them).
+// The ScoringRun's defaults and limits, with their getters, beside defaults.ts (the
+// TrainingRun's and ChurnModel's) and clamped the same way; the CRD schema is generated with
+// the same values (scoring-run.test.ts checks them).
+import { clamp } from "./defaults.js";
 
 /** Defaults of a ScoringRun's spec. */
 export const ScoringDefaults = {
@@ -18,6 +19,10 @@ export const ScoringDefaults = {
   ttlSecondsAfterFinished: 86_400,
   /** Output format. */
   outputFormat: "parquet",
+  /** A scheduled firing missed by more than this is skipped. */
+  startingDeadlineSeconds: 3600,
+  /** Finished runs a schedule keeps. */
+  historyLimit: 3,
 } as const;
 
 /** Bounds of each numeric ScoringRun field (the schema's min/max). */
@@ -29,31 +34,28 @@ export const ScoringLimits = {
   explainTopK: { min: 1, max: 50 },
   activeDeadlineSeconds: { min: 60, max: 7 * 86_400 },
   ttlSecondsAfterFinished: { min: 0, max: 30 * 86_400 },
+  startingDeadlineSeconds: { min: 10, max: 7 * 86_400 },
+  historyLimit: { min: 1, max: 100 },
 } as const;
-
-function clampInt(value: number | undefined, fallback: number, lim: { min: number; max: number }) {
-  const v = value === undefined || !Number.isFinite(value) ? fallback : Math.trunc(value);
-  return Math.min(lim.max, Math.max(lim.min, v));
-}
 
 /** Shard count (1..1000). */
 export function shardsOf(value?: number): number {
-  return clampInt(value, ScoringDefaults.shards, ScoringLimits.shards);
+  return clamp(value, ScoringDefaults.shards, ScoringLimits.shards);
 }
 
 /** Pods running at once: the spec's, else one per shard; never more than the shards. */
 export function parallelismOf(shards: number, value?: number): number {
-  return Math.min(shards, clampInt(value, shards, ScoringLimits.parallelism));
+  return Math.min(shards, clamp(value, shards, ScoringLimits.parallelism));
 }
 
 /** Per-index retries (0..10). */
 export function backoffLimitPerIndexOf(value?: number): number {
-  return clampInt(value, ScoringDefaults.backoffLimitPerIndex, ScoringLimits.backoffLimitPerIndex);
+  return clamp(value, ScoringDefaults.backoffLimitPerIndex, ScoringLimits.backoffLimitPerIndex);
 }
 
 /** Rows per scoring batch (1..100,000). */
 export function batchRowsOf(value?: number): number {
-  return clampInt(value, ScoringDefaults.batchRows, ScoringLimits.batchRows);
+  return clamp(value, ScoringDefaults.batchRows, ScoringLimits.batchRows);
 }
 
 /** Rejected-row percentage limit (0..100). */
@@ -65,16 +67,12 @@ export function maxRejectedPercentOf(value?: number): number {
 
 /** Job activeDeadlineSeconds of a ScoringRun (never below a minute). */
 export function scoringDeadlineSecondsOf(value?: number): number {
-  return clampInt(
-    value,
-    ScoringDefaults.activeDeadlineSeconds,
-    ScoringLimits.activeDeadlineSeconds,
-  );
+  return clamp(value, ScoringDefaults.activeDeadlineSeconds, ScoringLimits.activeDeadlineSeconds);
 }
 
 /** Job ttlSecondsAfterFinished of a ScoringRun. */
 export function scoringTtlSecondsOf(value?: number): number {
-  return clampInt(
+  return clamp(
     value,
     ScoringDefaults.ttlSecondsAfterFinished,
     ScoringLimits.ttlSecondsAfterFinished,

@@ -25,6 +25,11 @@ describe("ScoringRun spec", () => {
     expect(spec.activeDeadlineSeconds).toBe(ScoringDefaults.activeDeadlineSeconds);
     expect(spec.ttlSecondsAfterFinished).toBe(ScoringDefaults.ttlSecondsAfterFinished);
     expect(spec.output.format).toBe(ScoringDefaults.outputFormat);
+    const scheduled = scoringRunSpecSchema.parse({ ...minimal, schedule: { cron: "0 2 * * *" } });
+    expect(scheduled.schedule?.startingDeadlineSeconds).toBe(
+      ScoringDefaults.startingDeadlineSeconds,
+    );
+    expect(scheduled.schedule?.historyLimit).toBe(ScoringDefaults.historyLimit);
   });
 
   it("takes its input from the TrainingRun's source kinds, exactly one of them (in CEL too)", () => {

@@ -68,6 +68,28 @@ export const scoringOutputSchema = z
 
 const int = (lim: { min: number; max: number }) => z.int().min(lim.min).max(lim.max);
 
+/** A schedule turns a ScoringRun into a template the operator creates runs from. */
+export const scoringScheduleSchema = z
+  .object({
+    cron: z
+      .string()
+      .min(1)
+      .describe("When to score: a cron expression in UTC, e.g. '0 2 * * *' for 02:00 every day."),
+    startingDeadlineSeconds: int(ScoringLimits.startingDeadlineSeconds)
+      .default(ScoringDefaults.startingDeadlineSeconds)
+      .describe(
+        "A firing missed by more than this (the operator was down) is skipped, not run late.",
+      ),
+    historyLimit: int(ScoringLimits.historyLimit)
+      .default(ScoringDefaults.historyLimit)
+      .describe(
+        "Finished runs of this schedule kept; older ones are deleted (their output stays).",
+      ),
+  })
+  .describe(
+    "Score on a schedule: this ScoringRun becomes a template and the operator creates one ScoringRun from it per firing, named <name>-<yyyymmddhhmm>, writing under <output path>/<yyyymmddhhmm>, with the model resolved when that run starts.",
+  );
+
 /** ScoringRun.spec. */
 export const scoringRunSpecSchema = z
   .object({
@@ -122,6 +144,7 @@ export const scoringRunSpecSchema = z
     ttlSecondsAfterFinished: int(ScoringLimits.ttlSecondsAfterFinished)
       .default(ScoringDefaults.ttlSecondsAfterFinished)
       .describe("How long the finished Job and its pods (and logs) are kept."),
+    schedule: scoringScheduleSchema.optional(),
     image: z
       .string()
       .min(1)
@@ -137,7 +160,7 @@ export const scoringRunSpecSchema = z
 export const scoringSpecImmutableOnceStarted = specImmutableOnceJobNamed("ScoringRun");
 
 /** Phases of a ScoringRun, in order. */
-export const scoringRunPhases = ["Pending", "Running", "Succeeded", "Failed"] as const;
+export const scoringRunPhases = ["Pending", "Running", "Succeeded", "Failed", "Scheduled"] as const;
 /** One of scoringRunPhases. */
 export type ScoringRunPhase = (typeof scoringRunPhases)[number];
 
@@ -201,6 +224,12 @@ export const scoringRunStatusSchema = z
       })
       .optional()
       .describe("Where the scores are."),
+    lastScheduleTime: z
+      .string()
+      .optional()
+      .describe("With a schedule: the firing the last run was created for."),
+    lastRun: z.string().optional().describe("With a schedule: the name of the last run created."),
+    nextScheduleTime: z.string().optional().describe("With a schedule: the next firing."),
     startTime: z.string().optional().describe("When the Job started."),
     completionTime: z.string().optional().describe("When the run reached Succeeded or Failed."),
     durationSeconds: z.number().min(0).optional().describe("From start to completion."),

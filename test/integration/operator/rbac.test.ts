@@ -46,6 +46,8 @@ describe("operator RBAC (config/rbac)", () => {
     ["patch", "churn.mlops.dev", "churnmodels", "status"],
     ["watch", "churn.mlops.dev", "scoringruns", undefined],
     ["patch", "churn.mlops.dev", "scoringruns", "status"],
+    ["create", "churn.mlops.dev", "scoringruns", undefined],
+    ["delete", "churn.mlops.dev", "scoringruns", undefined],
     ["create", "batch", "jobs", undefined],
     ["watch", "", "pods", undefined],
     ["patch", "apps", "deployments", undefined],

@@ -156,6 +156,31 @@ describe.skipIf(noProcessNode)("ScoringRun on a real cluster", () => {
     }
   });
 
+  it("creates a run from a schedule when it fires, which scores like any other", async () => {
+    await apply(
+      env.client,
+      scoringRun(env.ns, "every-minute", { shards: 2, schedule: { cron: "* * * * *" } } as never),
+    );
+    const template = await waitFor(
+      "the schedule to create a run",
+      async () => {
+        const t = await env.client.get<ScoringRun>(scoringRunType, env.ns, "every-minute");
+        return t?.status?.lastRun ? t : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(template.status?.phase).toBe("Scheduled");
+    const name = template.status?.lastRun as string;
+    const stamp = name.slice("every-minute-".length);
+    const run = await waitForScoring(env, name);
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
+    expect(run.status?.rows).toEqual({ scored: CUSTOMERS.rows, rejected: 0 });
+    expect(run.status?.output?.location).toBe(`pvc://churn-scores/every-minute/${stamp}`);
+    expect(await eventReasons(env.client, env.ns, "every-minute")).toContain("RunScheduled");
+    // Stop it: a template deleted takes its runs with it (owner references).
+    await env.client.delete(scoringRunType, env.ns, "every-minute");
+  });
+
   it("retries a killed shard pod and still writes each customer once", async () => {
     // One shard at a time, small batches: shard 0 is still running when it is killed.
     await apply(env.client, scoringRun(env.ns, "retried", { parallelism: 1, batchRows: 50 }));

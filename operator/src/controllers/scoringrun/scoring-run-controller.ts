@@ -24,6 +24,7 @@ import {
 import { resolveScoringModel, type ScoringModel } from "./resolve-scoring-model.js";
 import { decideScoringOutcome, type ScoringOutcome } from "./scoring-outcome.js";
 import type { ScoringRunMetrics } from "./scoring-run-metrics.js";
+import { ScoringScheduler } from "./scoring-scheduler.js";
 import {
   observeIndexedJob,
   observeShardPod,
@@ -72,10 +73,12 @@ const secondsBetween = (start?: string, end?: string) => {
  */
 export class ScoringRunReconciler {
   private readonly lifecycle: JobRunLifecycle<ScoringRunStatus>;
+  private readonly schedule: ScoringScheduler;
   private readonly steps: ReconcileStep<Pass>[];
 
   constructor(private readonly deps: ScoringRunControllerDeps) {
     this.lifecycle = new JobRunLifecycle(deps.client, scoringRunType, deps.recorder);
+    this.schedule = new ScoringScheduler(deps, this.lifecycle.status);
     this.steps = [
       { name: "skip-finished", run: async (p) => this.lifecycle.skipFinished(p.run) },
       { name: "observe", run: async (p) => this.observe(p) },
@@ -88,12 +91,15 @@ export class ScoringRunReconciler {
     ];
   }
 
-  /** Reconciles the ScoringRun with this key. */
+  /** Reconciles the ScoringRun with this key (a schedule template, or one run). */
   async reconcile(key: string): Promise<ReconcileResult> {
     const run = this.deps.runs.get(key);
     if (!run || run.metadata?.deletionTimestamp) return {};
     const { namespace } = splitKey(key);
-    const result = await runSteps(this.steps, { run, namespace: namespace ?? "default" });
+    const pass = { run, namespace: namespace ?? "default" };
+    const result = run.spec.schedule
+      ? await runSteps(this.schedule.steps, pass)
+      : await runSteps(this.steps, pass);
     return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
   }
 
