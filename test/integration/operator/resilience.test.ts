@@ -66,6 +66,21 @@ describe("two operator replicas", () => {
   });
   afterAll(async () => env?.cleanup());
 
+  /** Applies ChurnModel `name`; waits for `leader` to create its Deployment and count the pass. */
+  const servedBy = async (leader: OperatorProcess, who: string, name: string) => {
+    await apply(env.client, artifactModel(env.ns, name));
+    await waitFor(`${who} to create ${name}'s Deployment`, () =>
+      env.client.get<V1Deployment>(Resources.deployments, env.ns, `${name}-${"0".repeat(10)}`),
+    );
+    // The Deployment exists mid-pass; the pass is counted when it ends.
+    await waitFor(
+      `${who} to count its churnmodel reconcile`,
+      async () =>
+        (await leader.metric("controller_runtime_reconcile_total", { controller: "churnmodel" })) >
+        0,
+    );
+  };
+
   it("only the leader reconciles; the standby takes over when the leader dies", async () => {
     const a = await env.startOperator("replica-a");
     await waitFor(
@@ -79,16 +94,7 @@ describe("two operator replicas", () => {
       async () => (await standby.probe("/readyz")) === 200,
     );
 
-    await apply(env.client, artifactModel(env.ns, "one"));
-    await waitFor("the leader to create one's Deployment", () =>
-      env.client.get<V1Deployment>(Resources.deployments, env.ns, `one-${"0".repeat(10)}`),
-    );
-    // The Deployment exists mid-pass; the pass is counted when it ends.
-    await waitFor(
-      "the leader to count its churnmodel reconcile",
-      async () =>
-        (await a.metric("controller_runtime_reconcile_total", { controller: "churnmodel" })) > 0,
-    );
+    await servedBy(a, "the leader", "one");
     expect(await standby.metric("controller_runtime_reconcile_total")).toBe(0);
     expect(await standby.metric("leader_election_master_status")).toBe(0);
 
@@ -99,16 +105,7 @@ describe("two operator replicas", () => {
       async () => (await standby.metric("leader_election_master_status")) === 1,
       { timeoutMs: 60_000 },
     );
-    await apply(env.client, artifactModel(env.ns, "two"));
-    await waitFor("the new leader to create two's Deployment", () =>
-      env.client.get<V1Deployment>(Resources.deployments, env.ns, `two-${"0".repeat(10)}`),
-    );
-    await waitFor(
-      "the new leader to count its churnmodel reconcile",
-      async () =>
-        (await standby.metric("controller_runtime_reconcile_total", { controller: "churnmodel" })) >
-        0,
-    );
+    await servedBy(standby, "the new leader", "two");
   });
 
   it("a gracefully stopped leader releases its Lease at once, with microsecond times", async () => {
