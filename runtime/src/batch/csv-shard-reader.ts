@@ -93,7 +93,11 @@ export async function* csvShardRecords(
       record = line;
     }
     if (quotes(record.text) % 2 === 1) continue;
-    yield { offset: record.offset, cells: parseCsv(record.text, delimiter)[0] ?? [] };
+    // Most records quote nothing: a split is exact for them and several times faster.
+    const cells = record.text.includes('"')
+      ? (parseCsv(record.text, delimiter)[0] ?? [])
+      : record.text.split(delimiter);
+    yield { offset: record.offset, cells };
     record = undefined;
   }
   if (record) throw new Error(`${src.name} ends inside a quoted field`);
