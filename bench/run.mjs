@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- trainer|runtime|router|rollout]`: every benchmark (or the named ones), each printing
+// `npm run bench [-- trainer|runtime|router|rollout|batch]`: every benchmark (or the named ones), each printing
 // its ratios against the baselines it measures in the same run. Not part of `npm test`.
 // Options after the name go to that benchmark: `npm run bench:runtime -- --seconds 3`;
 // `--help` after a name shows that benchmark's options.
@@ -12,6 +12,7 @@ const benches = {
   runtime: [process.execPath, [join(root, "bench", "runtime", "run.mjs")]],
   router: [process.execPath, [join(root, "bench", "router", "run.mjs")]],
   rollout: [process.execPath, ["--import", "tsx", join(root, "bench", "rollout", "run.ts")]],
+  batch: [process.execPath, [join(root, "bench", "batch", "run.mjs")]],
 };
 const USAGE = `usage: npm run bench [-- NAME...]         every benchmark, or the named ones
        npm run bench -- NAME [OPTIONS...]   one benchmark with its own options (NAME --help lists them)
