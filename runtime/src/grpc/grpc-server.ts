@@ -22,6 +22,21 @@ function protoPath(): string {
   return found;
 }
 
+/** The protocol's service definition (its client constructor, for callers and tests). */
+export function loadInferenceService(): grpc.ServiceClientConstructor {
+  const definition = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const loaded = grpc.loadPackageDefinition(definition).inference as {
+    GRPCInferenceService: grpc.ServiceClientConstructor;
+  };
+  return loaded.GRPCInferenceService;
+}
+
 /** HTTP statuses of RequestError as gRPC codes. */
 const CODES: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
@@ -74,23 +89,14 @@ export async function startGrpc(
   host: string,
   port: number,
 ): Promise<RunningGrpc> {
-  const definition = protoLoader.loadSync(protoPath(), {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const inference = grpc.loadPackageDefinition(definition).inference as {
-    GRPCInferenceService: grpc.ServiceClientConstructor;
-  };
+  const inference = loadInferenceService();
   const v2 = new V2Inference(deps);
   const u = <T>(f: (r: T) => unknown) => unary<T>(deps.logger, f);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": deps.limits.maxBodyBytes,
     "grpc.max_send_message_length": -1,
   });
-  server.addService(inference.GRPCInferenceService.service, {
+  server.addService(inference.service, {
     ServerLive: u(() => ({ live: true })),
     ServerReady: u(() => ({ ready: v2.ready })),
     ModelReady: u((r: Named) => {
