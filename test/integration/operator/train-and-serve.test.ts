@@ -14,7 +14,12 @@ import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { startHeldDataServer } from "./support/held-data-server.js";
 import { apply } from "./support/kube.js";
-import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./support/operator-env.js";
+import {
+  type OperatorEnv,
+  seedTrainingRun,
+  servingModel,
+  setupOperatorEnv,
+} from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import {
   eventReasons,
@@ -263,12 +268,7 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
 
   it("serves the model: ChurnModel Ready, and the pods score like the trainer's reference rows", async () => {
     const t0 = Date.now();
-    await apply(env.client, {
-      apiVersion: "churn.mlops.dev/v1alpha1",
-      kind: "ChurnModel",
-      metadata: { name: "bank", namespace: env.ns },
-      spec: { source: { trainingRun: { name: "churn" } }, replicas: 2 },
-    } as ChurnModel);
+    await apply(env.client, servingModel(env.ns, "bank", "churn", { replicas: 2 }));
     const model = await waitForModelReady(env.client, env.ns, "bank");
     timings.applyToReadyMs = Date.now() - t0;
     const digest = trained.status?.model?.digest as string;

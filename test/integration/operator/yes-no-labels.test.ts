@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, testCluster, waitFor } from "../../../cluster/testing/index.js";
-import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../operator/src/api/training-run.js";
 import {
   churnModelType,
@@ -11,7 +10,7 @@ import {
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { apply, kubectlApply } from "./support/kube.js";
-import { type OperatorEnv, setupOperatorEnv } from "./support/operator-env.js";
+import { type OperatorEnv, servingModel, setupOperatorEnv } from "./support/operator-env.js";
 import type { OperatorProcess } from "./support/operator-process.js";
 import { waitForModelReady, waitForRunFinished } from "./support/status.js";
 import { synthesize } from "./support/synthetic-customers.js";
@@ -137,12 +136,7 @@ describe.skipIf(noProcessNode)(
     });
 
     it("serves it: Yes/No customers score like the trainer's reference rows", async () => {
-      await apply(env.client, {
-        apiVersion: "churn.mlops.dev/v1alpha1",
-        kind: "ChurnModel",
-        metadata: { name: "telecom", namespace: env.ns },
-        spec: { source: { trainingRun: { name: "quoted" } }, replicas: 1 },
-      } as ChurnModel);
+      await apply(env.client, servingModel(env.ns, "telecom", "quoted", { replicas: 1 }));
       await waitForModelReady(env.client, env.ns, "telecom");
       const digest = quoted.status?.model?.digest as string;
       const reference = JSON.parse(

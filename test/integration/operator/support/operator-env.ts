@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { testCluster } from "../../../../cluster/testing/index.js";
+import type { ChurnModel } from "../../../../operator/src/api/churn-model.js";
 import type { TrainingRun } from "../../../../operator/src/api/training-run.js";
 import type { KubeClient } from "../../../../operator/src/kube/kube-client.js";
 import { Resources } from "../../../../operator/src/kube/resources.js";
@@ -87,4 +88,20 @@ export function seedTrainingRun(
   delete run.spec.resources;
   change(run.spec);
   return run;
+}
+
+/** ChurnModel `name` in `ns` serving TrainingRun `run`, with `spec` laid over that. */
+export function servingModel(
+  ns: string,
+  name: string,
+  run: string,
+  spec: Partial<ChurnModel["spec"]> = {},
+  annotations?: Record<string, string>,
+): ChurnModel {
+  return {
+    apiVersion: "churn.mlops.dev/v1alpha1",
+    kind: "ChurnModel",
+    metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) },
+    spec: { source: { trainingRun: { name: run } }, ...spec },
+  } as ChurnModel;
 }

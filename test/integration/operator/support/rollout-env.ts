@@ -15,7 +15,12 @@ import { churnModelType } from "../../../../operator/src/controllers/shared/cust
 import { Resources } from "../../../../operator/src/kube/resources.js";
 import { repoRoot } from "./install.js";
 import { apply } from "./kube.js";
-import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./operator-env.js";
+import {
+  type OperatorEnv,
+  seedTrainingRun,
+  servingModel,
+  setupOperatorEnv,
+} from "./operator-env.js";
 import type { OperatorProcess } from "./operator-process.js";
 import { waitForRunFinished } from "./status.js";
 import { SteadyLoad } from "./steady-load.js";
@@ -87,17 +92,13 @@ export function rolloutModel(
   rollout: RolloutSpec,
   annotations: Record<string, string> = {},
 ): ChurnModel {
-  return {
-    apiVersion: "churn.mlops.dev/v1alpha1",
-    kind: "ChurnModel",
-    metadata: { name, namespace: ns, annotations },
-    spec: {
-      source: { trainingRun: { name: run } },
-      replicas: 1,
-      explanations: { enabled: true },
-      rollout,
-    },
-  };
+  return servingModel(
+    ns,
+    name,
+    run,
+    { replicas: 1, explanations: { enabled: true }, rollout },
+    annotations,
+  );
 }
 
 /** The ChurnModel as the API has it now. */
