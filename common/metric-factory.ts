@@ -1,6 +1,6 @@
 // The operator's and the runtime's metric definitions, one call each: name, help and labels (and
 // a histogram's buckets), registered in the component's own registry, never the global one.
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Makes metrics registered in `registry`. */
 export function metricFactory(registry: Registry) {
@@ -29,4 +29,14 @@ export function metricFactory(registry: Registry) {
       return new Histogram<L>({ name, help, labelNames, buckets, registers });
     },
   };
+}
+
+/**
+ * A program's own registry (Node's process metrics, `process_*` and `nodejs_*`, in it unless
+ * turned off) and the factory of the metrics registered there.
+ */
+export function programMetrics(options: { processMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return { registry, ...metricFactory(registry) };
 }

@@ -1,11 +1,5 @@
-import {
-  type Counter,
-  collectDefaultMetrics,
-  type Gauge,
-  type Histogram,
-  Registry,
-} from "prom-client";
-import { metricFactory } from "../../../common/metric-factory.js";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { programMetrics } from "../../../common/metric-factory.js";
 import type { WorkQueueObserver } from "./work-queue.js";
 
 /** Reconcile outcomes, as controller-runtime labels them. */
@@ -17,7 +11,7 @@ export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
  * (`process_*`, `nodejs_*`) unless turned off.
  */
 export class ControllerMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly reconcileTotal: Counter<"controller" | "result">;
   private readonly reconcileErrors: Counter<"controller">;
   private readonly terminalErrors: Counter<"controller">;
@@ -32,8 +26,8 @@ export class ControllerMetrics {
   private readonly rememberedSources = new Map<string, () => number>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    const m = metricFactory(this.registry);
+    const m = programMetrics(options);
+    this.registry = m.registry;
     const controller = ["controller"] as const;
     const queue = ["name", "controller"] as const;
     this.reconcileTotal = m.counter(

@@ -2,21 +2,15 @@
 // http_request_duration_seconds: canary analysis reads those from the serving pods, and a router
 // exporting them too would be counted twice. Labels are bounded: variant is stable, canary or
 // none (answered by the router itself), code an HTTP status.
-import {
-  type Counter,
-  collectDefaultMetrics,
-  type Gauge,
-  type Histogram,
-  Registry,
-} from "prom-client";
-import { metricFactory } from "../../../common/metric-factory.js";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { programMetrics } from "../../../common/metric-factory.js";
 
 /** Who answered a routed request. */
 export type AnsweredBy = "stable" | "canary" | "none";
 
 /** All metrics of one router, in their own registry. */
 export class RouterMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly requests: Counter<"variant" | "code">;
   readonly requestDuration: Histogram<"variant">;
   readonly inFlight: Gauge;
@@ -32,8 +26,8 @@ export class RouterMetrics {
   readonly mirrorsDropped: Counter;
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    const m = metricFactory(this.registry);
+    const m = programMetrics(options);
+    this.registry = m.registry;
     this.requests = m.counter(
       "churn_router_requests_total",
       "Routed requests by the variant that answered (none: the router itself) and status code",
