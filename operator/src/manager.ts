@@ -147,6 +147,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
       providers.for(p.kind === "prometheus" ? { prometheus: { address: p.address } } : {}),
     settings: {
       runtimeImage: config.runtimeImage,
+      trainerImage: config.trainerImage,
       imagePullPolicy: config.imagePullPolicy,
       allowTestFaults: config.allowTestFaults,
     },

@@ -10,6 +10,7 @@ import {
   resourcesSchema,
 } from "./kube-schemas.js";
 import { rolloutSpecSchema, rolloutStatusSchema } from "./rollout.js";
+import { s3AccessSchema } from "./s3-source.js";
 
 /** Where a ChurnModel's model comes from: exactly one of three sources. */
 export const churnModelSourceSchema = z
@@ -30,8 +31,17 @@ export const churnModelSourceSchema = z
         "Serve the newest Succeeded TrainingRun (all gates passed) among the candidates; a newer one replaces the serving version.",
       ),
     artifact: artifactRefSchema
+      .extend({
+        s3: s3AccessSchema
+          .optional()
+          .describe(
+            "For an s3://bucket/prefix/<digest>/ uri: the store's endpoint, region and credentials Secret. Each serving pod downloads the artifact at start and refuses it unless its _COMPLETE manifest and digest match.",
+          ),
+      })
       .optional()
-      .describe("Serve an artifact that already exists in the model store."),
+      .describe(
+        "Serve an artifact that already exists in a model store: pvc://<claim>/<digest>, or s3://<bucket>/<prefix>/<digest>/.",
+      ),
   })
   .describe("Where the model comes from. Set exactly one of trainingRun, latestFrom, artifact.")
   .meta({

@@ -1,3 +1,4 @@
+import type { V1EnvVar } from "@kubernetes/client-node";
 import { z } from "zod";
 import { exactlyOneOf } from "./exactly-one-of.js";
 
@@ -9,6 +10,32 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * (the files of one table, read in key order). The credentials are a Secret's keys, given to
  * the Job's containers as environment variables; they never enter the spec or its ConfigMap.
  */
+/** How to reach an S3-compatible store and sign in: shared by data sources and model stores. */
+const s3AccessFields = {
+  endpoint: z
+    .string()
+    .regex(/^https?:\/\//, "must be an http(s) URL")
+    .optional()
+    .describe(
+      "URL of an S3-compatible server (SeaweedFS, Ceph, R2, ...). Default: AWS S3 of the region.",
+    ),
+  region: z.string().min(1).optional().describe("Region to sign requests for. Default us-east-1."),
+  credentialsSecret: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Secret in the same namespace with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Without it the pod's own identity is used (e.g. a service account bound to an IAM role).",
+    ),
+};
+
+/** How to reach the S3 model store an `s3://` artifact is in. */
+export const s3AccessSchema = z
+  .object(s3AccessFields)
+  .describe("How to reach the S3 store of an s3:// artifact URI.");
+
+export type S3Access = z.output<typeof s3AccessSchema>;
+
 export const s3SourceSchema = z
   .object({
     bucket: z.string().regex(BUCKET_NAME, "must be an S3 bucket name").describe("The bucket."),
@@ -25,25 +52,7 @@ export const s3SourceSchema = z
       .describe(
         "Read every object under this prefix, in key order, as one table (same columns in each); names starting with _ or . (_SUCCESS, .crc) are skipped.",
       ),
-    endpoint: z
-      .string()
-      .regex(/^https?:\/\//, "must be an http(s) URL")
-      .optional()
-      .describe(
-        "URL of an S3-compatible server (SeaweedFS, Ceph, R2, ...). Default: AWS S3 of the region.",
-      ),
-    region: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Region to sign requests for. Default us-east-1."),
-    credentialsSecret: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        "Secret in the run's namespace with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Without it the pod's own identity is used (e.g. a service account bound to an IAM role).",
-      ),
+    ...s3AccessFields,
   })
   .describe("Read from S3 (or an S3-compatible store). Set exactly one of key, prefix.")
   .meta({ "x-kubernetes-validations": [exactlyOneOf(["key", "prefix"], "s3")] });
@@ -52,6 +61,27 @@ export type S3Source = z.output<typeof s3SourceSchema>;
 
 /** The environment variables that carry an S3 source's credentials (boto3's and the AWS SDKs'). */
 export const S3CredentialKeys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
+
+/** Environment giving a container an S3 store: endpoint and region, and the Secret's keys. */
+export function s3AccessEnv(s3: S3Access): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  if (s3.endpoint) env.push({ name: "AWS_ENDPOINT_URL_S3", value: s3.endpoint });
+  if (s3.region) env.push({ name: "AWS_REGION", value: s3.region });
+  return [...env, ...s3CredentialsEnv(s3)];
+}
+
+/**
+ * An S3 source's credentials, from its Secret into the environment (boto3 reads them there):
+ * never into a spec or ConfigMap. Without a Secret the pod's own identity is used.
+ */
+export function s3CredentialsEnv(s3: S3Access): V1EnvVar[] {
+  const secret = s3.credentialsSecret;
+  if (!secret) return [];
+  return S3CredentialKeys.map((key) => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: secret, key } },
+  }));
+}
 
 /** `s3://bucket/key`, or `s3://bucket/prefix/` for a prefix. */
 export function s3Uri(s: S3Source): string {

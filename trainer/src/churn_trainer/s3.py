@@ -35,10 +35,11 @@ from botocore.exceptions import (
 from .errors import DatasetUnavailable
 from .spec import S3Options
 
-CONNECT_TIMEOUT_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 60
-# A connection refused is retried once (a server restarting), then reported.
-MAX_ATTEMPTS = 2
+# A refused or timed-out connection is retried twice (a server restarting, a busy node), then
+# reported.
+MAX_ATTEMPTS = 3
 
 # S3 error codes, as messages that say what to fix.
 CODE_MESSAGES = {
@@ -79,7 +80,7 @@ def parse_s3_uri(uri: str) -> S3Location:
 
 def client(options: S3Options) -> Any:
     """A boto3 S3 client for the endpoint (path-style addressing: S3-compatible servers rarely
-    serve bucket subdomains), short timeouts and one retry."""
+    serve bucket subdomains), short timeouts and two retries."""
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},

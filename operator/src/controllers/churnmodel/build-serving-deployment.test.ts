@@ -39,6 +39,42 @@ describe("buildServingDeployment", () => {
     });
     expect(c?.volumeMounts?.find((m) => m.name === "models")?.readOnly).toBe(true);
   });
+  it("downloads an s3:// artifact into an emptyDir first, with the store's endpoint and Secret", () => {
+    const uri = `s3://models/bank/${digest}/`;
+    const s3 = { endpoint: "http://s3:8333", region: "eu-west-1", credentialsSecret: "creds" };
+    const fromS3 = churnModelFixture({ source: { artifact: { uri, digest, s3 } } });
+    const settings = { runtimeImage: "rt:1", trainerImage: "tr:1", imagePullPolicy: "Never" };
+    const v = { ...variant, version: { digest, uri } };
+    const spec = buildServingDeployment(fromS3, v, settings).spec?.template.spec;
+    expect(spec?.volumes?.find((x) => x.name === "models")?.emptyDir).toBeDefined();
+    const fetch = spec?.initContainers?.[0];
+    expect(fetch?.image).toBe("tr:1");
+    expect(fetch?.args).toEqual(["fetch-artifact", uri, "--dest", "/models"]);
+    expect(fetch?.env).toEqual([
+      { name: "HOME", value: "/tmp" },
+      { name: "AWS_ENDPOINT_URL_S3", value: "http://s3:8333" },
+      { name: "AWS_REGION", value: "eu-west-1" },
+      {
+        name: "AWS_ACCESS_KEY_ID",
+        valueFrom: { secretKeyRef: { name: "creds", key: "AWS_ACCESS_KEY_ID" } },
+      },
+      {
+        name: "AWS_SECRET_ACCESS_KEY",
+        valueFrom: { secretKeyRef: { name: "creds", key: "AWS_SECRET_ACCESS_KEY" } },
+      },
+    ]);
+    expect(spec?.containers[0]?.args?.slice(0, 3)).toEqual([
+      "serve",
+      "--model-dir",
+      `/models/${digest}`,
+    ]);
+    expect(spec?.containers[0]?.args).toContain("--expected-digest");
+    const other = { ...v, version: { digest, uri: `s3://models/bank/${"e".repeat(64)}/` } };
+    expect(() => buildServingDeployment(fromS3, other, settings)).toThrow(
+      /not the directory of digest/,
+    );
+  });
+
   it("passes the threshold override and explanations switch", () => {
     expect(c?.env).toContainEqual({ name: "CHURN_DECISION_THRESHOLD", value: "0.4" });
     expect(c?.env).toContainEqual({ name: "CHURN_EXPLANATIONS_ENABLED", value: "false" });

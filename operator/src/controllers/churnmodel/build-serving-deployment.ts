@@ -1,8 +1,15 @@
-import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
-import { parseArtifactUri } from "../../api/artifact-uri.js";
+import type {
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1ResourceRequirements,
+  V1Volume,
+} from "@kubernetes/client-node";
+import { isS3ArtifactUri, parseArtifactUri, parseS3ArtifactUri } from "../../api/artifact-uri.js";
 import type { ChurnModel } from "../../api/churn-model.js";
 import { Defaults, explanationsEnabledOf } from "../../api/defaults.js";
 import { LABEL_PREFIX } from "../../api/group.js";
+import { s3AccessEnv } from "../../api/s3-source.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
@@ -14,6 +21,8 @@ import { versionDeploymentName, versionLabel } from "./serving-names.js";
 export interface ServingSettings {
   runtimeImage: string;
   imagePullPolicy: string;
+  /** The trainer image, whose `fetch-artifact` downloads an s3:// artifact (init container). */
+  trainerImage?: string;
 }
 
 /** Labels selecting all serving pods of a model (the Service's selector). */
@@ -24,6 +33,54 @@ export function servingSelector(model: ChurnModel): Record<string, string> {
 /** Labels selecting the serving pods of one model version. */
 export function versionSelector(model: ChurnModel, digest: string): Record<string, string> {
   return { ...servingSelector(model), [Labels.version]: versionLabel(digest) };
+}
+
+/** Where a serving pod finds its artifact: the volume, the path in it, any init container. */
+interface ModelStoreMount {
+  volume: V1Volume;
+  path: string;
+  initContainers?: V1Container[];
+}
+
+/**
+ * The model store of a variant's pods. pvc://: the claim, read-only. s3://: an emptyDir that
+ * an init container (the trainer image's `fetch-artifact`, with the store's endpoint, region
+ * and credentials Secret) fills with the artifact, refusing it unless its _COMPLETE manifest
+ * and digest match; the runtime then serves it like a PVC one, with --expected-digest.
+ */
+function modelStore(model: ChurnModel, variant: Variant, s: ServingSettings): ModelStoreMount {
+  const { uri, digest } = variant.version;
+  if (!isS3ArtifactUri(uri)) {
+    const loc = parseArtifactUri(uri);
+    return {
+      volume: {
+        name: "models",
+        persistentVolumeClaim: { claimName: loc.claimName, readOnly: true },
+      },
+      path: loc.path,
+    };
+  }
+  parseS3ArtifactUri(uri, digest);
+  if (!s.trainerImage) throw new Error("serving an s3:// artifact needs the trainer image");
+  const access =
+    model.spec.source.artifact?.uri === uri ? model.spec.source.artifact.s3 : undefined;
+  const fetch: V1Container = {
+    name: "fetch-model",
+    image: s.trainerImage,
+    imagePullPolicy: s.imagePullPolicy,
+    args: ["fetch-artifact", uri, "--dest", MODELS_MOUNT],
+    env: [{ name: "HOME", value: "/tmp" }, ...s3AccessEnv(access ?? {})],
+    securityContext: containerSecurityContext(),
+    volumeMounts: [
+      { name: "models", mountPath: MODELS_MOUNT },
+      { name: "tmp", mountPath: "/tmp" },
+    ],
+  };
+  return {
+    volume: { name: "models", emptyDir: { sizeLimit: "1Gi" } },
+    path: digest,
+    initContainers: [fetch],
+  };
 }
 
 /** Mount point of the model store inside serving pods. */
@@ -38,7 +95,7 @@ export function buildServingDeployment(
   variant: Variant,
   s: ServingSettings,
 ): V1Deployment {
-  const loc = parseArtifactUri(variant.version.uri);
+  const store = modelStore(model, variant, s);
   const port = Defaults.servingPort;
   const labels = {
     [Labels.managedBy]: MANAGED_BY,
@@ -97,7 +154,7 @@ export function buildServingDeployment(
               args: [
                 "serve",
                 "--model-dir",
-                `${MODELS_MOUNT}/${loc.path}`,
+                `${MODELS_MOUNT}/${store.path}`,
                 "--port",
                 String(port),
                 "--expected-digest",
@@ -114,10 +171,8 @@ export function buildServingDeployment(
               ],
             },
           ],
-          volumes: [
-            { name: "models", persistentVolumeClaim: { claimName: loc.claimName, readOnly: true } },
-            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-          ],
+          ...(store.initContainers ? { initContainers: store.initContainers } : {}),
+          volumes: [store.volume, { name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
         },
       },
     },

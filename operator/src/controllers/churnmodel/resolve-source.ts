@@ -1,4 +1,4 @@
-import { parseArtifactUri } from "../../api/artifact-uri.js";
+import { checkArtifactUri } from "../../api/artifact-uri.js";
 import type { ChurnModel } from "../../api/churn-model.js";
 import { findCondition } from "../../api/condition.js";
 import { ConditionTypes } from "../../api/condition-types.js";
@@ -45,7 +45,7 @@ export function resolveSource(model: ChurnModel, runs: readonly TrainingRun[]): 
   const src = model.spec.source;
   if (src.artifact) {
     try {
-      parseArtifactUri(src.artifact.uri);
+      checkArtifactUri(src.artifact.uri, src.artifact.digest);
     } catch (err) {
       return { state: "failed", reason: Reasons.InvalidSpec, message: (err as Error).message };
     }

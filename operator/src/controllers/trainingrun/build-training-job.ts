@@ -13,7 +13,7 @@ import {
   backoffLimitOf,
   ttlSecondsAfterFinishedOf,
 } from "../../api/defaults.js";
-import { S3CredentialKeys, type S3Source, s3Uri } from "../../api/s3-source.js";
+import { s3CredentialsEnv, s3Uri } from "../../api/s3-source.js";
 import type { TrainingRun } from "../../api/training-run.js";
 import { childName } from "../shared/child-name.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
@@ -83,19 +83,6 @@ interface DataSource {
   mount?: V1VolumeMount;
   arg: string;
   env?: V1EnvVar[];
-}
-
-/**
- * An S3 source's credentials, from its Secret into the environment (boto3 reads them there):
- * never into the spec ConfigMap. Without a Secret the pod's own identity is used.
- */
-export function s3CredentialsEnv(s3: S3Source): V1EnvVar[] {
-  const secret = s3.credentialsSecret;
-  if (!secret) return [];
-  return S3CredentialKeys.map((key) => ({
-    name: key,
-    valueFrom: { secretKeyRef: { name: secret, key } },
-  }));
 }
 
 function dataSource(run: TrainingRun): DataSource {
