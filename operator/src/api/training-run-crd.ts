@@ -20,6 +20,13 @@ export const trainingRunCrd: CrdDefinition = {
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
     { name: "ROC-AUC", type: "number", jsonPath: ".status.metrics.rocAuc" },
     { name: "F2", type: "number", jsonPath: ".status.metrics.f2", priority: 1 },
+    { name: "Brier", type: "number", jsonPath: ".status.metrics.brier", priority: 1 },
+    {
+      name: "Worst-Segment",
+      type: "string",
+      jsonPath: ".status.metrics.worstSegment.name",
+      priority: 1,
+    },
     { name: "Digest", type: "string", jsonPath: ".status.model.digest", priority: 1 },
     { name: "Model", type: "string", jsonPath: ".spec.modelRef.name" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },

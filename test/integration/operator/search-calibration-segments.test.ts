@@ -86,18 +86,35 @@ describe.skipIf(noProcessNode)("TrainingRun with search, calibration and segment
     );
   });
 
-  it("kubectl get tr shows each run's phase and ROC-AUC, one line each", () => {
+  /** `kubectl get tr` in the suite's namespace: the header's columns and each run's cells. */
+  function getTr(...flags: string[]): { head: string[]; rows: Record<string, string[]> } {
     const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
-    const r = spawnSync(kubectl, ["get", "tr", "-n", env.ns], {
+    const r = spawnSync(kubectl, ["get", "tr", "-n", env.ns, ...flags], {
       encoding: "utf8",
       env: { ...process.env, KUBECONFIG: testCluster().kubeconfig },
     });
     expect(r.status, r.stderr).toBe(0);
-    const [head, ...rows] = r.stdout.trim().split("\n");
-    expect(head?.split(/\s{2,}/)).toEqual(["NAME", "PHASE", "ROC-AUC", "MODEL", "AGE"]);
-    const byName = Object.fromEntries(rows.map((l) => [l.split(/\s+/)[0], l.split(/\s+/)]));
-    expect(byName.searched?.[1]).toBe("Succeeded");
-    expect(byName.gated?.[1]).toBe("Failed");
-    expect(Number(byName.searched?.[2])).toBeCloseTo(searched.status?.metrics?.rocAuc ?? 0, 3);
+    const [head, ...lines] = r.stdout.trim().split("\n");
+    const cells = lines.map((l) => l.split(/\s+/));
+    return {
+      head: head?.split(/\s{2,}/) ?? [],
+      rows: Object.fromEntries(cells.map((c) => [c[0], c])),
+    };
+  }
+
+  it("kubectl get tr shows each run's phase and ROC-AUC, one line each; -o wide its Brier and worst segment", () => {
+    const { head, rows } = getTr();
+    expect(head).toEqual(["NAME", "PHASE", "ROC-AUC", "MODEL", "AGE"]);
+    expect(rows.searched?.[1]).toBe("Succeeded");
+    expect(rows.gated?.[1]).toBe("Failed");
+    expect(Number(rows.searched?.[2])).toBeCloseTo(searched.status?.metrics?.rocAuc ?? 0, 3);
+    const wide = getTr("-o", "wide");
+    expect(wide.head).toEqual([
+      ...["NAME", "PHASE", "ROC-AUC", "F2", "BRIER", "WORST-SEGMENT"],
+      ...["DIGEST", "MODEL", "AGE"],
+    ]);
+    const m = searched.status?.metrics;
+    expect(Number(wide.rows.searched?.[4])).toBeCloseTo(m?.brier ?? 0, 3);
+    expect(wide.rows.searched?.[5]).toBe(m?.worstSegment?.name);
   });
 });
