@@ -184,15 +184,27 @@ describe.skipIf(noProcessNode)("ScoringRun on a real cluster", () => {
   it("retries a killed shard pod and still writes each customer once", async () => {
     // One shard at a time, small batches: shard 0 is still running when it is killed.
     await apply(env.client, scoringRun(env.ns, "retried", { parallelism: 1, batchRows: 50 }));
-    const victim = await waitFor("a running shard pod", async () => {
+    // A shard may finish between being seen running and the kill: then the next one is tried.
+    await waitFor("a running shard pod killed", async () => {
       const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
         labelSelector: "churn.mlops.dev/scoring-run=retried",
       });
-      return pods.items.find((p) =>
+      const victim = pods.items.find((p) =>
         p.status?.containerStatuses?.some((c) => c.name === "scorer" && c.state?.running),
       );
+      if (!victim) return undefined;
+      try {
+        await killContainerProcess(
+          testCluster(),
+          env.ns,
+          victim.metadata?.name as string,
+          "scorer",
+        );
+        return true;
+      } catch {
+        return undefined;
+      }
     });
-    await killContainerProcess(testCluster(), env.ns, victim.metadata?.name as string, "scorer");
     const run = await waitForScoring(env, "retried");
     expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
     expect(run.status?.rows).toEqual({ scored: CUSTOMERS.rows, rejected: 0 });
