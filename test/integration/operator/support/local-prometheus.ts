@@ -68,7 +68,7 @@ export function prometheusConfig(o: DiscoveryOptions): Record<string, unknown> {
 }
 
 /** A free loopback port (kept for the server's whole life, restarts included). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -88,11 +88,20 @@ export class LocalPrometheus {
     private readonly port: number,
   ) {}
 
+  /** When the server last started, and when it first did (ms since the epoch). */
+  startedAt = 0;
+  firstStartedAt = 0;
+
   /** Builds (or reuses) the binary, writes the configuration and starts the server. */
-  static async start(discovery: DiscoveryOptions): Promise<LocalPrometheus> {
+  static start(discovery: DiscoveryOptions): Promise<LocalPrometheus> {
+    return LocalPrometheus.withConfig(prometheusConfig(discovery));
+  }
+
+  /** The same with a configuration of the caller's (e.g. static scrape targets). */
+  static async withConfig(config: Record<string, unknown>): Promise<LocalPrometheus> {
     const binary = await ensurePrometheus();
     const dir = mkdtempSync(join(tmpdir(), "churn-prometheus-"));
-    writeFileSync(join(dir, "prometheus.yml"), stringify(prometheusConfig(discovery)));
+    writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     const p = new LocalPrometheus(binary, dir, await freePort());
     await p.start();
     return p;
@@ -112,6 +121,8 @@ export class LocalPrometheus {
   async start(): Promise<void> {
     if (this.child) return;
     const fd = openSync(this.logFile, "a");
+    this.startedAt = Date.now();
+    this.firstStartedAt ||= this.startedAt;
     const child = spawn(
       this.binary,
       [
@@ -186,11 +197,13 @@ export class LocalPrometheus {
   }
 
   /** The samples of an instant query's vector, as label sets and numbers. */
-  async query(promql: string): Promise<{ labels: Record<string, string>; value: number }[]> {
-    const res = await fetch(`${this.url}/api/v1/query`, {
-      method: "POST",
-      body: new URLSearchParams({ query: promql }),
-    });
+  async query(
+    promql: string,
+    at?: Date,
+  ): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const params = new URLSearchParams({ query: promql });
+    if (at) params.set("time", String(at.getTime() / 1000));
+    const res = await fetch(`${this.url}/api/v1/query`, { method: "POST", body: params });
     const body = (await res.json()) as {
       status: string;
       error?: string;
@@ -202,6 +215,11 @@ export class LocalPrometheus {
     if (body.status !== "success" || body.data?.resultType !== "vector")
       throw new Error(`prometheus refused ${promql}: ${body.error ?? JSON.stringify(body.data)}`);
     return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+  }
+
+  /** The first sample's value of an instant query (at `at`, else now), or undefined for none. */
+  async value(promql: string, at?: Date): Promise<number | undefined> {
+    return (await this.query(promql, at))[0]?.value;
   }
 
   /** The server's last log lines, for failure messages. */

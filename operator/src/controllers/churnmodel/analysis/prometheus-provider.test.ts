@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { waitFor } from "../../../../../cluster/testing/wait-for.js";
-import { ensurePrometheus } from "../../../../../test/chart/prometheus-binary.js";
+import {
+  freePort,
+  LocalPrometheus,
+} from "../../../../../test/integration/operator/support/local-prometheus.js";
 import { BuiltinProvider } from "./builtin-provider.js";
 import type {
   HistogramWindow,
@@ -64,16 +62,13 @@ const goAvailable = spawnSync("go", ["version"]).status === 0;
 describe.skipIf(!goAvailable)("PrometheusProvider against a real Prometheus", () => {
   const SCORING = ["/v1/score", "/v2/models/churn/infer"];
   const CODES = [200, 400, 500, 503];
-  let dir: string;
-  let prometheus: PrometheusProcess;
+  let prometheus: LocalPrometheus;
   let provider: PrometheusProvider;
   const pods: Record<string, RuntimePod> = {};
   const builtin = new BuiltinProvider();
   let builtinWindow: Measurements | undefined;
 
   beforeAll(async () => {
-    const binary = await ensurePrometheus();
-    dir = mkdtempSync(join(tmpdir(), "prometheus-provider-"));
     const names = [
       ["shop", "churn-aaa-1"],
       ["shop", "churn-aaa-2"],
@@ -92,14 +87,16 @@ describe.skipIf(!goAvailable)("PrometheusProvider against a real Prometheus", ()
       pods[`${namespace}/${name}`] = pod;
       targets.push({ targets: [`127.0.0.1:${pod.port}`], labels: { namespace, pod: name } });
     }
-    prometheus = await PrometheusProcess.start(binary, dir, targets);
+    prometheus = await LocalPrometheus.withConfig({
+      global: { scrape_interval: "1s", scrape_timeout: "1s" },
+      scrape_configs: [{ job_name: "pods", static_configs: targets }],
+    });
     provider = new PrometheusProvider(prometheus.url);
   }, 1_800_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
+    await prometheus?.dispose();
     await Promise.all(Object.values(pods).map((p) => p.stop()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("measures the same traffic as the builtin provider, up to increase()'s extrapolation", async () => {
@@ -221,7 +218,7 @@ describe.skipIf(!goAvailable)("PrometheusProvider against a real Prometheus", ()
     expect(await provider.isOnline()).toBe(false);
     await expect(provider.measure(request(new Date(), 30))).rejects.toThrow(/is unreachable/);
 
-    await prometheus.restart();
+    await prometheus.start();
     await waitFor("prometheus ready again", () => provider.isOnline(), { timeoutMs: 60_000 });
     await waitFor("a scrape after the restart", async () => {
       const newest = await prometheus.value('max(timestamp(up{job="pods"}))');
@@ -302,105 +299,4 @@ function request(now: Date, intervalSeconds: number): MeasureRequest {
     intervalSeconds,
     now,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** A Prometheus server as a child process: scrapes `targets` every second. */
-class PrometheusProcess {
-  private child: ChildProcess | undefined;
-  startedAt = 0;
-  firstStartedAt = 0;
-
-  private constructor(
-    private readonly binary: string,
-    private readonly dir: string,
-    private readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  static async start(
-    binary: string,
-    dir: string,
-    targets: { targets: string[]; labels: Record<string, string> }[],
-  ): Promise<PrometheusProcess> {
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      stringify({
-        global: { scrape_interval: "1s", scrape_timeout: "1s" },
-        scrape_configs: [{ job_name: "pods", static_configs: targets }],
-      }),
-    );
-    const p = new PrometheusProcess(binary, dir, await freePort());
-    await p.restart();
-    p.firstStartedAt = p.startedAt;
-    return p;
-  }
-
-  /** Starts the server (again, on the same port and data) and waits until it is ready. */
-  async restart(): Promise<void> {
-    const log = join(this.dir, "prometheus.log");
-    const fd = openSync(log, "a");
-    this.startedAt = Date.now();
-    const child = spawn(
-      this.binary,
-      [
-        `--config.file=${join(this.dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(this.dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${this.port}`,
-      ],
-      { stdio: ["ignore", fd, fd] },
-    );
-    this.child = child;
-    let exited = false;
-    child.on("exit", () => {
-      exited = true;
-    });
-    await waitFor(
-      "prometheus ready",
-      async () => {
-        if (exited) throw new Error("prometheus exited");
-        const res = await fetch(`${this.url}/-/ready`).catch(() => undefined);
-        return res?.ok;
-      },
-      {
-        timeoutMs: 60_000,
-        describe: () => readFileSync(log, "utf8").split("\n").slice(-20).join("\n"),
-      },
-    );
-  }
-
-  /** Stops the server gracefully (SIGTERM) and waits for it to exit. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-  }
-
-  /** The single value of an instant query, or undefined when it returns nothing. */
-  async value(query: string, at?: Date): Promise<number | undefined> {
-    const params = new URLSearchParams({ query });
-    if (at) params.set("time", String(at.getTime() / 1000));
-    const res = await fetch(`${this.url}/api/v1/query?${params}`);
-    const body = (await res.json()) as {
-      data?: { result: { value: [number, string] }[] };
-      error?: string;
-    };
-    if (!res.ok) throw new Error(`${query}: ${body.error}`);
-    const raw = body.data?.result[0]?.value[1];
-    return raw === undefined ? undefined : Number(raw);
-  }
 }
