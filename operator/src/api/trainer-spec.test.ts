@@ -70,7 +70,7 @@ describe("trainer spec fields in the TrainingRun CRD", () => {
     const r = spawnSync(python, ["-c", code], { input: JSON.stringify(file), encoding: "utf8" });
     expect(r.stderr).toBe("");
     const s = JSON.parse(r.stdout);
-    expect(s.model.search.trials).toBe(15);
+    expect(s.model.search.trials).toBe(30);
     expect(s.model.earlyStoppingRounds).toBe(50);
     expect(s.calibration.method).toBe("isotonic");
     expect(s.segments).toEqual(["Geography", "Gender"]);
