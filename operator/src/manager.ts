@@ -127,6 +127,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     settings: {
       trainerImage: config.trainerImage,
       modelStorePvc: config.modelStorePvc,
+      ...(config.modelStoreS3 ? { modelStoreS3: config.modelStoreS3 } : {}),
       serviceAccount: config.trainerServiceAccount,
       imagePullPolicy: config.imagePullPolicy,
     },
@@ -149,6 +150,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
       runtimeImage: config.runtimeImage,
       trainerImage: config.trainerImage,
       imagePullPolicy: config.imagePullPolicy,
+      ...(config.modelStoreS3 ? { modelStoreS3: config.modelStoreS3 } : {}),
       allowTestFaults: config.allowTestFaults,
     },
   });

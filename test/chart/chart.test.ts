@@ -503,7 +503,10 @@ describe("values", () => {
         },
         runtime: { image: { repository: "registry.example/churn/runtime", tag: "9.9.9" } },
         workloadImagePullPolicy: "Always",
-        modelStore: { pvcName: "shared-models" },
+        modelStore: {
+          pvcName: "shared-models",
+          s3: { uri: "s3://models/churn/", secretName: "store", endpoint: "http://s3:8333" },
+        },
         ports: { metrics: 9090, health: 9091 },
         extraEnv: [{ name: "NODE_OPTIONS", value: "--max-old-space-size=256" }],
       },
@@ -522,6 +525,10 @@ describe("values", () => {
       trainerServiceAccount: "trainer-sa",
       imagePullPolicy: "Always",
       modelStorePvc: "shared-models",
+      modelStoreS3: {
+        uri: "s3://models/churn/",
+        access: { credentialsSecret: "store", endpoint: "http://s3:8333" },
+      },
       metricsBindAddress: { host: "0.0.0.0", port: 9090 },
       healthProbeBindAddress: { host: "0.0.0.0", port: 9091 },
     });
@@ -575,6 +582,7 @@ describe("values", () => {
     [{ watchNamespace: "Team_A" }, "/watchNamespace"],
     [{ serviceMonitor: { enabled: "yes" } }, "/serviceMonitor/enabled"],
     [{ modelStore: { pvcName: "" } }, "/modelStore/pvcName"],
+    [{ modelStore: { pvcName: "m", s3: { uri: "/models" } } }, "/modelStore/s3/uri"],
     [
       {
         prometheusRule: {

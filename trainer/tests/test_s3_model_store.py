@@ -68,6 +68,28 @@ def test_train_publishes_the_artifact_with_its_manifest_last(
     assert code == 0 and again["created"] is False, err
 
 
+def test_train_publishes_with_the_model_store_keys_not_the_data_sets(
+    capsys, tmp_path, synth_csv, store_env, monkeypatch
+):
+    """The operator gives the store's keys as CHURN_MODEL_STORE_*; AWS_* may hold another
+    store's (a data set's) keys, here wrong ones for this server."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "someone-else")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-this-store")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
+    monkeypatch.setenv("CHURN_MODEL_STORE_ENDPOINT", store_env.endpoint)
+    monkeypatch.setenv("CHURN_MODEL_STORE_REGION", store_env.region)
+    monkeypatch.setenv("CHURN_MODEL_STORE_ACCESS_KEY_ID", store_env.access_key_id)
+    monkeypatch.setenv("CHURN_MODEL_STORE_SECRET_ACCESS_KEY", store_env.secret_access_key)
+    spec = write_spec(tmp_path, small_spec(synth_csv))
+    code, s, err = run_cli(capsys, "train", "--spec", str(spec), "--output", f"s3://{BUCKET}/own/")
+    assert code == 0, err
+    assert s["artifact"] == f"s3://{BUCKET}/own/{s['digest']}/"
+    monkeypatch.delenv("CHURN_MODEL_STORE_ACCESS_KEY_ID")
+    monkeypatch.delenv("CHURN_MODEL_STORE_SECRET_ACCESS_KEY")
+    code, _, err = run_cli(capsys, "train", "--spec", str(spec), "--output", f"s3://{BUCKET}/aws/")
+    assert code != 0 and "s3://" in err
+
+
 def test_fetch_downloads_exactly_the_trained_files(capsys, tmp_path, trained, store_env):
     uri, _ = upload_artifact(trained["dir"], f"s3://{BUCKET}/fetch", S3Options())
     code, out = fetch(capsys, uri, tmp_path / "models")

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { exactlyOneOf } from "./exactly-one-of.js";
 
 /** S3's bucket naming rules (3-63 characters, lowercase letters, digits, dots and hyphens). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * Data in an S3-compatible object store: one object (`key`) or every object under a `prefix`
@@ -38,7 +38,7 @@ export type S3Access = z.output<typeof s3AccessSchema>;
 
 export const s3SourceSchema = z
   .object({
-    bucket: z.string().regex(BUCKET_NAME, "must be an S3 bucket name").describe("The bucket."),
+    bucket: z.string().regex(S3_BUCKET_NAME, "must be an S3 bucket name").describe("The bucket."),
     key: z
       .string()
       .min(1)

@@ -32,4 +32,31 @@ describe("parseOperatorConfig", () => {
   ])("rejects %j with a clear message", (argv, message) => {
     expect(() => parseOperatorConfig(argv, {})).toThrow(message);
   });
+  it("keeps the PVC store by default and reads an S3 model store from flags or env", () => {
+    expect(parseOperatorConfig([], {}).modelStoreS3).toBeUndefined();
+    const c = parseOperatorConfig(
+      ["--model-store", "s3://models/churn", "--model-store-secret=store"],
+      { MODEL_STORE_ENDPOINT: "http://10.244.0.1:8333", MODEL_STORE_REGION: "eu-west-1" },
+    );
+    expect(c.modelStoreS3).toEqual({
+      uri: "s3://models/churn/",
+      access: {
+        endpoint: "http://10.244.0.1:8333",
+        region: "eu-west-1",
+        credentialsSecret: "store",
+      },
+    });
+    expect(parseOperatorConfig(["--model-store=s3://models"], {}).modelStoreS3?.uri).toBe(
+      "s3://models/",
+    );
+  });
+  it.each([
+    [["--model-store", "/models"], /--model-store must be s3:\/\//],
+    [["--model-store", "s3://Bad_Bucket/x/"], /--model-store must be s3:\/\//],
+    [["--model-store", "s3://models/a//b/"], /--model-store must be s3:\/\//],
+    [["--model-store", "s3://models/", "--model-store-endpoint", "s3:8333"], /http\(s\) URL/],
+    [["--model-store-secret", "store"], /--model-store-secret is set but --model-store is not/],
+  ])("refuses the S3 model store settings %j", (argv, message) => {
+    expect(() => parseOperatorConfig(argv, {})).toThrow(message);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { type S3ModelStore, s3ModelStoreOf } from "./s3-model-store.js";
 
 /** Everything the operator process is configured with (flags, then env, then defaults). */
 export interface OperatorConfig {
@@ -15,6 +16,11 @@ export interface OperatorConfig {
   runtimeImage: string;
   /** PVC holding the model store, in each namespace that trains or serves. */
   modelStorePvc: string;
+  /**
+   * The S3 model store (`--model-store s3://bucket/prefix/`) trainers publish to instead of the
+   * PVC, with its endpoint, region and credentials Secret; undefined: the PVC store.
+   */
+  modelStoreS3: S3ModelStore | undefined;
   /** ServiceAccount the trainer pods run as; the operator creates it with no API rights. */
   trainerServiceAccount: string;
   /** Image pull policy for trainer and runtime pods. */
@@ -52,6 +58,26 @@ const flags: Record<string, { env: string; help: string; def: string | undefined
     def: "churn-operator/runtime:latest",
   },
   "model-store-pvc": { env: "MODEL_STORE_PVC", help: "model store PVC name", def: "churn-models" },
+  "model-store": {
+    env: "MODEL_STORE",
+    help: "s3://bucket/prefix/: publish trained models to S3 instead of the PVC",
+    def: undefined,
+  },
+  "model-store-secret": {
+    env: "MODEL_STORE_SECRET",
+    help: "Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) of the S3 model store, per namespace",
+    def: undefined,
+  },
+  "model-store-endpoint": {
+    env: "MODEL_STORE_ENDPOINT",
+    help: "URL of the S3-compatible server of the model store (default: AWS S3)",
+    def: undefined,
+  },
+  "model-store-region": {
+    env: "MODEL_STORE_REGION",
+    help: "region of the S3 model store",
+    def: undefined,
+  },
   "trainer-service-account": {
     env: "TRAINER_SERVICE_ACCOUNT",
     help: "ServiceAccount of trainer pods",
@@ -109,6 +135,12 @@ export function parseOperatorConfig(
     trainerImage: req("trainer-image"),
     runtimeImage: req("runtime-image"),
     modelStorePvc: req("model-store-pvc"),
+    modelStoreS3: s3ModelStoreOf({
+      uri: get("model-store"),
+      credentialsSecret: get("model-store-secret"),
+      endpoint: get("model-store-endpoint"),
+      region: get("model-store-region"),
+    }),
     trainerServiceAccount: req("trainer-service-account"),
     imagePullPolicy: pullPolicy,
     workers,

@@ -96,7 +96,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_to_s3(spec: Any, prefix: str) -> dict[str, Any]:
     """Trains into a scratch store, then publishes the artifact under `<prefix>/<digest>/`
-    (model_store.py); the endpoint and region come from AWS_ENDPOINT_URL_S3 and AWS_REGION."""
+    (model_store.py), reached through S3Options.model_store_from_env (the operator's store)."""
+    import os
     import tempfile
 
     from .model_store import upload_artifact
@@ -105,7 +106,9 @@ def _train_to_s3(spec: Any, prefix: str) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="churn-artifact-") as scratch:
         summary = train_run(spec, Path(scratch))
-        uri, created = upload_artifact(Path(summary["artifact"]), prefix, S3Options())
+        uri, created = upload_artifact(
+            Path(summary["artifact"]), prefix, S3Options.model_store_from_env(os.environ)
+        )
     print(
         f"[churn-trainer] artifact {'uploaded' if created else 'already in S3'}: {uri}",
         file=sys.stderr,

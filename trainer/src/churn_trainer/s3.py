@@ -92,6 +92,8 @@ def client(options: S3Options) -> Any:
         "s3",
         endpoint_url=options.endpoint,
         region_name=options.region or "us-east-1",
+        aws_access_key_id=options.access_key_id,
+        aws_secret_access_key=options.secret_access_key,
         config=config,
     )
 

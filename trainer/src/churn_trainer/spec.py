@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,22 @@ class S3Options:
 
     endpoint: str | None = None
     region: str | None = None
+    # Explicit keys (the model store's, when the data set's own are in AWS_*); None: boto3's
+    # default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a role, ...).
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+    @classmethod
+    def model_store_from_env(cls, env: Mapping[str, str]) -> S3Options:
+        """The operator's S3 model store: CHURN_MODEL_STORE_{ENDPOINT,REGION,ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY}, names of their own so that a data set read from another store with
+        other credentials (AWS_*) does not clash; unset ones fall back to boto3's defaults."""
+        return cls(
+            endpoint=env.get("CHURN_MODEL_STORE_ENDPOINT") or None,
+            region=env.get("CHURN_MODEL_STORE_REGION") or None,
+            access_key_id=env.get("CHURN_MODEL_STORE_ACCESS_KEY_ID") or None,
+            secret_access_key=env.get("CHURN_MODEL_STORE_SECRET_ACCESS_KEY") or None,
+        )
 
 
 @dataclass

@@ -74,6 +74,23 @@ describe("buildServingDeployment", () => {
       /not the directory of digest/,
     );
   });
+  it("reads a trained artifact in the operator's S3 model store with the store's access", () => {
+    const uri = `s3://models/trained/${digest}/`;
+    const modelStoreS3 = { uri: "s3://models/trained/", access: { credentialsSecret: "store" } };
+    const settings = { runtimeImage: "rt:1", trainerImage: "tr:1", imagePullPolicy: "Never" };
+    const v = { ...variant, version: { digest, uri } };
+    const envOf = (s: typeof settings & { modelStoreS3?: typeof modelStoreS3 }) =>
+      buildServingDeployment(model, v, s).spec?.template.spec?.initContainers?.[0]?.env ?? [];
+    expect(envOf({ ...settings, modelStoreS3 })).toContainEqual({
+      name: "AWS_ACCESS_KEY_ID",
+      valueFrom: { secretKeyRef: { name: "store", key: "AWS_ACCESS_KEY_ID" } },
+    });
+    // Outside the store (another bucket or prefix), its keys are not handed out.
+    const elsewhere = { ...modelStoreS3, uri: "s3://models/other/" };
+    expect(envOf({ ...settings, modelStoreS3: elsewhere })).toEqual([
+      { name: "HOME", value: "/tmp" },
+    ]);
+  });
 
   it("passes the threshold override and explanations switch", () => {
     expect(c?.env).toContainEqual({ name: "CHURN_DECISION_THRESHOLD", value: "0.4" });

@@ -10,6 +10,7 @@ import type { ChurnModel } from "../../api/churn-model.js";
 import { Defaults, explanationsEnabledOf } from "../../api/defaults.js";
 import { LABEL_PREFIX } from "../../api/group.js";
 import { s3AccessEnv } from "../../api/s3-source.js";
+import { inS3ModelStore, type S3ModelStore } from "../../config/s3-model-store.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
@@ -23,6 +24,8 @@ export interface ServingSettings {
   imagePullPolicy: string;
   /** The trainer image, whose `fetch-artifact` downloads an s3:// artifact (init container). */
   trainerImage?: string;
+  /** The operator's S3 model store: its access serves the trainingRun/latestFrom artifacts in it. */
+  modelStoreS3?: S3ModelStore;
 }
 
 /** Labels selecting all serving pods of a model (the Service's selector). */
@@ -62,8 +65,7 @@ function modelStore(model: ChurnModel, variant: Variant, s: ServingSettings): Mo
   }
   parseS3ArtifactUri(uri, digest);
   if (!s.trainerImage) throw new Error("serving an s3:// artifact needs the trainer image");
-  const access =
-    model.spec.source.artifact?.uri === uri ? model.spec.source.artifact.s3 : undefined;
+  const access = s3AccessOf(model, uri, s.modelStoreS3);
   const fetch: V1Container = {
     name: "fetch-model",
     image: s.trainerImage,
@@ -81,6 +83,16 @@ function modelStore(model: ChurnModel, variant: Variant, s: ServingSettings): Mo
     path: digest,
     initContainers: [fetch],
   };
+}
+
+/**
+ * How to reach an s3:// artifact: the access given with the ChurnModel's own artifact source,
+ * else the operator's store's when the artifact lies in it (a trained run's status.model.uri).
+ */
+function s3AccessOf(model: ChurnModel, uri: string, store: S3ModelStore | undefined) {
+  const own = model.spec.source.artifact;
+  if (own?.uri === uri && own.s3) return own.s3;
+  return inS3ModelStore(store, uri) ? store?.access : undefined;
 }
 
 /** Mount point of the model store inside serving pods. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Defaults } from "../../api/defaults.js";
 import type { TrainingRun } from "../../api/training-run.js";
-import { buildTrainingJob, buildTrainingSpecConfigMap } from "./build-training-job.js";
+import {
+  buildTrainingJob,
+  buildTrainingSpecConfigMap,
+  trainedArtifactUri,
+} from "./build-training-job.js";
 
 const settings = {
   trainerImage: "churn-operator/trainer:1",
@@ -176,5 +180,42 @@ describe("buildTrainingSpecConfigMap", () => {
     const spec = JSON.parse(cm.data?.["spec.json"] ?? "");
     expect(spec).toEqual({ schema: { target: { column: "Exited" }, features: [] } });
     expect(cm.metadata?.ownerReferences?.[0]?.uid).toBe("uid-1");
+  });
+});
+
+describe("buildTrainingJob with the operator's S3 model store", () => {
+  const modelStoreS3 = {
+    uri: "s3://models/churn/",
+    access: { endpoint: "http://s3:8333", region: "eu-west-1", credentialsSecret: "store" },
+  };
+  const s3Data = { s3: { bucket: "data", key: "c.csv", credentialsSecret: "data-creds" } };
+  const job = buildTrainingJob(run(s3Data), { ...settings, modelStoreS3 });
+  const pod = job.spec?.template.spec;
+  const c = pod?.containers[0];
+
+  it("publishes to the store instead of mounting the PVC", () => {
+    expect(c?.args?.slice(3, 5)).toEqual(["--output", "s3://models/churn/"]);
+    expect(pod?.volumes?.map((v) => v.name)).not.toContain("models");
+    expect(c?.volumeMounts?.map((m) => m.name)).not.toContain("models");
+    expect(trainedArtifactUri({ ...settings, modelStoreS3 }, "ab")).toBe("s3://models/churn/ab/");
+    expect(trainedArtifactUri(settings, "ab")).toBe("pvc://churn-models/ab");
+  });
+
+  it("gives the trainer the store's keys from its Secret under names that do not clash with the data set's", () => {
+    const env = c?.env ?? [];
+    const byName = (n: string) => env.find((e) => e.name === n);
+    expect(byName("CHURN_MODEL_STORE_ENDPOINT")?.value).toBe("http://s3:8333");
+    expect(byName("CHURN_MODEL_STORE_REGION")?.value).toBe("eu-west-1");
+    expect(byName("CHURN_MODEL_STORE_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef).toEqual({
+      name: "store",
+      key: "AWS_ACCESS_KEY_ID",
+    });
+    expect(byName("CHURN_MODEL_STORE_SECRET_ACCESS_KEY")?.valueFrom?.secretKeyRef?.name).toBe(
+      "store",
+    );
+    expect(byName("AWS_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name).toBe("data-creds");
+    // The validator reads data only: it never sees the store's keys.
+    const validator = pod?.initContainers?.[0]?.env?.map((e) => e.name) ?? [];
+    expect(validator.filter((n) => n.startsWith("CHURN_MODEL_STORE"))).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
+import { pvcArtifactUri } from "../../api/artifact-uri.js";
 import {
   activeDeadlineSecondsOf,
   backoffLimitOf,
@@ -15,6 +16,11 @@ import {
 } from "../../api/defaults.js";
 import { s3CredentialsEnv, s3Uri } from "../../api/s3-source.js";
 import type { TrainingRun } from "../../api/training-run.js";
+import {
+  type S3ModelStore,
+  s3ModelStoreTrainerEnv,
+  s3StoreArtifactUri,
+} from "../../config/s3-model-store.js";
 import { childName } from "../shared/child-name.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
@@ -26,8 +32,17 @@ import { TrainerExit } from "./training-outcome.js";
 export interface TrainingJobSettings {
   trainerImage: string;
   modelStorePvc: string;
+  /** Publish to this S3 store instead of the PVC (which then is not mounted). */
+  modelStoreS3?: S3ModelStore;
   serviceAccount: string;
   imagePullPolicy: string;
+}
+
+/** The URI a trained artifact gets in the operator's store: its S3 store, else the PVC. */
+export function trainedArtifactUri(s: TrainingJobSettings, digest: string): string {
+  return s.modelStoreS3
+    ? s3StoreArtifactUri(s.modelStoreS3, digest)
+    : pvcArtifactUri(s.modelStorePvc, digest);
 }
 
 /** Where things are inside the trainer pod. */
@@ -122,19 +137,26 @@ function dataSource(run: TrainingRun): DataSource {
 export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Job {
   const data = dataSource(run);
   const labels = labelsOf(run);
+  const store = s.modelStoreS3;
   const volumes: V1Volume[] = [
     { name: "spec", configMap: { name: trainingSpecConfigMapName(run) } },
-    { name: "models", persistentVolumeClaim: { claimName: s.modelStorePvc } },
+    ...(store ? [] : [{ name: "models", persistentVolumeClaim: { claimName: s.modelStorePvc } }]),
     { name: "tmp", emptyDir: { sizeLimit: "2Gi" } },
   ];
   const spec: V1VolumeMount = { name: "spec", mountPath: TrainerPaths.specDir, readOnly: true };
   const tmp: V1VolumeMount = { name: "tmp", mountPath: TrainerPaths.tmp };
+  const models: V1VolumeMount[] = store ? [] : [{ name: "models", mountPath: TrainerPaths.models }];
   const dataMounts: V1VolumeMount[] = [];
   if (data.volume && data.mount) {
     volumes.push(data.volume);
     dataMounts.push(data.mount);
   }
-  const container = (name: string, args: string[], mounts: V1VolumeMount[]): V1Container => ({
+  const container = (
+    name: string,
+    args: string[],
+    mounts: V1VolumeMount[],
+    extraEnv: V1EnvVar[] = [],
+  ): V1Container => ({
     name,
     image: run.spec.image ?? s.trainerImage,
     imagePullPolicy: s.imagePullPolicy,
@@ -145,6 +167,7 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
       { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
       { name: "PYTHONUNBUFFERED", value: "1" },
       ...(data.env ?? []),
+      ...extraEnv,
     ],
     resources: run.spec.resources as V1ResourceRequirements | undefined,
     securityContext: containerSecurityContext(),
@@ -206,8 +229,15 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
           containers: [
             container(
               TrainerContainers.train,
-              ["train", "--spec", TrainerPaths.specFile, "--output", TrainerPaths.models],
-              [spec, { name: "models", mountPath: TrainerPaths.models }, tmp, ...dataMounts],
+              [
+                "train",
+                "--spec",
+                TrainerPaths.specFile,
+                "--output",
+                store?.uri ?? TrainerPaths.models,
+              ],
+              [spec, ...models, tmp, ...dataMounts],
+              store ? s3ModelStoreTrainerEnv(store) : [],
             ),
           ],
           volumes,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { pvcArtifactUri } from "../../api/artifact-uri.js";
 import type { JobObservation, PodObservation } from "./training-observation.js";
 import { decideTrainingOutcome } from "./training-outcome.js";
 
@@ -42,7 +43,7 @@ const gate = JSON.stringify({
 });
 
 const decide = (j: JobObservation | undefined, pods: PodObservation[]) =>
-  decideTrainingOutcome(j, pods, "churn-models", 3);
+  decideTrainingOutcome(j, pods, (d) => pvcArtifactUri("churn-models", d), 3);
 const cond = (o: ReturnType<typeof decide>, type: string) =>
   o.conditions.find((c) => c.type === type);
 

@@ -1,4 +1,3 @@
-import { pvcArtifactUri } from "../../api/artifact-uri.js";
 import type { ConditionUpdate } from "../../api/condition.js";
 import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
@@ -93,7 +92,7 @@ type Decider = (o: Observed) => TrainingOutcome | undefined;
 export function decideTrainingOutcome(
   job: JobObservation | undefined,
   pods: readonly PodObservation[],
-  modelStorePvc: string,
+  artifactUri: (digest: string) => string,
   generation: number,
 ): TrainingOutcome {
   const cond = (type: string, status: ConditionUpdate["status"], reason: Reason, message: string) =>
@@ -116,7 +115,7 @@ export function decideTrainingOutcome(
   }
   const o = observe(job, pods, cond, attempts);
   const steps: Decider[] = [
-    (x) => completed(x, modelStorePvc),
+    (x) => completed(x, artifactUri),
     dataOrGateFailed,
     jobFailed,
     trainerExitedOk,
@@ -165,7 +164,10 @@ function validated(o: Observed, p: PodObservation | undefined): ConditionUpdate 
 }
 
 /** The Job completed: Succeeded with the artifact, or unreadable if the summary is. */
-function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefined {
+function completed(
+  o: Observed,
+  artifactUri: (digest: string) => string,
+): TrainingOutcome | undefined {
   if (o.finished?.type !== "Complete") return undefined;
   const { cond, base, completionTime } = o;
   const ok = newest(o.pods.filter((p) => p.terminated?.exitCode === TrainerExit.ok));
@@ -196,7 +198,7 @@ function completed(o: Observed, modelStorePvc: string): TrainingOutcome | undefi
     terminal: true,
     metrics,
     failedChecks: [],
-    model: { uri: pvcArtifactUri(modelStorePvc, summary.digest), digest: summary.digest },
+    model: { uri: artifactUri(summary.digest), digest: summary.digest },
     conditions: [
       validated(o, ok),
       cond(ConditionTypes.Trained, "True", Reasons.Trained, "the model was trained and exported"),

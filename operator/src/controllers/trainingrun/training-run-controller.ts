@@ -18,6 +18,7 @@ import {
   buildTrainingJob,
   buildTrainingSpecConfigMap,
   type TrainingJobSettings,
+  trainedArtifactUri,
   trainingJobName,
 } from "./build-training-job.js";
 import { observeJob, observePod } from "./training-observation.js";
@@ -140,7 +141,7 @@ export class TrainingRunReconciler {
     p.outcome = decideTrainingOutcome(
       job ? observeJob(job) : undefined,
       pods,
-      this.deps.settings.modelStorePvc,
+      (digest) => trainedArtifactUri(this.deps.settings, digest),
       p.run.metadata?.generation ?? 0,
     );
     return Step.continue;
