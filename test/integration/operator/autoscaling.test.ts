@@ -35,6 +35,9 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
   const autoscaling = { minReplicas: 2, maxReplicas: 3, targetRequestsPerSecondPerPod: 50 };
   const getDeployment = () =>
     env.client.get<V1Deployment>(Resources.deployments, env.ns, deployment);
+  /** Resizes a Deployment the way an HPA does: through its scale subresource. */
+  const scale = (name: string, replicas: number) =>
+    env.client.mergePatch(Resources.deployments, env.ns, name, { spec: { replicas } }, "scale");
   /** Field managers of a Deployment's spec.replicas, as `manager/operation`. */
   const replicasOwners = (d: V1Deployment | undefined) =>
     (d?.metadata?.managedFields ?? [])
@@ -108,13 +111,7 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
 
     // The autoscaler's decision (as the HPA writes it: the scale subresource) stands through a
     // spec change that makes the operator apply the Deployment again.
-    await env.client.mergePatch(
-      Resources.deployments,
-      env.ns,
-      deployment,
-      { spec: { replicas: 3 } },
-      "scale",
-    );
+    await scale(deployment, 3);
     await replicasBecome(3, "scaled by hand like the HPA does");
     await apply(env.client, model({ autoscaling, threshold: 0.4 }));
     const after = await modelSays(
@@ -137,13 +134,7 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
     });
 
     // Below its floor, the real HPA controller scales it back up: it is in control.
-    await env.client.mergePatch(
-      Resources.deployments,
-      env.ns,
-      deployment,
-      { spec: { replicas: 1 } },
-      "scale",
-    );
+    await scale(deployment, 1);
     await replicasBecome(2, "the HPA restoring its floor");
     expect(op.logged("reconcile failed")).toBe(false);
   }, 300_000);
@@ -195,13 +186,7 @@ describe.skipIf(noProcessNode)("ChurnModel autoscaling with a real HPA controlle
     expect(await bounds(canary)).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
 
     // The canary's autoscaler adds pods: its share of requests is still the router's 50%.
-    await env.client.mergePatch(
-      Resources.deployments,
-      env.ns,
-      canary,
-      { spec: { replicas: 3 } },
-      "scale",
-    );
+    await scale(canary, 3);
     await waitFor(
       `${canary} at 3 ready pods`,
       async () => {
