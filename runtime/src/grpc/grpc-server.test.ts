@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import type { Reference } from "../artifact/artifact.js";
@@ -35,36 +36,8 @@ const call = (method: string, request: unknown) =>
     f.call(client, request, (error, value) => resolve({ error, value }));
   });
 
-/** The rows as typed contents: strings as bytes, numbers as doubles, the flags as booleans. */
-function inputs(from: Record<string, unknown>[]) {
-  return card.schema.features.map((f) => {
-    const values = from.map((r) => r[f.name]);
-    if (f.type === "categorical" || f.type === "ordinal") {
-      const bytes = values.map((v) => Buffer.from(String(v)));
-      return {
-        name: f.name,
-        datatype: "BYTES",
-        shape: [from.length],
-        contents: { bytes_contents: bytes },
-      };
-    }
-    if (f.type === "boolean") {
-      const flags = values.map((v) => v === 1 || v === true);
-      return {
-        name: f.name,
-        datatype: "BOOL",
-        shape: [from.length],
-        contents: { bool_contents: flags },
-      };
-    }
-    return {
-      name: f.name,
-      datatype: "FP64",
-      shape: [from.length],
-      contents: { fp64_contents: values },
-    };
-  });
-}
+/** The rows as typed contents. */
+const inputs = (from: Record<string, unknown>[]) => typedInputs(card, from);
 
 beforeAll(async () => {
   srv = await startTestServer(fixture.modelDir, { grpcPort: 0, maxBatch: 50 });

@@ -42,15 +42,33 @@ const CODES: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
   403: grpc.status.PERMISSION_DENIED,
   404: grpc.status.NOT_FOUND,
+  409: grpc.status.FAILED_PRECONDITION,
   413: grpc.status.RESOURCE_EXHAUSTED,
   503: grpc.status.UNAVAILABLE,
 };
+
+/**
+ * A gRPC status as the HTTP status metrics count it under: the inverse of the table above, and
+ * gRPC's own HTTP mapping for the codes the runtime never sends.
+ */
+export function httpStatusOf(code: grpc.status): number {
+  if (code === grpc.status.OK) return 200;
+  const ours = Object.entries(CODES).find(([, c]) => c === code);
+  if (ours) return Number(ours[0]);
+  const others: Partial<Record<grpc.status, number>> = {
+    [grpc.status.CANCELLED]: 499,
+    [grpc.status.UNAUTHENTICATED]: 401,
+    [grpc.status.UNIMPLEMENTED]: 501,
+    [grpc.status.DEADLINE_EXCEEDED]: 504,
+  };
+  return others[code] ?? 500;
+}
 
 type Call<T> = { request: T };
 type Callback = (err: grpc.ServiceError | null, value?: unknown) => void;
 
 /** A thrown error as a gRPC status: a RequestError's code and message, else INTERNAL (logged). */
-function statusOf(err: unknown, logger: Logger): grpc.ServiceError {
+export function statusOf(err: unknown, logger: Logger): grpc.ServiceError {
   if (err instanceof RequestError) {
     const fallback = err.status < 500 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
     return { code: CODES[err.status] ?? fallback, details: err.message } as grpc.ServiceError;

@@ -13,6 +13,8 @@ export interface RouteConfig {
   /** File mode: a local traffic.json, watched. */
   trafficFile: string | undefined;
   port: number;
+  /** The gRPC front's port; undefined: HTTP only. */
+  grpcPort: number | undefined;
   host: string;
   maxBodyBytes: number;
   shutdownGraceSeconds: number;
@@ -30,6 +32,7 @@ export const ROUTE_SETTINGS = {
   },
   trafficFile: { flag: "traffic-file", env: "CHURN_TRAFFIC_FILE", default: undefined },
   port: SETTINGS.port,
+  grpcPort: SETTINGS.grpcPort,
   host: SETTINGS.host,
   maxBodyBytes: SETTINGS.maxBodyBytes,
   shutdownGraceSeconds: SETTINGS.shutdownGraceSeconds,
@@ -56,6 +59,7 @@ const routeSchema = z.object({
   trafficConfigMap: dnsSubdomain.optional(),
   trafficFile: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535),
+  grpcPort: z.coerce.number().int().min(0).max(65535).optional(),
   host: z.string().min(1),
   maxBodyBytes: z.coerce
     .number()
@@ -86,6 +90,7 @@ export function resolveRouteConfig(
     namespace: parsed.data.namespace,
     trafficConfigMap: parsed.data.trafficConfigMap,
     trafficFile: parsed.data.trafficFile,
+    grpcPort: parsed.data.grpcPort,
   };
 }
 

@@ -21,13 +21,7 @@ import {
   type UpstreamRequest,
   type Upstreams,
 } from "./upstream.js";
-import {
-  BucketSequence,
-  bucketOf,
-  inShare,
-  type Variant,
-  variantFor,
-} from "./variant-assignment.js";
+import { assignVariant, BucketSequence, inShare, type Variant } from "./variant-assignment.js";
 
 /** Request header forcing a variant (for testing); response header naming the one that answered. */
 export const VARIANT_HEADER = "x-churn-variant";
@@ -168,24 +162,23 @@ function proxyTo(deps: RouterDeps) {
   const mirrorDraws = new BucketSequence();
 
   /** The variant that should answer: forced by header, else by the request's bucket. */
-  const assign = (ctx: Context, config: TrafficConfig, body: Buffer): Variant => {
-    const forced = forcedVariant(ctx, config);
-    if (forced) return forced;
-    // Without a canary share nobody is assigned to it: no need to look for a key.
-    if (!config.canary || config.canary.weight <= 0) return "stable";
-    const key = stickyKeyOf(
-      {
-        path: ctx.path,
-        header: (name) => ctx.get(name) || undefined,
-        contentType: ctx.get("content-type"),
-        body,
-      },
-      config.stickyHeader,
-      traffic.idColumns.idColumn,
+  const assign = (ctx: Context, config: TrafficConfig, body: Buffer): Variant =>
+    forcedVariant(ctx.get(VARIANT_HEADER), config) ??
+    assignVariant(
+      config,
+      () =>
+        stickyKeyOf(
+          {
+            path: ctx.path,
+            header: (name) => ctx.get(name) || undefined,
+            contentType: ctx.get("content-type"),
+            body,
+          },
+          config.stickyHeader,
+          traffic.idColumns.idColumn,
+        ),
+      keyless,
     );
-    const bucket = key === undefined ? keyless.draw() : bucketOf(key, config.canary.digest);
-    return variantFor(config, bucket);
-  };
 
   /**
    * A stable-routed score request may be copied to the canary, sent at once, compared later:
@@ -285,9 +278,11 @@ function proxyTo(deps: RouterDeps) {
   };
 }
 
-/** The variant a request forces with the header; refuses unknown ones and an absent canary. */
-function forcedVariant(ctx: Context, config: TrafficConfig): Variant | undefined {
-  const forced = ctx.get(VARIANT_HEADER);
+/** The variant a request forces with the header (or gRPC metadata); refuses unknown ones and an absent canary. */
+export function forcedVariant(
+  forced: string | undefined,
+  config: TrafficConfig,
+): Variant | undefined {
   if (!forced) return undefined;
   if (forced !== "stable" && forced !== "canary") {
     throw new RequestError(

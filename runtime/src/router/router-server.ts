@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { drainServer } from "../http/graceful-drain.js";
 import { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
+import { type RunningGrpcRouter, startGrpcRouter } from "./grpc-router.js";
 import { IdColumnLearner } from "./id-column-learner.js";
 import { Mirror } from "./mirror.js";
 import { buildRouterApp } from "./router-app.js";
@@ -16,6 +17,8 @@ import { Upstreams } from "./upstream.js";
 /** What the router's server needs to know. */
 export interface RouterServerSettings {
   port: number;
+  /** The gRPC front's port (0: any free one); undefined: no gRPC front. */
+  grpcPort?: number | undefined;
   host: string;
   maxBodyBytes: number;
   shutdownGraceSeconds: number;
@@ -29,6 +32,8 @@ export interface RunningRouter {
   url: string;
   traffic: TrafficState;
   metrics: RouterMetrics;
+  /** The gRPC front, when a gRPC port was given. */
+  grpc: RunningGrpcRouter | undefined;
   /** Graceful stop: no new connections, in-flight requests finish (bounded by the grace period). */
   close(): Promise<void>;
 }
@@ -55,12 +60,16 @@ export async function startRouter(
     inflight,
     maxBodyBytes: settings.maxBodyBytes,
   });
+  let grpc: RunningGrpcRouter | undefined;
   // Reading starts before listening, so a source that cannot start stops the process at once.
   source.start({
     text(text, origin) {
       traffic.text(text, origin);
       const c = traffic.config;
-      if (c) upstreams.retain(c.canary ? [c.stable.url, c.canary.url] : [c.stable.url]);
+      if (!c) return;
+      const variants = c.canary ? [c.stable, c.canary] : [c.stable];
+      upstreams.retain(variants.map((v) => v.url));
+      grpc?.retain(variants.flatMap((v) => (v.grpcTarget ? [v.grpcTarget] : [])));
     },
     missing(reason) {
       traffic.missing(reason);
@@ -80,7 +89,18 @@ export async function startRouter(
         resolve();
       });
     });
+    if (settings.grpcPort !== undefined) {
+      const grpcDeps = {
+        traffic,
+        metrics,
+        logger,
+        inflight,
+        maxMessageBytes: settings.maxBodyBytes,
+      };
+      grpc = await startGrpcRouter(grpcDeps, settings.host, settings.grpcPort);
+    }
   } catch (err) {
+    server.close();
     await source.stop();
     idColumns.stop();
     throw err;
@@ -88,7 +108,12 @@ export async function startRouter(
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info("listening", { url, mode: "route", traffic: source.description });
+  logger.info("listening", {
+    url,
+    mode: "route",
+    traffic: source.description,
+    ...(grpc ? { grpcPort: grpc.port } : {}),
+  });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -102,6 +127,7 @@ export async function startRouter(
         logger,
         idle: () => inflight.idle().then(() => mirror.idle()),
       });
+      await grpc?.close();
       await source.stop();
       idColumns.stop();
       upstreams.destroy();
@@ -109,5 +135,5 @@ export async function startRouter(
     })();
     return closing;
   };
-  return { server, url, traffic, metrics, close };
+  return { server, url, traffic, metrics, grpc, close };
 }

@@ -7,13 +7,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metric, startTestRouter } from "../../test-support/test-router.js";
 import { get, type JsonBody, post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import type { Reference } from "../artifact/artifact.js";
 import { ALLOW_TEST_FAULTS_ENV, TEST_FAULT_ENV } from "../http/test-fault.js";
 import { createLogger } from "../logger.js";
-import { FileTrafficSource } from "./file-traffic-source.js";
-import { type RunningRouter, startRouter } from "./router-server.js";
+import type { RunningRouter } from "./router-server.js";
 
 const fixture = trainedArtifact();
 const reference = JSON.parse(
@@ -93,18 +93,7 @@ function trafficFile() {
 
 async function router(path: string, logs?: string[]): Promise<RunningRouter> {
   const logger = createLogger(logs ? "info" : "silent", (l) => logs?.push(l));
-  return startRouter(
-    {
-      port: 0,
-      host: "127.0.0.1",
-      maxBodyBytes: 4 * 1024 * 1024,
-      shutdownGraceSeconds: 5,
-      shutdownDelaySeconds: 0,
-    },
-    new FileTrafficSource(path, logger),
-    logger,
-    { processMetrics: false },
-  );
+  return startTestRouter(path, logger);
 }
 
 /** Polls `check` until it holds (a condition, never a fixed sleep); fails after the deadline. */
@@ -124,19 +113,6 @@ const ready = (r: RunningRouter, weight?: number) =>
     },
     `the router ready${weight === undefined ? "" : ` at weight ${weight}`}`,
   );
-
-/** The value of the one sample of `name` with these labels on a /metrics page (0 if absent). */
-async function metric(url: string, name: string, labels: Record<string, string> = {}) {
-  const page = (await get(`${url}/metrics`)).body as string;
-  const line = page
-    .split("\n")
-    .find(
-      (l) =>
-        (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) &&
-        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
 
 const row = (i: number) => ({ ...reference.rows[i % reference.rows.length], [ID]: 1_000_000 + i });
 

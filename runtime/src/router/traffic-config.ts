@@ -17,6 +17,11 @@ const percent = z
   .number({ error: (issue) => (issue.input === undefined ? "is required" : "must be a number") })
   .min(0, { error: "must be at least 0" })
   .max(100, { error: "must be at most 100" });
+// A gRPC endpoint as grpc-js dials it: host:port, no scheme (absent: the variant has no gRPC).
+const grpcTarget = z
+  .string()
+  .regex(/^[^\s/]+:[0-9]{1,5}$/, { error: "must be host:port" })
+  .optional();
 // An HTTP header name (RFC 9110 token); looked up lower-cased, as node delivers headers.
 const headerName = z
   .string()
@@ -26,9 +31,9 @@ const headerName = z
 /** The router's configuration schema (the operator's `TrafficConfig`). */
 export const trafficConfigSchema = z.object({
   model: z.string().min(1, { error: "must name the ChurnModel" }),
-  stable: z.object({ digest, url: upstreamUrl }),
+  stable: z.object({ digest, url: upstreamUrl, grpcTarget }),
   canary: z
-    .object({ digest, url: upstreamUrl, weight: percent, mirrorPercent: percent })
+    .object({ digest, url: upstreamUrl, grpcTarget, weight: percent, mirrorPercent: percent })
     .nullable(),
   stickyHeader: headerName.nullable(),
 });

@@ -47,6 +47,24 @@ export function variantOfKey(config: TrafficConfig, key: string): Variant {
 }
 
 /**
+ * The variant that answers a request under a configuration: by its sticky key's bucket, else by
+ * the next keyless bucket. The key is only looked for when the canary has a share (the HTTP and
+ * gRPC fronts both route through here).
+ */
+export function assignVariant(
+  config: TrafficConfig,
+  keyOf: () => string | undefined,
+  keyless: BucketSequence,
+): Variant {
+  if (!config.canary || config.canary.weight <= 0) return "stable";
+  const key = keyOf();
+  return variantFor(
+    config,
+    key === undefined ? keyless.draw() : bucketOf(key, config.canary.digest),
+  );
+}
+
+/**
  * Buckets for requests without a key: a low-discrepancy walk that visits every bucket once
  * per 10,000 draws (the stride is coprime with 10,000 and close to 10,000 / golden ratio), so
  * any window of requests is split by the weight as evenly as whole requests allow.

@@ -1,0 +1,248 @@
+// The router's gRPC front end to end: two real `serve` instances with their gRPC ports (the
+// canary another calibration of the fixture, so its answers are told apart), the router following a traffic
+// file that names both gRPC endpoints, and node's gRPC client with the vendored proto.
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
+import { metric, startTestRouter } from "../../test-support/test-router.js";
+import { get, startTestServer } from "../../test-support/test-server.js";
+import { BANK_ISOTONIC, trainedArtifact } from "../../test-support/trained-artifact.js";
+import type { Reference } from "../artifact/artifact.js";
+import type { ModelCard } from "../artifact/model-card.js";
+import { loadInferenceService } from "../grpc/grpc-server.js";
+import { createLogger } from "../logger.js";
+import { parseTrafficConfig } from "./traffic-config.js";
+import { variantOfKey } from "./variant-assignment.js";
+
+const fixture = trainedArtifact();
+const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
+const reference = JSON.parse(
+  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
+) as Reference;
+const ID = card.schema.idColumn as string;
+const rows = reference.rows.filter((r) =>
+  card.features.raw.every((c) => r[c] !== null && r[c] !== undefined),
+);
+const canaryFixture = trainedArtifact(BANK_ISOTONIC);
+const CANARY_DIGEST = canaryFixture.digest;
+const WEIGHT = 30;
+const scratch = mkdtempSync(join(tmpdir(), "churn-grpc-router-"));
+
+let stable: Awaited<ReturnType<typeof startTestServer>>;
+let canary: Awaited<ReturnType<typeof startTestServer>>;
+let deadTarget: string;
+const Service = loadInferenceService();
+
+beforeAll(async () => {
+  stable = await startTestServer(fixture.modelDir, { grpcPort: 0, maxBatch: 100 });
+  canary = await startTestServer(canaryFixture.modelDir, { grpcPort: 0, maxBatch: 100 });
+  // A port nobody listens on: connections to it are refused.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  deadTarget = `127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await stable?.close();
+  await canary?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A traffic file naming both versions' HTTP and gRPC endpoints, and a router following it. */
+async function grpcRouter(canaryTarget?: string) {
+  const path = join(scratch, `traffic-${Math.random().toString(36).slice(2)}.json`);
+  const text = JSON.stringify({
+    model: "bank",
+    stable: {
+      digest: fixture.digest,
+      url: stable.url,
+      grpcTarget: `127.0.0.1:${stable.grpc?.port}`,
+    },
+    canary: {
+      digest: CANARY_DIGEST,
+      url: canary.url,
+      grpcTarget: canaryTarget ?? `127.0.0.1:${canary.grpc?.port}`,
+      weight: WEIGHT,
+      mirrorPercent: 0,
+    },
+    stickyHeader: null,
+  });
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+  const logger = createLogger("silent");
+  const r = await startTestRouter(path, logger, { grpcPort: 0 });
+  const deadline = Date.now() + 10_000;
+  while ((await get(`${r.url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error("the router did not become ready");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const client = new Service(`127.0.0.1:${r.grpc?.port}`, grpc.credentials.createInsecure());
+  return { r, client, config: parseTrafficConfig(text) };
+}
+
+type Reply = {
+  error: grpc.ServiceError | null;
+  value: Record<string, unknown> | undefined;
+  variant: string | undefined;
+  digest: string | undefined;
+};
+type Unary = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  callback: (error: grpc.ServiceError | null, value?: Record<string, unknown>) => void,
+) => grpc.ClientUnaryCall;
+
+/** Calls one method through the router; its answer and the variant the router says answered. */
+function call(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  metadata = new grpc.Metadata(),
+) {
+  return new Promise<Reply>((resolve) => {
+    let head: grpc.Metadata | undefined;
+    const f = (client as unknown as Record<string, Unary>)[method] as Unary;
+    const c = f.call(client, request, metadata, (error, value) =>
+      resolve({
+        error,
+        value,
+        variant: head?.get("x-churn-variant")[0] as string | undefined,
+        digest: head?.get("x-churn-model-digest")[0] as string | undefined,
+      }),
+    );
+    c.on("metadata", (m) => {
+      head = m;
+    });
+  });
+}
+
+/** A ModelInfer request for one customer: a reference row under id `id`. */
+function infer(id: number) {
+  const row = rows[id % rows.length] as Record<string, unknown>;
+  return {
+    model_name: card.name,
+    inputs: [
+      ...typedInputs(card, [row]),
+      { name: ID, datatype: "INT64", shape: [1], contents: { int64_contents: [id] } },
+    ],
+  };
+}
+
+/** The probability output's bytes of a ModelInfer answer. */
+function probability(value: Record<string, unknown> | undefined): Buffer | undefined {
+  const outputs = (value?.outputs ?? []) as { name: string }[];
+  const i = outputs.findIndex((o) => o.name === "probability");
+  return (value?.raw_output_contents as Buffer[] | undefined)?.[i];
+}
+
+describe("the router's gRPC front", () => {
+  it("answers the health and metadata calls from the stable", async () => {
+    const { r, client } = await grpcRouter();
+    try {
+      expect((await call(client, "ServerLive", {})).value).toMatchObject({ live: true });
+      expect((await call(client, "ServerReady", {})).value).toMatchObject({ ready: true });
+      const ready = await call(client, "ModelReady", { name: card.name });
+      expect(ready.value).toMatchObject({ ready: true });
+      const meta = await call(client, "ModelMetadata", { name: card.name });
+      expect(meta.value?.name).toBe(card.name);
+      const missing = await call(client, "ModelMetadata", { name: "no-such-model" });
+      expect(missing.error?.code).toBe(grpc.status.NOT_FOUND);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
+
+  it("splits customers by the weight, keeps each on its variant, and counts them per variant", async () => {
+    const { r, client, config } = await grpcRouter();
+    try {
+      const ids = Array.from({ length: 200 }, (_, i) => 2_000_000 + i);
+      const first = await Promise.all(ids.map((id) => call(client, "ModelInfer", infer(id))));
+      for (const [i, reply] of first.entries()) {
+        expect(reply.error).toBeNull();
+        // Exactly the HTTP front's assignment of this customer id.
+        expect(reply.variant).toBe(variantOfKey(config, String(ids[i])));
+        expect(reply.digest).toBe(reply.variant === "canary" ? CANARY_DIGEST : fixture.digest);
+      }
+      const onCanary = first.filter((a) => a.variant === "canary").length;
+      expect(onCanary).toBeGreaterThan(0);
+      expect(onCanary).toBeLessThan(ids.length);
+      // The model that scored is the one named: its answer is the canary's own, not the stable's.
+      const one = ids.findIndex((_, i) => first[i]?.variant === "canary");
+      const other = ids.findIndex((_, i) => first[i]?.variant === "stable");
+      const id = ids[one] as number;
+      const direct = (port: number | undefined) => {
+        const c = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        return call(c, "ModelInfer", infer(id)).finally(() => c.close());
+      };
+      const [fromCanary, fromStable] = [
+        await direct(canary.grpc?.port),
+        await direct(stable.grpc?.port),
+      ];
+      expect(probability(first[one]?.value)).toEqual(probability(fromCanary.value));
+      expect(probability(first[one]?.value)).not.toEqual(probability(fromStable.value));
+
+      // Sticky: the same customers, asked again, get the same variant.
+      for (const i of [one, other]) {
+        for (let n = 0; n < 5; n++) {
+          expect((await call(client, "ModelInfer", infer(ids[i] as number))).variant).toBe(
+            first[i]?.variant,
+          );
+        }
+      }
+      const canaryCalls = onCanary + 5;
+      expect(
+        await metric(r.url, "churn_router_requests_total", { variant: "canary", code: "200" }),
+      ).toBe(canaryCalls);
+      expect(
+        await metric(r.url, "churn_router_requests_total", { variant: "stable", code: "200" }),
+      ).toBe(ids.length + 10 - canaryCalls);
+      expect(
+        await metric(r.url, "churn_router_request_duration_seconds_count", { variant: "canary" }),
+      ).toBe(canaryCalls);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
+
+  it("falls back to the stable when the canary cannot be reached, and counts it", async () => {
+    const { r, client, config } = await grpcRouter(deadTarget);
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => 3_000_000 + i);
+      const toCanary = ids.filter((id) => variantOfKey(config, String(id)) === "canary");
+      expect(toCanary.length).toBeGreaterThan(0);
+      for (const id of toCanary) {
+        const reply = await call(client, "ModelInfer", infer(id));
+        expect(reply.error).toBeNull();
+        expect(reply.variant).toBe("stable");
+      }
+      expect(await metric(r.url, "churn_router_fallbacks_total", {})).toBe(toCanary.length);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
+
+  it("refuses an unknown forced variant as INVALID_ARGUMENT, counted as the router's own", async () => {
+    const { r, client } = await grpcRouter();
+    try {
+      const forced = new grpc.Metadata();
+      forced.set("x-churn-variant", "blue");
+      const reply = await call(client, "ModelInfer", infer(1), forced);
+      expect(reply.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(reply.error?.details).toContain("must be stable or canary");
+      expect(
+        await metric(r.url, "churn_router_requests_total", { variant: "none", code: "400" }),
+      ).toBe(1);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
+});
