@@ -37,6 +37,8 @@ export const Reasons = {
   RollingOut: "RollingOut",
   RolloutComplete: "RolloutComplete",
   RolloutStalled: "RolloutStalled",
+  /** A serving pod refused its s3:// artifact (digest mismatch, no manifest, keys refused). */
+  ArtifactRejected: "ArtifactRejected",
   ReplicasUnavailable: "ReplicasUnavailable",
   AllReplicasReady: "AllReplicasReady",
   ScaledToZero: "ScaledToZero",

@@ -14,6 +14,7 @@ import { inS3ModelStore, type S3ModelStore } from "../../config/s3-model-store.j
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
+import { FETCH_MODEL_CONTAINER } from "./artifact-fetch-failure.js";
 import type { Variant } from "./desired-variants.js";
 import { runtimeProbes } from "./runtime-probes.js";
 import { versionDeploymentName, versionLabel } from "./serving-names.js";
@@ -67,12 +68,14 @@ function modelStore(model: ChurnModel, variant: Variant, s: ServingSettings): Mo
   if (!s.trainerImage) throw new Error("serving an s3:// artifact needs the trainer image");
   const access = s3AccessOf(model, uri, s.modelStoreS3);
   const fetch: V1Container = {
-    name: "fetch-model",
+    name: FETCH_MODEL_CONTAINER,
     image: s.trainerImage,
     imagePullPolicy: s.imagePullPolicy,
     args: ["fetch-artifact", uri, "--dest", MODELS_MOUNT],
     env: [{ name: "HOME", value: "/tmp" }, ...s3AccessEnv(access ?? {})],
     securityContext: containerSecurityContext(),
+    // Its log's last line says why an artifact was refused; the operator reports it.
+    terminationMessagePolicy: "FallbackToLogsOnError",
     volumeMounts: [
       { name: "models", mountPath: MODELS_MOUNT },
       { name: "tmp", mountPath: "/tmp" },

@@ -31,6 +31,7 @@ import { Labels } from "../shared/labels.js";
 import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
 import { judge, noMeasurement, type Verdict } from "./analysis/judge.js";
 import type { MeasureRequest, MetricProvider, PodRef } from "./analysis/measurements.js";
+import { artifactFetchFailure } from "./artifact-fetch-failure.js";
 import { buildAutoscaler } from "./build-autoscaler.js";
 import {
   buildRouterDeployment,
@@ -604,7 +605,16 @@ export class ChurnModelReconciler {
             replicas: routerReplicas(p.model.spec.replicas),
           }
         : undefined,
+      (deployment) => artifactFetchFailure(this.podsOf(p, deployment)),
     );
+  }
+
+  /** The pods of one of the model's Deployments (its ReplicaSets' pods carry its name). */
+  private podsOf(p: Pass, deployment: string): V1Pod[] {
+    return this.deps.pods
+      .list(p.namespace)
+      .filter((x) => x.metadata?.labels?.[Labels.churnModel] === p.model.metadata?.name)
+      .filter((x) => x.metadata?.generateName?.startsWith(`${deployment}-`));
   }
 
   /** The rollout gauges, a rollout's end counted once, and an Event on a phase change. */

@@ -73,6 +73,22 @@ describe("decideServingStatus", () => {
     );
     expect([o.phase, o.reason]).toEqual(["Ready", "ScaledToZero"]);
   });
+  it("is Degraded at once, naming why, when the pods refuse their artifact", () => {
+    const why = "pod bank-stable-1 refused the model artifact: digest mismatch";
+    const o = decideServingStatus(
+      resolved,
+      [variant],
+      new Map([["bank-stable", dep({ replicas: 2, updatedReplicas: 2, readyReplicas: 0 })]]),
+      () => "bank-stable",
+      4,
+      undefined,
+      (d) => (d === "bank-stable" ? why : undefined),
+    );
+    expect([o.phase, o.reason, o.message]).toEqual(["Degraded", "ArtifactRejected", why]);
+    const ready = o.conditions.find((c) => c.type === "Ready");
+    expect([ready?.status, ready?.reason]).toEqual(["False", "ArtifactRejected"]);
+    expect(o.conditions.find((c) => c.type === "Degraded")?.message).toBe(why);
+  });
   it("is Progressing while pods start, and not Ready with none ready", () => {
     const o = decide(dep({ replicas: 1, updatedReplicas: 1, readyReplicas: 0 }));
     expect(o.phase).toBe("Progressing");

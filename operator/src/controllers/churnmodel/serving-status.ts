@@ -44,6 +44,8 @@ interface VariantState {
   readyReplicas: number;
   done: boolean;
   stalled: string | undefined;
+  /** Why the stall: a Deployment past its deadline, or pods refusing their artifact. */
+  stallReason: Reason;
 }
 
 /** Builds a condition update of this generation. */
@@ -69,6 +71,8 @@ export function decideServingStatus(
   generation: number,
   /** Router traffic: the router's Deployment, which must be up before the model is Ready. */
   router?: { deployment: V1Deployment | undefined; replicas: number },
+  /** Why a Deployment's pods refuse their artifact (see artifactFetchFailure), if they do. */
+  artifactRejected: (deployment: string) => string | undefined = () => undefined,
 ): ServingDecision {
   const cond: Cond = (type, status, reason, message) => ({
     type,
@@ -79,6 +83,7 @@ export function decideServingStatus(
   });
   const perVariant = variants.map((v): VariantState => {
     const d = deployments.get(deploymentName(v));
+    const rejected = artifactRejected(deploymentName(v));
     return {
       name: v.name,
       digest: v.version.digest,
@@ -86,13 +91,15 @@ export function decideServingStatus(
       replicas: v.replicas,
       readyReplicas: d?.status?.readyReplicas ?? 0,
       done: rolledOut(d, v.replicas),
-      stalled: stalled(d),
+      // A refused artifact fails every retry alike: no need to wait for the deadline.
+      stalled: rejected ?? stalled(d),
+      stallReason: rejected ? Reasons.ArtifactRejected : Reasons.RolloutStalled,
     };
   });
   const base: Base = {
     replicas: perVariant.reduce((n, v) => n + v.replicas, 0),
     readyReplicas: perVariant.reduce((n, v) => n + v.readyReplicas, 0),
-    variants: perVariant.map(({ done: _d, stalled: _s, ...v }) => v),
+    variants: perVariant.map(({ done: _d, stalled: _s, stallReason: _r, ...v }) => v),
   };
   if (variants.length === 0) return noVariants(resolution, base, cond);
 
@@ -105,7 +112,7 @@ export function decideServingStatus(
   const degraded = cond(
     ConditionTypes.Degraded,
     degradedMsg ? "True" : "False",
-    stall ? Reasons.RolloutStalled : sourceTrouble ? resolution.reason : Reasons.AllReplicasReady,
+    stall ? stall.stallReason : sourceTrouble ? resolution.reason : Reasons.AllReplicasReady,
     degradedMsg ?? "no problems",
   );
   const serving = variants.map((v) => v.version.digest.slice(0, 12)).join(", ");
@@ -148,7 +155,7 @@ function rolledOutDecision(
   return {
     ...base,
     phase: trouble.degradedMsg ? "Degraded" : "Ready",
-    reason: trouble.degradedMsg && trouble.stall ? Reasons.RolloutStalled : reason,
+    reason: trouble.degradedMsg && trouble.stall ? trouble.stall.stallReason : reason,
     message,
     conditions: [
       cond(ConditionTypes.Ready, zero ? "False" : "True", reason, message),
@@ -179,13 +186,13 @@ function rollingOutDecision(
   return {
     ...base,
     phase: stall ? "Degraded" : "Progressing",
-    reason: stall ? Reasons.RolloutStalled : Reasons.RollingOut,
+    reason: stall ? stall.stallReason : Reasons.RollingOut,
     message: stall?.stalled ?? message,
     conditions: [
       cond(
         ConditionTypes.Ready,
         anyReady ? "True" : "False",
-        anyReady ? Reasons.RollingOut : Reasons.ReplicasUnavailable,
+        anyReady ? Reasons.RollingOut : (stall?.stallReason ?? Reasons.ReplicasUnavailable),
         message,
       ),
       cond(ConditionTypes.Progressing, "True", Reasons.RollingOut, message),
