@@ -23,8 +23,8 @@ const calibrationSchema = z
   })
   .optional();
 
-/** The graph's isotonic step in float32: y0 + sum_i slope_i * (clip(p, lo_i, hi_i) - lo_i). */
-class IsotonicMap {
+/** The graph's isotonic step in float32: y0 + sum_i slope_i * (clip(p, lo_i, hi_i) - lo_i), in [0, 1]. */
+export class IsotonicMap {
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
   private readonly slope: Float64Array;
@@ -56,7 +56,8 @@ class IsotonicMap {
       const clipped = Math.min(Math.max(p, lo), this.hi[i] as number);
       rise = f(rise + f(f(clipped - lo) * (this.slope[i] as number)));
     }
-    return f(rise + this.y0);
+    // The graph ends with Clip(0, 1): float32 rounding of the sum can pass 1 by one step.
+    return Math.min(1, Math.max(0, f(rise + this.y0)));
   }
 }
 
