@@ -74,6 +74,19 @@ export const churnModelSpecSchema = z
       })
       .default({ enabled: Defaults.explanationsEnabled })
       .describe("SHAP explanations on the scoring endpoint."),
+    grpc: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(Defaults.grpcEnabled)
+          .describe(
+            "Whether serving pods (and the router) also speak the Open Inference Protocol over gRPC, on the Service's `grpc` port.",
+          ),
+      })
+      .optional()
+      .describe(
+        "The Open Inference Protocol's gRPC form beside REST (absent: as with enabled's default).",
+      ),
     threshold: z
       .number()
       .min(0)

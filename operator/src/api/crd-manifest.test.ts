@@ -76,6 +76,7 @@ describe("generated CRDs", () => {
     const chm = schemaOf("churnmodels");
     expect(at(chm, "spec.replicas").default).toBe(Defaults.replicas);
     expect(at(chm, "spec.explanations.enabled").default).toBe(Defaults.explanationsEnabled);
+    expect(at(chm, "spec.grpc.enabled").default).toBe(Defaults.grpcEnabled);
   });
 
   it("are structural: every spec field has a type (or an explicit x-kubernetes escape) and a description", () => {

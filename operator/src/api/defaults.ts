@@ -21,6 +21,14 @@ export const Defaults = {
   /** Container and Service port of the scoring runtime. */
   servingPort: 8080,
   /**
+   * Whether serving pods and the router also serve the Open Inference Protocol over gRPC: on,
+   * since a KServe or Triton gRPC client should work without a spec change and the port costs
+   * an idle listener.
+   */
+  grpcEnabled: true,
+  /** Container and Service port of the gRPC form (KServe's own gRPC port). */
+  grpcPort: 8081,
+  /**
    * Seconds a serving or router pod keeps answering, unready, after SIGTERM: the time
    * kube-proxy needs to take it out of its Services (a promotion or rollback drops no request).
    */
@@ -70,6 +78,11 @@ export function replicasOf(value?: number): number {
 /** Whether explanations are on for a ChurnModel. */
 export function explanationsEnabledOf(value?: boolean): boolean {
   return value ?? Defaults.explanationsEnabled;
+}
+
+/** Whether the gRPC port is served for a ChurnModel. */
+export function grpcEnabledOf(value?: boolean): boolean {
+  return value ?? Defaults.grpcEnabled;
 }
 
 /** ChurnModel.spec.autoscaling with its default target filled in and min clamped to max. */

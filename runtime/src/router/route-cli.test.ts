@@ -89,6 +89,7 @@ describe("resolveRouteConfig", () => {
         CHURN_ROUTER_NAMESPACE: "team-a",
         CHURN_TRAFFIC_CONFIG_MAP: "bank-traffic",
         CHURN_RUNTIME_PORT: "9000",
+        CHURN_GRPC_PORT: "8081",
       },
     );
     expect(c).toMatchObject({
@@ -96,14 +97,19 @@ describe("resolveRouteConfig", () => {
       trafficConfigMap: "bank-traffic",
       trafficFile: undefined,
       port: 9100,
+      grpcPort: 8081,
       host: "127.0.0.1",
       maxBodyBytes: 4 * 1024 * 1024,
       shutdownGraceSeconds: 25,
       logLevel: "info",
     });
-    expect(
-      resolveRouteConfig({ trafficFile: "t.json" }, { KUBERNETES_SERVICE_HOST: "10.0.0.1" }).host,
-    ).toBe("0.0.0.0");
+    const inPod = resolveRouteConfig(
+      { trafficFile: "t.json" },
+      { KUBERNETES_SERVICE_HOST: "10.0.0.1" },
+    );
+    expect(inPod.host).toBe("0.0.0.0");
+    // No gRPC front unless a port is given.
+    expect(inPod.grpcPort).toBeUndefined();
   });
 
   it("names the flag and variable of every problem", () => {

@@ -31,10 +31,15 @@ describe("the operator's traffic config, read by the router", () => {
   it("parses a canary with its weight and mirror share", () => {
     expect(parseTrafficConfig(written(model(), true, 10, 100))).toEqual({
       model: "bank",
-      stable: { digest: stable.digest, url: "http://bank-aaaaaaaaaa.team-a.svc:8080" },
+      stable: {
+        digest: stable.digest,
+        url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
+        grpcTarget: "bank-aaaaaaaaaa.team-a.svc:8081",
+      },
       canary: {
         digest: canary.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
+        grpcTarget: "bank-bbbbbbbbbb.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 100,
       },
@@ -80,7 +85,7 @@ describe("a malformed traffic config", () => {
     const text = JSON.stringify({
       ...good,
       stable: { digest: "abc", url: "ftp://x" },
-      canary: { ...good.canary, weight: 150, mirrorPercent: -1 },
+      canary: { ...good.canary, weight: 150, mirrorPercent: -1, grpcTarget: "grpc://x" },
     });
     const message = refusal(text);
     expect(message).toContain("traffic.json: ");
@@ -88,6 +93,7 @@ describe("a malformed traffic config", () => {
     expect(message).toContain("stable.url: must be an http(s) URL");
     expect(message).toContain("canary.weight: must be at most 100");
     expect(message).toContain("canary.mirrorPercent: must be at least 0");
+    expect(message).toContain("canary.grpcTarget: must be host:port");
   });
 
   it("is refused when it is not JSON, or misses a part", () => {

@@ -16,14 +16,19 @@ const a = { digest: "a".repeat(64), uri: "pvc://m/a" };
 const b = { digest: "b".repeat(64), uri: "pvc://m/b" };
 
 describe("router objects", () => {
-  it("writes the weights the router reads, with each version's own Service URL", () => {
+  it("writes the weights the router reads, with each version's own Service URL and gRPC port", () => {
     const cfg = trafficConfig(model, a, b, 10, 0);
     expect(cfg).toEqual({
       model: "bank",
-      stable: { digest: a.digest, url: "http://bank-aaaaaaaaaa.team-a.svc:8080" },
+      stable: {
+        digest: a.digest,
+        url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
+        grpcTarget: "bank-aaaaaaaaaa.team-a.svc:8081",
+      },
       canary: {
         digest: b.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
+        grpcTarget: "bank-bbbbbbbbbb.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 0,
       },
@@ -33,6 +38,10 @@ describe("router objects", () => {
     const cm = buildTrafficConfigMap(model, cfg);
     expect(cm.metadata?.name).toBe("bank-traffic");
     expect(JSON.parse(cm.data?.[TRAFFIC_KEY] ?? "")).toEqual(cfg);
+    // With gRPC off the router has no gRPC endpoint to send to.
+    const off = trafficConfig(churnModelFixture({ grpc: { enabled: false } }), a, b, 10, 0);
+    expect(off.stable).not.toHaveProperty("grpcTarget");
+    expect(off.canary).not.toHaveProperty("grpcTarget");
   });
 
   it("lets the router read exactly its own ConfigMap and nothing else", () => {
@@ -65,6 +74,9 @@ describe("router objects", () => {
       "8080",
     ]);
     expect(d.spec?.template.spec?.serviceAccountName).toBe("bank-router");
+    // Its gRPC front, on the same port as the serving pods'.
+    expect(c?.env).toContainEqual({ name: "CHURN_GRPC_PORT", value: "8081" });
+    expect(c?.ports).toContainEqual({ name: "grpc", containerPort: 8081, protocol: "TCP" });
     expect(d.spec?.replicas).toBe(2);
     expect([0, 1, 2, 10].map(routerReplicas)).toEqual([0, 1, 2, 2]);
   });
@@ -77,5 +89,9 @@ describe("router objects", () => {
       "app.kubernetes.io/component": "serving",
       "churn.mlops.dev/version": "bbbbbbbbbb",
     });
+    expect(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort, p.appProtocol])).toEqual([
+      ["http", 8080, "http", undefined],
+      ["grpc", 8081, "grpc", "kubernetes.io/h2c"],
+    ]);
   });
 });

@@ -16,6 +16,12 @@ import type { ServingSettings } from "./build-serving-deployment.js";
 import { versionSelector } from "./build-serving-deployment.js";
 import { runtimeProbes } from "./runtime-probes.js";
 import { routerName, trafficConfigMapName, versionDeploymentName } from "./serving-names.js";
+import {
+  runtimeContainerPorts,
+  runtimeGrpcEnv,
+  runtimeServicePorts,
+  versionGrpcTarget,
+} from "./serving-ports.js";
 
 // Router traffic: applications call the ChurnModel's Service, which selects router pods
 // (`churn-runtime route`); the router sends each request to the stable or canary version's own
@@ -30,11 +36,18 @@ export const TRAFFIC_KEY = "traffic.json";
 export interface TrafficConfig {
   /** The ChurnModel's name. */
   model: string;
-  stable: { digest: string; url: string };
+  stable: VariantEndpoint;
   /** The canary, during a rollout: its share answered and its share mirrored (0-100). */
-  canary: { digest: string; url: string; weight: number; mirrorPercent: number } | null;
+  canary: (VariantEndpoint & { weight: number; mirrorPercent: number }) | null;
   /** Header that keeps a caller on one variant; null: the model's id column in the body. */
   stickyHeader: string | null;
+}
+
+/** Where the router reaches one version: its REST URL and, with gRPC on, its gRPC host:port. */
+export interface VariantEndpoint {
+  digest: string;
+  url: string;
+  grpcTarget?: string;
 }
 
 const labelsOf = (model: ChurnModel) => ({
@@ -63,6 +76,12 @@ export function versionUrl(model: ChurnModel, digest: string): string {
   return `http://${svc}.${model.metadata?.namespace}.svc:${Defaults.servingPort}`;
 }
 
+/** A version's endpoints, as traffic.json names them. */
+function endpointOf(model: ChurnModel, digest: string): VariantEndpoint {
+  const grpcTarget = versionGrpcTarget(model, versionDeploymentName(model, digest));
+  return { digest, url: versionUrl(model, digest), ...(grpcTarget ? { grpcTarget } : {}) };
+}
+
 /** The router's configuration for a stable version and an optional canary. */
 export function trafficConfig(
   model: ChurnModel,
@@ -73,10 +92,8 @@ export function trafficConfig(
 ): TrafficConfig {
   return {
     model: model.metadata?.name ?? "",
-    stable: { digest: stable.digest, url: versionUrl(model, stable.digest) },
-    canary: canary
-      ? { digest: canary.digest, url: versionUrl(model, canary.digest), weight, mirrorPercent }
-      : null,
+    stable: endpointOf(model, stable.digest),
+    canary: canary ? { ...endpointOf(model, canary.digest), weight, mirrorPercent } : null,
     stickyHeader: model.spec.rollout?.stickyHeader ?? null,
   };
 }
@@ -103,7 +120,7 @@ export function buildVersionService(model: ChurnModel, digest: string): V1Servic
     spec: {
       type: "ClusterIP",
       selector: versionSelector(model, digest),
-      ports: [{ name: "http", port: Defaults.servingPort, targetPort: "http", protocol: "TCP" }],
+      ports: runtimeServicePorts(model),
     },
   };
 }
@@ -189,8 +206,9 @@ export function buildRouterDeployment(model: ChurnModel, s: ServingSettings): V1
                   name: "CHURN_SHUTDOWN_DELAY_SECONDS",
                   value: String(Defaults.shutdownDelaySeconds),
                 },
+                ...runtimeGrpcEnv(model),
               ],
-              ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+              ports: runtimeContainerPorts(model),
               ...runtimeProbes({ startup: false }),
               securityContext: containerSecurityContext(),
               volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],

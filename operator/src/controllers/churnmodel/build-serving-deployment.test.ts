@@ -96,6 +96,30 @@ describe("buildServingDeployment", () => {
     expect(c?.env).toContainEqual({ name: "CHURN_DECISION_THRESHOLD", value: "0.4" });
     expect(c?.env).toContainEqual({ name: "CHURN_EXPLANATIONS_ENABLED", value: "false" });
   });
+  it("serves gRPC on a named port unless spec.grpc is off, and its Services expose it", () => {
+    expect(c?.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "grpc", containerPort: 8081, protocol: "TCP" },
+    ]);
+    expect(c?.env).toContainEqual({ name: "CHURN_GRPC_PORT", value: "8081" });
+    for (const svc of [buildServingService(model), buildServingService(model, true)]) {
+      expect(svc.spec?.ports).toContainEqual({
+        name: "grpc",
+        port: 8081,
+        targetPort: "grpc",
+        protocol: "TCP",
+        appProtocol: "kubernetes.io/h2c",
+      });
+    }
+    const off = churnModelFixture({ grpc: { enabled: false } });
+    const plain = buildServingDeployment(off, variant, {
+      runtimeImage: "churn-operator/runtime:1",
+      imagePullPolicy: "Never",
+    }).spec?.template.spec?.containers[0];
+    expect(plain?.ports?.map((p) => p.name)).toEqual(["http"]);
+    expect(plain?.env?.some((e) => e.name === "CHURN_GRPC_PORT")).toBe(false);
+    expect(buildServingService(off).spec?.ports?.map((p) => p.name)).toEqual(["http"]);
+  });
   it("has probes, hardening, full-capacity rollouts and an owner", () => {
     expect(c?.readinessProbe?.httpGet?.path).toBe("/readyz");
     expect(c?.livenessProbe?.httpGet?.path).toBe("/healthz");

@@ -18,6 +18,7 @@ import { FETCH_MODEL_CONTAINER } from "./artifact-fetch-failure.js";
 import type { Variant } from "./desired-variants.js";
 import { runtimeProbes } from "./runtime-probes.js";
 import { versionDeploymentName, versionLabel } from "./serving-names.js";
+import { runtimeContainerPorts, runtimeGrpcEnv } from "./serving-ports.js";
 
 /** Operator settings a serving Deployment depends on. */
 export interface ServingSettings {
@@ -127,7 +128,7 @@ export function buildServingDeployment(
       value: String(explanationsEnabledOf(model.spec.explanations?.enabled)),
     },
   ];
-  env.push(...(variant.extraEnv ?? []));
+  env.push(...runtimeGrpcEnv(model), ...(variant.extraEnv ?? []));
   if (model.spec.threshold !== undefined) {
     env.push({ name: "CHURN_DECISION_THRESHOLD", value: String(model.spec.threshold) });
   }
@@ -176,7 +177,7 @@ export function buildServingDeployment(
                 variant.version.digest,
               ],
               env,
-              ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+              ports: runtimeContainerPorts(model),
               ...runtimeProbes({ startup: true }),
               resources: model.spec.resources as V1ResourceRequirements | undefined,
               securityContext: containerSecurityContext(),

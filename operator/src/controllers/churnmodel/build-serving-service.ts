@@ -1,11 +1,11 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type { ChurnModel } from "../../api/churn-model.js";
-import { Defaults } from "../../api/defaults.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { routerSelector } from "./build-router.js";
 import { servingSelector } from "./build-serving-deployment.js";
 import { servingServiceName } from "./serving-names.js";
+import { runtimeServicePorts } from "./serving-ports.js";
 
 /**
  * The ClusterIP Service applications call: in front of the router (router traffic), or of
@@ -29,7 +29,7 @@ export function buildServingService(model: ChurnModel, viaRouter = false): V1Ser
     spec: {
       type: "ClusterIP",
       selector: viaRouter ? routerSelector(model) : servingSelector(model),
-      ports: [{ name: "http", port: Defaults.servingPort, targetPort: "http", protocol: "TCP" }],
+      ports: runtimeServicePorts(model),
     },
   };
 }
