@@ -8,6 +8,7 @@ import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
 import type { BatchConfig } from "./batch-config.js";
 import { InputError } from "./byte-source.js";
+import { S3Error } from "./s3-object-store.js";
 import { BatchSetupError, scoreShard } from "./score-shard.js";
 import { BatchExit, type ShardSummary } from "./shard-summary.js";
 
@@ -40,8 +41,13 @@ export async function batchMain(cfg: BatchConfig, log: Logger): Promise<number> 
     await report(cfg, summary, log);
     return summary.error ? BatchExit.tooManyRejects : BatchExit.ok;
   } catch (err) {
+    // S3 keys refused or an object missing will not change on a retry; an unreachable store may.
+    const refused = err instanceof S3Error && err.problem !== "unavailable";
     const unusable =
-      err instanceof ArtifactError || err instanceof InputError || err instanceof BatchSetupError;
+      err instanceof ArtifactError ||
+      err instanceof InputError ||
+      err instanceof BatchSetupError ||
+      refused;
     // Anything else (a full disk, a crash in a dependency) may pass on a retry of the index.
     return await failed((err as Error).message, unusable ? BatchExit.unusable : 1);
   } finally {

@@ -1,8 +1,15 @@
-// The bytes of an input file, from a path or an http(s) URL, readable from any offset: what a
-// CSV shard needs to start at its own byte range instead of reading the file from the top.
+// The bytes of an input file, from a path, an http(s) URL or an s3:// object, readable from any
+// offset: what a CSV shard needs to start at its own byte range instead of reading the file
+// from the top.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import {
+  isS3Location,
+  parseS3Location,
+  S3ObjectStore,
+  s3AccessFromEnv,
+} from "./s3-object-store.js";
 
 /** A file's size and a way to stream it from an offset. */
 export interface ByteSource {
@@ -63,7 +70,21 @@ async function urlSource(url: string): Promise<ByteSource> {
   return { name: url, size, open };
 }
 
-/** The byte source for a path or URL. */
+/** An s3:// object: ranged GETs signed with the environment's keys. */
+async function s3Source(location: string): Promise<ByteSource> {
+  const store = new S3ObjectStore(s3AccessFromEnv(process.env));
+  const loc = parseS3Location(location);
+  const size = await store.size(loc);
+  async function* open(from: number): AsyncIterable<Uint8Array> {
+    const res = await store.get(loc, from);
+    if (!res.body) return;
+    yield* Readable.fromWeb(res.body as never) as AsyncIterable<Buffer>;
+  }
+  return { name: location, size, open };
+}
+
+/** The byte source for a path, URL or s3:// object. */
 export function openByteSource(location: string): Promise<ByteSource> {
+  if (isS3Location(location)) return s3Source(location);
   return isUrl(location) ? urlSource(location) : fileSource(location);
 }

@@ -4,11 +4,12 @@
 // a second file. A killed attempt leaves at most one stale temporary file, which the next
 // attempt truncates.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import { csvLine } from "./csv-line.js";
 import type { OutputColumn } from "./output-columns.js";
+import type { S3Location, S3ObjectStore } from "./s3-object-store.js";
 
 /** A file written in batches and published atomically. */
 export interface BatchFileWriter {
@@ -98,5 +99,30 @@ export async function parquetFileWriter(
     async abort() {
       await rm(tmp, { force: true });
     },
+  };
+}
+
+/**
+ * A writer whose finished file is then uploaded to `s3://bucket/<prefix><file>` in one PUT
+ * (atomic per object: readers see the previous attempt's part or this one, never half, and a
+ * retried index overwrites its own key instead of adding one), and removed locally.
+ */
+export function uploadedOnCommit(
+  local: BatchFileWriter,
+  store: S3ObjectStore,
+  target: S3Location,
+): BatchFileWriter {
+  return {
+    path: `s3://${target.bucket}/${target.key}`,
+    write: (columns) => local.write(columns),
+    async commit() {
+      await local.commit();
+      try {
+        await store.put(target, await readFile(local.path));
+      } finally {
+        await rm(local.path, { force: true });
+      }
+    },
+    abort: () => local.abort(),
   };
 }

@@ -2,6 +2,7 @@
 // range, a Parquet shard reads its row range a batch at a time (hyparquet fetches only the row
 // groups a batch overlaps). Memory is bounded by the batch, never by the input.
 import {
+  type AsyncBuffer,
   asyncBufferFromFile,
   asyncBufferFromUrl,
   parquetMetadataAsync,
@@ -11,6 +12,12 @@ import type { ModelCard } from "../artifact/model-card.js";
 import { csvRecordTyper } from "../data/csv-record.js";
 import { InputError, openByteSource } from "./byte-source.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
+import {
+  isS3Location,
+  parseS3Location,
+  S3ObjectStore,
+  s3AccessFromEnv,
+} from "./s3-object-store.js";
 import { shardRange } from "./shard-range.js";
 
 /** One input row and where it is in the file (for the rejects file). */
@@ -59,12 +66,25 @@ async function* csvBatches(input: ShardInput, card: ModelCard): AsyncGenerator<S
   if (batch.length > 0) yield batch;
 }
 
+/** A Parquet file's bytes, fetched range by range: only the footer and the row groups read. */
+async function parquetBuffer(location: string): Promise<AsyncBuffer> {
+  if (isS3Location(location)) {
+    const store = new S3ObjectStore(s3AccessFromEnv(process.env));
+    const loc = parseS3Location(location);
+    const byteLength = await store.size(loc);
+    return {
+      byteLength,
+      slice: async (start, end) => (await store.get(loc, start, end ?? byteLength)).arrayBuffer(),
+    };
+  }
+  if (/^https?:\/\//.test(location)) return asyncBufferFromUrl({ url: location });
+  return asyncBufferFromFile(location).catch((err: Error) => {
+    throw new InputError(`cannot read ${location}: ${err.message}`);
+  });
+}
+
 async function* parquetBatches(input: ShardInput): AsyncGenerator<SourceRow[]> {
-  const file = /^https?:\/\//.test(input.location)
-    ? await asyncBufferFromUrl({ url: input.location })
-    : await asyncBufferFromFile(input.location).catch((err: Error) => {
-        throw new InputError(`cannot read ${input.location}: ${err.message}`);
-      });
+  const file = await parquetBuffer(input.location);
   const metadata = await parquetMetadataAsync(file);
   const { start, end } = shardRange(Number(metadata.num_rows), input.shards, input.index);
   for (let from = start; from < end; from += input.batchRows) {

@@ -2,14 +2,28 @@
 // model service (the same validator, graph, batcher and SHAP code as POST /v1/score, so a
 // customer gets the same probability offline and online, to the bit), into its own part file
 // and rejects file, both published atomically at the end.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ModelCard } from "../artifact/model-card.js";
 import type { ModelService } from "../model/model-service.js";
 import { instanceShape } from "../validation/request-rules.js";
 import { compileValidator } from "../validation/shape-validator.js";
 import type { BatchConfig } from "./batch-config.js";
 import { outputColumns, outputSchema } from "./output-columns.js";
-import { type BatchFileWriter, csvFileWriter, parquetFileWriter } from "./part-writer.js";
+import {
+  type BatchFileWriter,
+  csvFileWriter,
+  parquetFileWriter,
+  uploadedOnCommit,
+} from "./part-writer.js";
 import { type SourceRow, shardBatches } from "./row-source.js";
+import {
+  isS3Location,
+  parseS3Location,
+  S3ObjectStore,
+  s3AccessFromEnv,
+} from "./s3-object-store.js";
 import { rejectLimitBroken, type ShardSummary } from "./shard-summary.js";
 
 /** Raised when a shard cannot run at all (no id column, ...). */
@@ -58,16 +72,35 @@ function screen(
 async function openWriters(cfg: BatchConfig, idColumn: string) {
   const names = shardFileNames(cfg.index, cfg.outputFormat);
   const schema = outputSchema(idColumn, cfg.explainTopK);
+  // An S3 output is written to local scratch space, then uploaded whole (uploadedOnCommit).
+  const s3 = isS3Location(cfg.output) ? s3Output(cfg) : undefined;
+  const dir = s3 ? await mkdtemp(join(tmpdir(), `churn-batch-${cfg.index}-`)) : cfg.output;
   const part =
     cfg.outputFormat === "parquet"
-      ? await parquetFileWriter(cfg.output, names.part, schema)
+      ? await parquetFileWriter(dir, names.part, schema)
       : await csvFileWriter(
-          cfg.output,
+          dir,
           names.part,
           schema.map((c) => c.name),
         );
-  const rejects = await csvFileWriter(cfg.output, names.rejects, ["position", idColumn, "reason"]);
-  return { part, rejects };
+  const rejects = await csvFileWriter(dir, names.rejects, ["position", idColumn, "reason"]);
+  if (!s3) return { part, rejects };
+  const at = (file: string) => ({ bucket: s3.prefix.bucket, key: `${s3.prefix.key}${file}` });
+  return {
+    part: uploadedOnCommit(part, s3.store, at(names.part)),
+    rejects: uploadedOnCommit(rejects, s3.store, at(names.rejects)),
+  };
+}
+
+/**
+ * The S3 output prefix and its store: CHURN_OUTPUT_* keys when set (an output store with keys
+ * other than the input's AWS_*), else the input's.
+ */
+function s3Output(cfg: BatchConfig) {
+  const own = s3AccessFromEnv(process.env, "CHURN_OUTPUT_");
+  const access = own.accessKeyId ? own : s3AccessFromEnv(process.env);
+  const prefix = parseS3Location(cfg.output.endsWith("/") ? cfg.output : `${cfg.output}/`);
+  return { store: new S3ObjectStore(access), prefix };
 }
 
 const asColumns = (names: readonly string[], rows: readonly unknown[][]) =>

@@ -1,0 +1,141 @@
+// `churn-runtime batch` against a real S3 server (SeaweedFS, started here): a CSV object read
+// by byte range and a Parquet object by row range over 4 shards, parts uploaded to an S3
+// prefix (a retried index overwrites its own key), and refused keys or a missing object
+// failing the shard as unusable, with a message naming the problem.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { putObjectViaFiler, type S3Server, startS3Server } from "../../../cluster/s3-server.js";
+import { trainedArtifact } from "../../test-support/trained-artifact.js";
+import { parseCsv } from "../data/csv-reader.js";
+import { createLogger } from "../logger.js";
+import { type BatchSettingName, resolveBatchConfig } from "./batch-config.js";
+import { batchMain } from "./batch-main.js";
+import { S3ObjectStore, s3AccessFromEnv } from "./s3-object-store.js";
+import { BatchExit, type ShardSummary } from "./shard-summary.js";
+
+const fixture = trainedArtifact();
+const csv = readFileSync(fixture.dataCsv);
+const [header, ...body] = parseCsv(csv.toString("utf8")) as [string[], ...string[][]];
+const ids = body.map((r) => r[header.indexOf("CustomerId")]).sort();
+const BUCKET = "batch";
+const work = mkdtempSync(join(tmpdir(), "churn-s3-batch-"));
+let s3: S3Server;
+let store: S3ObjectStore;
+
+beforeAll(async () => {
+  s3 = await startS3Server({ dir: join(work, "s3") });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  });
+  store = new S3ObjectStore(s3AccessFromEnv(process.env));
+  await putObjectViaFiler(s3, BUCKET, "in/customers.csv", csv);
+  const textColumns = ["Surname", "Geography", "Gender", "Card Type", "CustomerId"];
+  const parquet = parquetWriteBuffer({
+    columnData: header
+      .filter((h) => h !== "RowNumber")
+      .map((h) => {
+        const text = textColumns.includes(h);
+        const data = body.map((r) => (text ? r[header.indexOf(h)] : Number(r[header.indexOf(h)])));
+        return { name: h, data, type: text ? ("STRING" as const) : ("DOUBLE" as const) };
+      }),
+    rowGroupSize: 256,
+  });
+  await store.put({ bucket: BUCKET, key: "in/customers.parquet" }, new Uint8Array(parquet));
+}, 120_000);
+
+afterAll(async () => {
+  await s3?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function runShard(flags: Partial<Record<BatchSettingName, string>>) {
+  const summaryFile = join(work, `summary-${Math.random()}.json`);
+  const cfg = resolveBatchConfig({ modelDir: fixture.modelDir, summaryFile, ...flags }, {});
+  const code = await batchMain(cfg, createLogger("silent"));
+  return { code, summary: JSON.parse(readFileSync(summaryFile, "utf8")) as ShardSummary };
+}
+
+/** The names under a prefix, through the filer's listing (independent of the code tested). */
+async function listed(prefix: string): Promise<string[]> {
+  const res = await fetch(`${s3.filerUrl}/buckets/${BUCKET}/${prefix}?limit=1000`, {
+    headers: { accept: "application/json" },
+  });
+  const json = (await res.json()) as { Entries?: { FullPath: string }[] | null };
+  return (json.Entries ?? []).map((e) => e.FullPath.split("/").at(-1) ?? "").sort();
+}
+
+async function partIds(key: string): Promise<string[]> {
+  const bytes = await (await store.get({ bucket: BUCKET, key })).arrayBuffer();
+  const rows = await parquetReadObjects({ file: bytes });
+  return rows.map((r) => String(r.CustomerId));
+}
+
+describe("churn-runtime batch on S3", () => {
+  it.each([
+    ["a CSV object by byte range", "customers.csv", "csv-out/"],
+    ["a Parquet object by row range", "customers.parquet", "parquet-out/"],
+  ])("scores %s over 4 shards into part files under an S3 prefix", async (_what, file, out) => {
+    const all: string[] = [];
+    for (let index = 0; index < 4; index++) {
+      const r = await runShard({
+        input: `s3://${BUCKET}/in/${file}`,
+        output: `s3://${BUCKET}/${out}`,
+        shards: "4",
+        index: String(index),
+        batchRows: "300",
+      });
+      expect(r.code, r.summary.error).toBe(BatchExit.ok);
+      expect(r.summary.scored).toBeGreaterThan(0);
+      all.push(...(await partIds(`${out}part-${index}.parquet`)));
+    }
+    expect(all.sort()).toEqual(ids);
+    expect(await listed(out)).toEqual(
+      [0, 1, 2, 3].flatMap((i) => [`part-${i}.parquet`, `rejects-${i}.csv`]).sort(),
+    );
+  });
+
+  it("replaces a retried index's part: the same key, the same rows, no second object", async () => {
+    const r = await runShard({
+      input: `s3://${BUCKET}/in/customers.csv`,
+      output: `s3://${BUCKET}/csv-out/`,
+      shards: "4",
+      index: "2",
+      batchRows: "300",
+    });
+    expect(r.code).toBe(BatchExit.ok);
+    expect((await listed("csv-out/")).filter((f) => f.includes("-2."))).toEqual([
+      "part-2.parquet",
+      "rejects-2.csv",
+    ]);
+    expect((await partIds("csv-out/part-2.parquet")).length).toBe(r.summary.scored);
+  });
+
+  it("fails unusable (exit 2), naming the keys, when the store refuses them", async () => {
+    const good = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = `${good?.slice(0, -4)}XXXX`;
+    try {
+      const r = await runShard({
+        input: `s3://${BUCKET}/in/customers.csv`,
+        output: join(work, "x"),
+      });
+      expect(r.code).toBe(BatchExit.unusable);
+      expect(r.summary.error).toMatch(/SignatureDoesNotMatch|AccessDenied/);
+      expect(r.summary.error).toContain("AWS_SECRET_ACCESS_KEY");
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = good;
+    }
+  });
+
+  it("fails unusable (exit 2), naming the object, when the key does not exist", async () => {
+    const r = await runShard({ input: `s3://${BUCKET}/in/nobody.csv`, output: join(work, "y") });
+    expect(r.code).toBe(BatchExit.unusable);
+    expect(r.summary.error).toContain(`s3://${BUCKET}/in/nobody.csv`);
+    expect(r.summary.error).toMatch(/NoSuchKey|no such object/);
+  });
+});
