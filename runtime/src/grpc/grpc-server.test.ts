@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
+import { metric } from "../../test-support/test-router.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import type { Reference } from "../artifact/artifact.js";
@@ -83,6 +84,29 @@ describe("gRPC", () => {
     expect(missing.error?.details).toMatch(/lacks/);
     const ready = await call("ModelReady", { name: card.name });
     expect(ready.value).toEqual({ ready: true });
+    // Counted as REST's are, under the REST route's template, so canary analysis sees them.
+    const grpcCalls = { method: "GRPC" };
+    expect(
+      await metric(srv.url, "http_requests_total", {
+        ...grpcCalls,
+        route: "/v2/models/:name",
+        code: "404",
+      }),
+    ).toBe(1);
+    expect(
+      await metric(srv.url, "http_requests_total", {
+        ...grpcCalls,
+        route: "/v2/models/:name/infer",
+        code: "400",
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(srv.url, "http_request_duration_seconds_count", {
+        ...grpcCalls,
+        route: "/v2/models/:name/ready",
+        code: "200",
+      }),
+    ).toBe(1);
   });
 
   it("answers hostile messages with a refusal or an answer, never an internal error", async () => {

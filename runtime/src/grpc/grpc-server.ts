@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { AppDeps } from "../http/app.js";
 import { SERVER_METADATA, V2Inference } from "../http/v2/v2-inference.js";
+import { V2_MODEL_ROUTE, V2_VERSION_ROUTE } from "../http/v2/v2-routes.js";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
 import { type InferRequestMessage, responseOf, restFormOf } from "./infer-messages.js";
@@ -79,21 +80,55 @@ export function statusOf(err: unknown, logger: Logger): grpc.ServiceError {
   return { code: grpc.status.INTERNAL, details } as grpc.ServiceError;
 }
 
-/** A unary handler: its answer, or what it threw as a gRPC status. */
-function unary<T>(logger: Logger, handle: (request: T) => unknown) {
-  return async (call: Call<T>, callback: Callback): Promise<void> => {
-    let answer: unknown;
-    try {
-      answer = await handle(call.request);
-    } catch (err) {
-      callback(statusOf(err, logger));
-      return;
-    }
-    callback(null, answer);
-  };
+type Named = { name: string; version?: string };
+type Routed = { name?: string; model_name?: string; version?: string; model_version?: string };
+
+/** The REST route (template) of each gRPC method; model routes under the model's base. */
+const ROUTES: Record<string, (base: string) => string> = {
+  ServerLive: () => "/v2/health/live",
+  ServerReady: () => "/v2/health/ready",
+  ServerMetadata: () => "/v2",
+  ModelMetadata: (base) => base,
+  ModelReady: (base) => `${base}/ready`,
+  ModelInfer: (base) => `${base}/infer`,
+};
+
+/**
+ * The REST route template a gRPC call is counted under in http_requests_total and
+ * http_request_duration_seconds (method "GRPC"): canary analysis and the autoscaler read the
+ * scoring routes there, and gRPC traffic must weigh in as REST traffic does.
+ */
+export function routeOfCall(method: string, request: Routed): string {
+  const version = request.version || request.model_version;
+  const base = version ? V2_VERSION_ROUTE : V2_MODEL_ROUTE;
+  return ROUTES[method]?.(base) ?? "unmatched";
 }
 
-type Named = { name: string; version?: string };
+/** A unary handler: its answer, or what it threw as a gRPC status; counted and timed. */
+function unary<T>(
+  deps: Pick<AppDeps, "logger" | "metrics">,
+  method: string,
+  handle: (request: T) => unknown,
+) {
+  return async (call: Call<T>, callback: Callback): Promise<void> => {
+    const start = process.hrtime.bigint();
+    let code: grpc.status = grpc.status.OK;
+    try {
+      const answer = await handle(call.request);
+      callback(null, answer);
+    } catch (err) {
+      const status = statusOf(err, deps.logger);
+      code = status.code;
+      callback(status);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const route = routeOfCall(method, (call.request ?? {}) as Routed);
+      const labels = { method: "GRPC", route, code: String(httpStatusOf(code)) };
+      deps.metrics.requestDuration.observe(labels, seconds);
+      deps.metrics.requests.inc(labels);
+    }
+  };
+}
 
 /** A listening gRPC server. */
 export interface RunningGrpc {
@@ -103,27 +138,27 @@ export interface RunningGrpc {
 
 /** Serves the protocol's gRPC service on `host:port` (port 0: any free port). */
 export async function startGrpc(
-  deps: Pick<AppDeps, "model" | "limits" | "logger">,
+  deps: Pick<AppDeps, "model" | "limits" | "logger" | "metrics">,
   host: string,
   port: number,
 ): Promise<RunningGrpc> {
   const inference = loadInferenceService();
   const v2 = new V2Inference(deps);
-  const u = <T>(f: (r: T) => unknown) => unary<T>(deps.logger, f);
+  const u = <T>(method: string, f: (r: T) => unknown) => unary<T>(deps, method, f);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": deps.limits.maxBodyBytes,
     "grpc.max_send_message_length": -1,
   });
   server.addService(inference.service, {
-    ServerLive: u(() => ({ live: true })),
-    ServerReady: u(() => ({ ready: v2.ready })),
-    ModelReady: u((r: Named) => {
+    ServerLive: u("ServerLive", () => ({ live: true })),
+    ServerReady: u("ServerReady", () => ({ ready: v2.ready })),
+    ModelReady: u("ModelReady", (r: Named) => {
       v2.artifact(r.name, r.version);
       return { ready: v2.ready };
     }),
-    ServerMetadata: u(() => SERVER_METADATA),
-    ModelMetadata: u((r: Named) => v2.metadata(r.name, r.version)),
-    ModelInfer: u(async (r: InferRequestMessage) => {
+    ServerMetadata: u("ServerMetadata", () => SERVER_METADATA),
+    ModelMetadata: u("ModelMetadata", (r: Named) => v2.metadata(r.name, r.version)),
+    ModelInfer: u("ModelInfer", async (r: InferRequestMessage) => {
       const { json, binary } = restFormOf(r);
       return responseOf(await v2.infer(r.model_name, r.model_version, json, binary, true));
     }),

@@ -80,7 +80,7 @@ export async function startServer(
   const grpc =
     config.grpcPort === undefined
       ? undefined
-      : await startGrpc({ model, limits: config, logger }, config.host, config.grpcPort);
+      : await startGrpc({ model, limits: config, logger, metrics }, config.host, config.grpcPort);
   if (grpc) logger.info("grpc listening", { port: grpc.port });
 
   const loaded = artifact ? model.start(artifact) : Promise.resolve();

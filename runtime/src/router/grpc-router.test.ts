@@ -205,6 +205,13 @@ describe("the router's gRPC front", () => {
       expect(
         await metric(r.url, "churn_router_request_duration_seconds_count", { variant: "canary" }),
       ).toBe(canaryCalls);
+      // Each serving pod counts the calls it answered where canary analysis reads them (the
+      // REST route's template, method GRPC), plus the one direct call above.
+      const infers = { method: "GRPC", route: "/v2/models/:name/infer", code: "200" };
+      expect(await metric(canary.url, "http_requests_total", infers)).toBe(canaryCalls + 1);
+      expect(await metric(stable.url, "http_requests_total", infers)).toBe(
+        ids.length + 10 - canaryCalls + 1,
+      );
     } finally {
       client.close();
       await r.close();

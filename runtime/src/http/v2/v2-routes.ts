@@ -11,8 +11,11 @@ import { SERVER_METADATA, V2Inference } from "./v2-inference.js";
 /** The request and response header of the binary tensor data extension. */
 export const HEADER_LENGTH = "inference-header-content-length";
 
-const MODEL = "/v2/models/:name";
-const VERSION = "/v2/models/:name/versions/:version";
+/** Route templates of a model's routes, and of one version's (metrics count under them). */
+export const V2_MODEL_ROUTE = "/v2/models/:name";
+export const V2_VERSION_ROUTE = "/v2/models/:name/versions/:version";
+const MODEL = V2_MODEL_ROUTE;
+const VERSION = V2_VERSION_ROUTE;
 
 /** Splits a body into its JSON and, under the binary extension, the binary data after it. */
 function splitBody(ctx: Context, body: Buffer): { json: unknown; binary: Buffer } {
