@@ -47,6 +47,7 @@ describe("trainer spec fields in the TrainingRun CRD", () => {
   it.each([
     [{ model: { search: { metric: "accuracy" } } }, "metric"],
     [{ model: { search: { folds: 1 } } }, "folds"],
+    [{ model: { search: { refit: "bag" } } }, "refit"],
     [{ model: { earlyStopping: { rounds: 0 } } }, "rounds"],
     [{ calibration: { method: "platt" } }, "method"],
     [{ gates: { maxSegmentF2Gap: 2 } }, "maxSegmentF2Gap"],

@@ -117,6 +117,12 @@ const searchSchema = z
       .describe(
         "XGBoost parameters to search (snake_case) and their ranges; replaces the default space (max_depth 2-6, learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha). Trial 1 is always the hyperparameters as given; with earlyStopping, n_estimators is the cap and each fold finds its trees.",
       ),
+    refit: z
+      .enum(["single", "bagFolds"])
+      .optional()
+      .describe(
+        "What the best candidate becomes. single (default): one model on the training rows, early-stopped on the validation fold. bagFolds: the average of its cross-validation fold models (each early-stopped on its own held-out fold), served as one tree ensemble; the validation fold, unseen by every fold model, still fits the calibration and the threshold.",
+      ),
   })
   .describe(
     "Seeded random search with stratified k-fold cross-validation on the training rows only; the best candidate overrides hyperparameters.",

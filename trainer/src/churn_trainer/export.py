@@ -266,6 +266,28 @@ def booster_trees(booster: xgb.Booster) -> Trees:
     return Trees(a, base_margin(booster), len(trees), n_nodes)
 
 
+def bagged_trees(boosters: list[xgb.Booster]) -> Trees:
+    """The average of `boosters` as one ensemble: their trees one after another (tree ids
+    renumbered), every leaf weight divided by their count and the base margin their mean
+    base margin, so the tree sum is the mean of their margins (and TreeSHAP, linear in the
+    trees, explains that mean). Covers stay each tree's own."""
+    k = len(boosters)
+    members = [booster_trees(b) for b in boosters]
+    a: dict[str, list] = {key: [] for key in TREE_ATTRS}
+    offset = 0
+    for m in members:
+        for key in TREE_ATTRS:
+            vals = m.attrs[key]
+            if key in ("nodes_treeids", "class_treeids"):
+                vals = [t + offset for t in vals]
+            elif key == "class_weights":
+                vals = [float(np.float32(w / k)) for w in vals]
+            a[key].extend(vals)
+        offset += m.n_trees
+    base = float(np.float32(np.mean([m.base_margin for m in members])))
+    return Trees(a, base, offset, sum(m.n_nodes for m in members))
+
+
 def calibrated_trees(trees: Trees, cal: Calibration) -> Trees:
     """The trees with sigmoid calibration folded in: every leaf weight times `a`, base margin
     `a*m + b`, so the tree sum is the calibrated log-odds (and TreeSHAP explains it)."""

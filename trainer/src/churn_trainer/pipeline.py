@@ -21,6 +21,7 @@ import xgboost as xgb
 
 from . import __version__
 from .artifact import dumps, write_artifact
+from .bag import Bag
 from .baseline import baseline
 from .calibrate import Calibration, fit_calibration
 from .data import RawDataset, Table, fetch, model_inputs, parse
@@ -32,6 +33,7 @@ from .export import (
     ML_OPSET,
     ONNX_OPSET,
     Trees,
+    bagged_trees,
     booster_trees,
     calibrated_trees,
     check_covers,
@@ -41,7 +43,7 @@ from .export import (
     session,
 )
 from .probes import probe_frame, reference
-from .search import run_search
+from .search import fold_boosters, run_search
 from .segments import segment_gate, segment_metrics, worst_segment
 from .spec import SEGMENT_GATES, Spec, Threshold
 from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
@@ -179,7 +181,7 @@ class TrainedModel:
     feeds: dict[str, np.ndarray]  # every row of the table as ONNX inputs
     x: np.ndarray  # every row encoded by the preprocessing graph
     params: dict[str, Any]
-    booster: xgb.Booster
+    booster: xgb.Booster | Bag  # Bag: the search's fold models averaged (refit: bagFolds)
     trees: Trees
     onnx_bytes: bytes
     digest: str
@@ -212,6 +214,39 @@ class Evaluation:
     segments: list[dict[str, Any]]
 
 
+def _fit_final(
+    x: np.ndarray,
+    data: ValidatedData,
+    params: dict[str, Any],
+    search: dict[str, Any] | None,
+    spec: Spec,
+    log: Callable[[str], None],
+) -> tuple[xgb.Booster | Bag, Trees]:
+    """The served model for the chosen `params` and its trees: one booster on the training
+    rows (early-stopped on the validation fold), or with `refit: bagFolds` the search's fold
+    models averaged (each early-stopped on its own held-out fold of the training rows, so the
+    validation fold stays unseen by every one of them, for calibration and the threshold)."""
+    train, val = data.parts.train, data.parts.validation
+    rounds = spec.model.earlyStoppingRounds
+    sr = spec.model.search
+    if search is not None and sr is not None and sr.refit == "bagFolds":
+        boosters = fold_boosters(x[train], data.y[train], params, sr, spec.split.seed, rounds)
+        for b in boosters:
+            check_covers(b, booster_trees(b))
+        search["bag"] = {
+            "members": len(boosters),
+            "trees": [b.num_boosted_rounds() for b in boosters],
+        }
+        log(f"bagged {len(boosters)} fold models ({search['bag']['trees']} trees)")
+        return Bag(boosters), bagged_trees(boosters)
+    log(f"training xgboost on {len(train)} rows")
+    stop = None if rounds is None else (rounds, x[val], data.y[val])
+    booster = fit(x[train], data.y[train], params, stop)
+    trees = booster_trees(booster)
+    check_covers(booster, trees)
+    return booster, trees
+
+
 def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> TrainedModel:
     """Fits the encoders and the booster on the training rows and exports both as one graph."""
     train = data.parts.train
@@ -231,16 +266,12 @@ def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> 
         )
         params = {**params, **search["best"]}
         log(f"search: best {search['metric']} {search['cvMean']:.4f} with {search['best']}")
-    log(f"training xgboost on {len(train)} rows")
-    stop = None if rounds is None else (rounds, x[val], data.y[val])
-    booster = fit(x[train], data.y[train], params, stop)
+    booster, trees = _fit_final(x, data, params, search, spec, log)
 
     val_margin = booster.predict(xgb.DMatrix(x[val], missing=np.nan), output_margin=True)
     cal = fit_calibration(spec.calibration.method, val_margin, data.y[val])
     if cal.method != "none":
         log(f"calibration {cal.method} fitted on {len(val)} validation rows")
-    trees = booster_trees(booster)
-    check_covers(booster, trees)
     trees = calibrated_trees(trees, cal)
     model = full_model(encoders, trees, spec.name, cal)
     onnx_bytes = model.SerializeToString()

@@ -74,6 +74,30 @@ def candidates(
     return out[:n]
 
 
+def folds_of(y: np.ndarray, search: SearchSpec, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The search's stratified folds of the training rows: (fit rows, held-out rows) each."""
+    split = StratifiedKFold(search.folds, shuffle=True, random_state=seed)
+    return list(split.split(np.zeros(len(y)), y))
+
+
+def _fold_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    fold: tuple[np.ndarray, np.ndarray],
+    params: dict[str, Any],
+    rounds: int | None,
+) -> tuple[xgb.XGBClassifier, int]:
+    """One fold's model, fitted on its rows (stopping on the held-out rows with `rounds`),
+    and the trees it keeps."""
+    fit_rows, held_out = fold
+    kw = {"early_stopping_rounds": rounds} if rounds else {}
+    model = xgb.XGBClassifier(**params, **kw)
+    held = [(x[held_out], y[held_out])] if rounds else None
+    model.fit(x[fit_rows], y[fit_rows], eval_set=held, verbose=False)
+    trees = model.best_iteration + 1 if rounds else model.get_booster().num_boosted_rounds()
+    return model, int(trees)
+
+
 def _fold_score(
     x: np.ndarray,
     y: np.ndarray,
@@ -82,15 +106,10 @@ def _fold_score(
     rounds: int | None,
     scorer: Callable[[np.ndarray, np.ndarray], float],
 ) -> tuple[float, int]:
-    """One fold: fit on its rows (stopping on the held-out rows with `rounds`); returns the
-    held-out score and the trees used."""
-    fit_rows, held_out = fold
-    kw = {"early_stopping_rounds": rounds} if rounds else {}
-    model = xgb.XGBClassifier(**params, **kw)
-    held = (x[held_out], y[held_out])
-    model.fit(x[fit_rows], y[fit_rows], eval_set=[held] if rounds else None, verbose=False)
-    trees = model.best_iteration + 1 if rounds else model.get_booster().num_boosted_rounds()
-    return float(scorer(held[1], model.predict_proba(held[0])[:, 1])), int(trees)
+    """One fold's held-out score and the trees used."""
+    model, trees = _fold_fit(x, y, fold, params, rounds)
+    held_out = fold[1]
+    return float(scorer(y[held_out], model.predict_proba(x[held_out])[:, 1])), trees
 
 
 def cross_validate(
@@ -105,11 +124,37 @@ def cross_validate(
     """(score, trees) on each of `search.folds` stratified folds of the training rows, for
     each parameter set in `params`; every fold of every set runs in `pool`."""
     scorer = SCORERS[search.metric]
-    folds = list(StratifiedKFold(search.folds, shuffle=True, random_state=seed).split(x, y))
+    folds = folds_of(y, search, seed)
     jobs = [(p, f) for p in params for f in folds]
     done = list(pool.map(lambda j: _fold_score(x, y, j[1], j[0], rounds, scorer), jobs))
     k = len(folds)
     return [done[i * k : (i + 1) * k] for i in range(len(params))]
+
+
+def _fit_params(base: dict[str, Any], workers: int | None) -> tuple[int, dict[str, Any]]:
+    """(fits at once, the parameters of each): `workers` (default `base`'s n_jobs) fits, each
+    on n_jobs // workers threads."""
+    workers = max(1, int(workers or base.get("n_jobs") or 1))
+    return workers, {**base, "n_jobs": max(1, int(base.get("n_jobs") or 1) // workers)}
+
+
+def fold_boosters(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, Any],
+    search: SearchSpec,
+    seed: int,
+    rounds: int | None,
+    workers: int | None = None,
+) -> list[xgb.Booster]:
+    """The search's fold models for `params` (`refit: bagFolds`): the same folds, fits and
+    early stopping as the trial that scored them, so each has seen only its own fit rows of
+    `x` and is cut at its best round on its held-out fold."""
+    workers, fit_params = _fit_params({**params}, workers)
+    folds = folds_of(y, search, seed)
+    with ThreadPoolExecutor(workers) as pool:
+        fitted = list(pool.map(lambda f: _fold_fit(x, y, f, fit_params, rounds), folds))
+    return [model.get_booster()[:trees] for model, trees in fitted]
 
 
 def _trial(cand: dict[str, Any], folds: list[tuple[float, int]]) -> dict[str, Any]:
@@ -137,8 +182,7 @@ def run_search(
     hyperparameters first). `workers` fits run at once (default `base`'s n_jobs), each on
     n_jobs // workers threads."""
     t0, c0 = time.monotonic(), time.process_time()
-    workers = max(1, int(workers or base.get("n_jobs") or 1))
-    fit_params = {**base, "n_jobs": max(1, int(base.get("n_jobs") or 1) // workers)}
+    workers, fit_params = _fit_params(base, workers)
     limit = search.trials if search.trials is not None else 10_000
     cands = candidates(search, seed, limit, base)
     trials: list[dict[str, Any]] = []
@@ -163,6 +207,7 @@ def run_search(
     return {
         "metric": search.metric,
         "folds": search.folds,
+        "refit": search.refit,
         "trials": len(trials),
         "best": trials[best]["params"],
         "bestTrial": best + 1,

@@ -142,6 +142,9 @@ class Threshold:
 
 
 SEARCH_METRICS = ("rocAuc", "prAuc", "logLoss", "f2")
+# what the best candidate becomes: one model on every training row, or the average of its
+# cross-validation fold models (search.py fold_boosters, export.py bagged_trees)
+SEARCH_REFITS = ("single", "bagFolds")
 DEFAULT_SEARCH_TRIALS = 30  # when neither trials nor budgetSeconds is given
 # the usual xgboost ranges; a spec's `space` replaces this whole mapping. No n_estimators:
 # with earlyStopping the trees are found per fold (hyperparameters.n_estimators is the cap)
@@ -165,6 +168,7 @@ class SearchSpec:
     folds: int = 5
     metric: str = "rocAuc"
     space: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_SEARCH_SPACE))
+    refit: str = "single"  # single | bagFolds
 
 
 @dataclass
@@ -638,6 +642,7 @@ def _parse_search(obj: Any) -> SearchSpec | None:
         _positive_int(search.folds, "model.search.folds") >= 2, "model.search.folds must be >= 2"
     )
     _require(search.metric in SEARCH_METRICS, f"model.search.metric: one of {SEARCH_METRICS}")
+    _require(search.refit in SEARCH_REFITS, f"model.search.refit: one of {SEARCH_REFITS}")
     space = _dict(search.space, "model.search.space")
     _require(space, "model.search.space must name at least one parameter")
     for name, d in space.items():
