@@ -33,8 +33,8 @@ export interface RunningGrpcRouter {
   port: number;
   /** Forgets the channels of targets `targets` does not name (after a configuration change). */
   retain(targets: string[]): void;
-  /** Stops accepting calls and waits for those in flight; then closes the upstream channels. */
-  close(): Promise<void>;
+  /** Stops accepting calls and waits (at most graceMs) for those in flight; then closes the upstream channels. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Metadata set per hop or meant for the router: never forwarded. */
@@ -231,9 +231,13 @@ export async function startGrpcRouter(
         client.close();
       }
     },
-    close: () =>
+    close: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
+        // Calls in flight finish; a client that keeps its connection open past the grace
+        // period is cut off rather than holding the process.
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
         server.tryShutdown(() => {
+          clearTimeout(force);
           for (const client of channels.values()) client.close();
           channels.clear();
           resolve();

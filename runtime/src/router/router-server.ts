@@ -127,7 +127,7 @@ export async function startRouter(
         logger,
         idle: () => inflight.idle().then(() => mirror.idle()),
       });
-      await grpc?.close();
+      await grpc?.close(settings.shutdownGraceSeconds * 1000);
       await source.stop();
       idColumns.stop();
       upstreams.destroy();
