@@ -165,8 +165,10 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     metrics: new ScoringRunMetrics(metrics.registry),
     settings: {
       runtimeImage: config.runtimeImage,
+      trainerImage: config.trainerImage,
       imagePullPolicy: config.imagePullPolicy,
       modelStorePvc: config.modelStorePvc,
+      ...(config.modelStoreS3 ? { modelStoreS3: config.modelStoreS3 } : {}),
     },
   });
   const controller = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>

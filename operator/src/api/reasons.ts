@@ -61,6 +61,12 @@ export const Reasons = {
   ShardRetrying: "ShardRetrying",
   ShardFailed: "ShardFailed",
   ScoringUnusable: "ScoringUnusable",
+  /** The S3 store refused the keys of the input or output (the credentials Secret's). */
+  S3CredentialsRefused: "S3CredentialsRefused",
+  /** The input object (or its bucket) does not exist. */
+  S3ObjectNotFound: "S3ObjectNotFound",
+  /** The keys are valid but may not read or write that object. */
+  S3AccessDenied: "S3AccessDenied",
   RejectLimitExceeded: "RejectLimitExceeded",
   ScoringFailed: "ScoringFailed",
   RunScheduled: "RunScheduled",

@@ -59,28 +59,64 @@ export const s3SourceSchema = z
 
 export type S3Source = z.output<typeof s3SourceSchema>;
 
+/** A prefix to write objects under (a ScoringRun's part files). */
+export const s3PrefixSchema = z
+  .object({
+    bucket: z.string().regex(S3_BUCKET_NAME, "must be an S3 bucket name").describe("The bucket."),
+    prefix: z
+      .string()
+      .regex(/^$|\/$/, "must end in / (or be empty: the bucket's top)")
+      .describe("Key prefix of the part-<index> and rejects-<index> objects."),
+    ...s3AccessFields,
+  })
+  .describe(
+    "Write to S3 (or an S3-compatible store): one object per shard and file, each PUT whole.",
+  );
+
+export type S3Prefix = z.output<typeof s3PrefixSchema>;
+
 /** The environment variables that carry an S3 source's credentials (boto3's and the AWS SDKs'). */
 export const S3CredentialKeys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
 
-/** Environment giving a container an S3 store: endpoint and region, and the Secret's keys. */
-export function s3AccessEnv(s3: S3Access): V1EnvVar[] {
+/** The environment variable names a program reads one S3 store's access from. */
+export interface S3EnvNames {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** boto3's and the AWS SDKs' own names (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_*_KEY*). */
+export const AWS_ENV_NAMES: S3EnvNames = {
+  endpoint: "AWS_ENDPOINT_URL_S3",
+  region: "AWS_REGION",
+  accessKeyId: "AWS_ACCESS_KEY_ID",
+  secretAccessKey: "AWS_SECRET_ACCESS_KEY",
+};
+
+/**
+ * Environment giving a container an S3 store: endpoint and region, and the Secret's keys under
+ * `names` (other names than AWS_* for a second store in the same container, e.g. an output).
+ */
+export function s3AccessEnv(s3: S3Access, names: S3EnvNames = AWS_ENV_NAMES): V1EnvVar[] {
   const env: V1EnvVar[] = [];
-  if (s3.endpoint) env.push({ name: "AWS_ENDPOINT_URL_S3", value: s3.endpoint });
-  if (s3.region) env.push({ name: "AWS_REGION", value: s3.region });
-  return [...env, ...s3CredentialsEnv(s3)];
+  if (s3.endpoint) env.push({ name: names.endpoint, value: s3.endpoint });
+  if (s3.region) env.push({ name: names.region, value: s3.region });
+  return [...env, ...s3CredentialsEnv(s3, names)];
 }
 
 /**
  * An S3 source's credentials, from its Secret into the environment (boto3 reads them there):
  * never into a spec or ConfigMap. Without a Secret the pod's own identity is used.
  */
-export function s3CredentialsEnv(s3: S3Access): V1EnvVar[] {
+export function s3CredentialsEnv(s3: S3Access, names: S3EnvNames = AWS_ENV_NAMES): V1EnvVar[] {
   const secret = s3.credentialsSecret;
   if (!secret) return [];
-  return S3CredentialKeys.map((key) => ({
-    name: key,
-    valueFrom: { secretKeyRef: { name: secret, key } },
-  }));
+  const [idKey, secretKey] = S3CredentialKeys;
+  return [
+    { name: names.accessKeyId, valueFrom: { secretKeyRef: { name: secret, key: idKey } } },
+    { name: names.secretAccessKey, valueFrom: { secretKeyRef: { name: secret, key: secretKey } } },
+  ];
 }
 
 /** `s3://bucket/key`, or `s3://bucket/prefix/` for a prefix. */

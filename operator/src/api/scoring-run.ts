@@ -3,6 +3,7 @@ import type { KubeObject } from "../kube/kube-object.js";
 import { exactlyOneOf } from "./exactly-one-of.js";
 import { specImmutableOnceJobNamed } from "./immutable-once-started.js";
 import { conditionSchema, localRefSchema, resourcesSchema } from "./kube-schemas.js";
+import { s3PrefixSchema } from "./s3-source.js";
 import { ScoringDefaults, ScoringLimits } from "./scoring-defaults.js";
 import { csvDelimiterSchema, dataSourceFields, volumeRelativePathSchema } from "./training-run.js";
 
@@ -40,7 +41,7 @@ export const scoringInputSchema = z
     delimiter: csvDelimiterSchema,
   })
   .describe(
-    "The customers to score: one CSV or Parquet file. Set exactly one of url, persistentVolumeClaim, hostPath.",
+    "The customers to score: one CSV or Parquet file. Set exactly one of url, persistentVolumeClaim, hostPath, s3 (with key: one object, read by byte or row range per shard).",
   )
   .meta({
     "x-kubernetes-validations": [exactlyOneOf(Object.keys(dataSourceFields), "input")],
@@ -58,13 +59,14 @@ export const scoringOutputSchema = z
       })
       .optional()
       .describe("Write the part files to a PersistentVolumeClaim."),
+    s3: s3PrefixSchema.optional(),
     format: z
       .enum(outputFormats)
       .default(ScoringDefaults.outputFormat)
       .describe("parquet (the default) or csv."),
   })
-  .describe("Where the scores are written. Set exactly one of persistentVolumeClaim.")
-  .meta({ "x-kubernetes-validations": [exactlyOneOf(["persistentVolumeClaim"], "output")] });
+  .describe("Where the scores are written. Set exactly one of persistentVolumeClaim, s3.")
+  .meta({ "x-kubernetes-validations": [exactlyOneOf(["persistentVolumeClaim", "s3"], "output")] });
 
 const int = (lim: { min: number; max: number }) => z.int().min(lim.min).max(lim.max);
 

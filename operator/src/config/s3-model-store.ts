@@ -1,5 +1,5 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
-import { S3_BUCKET_NAME, type S3Access } from "../api/s3-source.js";
+import { S3_BUCKET_NAME, type S3Access, s3AccessEnv } from "../api/s3-source.js";
 
 /** An S3 model store: trainers publish each artifact under `<uri><digest>/` with a manifest. */
 export interface S3ModelStore {
@@ -68,19 +68,10 @@ export function inS3ModelStore(store: S3ModelStore | undefined, uri: string): bo
  * credentials (AWS_*) does not clash; the keys come from the Secret, never a ConfigMap.
  */
 export function s3ModelStoreTrainerEnv(store: S3ModelStore): V1EnvVar[] {
-  const { endpoint, region, credentialsSecret } = store.access;
-  const env: V1EnvVar[] = [];
-  if (endpoint) env.push({ name: "CHURN_MODEL_STORE_ENDPOINT", value: endpoint });
-  if (region) env.push({ name: "CHURN_MODEL_STORE_REGION", value: region });
-  if (credentialsSecret) {
-    const fromSecret = (key: string) => ({ secretKeyRef: { name: credentialsSecret, key } });
-    env.push(
-      { name: "CHURN_MODEL_STORE_ACCESS_KEY_ID", valueFrom: fromSecret("AWS_ACCESS_KEY_ID") },
-      {
-        name: "CHURN_MODEL_STORE_SECRET_ACCESS_KEY",
-        valueFrom: fromSecret("AWS_SECRET_ACCESS_KEY"),
-      },
-    );
-  }
-  return env;
+  return s3AccessEnv(store.access, {
+    endpoint: "CHURN_MODEL_STORE_ENDPOINT",
+    region: "CHURN_MODEL_STORE_REGION",
+    accessKeyId: "CHURN_MODEL_STORE_ACCESS_KEY_ID",
+    secretAccessKey: "CHURN_MODEL_STORE_SECRET_ACCESS_KEY",
+  });
 }

@@ -31,8 +31,10 @@ export async function batchMain(cfg: BatchConfig, log: Logger): Promise<number> 
     new RuntimeMetrics({ processMetrics: false }),
     log,
   );
-  const failed = (error: string, code: number) =>
-    report(cfg, { index: cfg.index, read: 0, scored: 0, rejected: 0, error }, log).then(() => code);
+  const failed = (error: string, code: number, s3Problem?: S3Error["problem"]) => {
+    const summary = { index: cfg.index, read: 0, scored: 0, rejected: 0, error };
+    return report(cfg, s3Problem ? { ...summary, s3Problem } : summary, log).then(() => code);
+  };
   try {
     const artifact = await loadArtifact(cfg.modelDir, cfg.expectedDigest);
     await model.start(artifact);
@@ -49,7 +51,12 @@ export async function batchMain(cfg: BatchConfig, log: Logger): Promise<number> 
       err instanceof BatchSetupError ||
       refused;
     // Anything else (a full disk, a crash in a dependency) may pass on a retry of the index.
-    return await failed((err as Error).message, unusable ? BatchExit.unusable : 1);
+    const code = unusable ? BatchExit.unusable : 1;
+    return await failed(
+      (err as Error).message,
+      code,
+      err instanceof S3Error ? err.problem : undefined,
+    );
   } finally {
     await model.close();
   }

@@ -127,6 +127,7 @@ describe("churn-runtime batch on S3", () => {
       expect(r.code).toBe(BatchExit.unusable);
       expect(r.summary.error).toMatch(/SignatureDoesNotMatch|AccessDenied/);
       expect(r.summary.error).toContain("AWS_SECRET_ACCESS_KEY");
+      expect(r.summary.s3Problem).toBe("credentials");
     } finally {
       process.env.AWS_SECRET_ACCESS_KEY = good;
     }
@@ -137,5 +138,6 @@ describe("churn-runtime batch on S3", () => {
     expect(r.code).toBe(BatchExit.unusable);
     expect(r.summary.error).toContain(`s3://${BUCKET}/in/nobody.csv`);
     expect(r.summary.error).toMatch(/NoSuchKey|no such object/);
+    expect(r.summary.s3Problem).toBe("not-found");
   });
 });

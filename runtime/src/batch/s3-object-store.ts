@@ -4,6 +4,7 @@
 // and path-style addressing, nothing of the SDK's middleware; the price is mapping S3's error
 // XML to messages here. Credentials come only from the environment (a Secret's keys).
 import { AwsClient } from "aws4fetch";
+import type { ShardSummary } from "./shard-summary.js";
 
 /** Where an object is. */
 export interface S3Location {
@@ -22,7 +23,7 @@ export function parseS3Location(uri: string): S3Location {
 export const isS3Location = (location: string) => location.startsWith("s3://");
 
 /** Why S3 refused a request, from its error code: what the user should check. */
-export type S3Problem = "credentials" | "not-found" | "access-denied" | "unavailable";
+export type S3Problem = NonNullable<ShardSummary["s3Problem"]>;
 
 /** A refused or failed S3 request, naming the object and what to check. */
 export class S3Error extends Error {

@@ -93,12 +93,18 @@ async function openWriters(cfg: BatchConfig, idColumn: string) {
 }
 
 /**
- * The S3 output prefix and its store: CHURN_OUTPUT_* keys when set (an output store with keys
- * other than the input's AWS_*), else the input's.
+ * The S3 output prefix and its store: each CHURN_OUTPUT_* setting (the operator's for an
+ * output in another store, with other keys, than the input's) else its AWS_* one.
  */
 function s3Output(cfg: BatchConfig) {
   const own = s3AccessFromEnv(process.env, "CHURN_OUTPUT_");
-  const access = own.accessKeyId ? own : s3AccessFromEnv(process.env);
+  const aws = s3AccessFromEnv(process.env);
+  const access = {
+    endpoint: own.endpoint ?? aws.endpoint,
+    region: process.env.CHURN_OUTPUT_REGION ? own.region : aws.region,
+    accessKeyId: own.accessKeyId ?? aws.accessKeyId,
+    secretAccessKey: own.secretAccessKey ?? aws.secretAccessKey,
+  };
   const prefix = parseS3Location(cfg.output.endsWith("/") ? cfg.output : `${cfg.output}/`);
   return { store: new S3ObjectStore(access), prefix };
 }

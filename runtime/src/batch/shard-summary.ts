@@ -10,6 +10,8 @@ export interface ShardSummary {
   rejected: number;
   /** Why the shard failed, when it did. */
   error?: string;
+  /** What S3 refused, when that is why (the operator's condition reason names it). */
+  s3Problem?: "credentials" | "not-found" | "access-denied" | "unavailable";
 }
 
 /** Exit codes of `churn-runtime batch`; the operator's pod failure policy keys on them. */

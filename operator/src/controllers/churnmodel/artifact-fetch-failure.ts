@@ -1,7 +1,6 @@
 import type { V1ContainerStateTerminated, V1Pod } from "@kubernetes/client-node";
 
-/** Name of the init container that downloads and verifies an s3:// artifact in serving pods. */
-export const FETCH_MODEL_CONTAINER = "fetch-model";
+import { FETCH_MODEL_CONTAINER } from "../shared/s3-artifact-fetch.js";
 
 /**
  * Why a serving pod refused its model artifact: the last failed run of its `fetch-model` init

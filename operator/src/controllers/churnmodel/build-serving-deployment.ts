@@ -9,12 +9,11 @@ import { isS3ArtifactUri, parseArtifactUri, parseS3ArtifactUri } from "../../api
 import type { ChurnModel } from "../../api/churn-model.js";
 import { Defaults, explanationsEnabledOf } from "../../api/defaults.js";
 import { LABEL_PREFIX } from "../../api/group.js";
-import { s3AccessEnv } from "../../api/s3-source.js";
-import { inS3ModelStore, type S3ModelStore } from "../../config/s3-model-store.js";
+import type { S3ModelStore } from "../../config/s3-model-store.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
-import { FETCH_MODEL_CONTAINER } from "./artifact-fetch-failure.js";
+import { s3AccessOf, s3FetchContainer } from "../shared/s3-artifact-fetch.js";
 import type { Variant } from "./desired-variants.js";
 import { runtimeProbes } from "./runtime-probes.js";
 import { versionDeploymentName, versionLabel } from "./serving-names.js";
@@ -67,36 +66,18 @@ function modelStore(model: ChurnModel, variant: Variant, s: ServingSettings): Mo
   }
   parseS3ArtifactUri(uri, digest);
   if (!s.trainerImage) throw new Error("serving an s3:// artifact needs the trainer image");
-  const access = s3AccessOf(model, uri, s.modelStoreS3);
-  const fetch: V1Container = {
-    name: FETCH_MODEL_CONTAINER,
-    image: s.trainerImage,
+  const fetch = s3FetchContainer(uri, s3AccessOf(model, uri, s.modelStoreS3), {
+    trainerImage: s.trainerImage,
     imagePullPolicy: s.imagePullPolicy,
-    args: ["fetch-artifact", uri, "--dest", MODELS_MOUNT],
-    env: [{ name: "HOME", value: "/tmp" }, ...s3AccessEnv(access ?? {})],
-    securityContext: containerSecurityContext(),
-    // Its log's last line says why an artifact was refused; the operator reports it.
-    terminationMessagePolicy: "FallbackToLogsOnError",
-    volumeMounts: [
-      { name: "models", mountPath: MODELS_MOUNT },
-      { name: "tmp", mountPath: "/tmp" },
-    ],
-  };
+    volume: "models",
+    mountPath: MODELS_MOUNT,
+    tmpVolume: "tmp",
+  });
   return {
     volume: { name: "models", emptyDir: { sizeLimit: "1Gi" } },
     path: digest,
     initContainers: [fetch],
   };
-}
-
-/**
- * How to reach an s3:// artifact: the access given with the ChurnModel's own artifact source,
- * else the operator's store's when the artifact lies in it (a trained run's status.model.uri).
- */
-function s3AccessOf(model: ChurnModel, uri: string, store: S3ModelStore | undefined) {
-  const own = model.spec.source.artifact;
-  if (own?.uri === uri && own.s3) return own.s3;
-  return inS3ModelStore(store, uri) ? store?.access : undefined;
 }
 
 /** Mount point of the model store inside serving pods. */

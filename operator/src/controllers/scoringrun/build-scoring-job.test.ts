@@ -93,4 +93,53 @@ describe("buildScoringJob", () => {
     r.spec.input = { format: "csv" } as ScoringRun["spec"]["input"];
     expect(() => buildScoringJob(r, model, settings)).toThrow(UnsupportedSpecError);
   });
+
+  it("reads an S3 object and writes to an S3 prefix, each with its own store's keys", () => {
+    const job = buildScoringJob(
+      run({
+        input: {
+          s3: {
+            bucket: "data",
+            key: "in/c.parquet",
+            endpoint: "http://s3:8333",
+            credentialsSecret: "in",
+          },
+        },
+        output: { s3: { bucket: "scores", prefix: "nightly/", credentialsSecret: "out" } },
+      }),
+      model,
+      settings,
+    );
+    const pod = job.spec?.template.spec;
+    const c = pod?.containers[0];
+    expect(argAfter(c?.args ?? [], "--input")).toBe("s3://data/in/c.parquet");
+    expect(argAfter(c?.args ?? [], "--output")).toBe("s3://scores/nightly/");
+    expect(pod?.volumes?.map((v) => v.name).sort()).toEqual(["models", "tmp"]);
+    const secretOf = (name: string) =>
+      c?.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name;
+    expect(secretOf("AWS_SECRET_ACCESS_KEY")).toBe("in");
+    expect(secretOf("CHURN_OUTPUT_SECRET_ACCESS_KEY")).toBe("out");
+    expect(c?.env).toContainEqual({ name: "AWS_ENDPOINT_URL_S3", value: "http://s3:8333" });
+    const r = run({ input: { s3: { bucket: "data", prefix: "in/" } } });
+    expect(() => buildScoringJob(r, model, settings)).toThrow(/set key/);
+  });
+
+  it("fetches an s3:// model in an init container into the directory the shard reads", () => {
+    const uri = `s3://models/trained/${digest}/`;
+    const s3Model = {
+      digest,
+      location: { scheme: "s3" as const, uri, access: { credentialsSecret: "store" } },
+    };
+    const pod = buildScoringJob(run(), s3Model, { ...settings, trainerImage: "tr:1" }).spec
+      ?.template.spec;
+    const fetch = pod?.initContainers?.[0];
+    expect(fetch?.image).toBe("tr:1");
+    expect(fetch?.args).toEqual(["fetch-artifact", uri, "--dest", ScoringPaths.models]);
+    expect(fetch?.env).toContainEqual({
+      name: "AWS_ACCESS_KEY_ID",
+      valueFrom: { secretKeyRef: { name: "store", key: "AWS_ACCESS_KEY_ID" } },
+    });
+    expect(pod?.volumes?.find((v) => v.name === "models")?.emptyDir).toBeDefined();
+    expect(argAfter(pod?.containers[0]?.args ?? [], "--model-dir")).toBe(`/models/${digest}`);
+  });
 });

@@ -1,7 +1,14 @@
 import { posix } from "node:path";
-import type { V1Container, V1Job, V1ResourceRequirements, V1Volume } from "@kubernetes/client-node";
+import type {
+  V1Container,
+  V1Job,
+  V1ResourceRequirements,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
 import { BatchExit } from "../../../../runtime/src/batch/shard-summary.js";
 import type { ArtifactLocation } from "../../api/artifact-uri.js";
+import { type S3Access, type S3EnvNames, s3AccessEnv, s3Uri } from "../../api/s3-source.js";
 import {
   backoffLimitPerIndexOf,
   batchRowsOf,
@@ -17,12 +24,31 @@ import { mountDataSource } from "../shared/data-source-volume.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { controllerRef } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
+import { s3FetchContainer } from "../shared/s3-artifact-fetch.js";
 
 /** Operator settings the scoring Job depends on. */
 export interface ScoringJobSettings {
   runtimeImage: string;
   imagePullPolicy: string;
+  /** The trainer image, whose `fetch-artifact` downloads an s3:// model (init container). */
+  trainerImage?: string;
 }
+
+/** Where the model is: a PVC store, or an s3:// artifact with the access to fetch it. */
+export type ScoringModelLocation =
+  | ArtifactLocation
+  | { scheme: "s3"; uri: string; access: S3Access | undefined };
+
+/**
+ * The output store's variables (`churn-runtime batch` reads CHURN_OUTPUT_*, each falling back
+ * to AWS_*), so an output in another store than the input's gets its own keys.
+ */
+export const OUTPUT_S3_ENV: S3EnvNames = {
+  endpoint: "CHURN_OUTPUT_ENDPOINT_URL_S3",
+  region: "CHURN_OUTPUT_REGION",
+  accessKeyId: "CHURN_OUTPUT_ACCESS_KEY_ID",
+  secretAccessKey: "CHURN_OUTPUT_SECRET_ACCESS_KEY",
+};
 
 /** Where things are inside a shard pod. */
 export const ScoringPaths = {
@@ -56,10 +82,11 @@ export function scoringLabels(run: ScoringRun): Record<string, string> {
   };
 }
 
-/** `pvc://claim/path` of the run's output directory. */
+/** `pvc://claim/path` or `s3://bucket/prefix` of the run's output directory. */
 export function outputLocation(run: ScoringRun): string {
-  const pvc = run.spec.output.persistentVolumeClaim;
-  if (!pvc) throw new UnsupportedSpecError("output: set persistentVolumeClaim");
+  const { persistentVolumeClaim: pvc, s3 } = run.spec.output;
+  if (s3) return `s3://${s3.bucket}/${s3.prefix}`;
+  if (!pvc) throw new UnsupportedSpecError("output: set persistentVolumeClaim or s3");
   return `pvc://${pvc.claimName}/${pvc.path}`;
 }
 
@@ -67,7 +94,12 @@ const optionalArg = (flag: string, v: string | number | undefined) =>
   v === undefined ? [] : [flag, String(v)];
 
 /** The batch command line of every shard (the index comes from JOB_COMPLETION_INDEX). */
-function batchArgs(run: ScoringRun, model: { digest: string; dir: string }, input: string) {
+function batchArgs(
+  run: ScoringRun,
+  model: { digest: string; dir: string },
+  input: string,
+  output: string,
+) {
   const s = run.spec;
   return [
     "batch",
@@ -75,7 +107,7 @@ function batchArgs(run: ScoringRun, model: { digest: string; dir: string }, inpu
     ...["--input", input],
     ...optionalArg("--input-format", s.input.format),
     ...optionalArg("--delimiter", s.input.delimiter),
-    ...["--output", posix.join(ScoringPaths.output, s.output.persistentVolumeClaim?.path ?? "")],
+    ...["--output", output],
     ...["--output-format", s.output.format],
     ...["--shards", String(shardsOf(s.shards)), "--batch-rows", String(batchRowsOf(s.batchRows))],
     ...["--max-rejected-percent", String(maxRejectedPercentOf(s.maxRejectedPercent))],
@@ -86,28 +118,70 @@ function batchArgs(run: ScoringRun, model: { digest: string; dir: string }, inpu
   ];
 }
 
-/** The shard pods' volumes: the model store and output read-write, the input read-only. */
-function volumesOf(run: ScoringRun, model: ArtifactLocation) {
+/** The input as the shard sees it: a mounted file, a URL, or an s3:// object with its keys. */
+function inputOf(run: ScoringRun) {
+  const s3 = run.spec.input.s3;
+  if (s3) {
+    if (!s3.key) {
+      throw new UnsupportedSpecError(
+        "input.s3: a ScoringRun reads one object: set key (a prefix of several is not supported yet)",
+      );
+    }
+    return { location: s3Uri(s3), env: s3AccessEnv(s3) };
+  }
   const mounted = mountDataSource(run.spec.input, "input", ScoringPaths.input);
   if (!mounted)
     throw new UnsupportedSpecError("input: this source kind is not supported by ScoringRun yet");
-  const out = run.spec.output.persistentVolumeClaim;
-  if (!out) throw new UnsupportedSpecError("output: set persistentVolumeClaim");
-  const volumes: V1Volume[] = [
-    { name: "models", persistentVolumeClaim: { claimName: model.claimName, readOnly: true } },
-    { name: "output", persistentVolumeClaim: { claimName: out.claimName } },
-    { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-  ];
-  const mounts = [
-    { name: "models", mountPath: ScoringPaths.models, readOnly: true },
-    { name: "output", mountPath: ScoringPaths.output },
-    { name: "tmp", mountPath: ScoringPaths.tmp },
-  ];
-  if (mounted.volume && mounted.mount) {
-    volumes.push(mounted.volume);
-    mounts.push(mounted.mount as (typeof mounts)[number]);
+  return { ...mounted, env: [] };
+}
+
+/**
+ * The shard pods' volumes, env and init containers: the model (a PVC read-only, or an emptyDir
+ * an init container fills from S3), the output (a PVC read-write, or an S3 prefix the shard
+ * uploads to), the input (a read-only volume, or none for a URL or S3).
+ */
+function podParts(run: ScoringRun, model: ScoringModelLocation, s: ScoringJobSettings) {
+  const input = inputOf(run);
+  const { persistentVolumeClaim: out, s3: outS3 } = run.spec.output;
+  if (!out && !outS3) throw new UnsupportedSpecError("output: set persistentVolumeClaim or s3");
+  const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  const mounts: V1VolumeMount[] = [{ name: "tmp", mountPath: ScoringPaths.tmp }];
+  const initContainers: V1Container[] = [];
+  if (model.scheme === "s3") {
+    if (!s.trainerImage) throw new Error("scoring with an s3:// model needs the trainer image");
+    volumes.push({ name: "models", emptyDir: { sizeLimit: "1Gi" } });
+    initContainers.push(
+      s3FetchContainer(model.uri, model.access, {
+        trainerImage: s.trainerImage,
+        imagePullPolicy: s.imagePullPolicy,
+        volume: "models",
+        mountPath: ScoringPaths.models,
+        tmpVolume: "tmp",
+      }),
+    );
+  } else {
+    volumes.push({
+      name: "models",
+      persistentVolumeClaim: { claimName: model.claimName, readOnly: true },
+    });
   }
-  return { volumes, mounts, input: mounted.location };
+  mounts.push({ name: "models", mountPath: ScoringPaths.models, readOnly: true });
+  if (out) {
+    volumes.push({ name: "output", persistentVolumeClaim: { claimName: out.claimName } });
+    mounts.push({ name: "output", mountPath: ScoringPaths.output });
+  }
+  if ("volume" in input && input.volume && input.mount) {
+    volumes.push(input.volume);
+    mounts.push(input.mount);
+  }
+  return {
+    volumes,
+    mounts,
+    initContainers,
+    input: input.location,
+    output: outS3 ? outputLocation(run) : posix.join(ScoringPaths.output, out?.path ?? ""),
+    env: [...input.env, ...(outS3 ? s3AccessEnv(outS3, OUTPUT_S3_ENV) : [])],
+  };
 }
 
 /**
@@ -120,24 +194,25 @@ function volumesOf(run: ScoringRun, model: ArtifactLocation) {
  */
 export function buildScoringJob(
   run: ScoringRun,
-  model: { digest: string; location: ArtifactLocation },
+  model: { digest: string; location: ScoringModelLocation },
   s: ScoringJobSettings,
 ): V1Job {
   const labels = scoringLabels(run);
   const shards = shardsOf(run.spec.shards);
-  const { volumes, mounts, input } = volumesOf(run, model.location);
-  const modelDir = posix.join(ScoringPaths.models, model.location.path);
+  const pod = podParts(run, model.location, s);
+  const inStore = model.location.scheme === "s3" ? model.digest : model.location.path;
+  const modelDir = posix.join(ScoringPaths.models, inStore);
   const container: V1Container = {
     name: SCORER_CONTAINER,
     image: run.spec.image ?? s.runtimeImage,
     imagePullPolicy: s.imagePullPolicy,
-    args: batchArgs(run, { digest: model.digest, dir: modelDir }, input),
-    env: [{ name: "HOME", value: ScoringPaths.tmp }],
+    args: batchArgs(run, { digest: model.digest, dir: modelDir }, pod.input, pod.output),
+    env: [{ name: "HOME", value: ScoringPaths.tmp }, ...pod.env],
     resources: run.spec.resources as V1ResourceRequirements | undefined,
     securityContext: containerSecurityContext(),
     terminationMessagePath: ScoringPaths.terminationLog,
     terminationMessagePolicy: "File",
-    volumeMounts: mounts,
+    volumeMounts: pod.mounts,
   };
   return {
     apiVersion: "batch/v1",
@@ -184,8 +259,9 @@ export function buildScoringJob(
           // Shards need no Kubernetes API: no token.
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(),
+          ...(pod.initContainers.length > 0 ? { initContainers: pod.initContainers } : {}),
           containers: [container],
-          volumes,
+          volumes: pod.volumes,
         },
       },
     },

@@ -14,11 +14,14 @@ const run = (model: unknown, status?: ScoringRun["status"]): ScoringRun => ({
   status,
 });
 const churnModel = (status: ChurnModel["status"]) =>
-  ({ metadata: { name: "bank" }, status }) as ChurnModel;
+  ({ metadata: { name: "bank" }, spec: { source: {} }, status }) as ChurnModel;
+
+const pvcStore = { modelStorePvc: "churn-models" };
+const s3Store = { uri: "s3://models/trained/", access: { credentialsSecret: "store" } };
 
 describe("resolveScoringModel", () => {
   it("takes a digest from the operator's model store", () => {
-    const r = resolveScoringModel(run({ digest: d("a") }), undefined, "churn-models");
+    const r = resolveScoringModel(run({ digest: d("a") }), undefined, pvcStore);
     expect(r).toMatchObject({
       ok: true,
       model: { digest: d("a"), uri: `pvc://churn-models/${d("a")}` },
@@ -34,7 +37,7 @@ describe("resolveScoringModel", () => {
         canary: { digest: d("c"), uri: `pvc://churn-models/${d("c")}` },
       },
     } as ChurnModel["status"]);
-    const r = resolveScoringModel(run({ churnModelRef: { name: "bank" } }), m, "churn-models");
+    const r = resolveScoringModel(run({ churnModelRef: { name: "bank" } }), m, pvcStore);
     expect(r).toMatchObject({ ok: true, model: { digest: d("b"), churnModel: "bank" } });
   });
 
@@ -44,19 +47,39 @@ describe("resolveScoringModel", () => {
     const r = resolveScoringModel(
       run({ churnModelRef: { name: "bank" } }, { model: recorded }),
       m,
-      "x",
+      pvcStore,
     );
     expect(r).toMatchObject({ ok: true, model: recorded });
   });
 
   it("waits for a missing or versionless ChurnModel, fails on an unreadable artifact", () => {
     const ref = run({ churnModelRef: { name: "bank" } });
-    expect(resolveScoringModel(ref, undefined, "x")).toMatchObject({ ok: false, terminal: false });
-    expect(resolveScoringModel(ref, churnModel({}), "x")).toMatchObject({
+    expect(resolveScoringModel(ref, undefined, pvcStore)).toMatchObject({
       ok: false,
       terminal: false,
     });
-    const s3 = churnModel({ serving: { digest: d("a"), uri: `s3://b/${d("a")}` } });
-    expect(resolveScoringModel(ref, s3, "x")).toMatchObject({ ok: false, terminal: true });
+    expect(resolveScoringModel(ref, churnModel({}), pvcStore)).toMatchObject({
+      ok: false,
+      terminal: false,
+    });
+    // An s3:// URI whose last segment is not the digest is no artifact of ours.
+    const s3 = churnModel({ serving: { digest: d("a"), uri: `s3://models/${d("b")}/` } });
+    expect(resolveScoringModel(ref, s3, pvcStore)).toMatchObject({ ok: false, terminal: true });
+  });
+
+  it("reads s3:// models with the operator's store's keys, only inside that store", () => {
+    const stores = { ...pvcStore, modelStoreS3: s3Store };
+    expect(resolveScoringModel(run({ digest: d("a") }), undefined, stores)).toMatchObject({
+      ok: true,
+      model: { uri: `s3://models/trained/${d("a")}/` },
+      location: { scheme: "s3", access: { credentialsSecret: "store" } },
+    });
+    const ref = run({ churnModelRef: { name: "bank" } });
+    const elsewhere = `s3://other/${d("c")}/`;
+    const m = churnModel({ serving: { digest: d("c"), uri: elsewhere } });
+    expect(resolveScoringModel(ref, m, stores)).toMatchObject({
+      ok: true,
+      location: { scheme: "s3", uri: elsewhere, access: undefined },
+    });
   });
 });

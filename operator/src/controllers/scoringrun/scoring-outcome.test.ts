@@ -130,6 +130,33 @@ describe("decideScoringOutcome", () => {
       phase: "Failed",
       reason: "ScoringUnusable",
     },
+    ...(
+      [
+        ["credentials", "S3CredentialsRefused"],
+        ["not-found", "S3ObjectNotFound"],
+        ["access-denied", "S3AccessDenied"],
+      ] as const
+    ).map(([s3Problem, reason]) => ({
+      name: `names what S3 refused: ${s3Problem}`,
+      o: {
+        job: job([], [], failedWith("PodFailurePolicy")),
+        pods: [
+          pod(1, "Failed", 0, 0, {
+            exitCode: 2,
+            summary: {
+              index: 1,
+              read: 0,
+              scored: 0,
+              rejected: 0,
+              error: "s3://b/k: ...",
+              s3Problem,
+            },
+          }),
+        ],
+      },
+      phase: "Failed" as const,
+      reason,
+    })),
     {
       name: "names a shard over its reject limit (exit 3)",
       o: {

@@ -1,4 +1,8 @@
-import { BatchExit, rejectLimitBroken } from "../../../../runtime/src/batch/shard-summary.js";
+import {
+  BatchExit,
+  rejectLimitBroken,
+  type ShardSummary,
+} from "../../../../runtime/src/batch/shard-summary.js";
 import type { ConditionUpdate } from "../../api/condition.js";
 import { ConditionTypes } from "../../api/condition-types.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
@@ -69,6 +73,13 @@ function failingShard(pods: readonly ShardPodObservation[], failed: readonly num
   return bad.find((p) => failed.includes(p.index)) ?? bad.at(-1);
 }
 
+/** The reason of a shard that S3 refused, by what it refused. */
+const S3_REASONS: Partial<Record<NonNullable<ShardSummary["s3Problem"]>, Reason>> = {
+  credentials: Reasons.S3CredentialsRefused,
+  "not-found": Reasons.S3ObjectNotFound,
+  "access-denied": Reasons.S3AccessDenied,
+};
+
 /** Why a failed Job failed, as a reason and message. */
 function failure(o: ScoringObservation, job: IndexedJobObservation): [Reason, string] {
   const cond = jobCondition(job, "Failed");
@@ -80,7 +91,9 @@ function failure(o: ScoringObservation, job: IndexedJobObservation): [Reason, st
   }
   const shard = failingShard(o.pods, job.failedIndexes);
   if (shard?.exitCode === BatchExit.unusable) {
-    return [Reasons.ScoringUnusable, `shard ${shard.index}: ${shard.summary?.error}`];
+    const s3 = shard.summary?.s3Problem;
+    const reason = (s3 && S3_REASONS[s3]) ?? Reasons.ScoringUnusable;
+    return [reason, `shard ${shard.index}: ${shard.summary?.error}`];
   }
   if (shard?.exitCode === BatchExit.tooManyRejects) {
     return [Reasons.RejectLimitExceeded, `shard ${shard.index}: ${shard.summary?.error}`];

@@ -21,7 +21,11 @@ import {
   scoringJobName,
   UnsupportedSpecError,
 } from "./build-scoring-job.js";
-import { resolveScoringModel, type ScoringModel } from "./resolve-scoring-model.js";
+import {
+  type ModelStores,
+  resolveScoringModel,
+  type ScoringModel,
+} from "./resolve-scoring-model.js";
 import { decideScoringOutcome, type ScoringOutcome } from "./scoring-outcome.js";
 import type { ScoringRunMetrics } from "./scoring-run-metrics.js";
 import { ScoringScheduler } from "./scoring-scheduler.js";
@@ -39,7 +43,7 @@ export interface ScoringRunControllerDeps {
   jobs: Informer<V1Job>;
   pods: Informer<V1Pod>;
   recorder: EventRecorder;
-  settings: ScoringJobSettings & { modelStorePvc: string };
+  settings: ScoringJobSettings & ModelStores;
   log: Logger;
   metrics: ScoringRunMetrics;
   now?: () => Date;
@@ -126,7 +130,7 @@ export class ScoringRunReconciler {
     const run = { ...p.run, status: this.lifecycle.status.baseline(p.run) };
     const ref = run.spec.model.churnModelRef?.name;
     const churnModel = ref ? this.deps.models.get(`${p.namespace}/${ref}`) : undefined;
-    p.model = resolveScoringModel(run, churnModel, this.deps.settings.modelStorePvc);
+    p.model = resolveScoringModel(run, churnModel, this.deps.settings);
     const jobName = scoringJobName(run);
     const job = this.deps.jobs.get(`${p.namespace}/${jobName}`);
     const pods = this.deps.pods

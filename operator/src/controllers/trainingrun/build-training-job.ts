@@ -39,7 +39,10 @@ export interface TrainingJobSettings {
 }
 
 /** The URI a trained artifact gets in the operator's store: its S3 store, else the PVC. */
-export function trainedArtifactUri(s: TrainingJobSettings, digest: string): string {
+export function trainedArtifactUri(
+  s: Pick<TrainingJobSettings, "modelStorePvc" | "modelStoreS3">,
+  digest: string,
+): string {
   return s.modelStoreS3
     ? s3StoreArtifactUri(s.modelStoreS3, digest)
     : pvcArtifactUri(s.modelStorePvc, digest);
