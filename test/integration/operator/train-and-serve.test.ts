@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Deployment, V1Job, V1Pod, V1ServiceAccount } from "@kubernetes/client-node";
+import * as grpc from "@grpc/grpc-js";
+import type {
+  V1Deployment,
+  V1Job,
+  V1Pod,
+  V1Service,
+  V1ServiceAccount,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noProcessNode, waitFor } from "../../../cluster/testing/index.js";
 import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
@@ -12,6 +19,7 @@ import {
 } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { KubeApiError } from "../../../operator/src/kube/kube-api-error.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
+import { loadInferenceService } from "../../../runtime/src/grpc/grpc-server.js";
 import { startHeldDataServer } from "./support/held-data-server.js";
 import { apply } from "./support/kube.js";
 import {
@@ -309,6 +317,25 @@ describe.skipIf(noProcessNode)("TrainingRun -> model -> ChurnModel on a real clu
         ),
       );
       expect(worst).toBeLessThanOrEqual(1e-5);
+    }
+    // The protocol's gRPC form: the Service's grpc port, and a pod answering on it.
+    const svc = await env.client.get<V1Service>(Resources.services, env.ns, "bank");
+    expect(svc?.spec?.ports?.find((p) => p.name === "grpc")).toMatchObject({
+      port: 8081,
+      targetPort: "grpc",
+      appProtocol: "kubernetes.io/h2c",
+    });
+    const Inference = loadInferenceService();
+    const client = new Inference(`${ips[0]}:8081`, grpc.credentials.createInsecure());
+    try {
+      type Unary = (request: object, callback: (err: Error | null, value: unknown) => void) => void;
+      const serverReady = (client as unknown as { ServerReady: Unary }).ServerReady;
+      const ready = await new Promise<unknown>((resolve, reject) =>
+        serverReady.call(client, {}, (err, value) => (err ? reject(err) : resolve(value))),
+      );
+      expect(ready).toEqual({ ready: true });
+    } finally {
+      client.close();
     }
   });
 
