@@ -66,6 +66,16 @@ describe("scheduledRun", () => {
     expect(r.spec.output.persistentVolumeClaim?.path).toBe("scores/202611300200");
     expect(r.spec.model).toEqual(template.spec.model);
   });
+  it("gives each firing its own S3 prefix", () => {
+    const s3 = {
+      ...template,
+      spec: {
+        ...template.spec,
+        output: { s3: { bucket: "scores", prefix: "nightly/" }, format: "parquet" as const },
+      },
+    };
+    expect(scheduledRun(s3, t("02:00:00")).spec.output.s3?.prefix).toBe("nightly/202611300200/");
+  });
 });
 
 describe("runsToPrune", () => {

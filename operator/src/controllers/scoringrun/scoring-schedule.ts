@@ -54,7 +54,7 @@ export function decideFiring(
   return { fire: latest, next };
 }
 
-/** `yyyymmddhhmm` of a firing (UTC): the run's name suffix and output folder. */
+/** `yyyymmddhhmm` of a firing (UTC): the run's name suffix and output folder or prefix. */
 export function firingStamp(t: Date): string {
   return t.toISOString().replace(/[-:T]/g, "").slice(0, 12);
 }
@@ -63,7 +63,13 @@ export function firingStamp(t: Date): string {
 export function scheduledRun(template: ScoringRun, firing: Date): ScoringRun {
   const stamp = firingStamp(firing);
   const { schedule: _, ...spec } = template.spec;
-  const out = spec.output.persistentVolumeClaim;
+  const { persistentVolumeClaim: out, s3 } = spec.output;
+  // Each night in a folder (prefix) of its own: never over the previous night's parts.
+  const output = out
+    ? { ...spec.output, persistentVolumeClaim: { ...out, path: `${out.path}/${stamp}` } }
+    : s3
+      ? { ...spec.output, s3: { ...s3, prefix: `${s3.prefix}${stamp}/` } }
+      : spec.output;
   return {
     apiVersion: template.apiVersion ?? "churn.mlops.dev/v1alpha1",
     kind: "ScoringRun",
@@ -75,9 +81,7 @@ export function scheduledRun(template: ScoringRun, firing: Date): ScoringRun {
     },
     spec: {
       ...spec,
-      output: out
-        ? { ...spec.output, persistentVolumeClaim: { ...out, path: `${out.path}/${stamp}` } }
-        : spec.output,
+      output,
     },
   };
 }
