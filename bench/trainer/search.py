@@ -10,6 +10,11 @@ model (search on), the same spec otherwise, on the seed split, the telecom-shape
 and the synthetic bank data; the synthetic sets over several data seeds, each difference with a
 paired bootstrap 90% interval of the test ROC-AUC difference (the noise of a test set this size).
 
+Bag vs single (`model.search.refit`): the searched model refitted once on the training rows
+against the search's fold models averaged, on the same test rows with paired bootstrap
+intervals of each metric's difference, and first judged without the test rows by nested
+cross-validation on the training rows (bag_cv.py), which is what chose the default.
+
 Not a test: nothing here asserts a timing.
 """
 
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from bag_cv import nested_cv, print_nested
 from churn_trainer.data import model_inputs
 from churn_trainer.encode import fit_encoders
 from churn_trainer.export import preprocessing_model, run_batched, session
@@ -32,7 +38,7 @@ from churn_trainer.search import run_search
 from churn_trainer.spec import parse_spec
 from churn_trainer.synth import write_synthetic
 from churn_trainer.train import resolve_hyperparameters
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "trainer" / "examples"
 REPORTED = ("rocAuc", "prAuc", "f2", "brier", "logLoss")
@@ -136,30 +142,64 @@ def _trained(raw: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarra
     return {k: ev.metrics[k] for k in REPORTED}, data.y[data.parts.test], ev.p_test, wall
 
 
+def _brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((p - y) ** 2))
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    return float(log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1]))
+
+
+PAIRED = {
+    "rocAuc": roc_auc_score,
+    "prAuc": average_precision_score,
+    "brier": _brier,
+    "logLoss": _log_loss,
+}
+
+
 def paired_bootstrap(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, seed: int = 0):
-    """5th and 95th percentiles of ROC-AUC(b) - ROC-AUC(a) over test rows resampled together."""
+    """Per metric of PAIRED, the 5th and 95th percentiles of metric(b) - metric(a) over test
+    rows resampled together."""
     rng = np.random.default_rng(seed)
-    diffs = []
+    diffs: dict[str, list[float]] = {k: [] for k in PAIRED}
     for _ in range(BOOTSTRAPS):
         i = rng.integers(0, len(y), len(y))
         if 0 < y[i].sum() < len(i):
-            diffs.append(roc_auc_score(y[i], p_b[i]) - roc_auc_score(y[i], p_a[i]))
-    lo, hi = np.percentile(diffs, [5, 95])
-    return round(float(lo), 4), round(float(hi), 4)
+            for k, score in PAIRED.items():
+                diffs[k].append(score(y[i], p_b[i]) - score(y[i], p_a[i]))
+    out = {}
+    for k, d in diffs.items():
+        lo, hi = np.percentile(d, [5, 95])
+        out[k] = (round(float(lo), 4), round(float(hi), 4))
+    return out
+
+
+def with_refit(raw: dict[str, Any], refit: str) -> dict[str, Any]:
+    """The same spec with `model.search.refit` set."""
+    out = copy.deepcopy(raw)
+    out["model"]["search"]["refit"] = refit
+    return out
 
 
 def search_worth(name: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """The spec's own hyperparameters against the searched ones on one data set's test rows."""
-    print(f"[bench] search worth {name}: default, then search ...", flush=True)
+    """The spec's own hyperparameters against the searched ones on one data set's test rows,
+    and the searched model refitted once (single) against its fold models bagged."""
+    print(f"[bench] search worth {name}: default, search, search with bagFolds ...", flush=True)
     m0, y, p0, s0 = _trained(without_search(raw))
-    m1, _, p1, s1 = _trained(raw)
+    m1, _, p1, s1 = _trained(with_refit(raw, "single"))
+    m2, _, p2, s2 = _trained(with_refit(raw, "bagFolds"))
+    bag90 = paired_bootstrap(y, p1, p2)
     return {
         "dataset": name,
         "testRows": len(y),
         "default": m0 | {"seconds": round(s0, 2)},
         "search": m1 | {"seconds": round(s1, 2)},
+        "bagFolds": m2 | {"seconds": round(s2, 2)},
         "rocAucDiff": round(m1["rocAuc"] - m0["rocAuc"], 4),
-        "rocAucDiff90": paired_bootstrap(y, p0, p1),
+        "rocAucDiff90": paired_bootstrap(y, p0, p1)["rocAuc"],
+        "bagDiff": {k: round(m2[k] - m1[k], 4) for k in REPORTED},
+        "bagDiff90": bag90,
     }
 
 
@@ -175,20 +215,27 @@ def run(tmp: Path, seed_csv: Path | None, rows: int, seeds: list[int]) -> dict[s
     cost = [
         search_cost(f"synthetic-bank-{rows // 1000}k", search_spec("bank-churn.yaml", bank), cpus)
     ]
-    worth = []
+    worth, bag_cv = [], []
     if seed_csv is not None:
         seed_raw = search_spec("bank-churn-search.yaml", seed_csv)
         cost.insert(0, search_cost("seed", seed_raw, cpus))
         worth.append(search_worth("seed", seed_raw))
+        bag_cv.append(nested_cv("seed", *_encoded_train(seed_raw)))
         example = yaml.safe_load((EXAMPLES / "bank-churn.yaml").read_text())
         example["dataset"]["location"] = str(seed_csv)
         m, _, _, s = _trained(example)
         worth[0]["example"] = m | {"seconds": round(s, 2), "spec": "bank-churn.yaml"}
     for shape, example in (("bank", "bank-churn.yaml"), ("telecom", "telecom-churn.yaml")):
         for s in seeds:
-            data = synthetic(tmp, shape, rows, s)
-            worth.append(search_worth(f"synthetic-{shape}-seed{s}", search_spec(example, data)))
-    return {"cost": cost, "worth": worth, "loadAverage": [round(v, 2) for v in os.getloadavg()]}
+            raw = search_spec(example, synthetic(tmp, shape, rows, s))
+            worth.append(search_worth(f"synthetic-{shape}-seed{s}", raw))
+            bag_cv.append(nested_cv(f"synthetic-{shape}-seed{s}", *_encoded_train(raw)))
+    return {
+        "cost": cost,
+        "worth": worth,
+        "bagCv": bag_cv,
+        "loadAverage": [round(v, 2) for v in os.getloadavg()],
+    }
 
 
 def print_report(r: dict[str, Any]) -> None:
@@ -216,10 +263,23 @@ def print_report(r: dict[str, Any]) -> None:
     print("-" * len(head))
     for w in r["worth"]:
         rows = [("example", w["example"])] if "example" in w else []
-        for label, m in [*rows, ("default", w["default"]), ("search", w["search"])]:
+        models = [*rows, ("default", w["default"]), ("search", w["search"])]
+        for label, m in [*models, ("bagFolds", w["bagFolds"])]:
             cells = "".join(f"{m[k]:>9.4f}" for k in REPORTED)
-            tail = (
-                f"  {w['rocAucDiff']:+.4f} {list(w['rocAucDiff90'])}" if label == "search" else ""
-            )
+            tail = {
+                "search": f"  {w['rocAucDiff']:+.4f} {list(w['rocAucDiff90'])}",
+                "bagFolds": f"  {w['bagDiff']['rocAuc']:+.4f} {list(w['bagDiff90']['rocAuc'])}"
+                " vs search",
+            }.get(label, "")
             print(f"{w['dataset']:<26}{label:<9}{cells}{m['seconds']:>8.1f}{tail}")
+    head = f"{'bag - search (test)':<26}" + "".join(f"{k:>20}" for k in PAIRED)
+    print(head)
+    print("-" * len(head))
+    for w in r["worth"]:
+        cells = "".join(
+            f"{w['bagDiff'][k]:>+8.4f} [{w['bagDiff90'][k][0]:+.3f},{w['bagDiff90'][k][1]:+.3f}]"
+            for k in PAIRED
+        )
+        print(f"{w['dataset']:<26}{cells}")
+    print_nested(r["bagCv"])
     print(f"load average {r['loadAverage']}")
