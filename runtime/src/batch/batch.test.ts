@@ -7,13 +7,12 @@ import { join } from "node:path";
 import { asyncBufferFromFile, parquetReadObjects } from "hyparquet";
 import { parquetWriteFile } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShard as runShardIn } from "../../test-support/run-shard.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import { parseCsv } from "../data/csv-reader.js";
 import type { RunningServer } from "../http/server.js";
-import { createLogger } from "../logger.js";
-import { type BatchSettingName, resolveBatchConfig } from "./batch-config.js";
-import { batchMain } from "./batch-main.js";
+import type { BatchSettingName } from "./batch-config.js";
 import { BatchExit, type ShardSummary } from "./shard-summary.js";
 
 const fixture = trainedArtifact();
@@ -33,14 +32,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs one shard in-process; returns its exit code and summary. */
-async function runShard(flags: Partial<Record<BatchSettingName, string>>) {
-  const summaryFile = join(work, `summary-${Math.random()}.json`);
-  const cfg = resolveBatchConfig({ modelDir: fixture.modelDir, summaryFile, ...flags }, {});
-  const code = await batchMain(cfg, createLogger("silent"));
-  const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as ShardSummary;
-  return { code, summary };
-}
+/** Runs one shard of the fixture's model in-process. */
+const runShard = (flags: Partial<Record<BatchSettingName, string>>) =>
+  runShardIn(fixture.modelDir, work, flags);
 
 async function readParquet(path: string) {
   return parquetReadObjects({ file: await asyncBufferFromFile(path) });

@@ -9,13 +9,12 @@ import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { putObjectViaFiler, type S3Server, startS3Server } from "../../../cluster/s3-server.js";
+import { runShard as runShardIn } from "../../test-support/run-shard.js";
 import { trainedArtifact } from "../../test-support/trained-artifact.js";
 import { parseCsv } from "../data/csv-reader.js";
-import { createLogger } from "../logger.js";
-import { type BatchSettingName, resolveBatchConfig } from "./batch-config.js";
-import { batchMain } from "./batch-main.js";
+import type { BatchSettingName } from "./batch-config.js";
 import { S3ObjectStore, s3AccessFromEnv } from "./s3-object-store.js";
-import { BatchExit, type ShardSummary } from "./shard-summary.js";
+import { BatchExit } from "./shard-summary.js";
 
 const fixture = trainedArtifact();
 const csv = readFileSync(fixture.dataCsv);
@@ -54,12 +53,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function runShard(flags: Partial<Record<BatchSettingName, string>>) {
-  const summaryFile = join(work, `summary-${Math.random()}.json`);
-  const cfg = resolveBatchConfig({ modelDir: fixture.modelDir, summaryFile, ...flags }, {});
-  const code = await batchMain(cfg, createLogger("silent"));
-  return { code, summary: JSON.parse(readFileSync(summaryFile, "utf8")) as ShardSummary };
-}
+/** Runs one shard of the fixture's model in-process. */
+const runShard = (flags: Partial<Record<BatchSettingName, string>>) =>
+  runShardIn(fixture.modelDir, work, flags);
 
 /** The names under a prefix, through the filer's listing (independent of the code tested). */
 async function listed(prefix: string): Promise<string[]> {
