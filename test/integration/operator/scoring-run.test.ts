@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
-import { asyncBufferFromFile, parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   killContainerProcess,
@@ -14,9 +13,9 @@ import type { ChurnModel } from "../../../operator/src/api/churn-model.js";
 import type { ScoringRun } from "../../../operator/src/api/scoring-run.js";
 import { scoringRunType } from "../../../operator/src/controllers/shared/custom-resources.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
-import { parseCsv } from "../../../runtime/src/data/csv-reader.js";
 import { hostVolume } from "./support/install.js";
 import { apply } from "./support/kube.js";
+import { addPartRows, customerRows, expectOnlineScoresEqual } from "./support/online-scores.js";
 import { type OperatorEnv, seedTrainingRun, setupOperatorEnv } from "./support/operator-env.js";
 import { eventReasons, waitForModelReady, waitForRunFinished } from "./support/status.js";
 import { CUSTOMERS } from "./support/synthetic-customers.js";
@@ -60,13 +59,7 @@ function waitForScoring(env: OperatorEnv, name: string, timeoutMs = 300_000) {
 async function partRows(dir: string): Promise<Map<string, number>> {
   const parts = readdirSync(dir).filter((f) => /^part-\d+\.parquet$/.test(f));
   const out = new Map<string, number>();
-  for (const f of parts) {
-    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, f)) });
-    for (const r of rows) {
-      expect(out.has(r.CustomerId), `customer ${r.CustomerId} twice`).toBe(false);
-      out.set(r.CustomerId as string, r.probability as number);
-    }
-  }
+  for (const f of parts) await addPartRows(new Uint8Array(readFileSync(join(dir, f))).buffer, out);
   return out;
 }
 
@@ -120,40 +113,10 @@ describe.skipIf(noProcessNode)("ScoringRun on a real cluster", () => {
     );
 
     const scored = await partRows(join(scoresDir, "nightly"));
-    const [header, ...rows] = parseCsv(readFileSync(join(env.dataDir, CUSTOMERS.path), "utf8")) as [
-      string[],
-      ...string[][],
-    ];
+    const { header, rows } = customerRows(env.dataDir);
     const idAt = header.indexOf("CustomerId");
     expect([...scored.keys()].sort()).toEqual(rows.map((r) => r[idAt]).sort());
-
-    // A sample through the served model, as an application would send it.
-    const text = new Set(["Surname", "Geography", "Gender", "Card Type"]);
-    const sample = rows.filter((_, i) => i % 97 === 0);
-    const instances = sample.map((cells) => {
-      const row: Record<string, unknown> = {};
-      header.forEach((name, i) => {
-        const v = cells[i] as string;
-        if (name === "RowNumber") return;
-        row[name] = text.has(name) ? v : v === "" ? null : Number(v);
-      });
-      return row;
-    });
-    const pods = await env.client.list<V1Pod>(Resources.pods, env.ns, {
-      labelSelector: "churn.mlops.dev/churn-model=bank,app.kubernetes.io/component=serving",
-    });
-    const ip = pods.items.find((p) => p.status?.podIP)?.status?.podIP;
-    const res = await fetch(`http://${ip}:8080/v1/score`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ instances }),
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { predictions: Array<{ id: number; probability: number }> };
-    expect(body.predictions).toHaveLength(sample.length);
-    for (const p of body.predictions) {
-      expect(Object.is(scored.get(String(p.id)), p.probability), `customer ${p.id}`).toBe(true);
-    }
+    await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored);
   });
 
   it("creates a run from a schedule when it fires, which scores like any other", async () => {
