@@ -122,4 +122,25 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
     expect(done?.message).toContain(`s3://customers/all/${CUSTOMERS.path}`);
     expect(await eventReasons(env.client, env.ns, "wrong-keys")).toContain("S3CredentialsRefused");
   });
+
+  it("fails a run whose s3:// model was changed after its manifest with ArtifactRejected", async () => {
+    // Last: it spoils the model in the store for whatever would read it next.
+    const uri = (await env.client.get<ScoringRun>(scoringRunType, env.ns, "nightly"))?.status?.model
+      ?.uri as string;
+    const key = `${uri.slice(`s3://${STORE}/`.length)}model.onnx`;
+    const bytes = new Uint8Array(
+      await (await fetch(`${s3.filerUrl}/buckets/${STORE}/${key}`)).arrayBuffer(),
+    );
+    bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+    await putObjectViaFiler(s3, STORE, key, bytes);
+    await apply(env.client, scoringRun("tampered", "s3-keys", "tampered/"));
+    const run = await waitForScoring("tampered");
+    const done = run.status?.conditions?.find((c) => c.type === "Succeeded");
+    expect([run.status?.phase, done?.reason], JSON.stringify(run.status)).toEqual([
+      "Failed",
+      "ArtifactRejected",
+    ]);
+    expect(done?.message).toContain("changed or truncated after upload");
+    expect(run.status?.rows?.scored ?? 0).toBe(0);
+  });
 });

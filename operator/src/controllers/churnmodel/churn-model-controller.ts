@@ -26,12 +26,12 @@ import { type ReconcileResult, TerminalError } from "../../kube/reconcile-result
 import type { ResourceType } from "../../kube/resource-type.js";
 import { Resources } from "../../kube/resources.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
+import { artifactFetchFailure } from "../shared/artifact-fetch-failure.js";
 import { churnModelType } from "../shared/custom-resources.js";
 import { Labels } from "../shared/labels.js";
 import { mergeConditions, type StatusWrite, StatusWriter } from "../shared/status-writer.js";
 import { judge, noMeasurement, type Verdict } from "./analysis/judge.js";
 import type { MeasureRequest, MetricProvider, PodRef } from "./analysis/measurements.js";
-import { artifactFetchFailure } from "./artifact-fetch-failure.js";
 import { buildAutoscaler } from "./build-autoscaler.js";
 import {
   buildRouterDeployment,

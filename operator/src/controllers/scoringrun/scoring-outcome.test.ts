@@ -158,6 +158,21 @@ describe("decideScoringOutcome", () => {
       reason,
     })),
     {
+      name: "names an s3:// model the shard's init container refused",
+      o: {
+        job: job([0], [1], failedWith("MaxFailedIndexesExceeded")),
+        pods: [
+          pod(1, "Failed", 0, 0, {
+            exitCode: undefined,
+            summary: undefined,
+            artifactRejected: "pod p1 refused the model artifact: model.onnx was changed",
+          }),
+        ],
+      },
+      phase: "Failed",
+      reason: "ArtifactRejected",
+    },
+    {
       name: "names a shard over its reject limit (exit 3)",
       o: {
         job: job([0], [1], failedWith("MaxFailedIndexesExceeded")),

@@ -98,6 +98,10 @@ function failure(o: ScoringObservation, job: IndexedJobObservation): [Reason, st
   if (shard?.exitCode === BatchExit.tooManyRejects) {
     return [Reasons.RejectLimitExceeded, `shard ${shard.index}: ${shard.summary?.error}`];
   }
+  // The model never reached the scorer: every retry of the index would refuse it alike.
+  const refused = o.pods.find((p) => p.artifactRejected);
+  if (refused)
+    return [Reasons.ArtifactRejected, `shard ${refused.index}: ${refused.artifactRejected}`];
   if (job.failedIndexes.length > 0) {
     const why = shard?.summary?.error ? `: ${shard.summary.error}` : "";
     return [Reasons.ShardFailed, `shard ${job.failedIndexes[0]} failed after its retries${why}`];

@@ -14,6 +14,7 @@ export const SCORING_TERMINAL_REASONS: Record<ScoringRunResult, readonly Reason[
     Reasons.S3CredentialsRefused,
     Reasons.S3ObjectNotFound,
     Reasons.S3AccessDenied,
+    Reasons.ArtifactRejected,
     Reasons.RejectLimitExceeded,
     Reasons.ShardFailed,
     Reasons.DeadlineExceeded,

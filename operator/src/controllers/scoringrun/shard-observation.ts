@@ -1,7 +1,11 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { ShardSummary } from "../../../../runtime/src/batch/shard-summary.js";
+import { artifactFetchFailure } from "../shared/artifact-fetch-failure.js";
 import { type JobObservation, observeJob } from "../trainingrun/training-observation.js";
 import { SCORER_CONTAINER } from "./build-scoring-job.js";
+
+const optional = <K extends string>(key: K, v: string | undefined) =>
+  (v === undefined ? {} : { [key]: v }) as Partial<Record<K, string>>;
 
 /** What the controller saw of the Indexed Job. */
 export interface IndexedJobObservation extends JobObservation {
@@ -17,6 +21,8 @@ export interface ShardPodObservation {
   exitCode?: number;
   /** The shard's report (its termination message), when it wrote one. */
   summary?: ShardSummary;
+  /** Why its init container refused the s3:// model, when it did. */
+  artifactRejected?: string;
 }
 
 /** The indexes of a Job's `completedIndexes` / `failedIndexes` ("0-2,5"). */
@@ -63,5 +69,6 @@ export function observeShardPod(pod: V1Pod): ShardPodObservation | undefined {
     phase: pod.status?.phase ?? "Unknown",
     exitCode: terminated?.exitCode,
     summary: parseSummary(terminated?.message),
+    ...optional("artifactRejected", artifactFetchFailure([pod])),
   };
 }

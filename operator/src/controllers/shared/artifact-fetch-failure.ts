@@ -1,6 +1,6 @@
 import type { V1ContainerStateTerminated, V1Pod } from "@kubernetes/client-node";
 
-import { FETCH_MODEL_CONTAINER } from "../shared/s3-artifact-fetch.js";
+import { FETCH_MODEL_CONTAINER } from "./s3-artifact-fetch.js";
 
 /**
  * Why a serving pod refused its model artifact: the last failed run of its `fetch-model` init
