@@ -86,8 +86,12 @@ def test_train_publishes_with_the_model_store_keys_not_the_data_sets(
     assert s["artifact"] == f"s3://{BUCKET}/own/{s['digest']}/"
     monkeypatch.delenv("CHURN_MODEL_STORE_ACCESS_KEY_ID")
     monkeypatch.delenv("CHURN_MODEL_STORE_SECRET_ACCESS_KEY")
-    code, _, err = run_cli(capsys, "train", "--spec", str(spec), "--output", f"s3://{BUCKET}/aws/")
+    code, failed, err = run_cli(
+        capsys, "train", "--spec", str(spec), "--output", f"s3://{BUCKET}/aws/"
+    )
     assert code != 0 and "s3://" in err
+    # the operator reads this status as reason ModelStoreUnavailable
+    assert failed["status"] == "model-store" and f"s3://{BUCKET}/aws/" in failed["message"]
 
 
 def test_fetch_downloads_exactly_the_trained_files(capsys, tmp_path, trained, store_env):

@@ -19,6 +19,8 @@ export const Reasons = {
   Succeeded: "Succeeded",
   DeadlineExceeded: "DeadlineExceeded",
   BackoffLimitExceeded: "BackoffLimitExceeded",
+  /** The trainer could not publish to the S3 model store (keys refused, bucket missing, ...). */
+  ModelStoreUnavailable: "ModelStoreUnavailable",
   TrainerCrashed: "TrainerCrashed",
   OutcomeUnreadable: "OutcomeUnreadable",
   JobLost: "JobLost",

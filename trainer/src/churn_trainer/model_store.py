@@ -36,6 +36,9 @@ class ModelStoreError(TrainerError):
     """The S3 model store could not be written or read, or held something that is not a whole,
     matching artifact (exit 1)."""
 
+    # the operator names it (reason ModelStoreUnavailable) instead of a generic crash
+    status = "model-store"
+
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

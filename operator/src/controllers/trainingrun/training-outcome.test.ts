@@ -317,6 +317,29 @@ describe("decideTrainingOutcome with the data validator (init container)", () =>
       conditions: ["Trained=False/BackoffLimitExceeded", "Succeeded=False/BackoffLimitExceeded"],
     },
     {
+      name: "the S3 model store refused the trainer, until the backoff limit: ModelStoreUnavailable",
+      job: {
+        active: 0,
+        failed: 3,
+        conditions: finished("Failed", "BackoffLimitExceeded", "gave up"),
+      },
+      pods: [
+        pod("p", {
+          ...exited(
+            1,
+            JSON.stringify({
+              status: "model-store",
+              exitCode: 1,
+              message: "s3://models/t/: InvalidAccessKeyId: check AWS_ACCESS_KEY_ID",
+            }),
+          ),
+          validator: v.exited(0, validatedLine),
+        }),
+      ],
+      want: ["Failed", "ModelStoreUnavailable", true],
+      conditions: ["Trained=False/ModelStoreUnavailable", "Succeeded=False/ModelStoreUnavailable"],
+    },
+    {
       name: "the trainer's own checks fail after the validator passed (data changed): Failed",
       job: { active: 0, failed: 1 },
       pods: [pod("p", { ...exited(2, leak), validator: v.exited(0, validatedLine) })],

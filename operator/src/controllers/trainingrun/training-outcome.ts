@@ -254,15 +254,20 @@ function dataOrGateFailed(o: Observed): TrainingOutcome | undefined {
 }
 
 /** The Job failed (deadline, backoff limit, other): terminal, in the step it died in. */
+/** The trainer's summary status when the S3 model store refused or failed it (ModelStoreError). */
+const TRAINER_MODEL_STORE_STATUS = "model-store";
+
 function jobFailed(o: Observed): TrainingOutcome | undefined {
   const { finished, latestExit, parsed, cond } = o;
   if (finished?.type !== "Failed") return undefined;
   const reason =
     finished.reason === "DeadlineExceeded"
       ? Reasons.DeadlineExceeded
-      : finished.reason === "BackoffLimitExceeded"
-        ? Reasons.BackoffLimitExceeded
-        : Reasons.TrainingFailed;
+      : parsed?.status === TRAINER_MODEL_STORE_STATUS
+        ? Reasons.ModelStoreUnavailable
+        : finished.reason === "BackoffLimitExceeded"
+          ? Reasons.BackoffLimitExceeded
+          : Reasons.TrainingFailed;
   const detail = crashDetail(latestExit, parsed);
   const message = `${finished.message ?? finished.reason ?? "the training Job failed"}${detail}`;
   // Which step the run died in: the last pod's validator had not passed, or the trainer.

@@ -18,6 +18,7 @@ export const TERMINAL_REASONS: Record<TrainingRunResult, readonly Reason[]> = {
     Reasons.ParityFailed,
     Reasons.DeadlineExceeded,
     Reasons.BackoffLimitExceeded,
+    Reasons.ModelStoreUnavailable,
     Reasons.TrainingFailed,
     Reasons.OutcomeUnreadable,
   ],
