@@ -72,7 +72,7 @@ export const artifactRefSchema = z
       .string()
       .min(1)
       .describe(
-        "Where the artifact directory is, e.g. pvc://churn-models/<digest>. Only pvc:// is served for now; the scheme leaves room for s3://.",
+        "Where the artifact directory is: pvc://<claim>/<digest>, or s3://<bucket>/<prefix>/<digest>/ (downloaded and verified by each pod).",
       ),
     digest: z
       .string()
