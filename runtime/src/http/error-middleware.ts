@@ -27,28 +27,38 @@ export function errorMiddleware(logger: Logger) {
       }
     } catch (err) {
       const requestId = ctx.state.requestId as string | undefined;
-      let body: ErrorBody;
-      if (err instanceof RequestError) {
-        ctx.status = err.status;
-        body = { error: { code: err.code, message: err.message } };
-        if (err.fields.length > 0) body.error.fields = [...err.fields];
-      } else if (isHttpError(err) && err.status < 500) {
-        // Errors raised by koa itself (e.g. a bad URI) carry their own 4xx status.
-        ctx.status = err.status;
-        body = { error: { code: "bad_request", message: err.message } };
-      } else {
-        ctx.status = 500;
-        body = { error: { code: "internal", message: "internal error; see the server log" } };
-        logger.error("request failed", {
-          requestId,
-          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-        });
-      }
+      const { status, body } = errorResponse(err, requestId, logger);
+      ctx.status = status;
       if (requestId) body.requestId = requestId;
       // The request id stays in the x-request-id header for both shapes.
       ctx.body = V2_PATH.test(ctx.path) ? ({ error: body.error.message } as V2ErrorBody) : body;
       if (ctx.status === 503) ctx.set("retry-after", "5");
     }
+  };
+}
+
+/** The status and v1 body for a thrown value; unexpected errors are logged with their stack. */
+function errorResponse(
+  err: unknown,
+  requestId: string | undefined,
+  logger: Logger,
+): { status: number; body: ErrorBody } {
+  if (err instanceof RequestError) {
+    const body: ErrorBody = { error: { code: err.code, message: err.message } };
+    if (err.fields.length > 0) body.error.fields = [...err.fields];
+    return { status: err.status, body };
+  }
+  if (isHttpError(err) && err.status < 500) {
+    // Errors raised by koa itself (e.g. a bad URI) carry their own 4xx status.
+    return { status: err.status, body: { error: { code: "bad_request", message: err.message } } };
+  }
+  logger.error("request failed", {
+    requestId,
+    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
+  return {
+    status: 500,
+    body: { error: { code: "internal", message: "internal error; see the server log" } },
   };
 }
 

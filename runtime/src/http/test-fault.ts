@@ -49,6 +49,23 @@ const FAULTS: Record<
   },
 };
 
+/** Why one `name=value` part is refused, or undefined when it is a valid, new fault. */
+function faultProblem(
+  fault: (typeof FAULTS)[string] | undefined,
+  name: string,
+  part: string,
+  n: number,
+  extra: boolean,
+  faults: TestFaults,
+): string | undefined {
+  if (!fault)
+    return `unknown fault ${JSON.stringify(name)} (known: ${Object.keys(FAULTS).join(", ")})`;
+  if (extra || !Number.isFinite(n) || !fault.check(n)) {
+    return `${name} must be ${fault.rule}, got ${JSON.stringify(part.slice(name.length + 1))}`;
+  }
+  return faults[fault.key] !== undefined ? `${name} is given twice` : undefined;
+}
+
 /** Reads the faults from the environment; undefined when none is set. Throws TestFaultError. */
 export function parseTestFaults(env: NodeJS.ProcessEnv): TestFaults | undefined {
   const spec = env[TEST_FAULT_ENV]?.trim();
@@ -63,13 +80,7 @@ export function parseTestFaults(env: NodeJS.ProcessEnv): TestFaults | undefined 
     const [name = "", value, ...extra] = part.split("=").map((s) => s.trim());
     const fault = FAULTS[name];
     const n = value === undefined || value === "" ? Number.NaN : Number(value);
-    const problem = !fault
-      ? `unknown fault ${JSON.stringify(name)} (known: ${Object.keys(FAULTS).join(", ")})`
-      : extra.length > 0 || !Number.isFinite(n) || !fault.check(n)
-        ? `${name} must be ${fault.rule}, got ${JSON.stringify(part.slice(name.length + 1))}`
-        : faults[fault.key] !== undefined
-          ? `${name} is given twice`
-          : undefined;
+    const problem = faultProblem(fault, name, part, n, extra.length > 0, faults);
     if (problem || !fault) throw new TestFaultError(`${TEST_FAULT_ENV}: ${problem}`);
     faults[fault.key] = n;
   }

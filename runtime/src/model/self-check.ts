@@ -39,69 +39,99 @@ export async function runSelfCheck(
     maxContributionDiff: Number.NaN,
     maxMarginDiff: Number.NaN,
   };
+  const inputProblem = referenceProblem(card, reference);
+  if (inputProblem) {
+    result.reason = inputProblem;
+    return result;
+  }
+  const f = card.features.encoded.length;
+  const out = await scorer.score(reference.rows, true);
+  const n = reference.rows.length;
+  const prob = largestDiff(n, (i) =>
+    Math.abs((out.probabilities[i] as number) - (reference.probabilities[i] as number)),
+  );
+  result.maxProbabilityDiff = prob.max;
+  const phi = await explain(out.features as Float32Array, n);
+  const contribution = { max: 0, row: 0, col: 0 };
+  const margin = largestDiff(n, (i) => {
+    const sum = compareContributions(
+      phi,
+      reference.contributions[i] as number[],
+      i,
+      f,
+      contribution,
+    );
+    // Local accuracy: contributions plus base value are the row's log-odds.
+    return Math.abs(sum - (reference.margins[i] as number));
+  });
+  result.maxContributionDiff = contribution.max;
+  result.maxMarginDiff = margin.max;
+  const tol = SELF_CHECK_TOLERANCE;
+  if (!(prob.max <= tol.probability)) {
+    result.reason = `probabilities differ from reference.json by up to ${prob.max.toExponential(2)} (row ${prob.row}; tolerance ${tol.probability})`;
+  } else if (!(contribution.max <= tol.contribution)) {
+    const name = contribution.col === f ? "bias" : card.features.encoded[contribution.col];
+    result.reason = `SHAP contributions differ from xgboost's by up to ${contribution.max.toExponential(2)} (row ${contribution.row}, ${name}; tolerance ${tol.contribution})`;
+  } else if (!(margin.max <= tol.margin)) {
+    result.reason = `contributions plus base value miss the log-odds by up to ${margin.max.toExponential(2)} (row ${margin.row}; tolerance ${tol.margin})`;
+  } else {
+    result.passed = true;
+  }
+  return result;
+}
+
+/** Why reference.json cannot be checked against this model, or undefined when it can. */
+function referenceProblem(card: ModelCard, reference: Reference): string | undefined {
   const schema = compileValidator(instanceShape(card));
   for (const [i, row] of reference.rows.entries()) {
     if (!schema.accepts(row)) {
       const f = schema.errors(row)[0];
-      result.reason = `reference row ${i} fails the model's own schema: ${f?.field} ${f?.message}`;
-      return result;
+      return `reference row ${i} fails the model's own schema: ${f?.field} ${f?.message}`;
     }
   }
   const f = card.features.encoded.length;
   const bad = reference.contributions.findIndex((c) => c.length !== f + 1);
   if (bad >= 0) {
-    result.reason = `reference row ${bad} has ${reference.contributions[bad]?.length} contributions, expected ${f + 1} (features + bias)`;
-    return result;
+    return `reference row ${bad} has ${reference.contributions[bad]?.length} contributions, expected ${f + 1} (features + bias)`;
   }
-  const out = await scorer.score(reference.rows, true);
-  const n = reference.rows.length;
-  let maxProb = 0;
-  let worstProb = 0;
+  return undefined;
+}
+
+/** The largest of diff(0..n-1) and its row (NaN counts as largest, so it is never hidden). */
+function largestDiff(n: number, diff: (i: number) => number): { max: number; row: number } {
+  let max = 0;
+  let row = 0;
   for (let i = 0; i < n; i++) {
-    const d = Math.abs((out.probabilities[i] as number) - (reference.probabilities[i] as number));
-    if (!(d <= maxProb)) {
-      maxProb = d;
-      worstProb = i;
+    const d = diff(i);
+    if (!(d <= max)) {
+      max = d;
+      row = i;
     }
   }
-  result.maxProbabilityDiff = maxProb;
-  const phi = await explain(out.features as Float32Array, n);
-  let maxContribution = 0;
-  let worstContribution = [0, 0];
-  let maxMargin = 0;
-  let worstMargin = 0;
-  for (let i = 0; i < n; i++) {
-    const expected = reference.contributions[i] as number[];
-    let sum = 0;
-    for (let j = 0; j <= f; j++) {
-      const v = phi[i * (f + 1) + j] as number;
-      sum += v;
-      const d = Math.abs(v - (expected[j] as number));
-      if (!(d <= maxContribution)) {
-        maxContribution = d;
-        worstContribution = [i, j];
-      }
-    }
-    // Local accuracy: contributions plus base value are the row's log-odds.
-    const marginDiff = Math.abs(sum - (reference.margins[i] as number));
-    if (!(marginDiff <= maxMargin)) {
-      maxMargin = marginDiff;
-      worstMargin = i;
+  return { max, row };
+}
+
+/**
+ * Compares row i's f + 1 contributions with the expected ones, raising `worst` where they differ
+ * more; returns the row's contribution sum.
+ */
+function compareContributions(
+  phi: Float64Array,
+  expected: number[],
+  i: number,
+  f: number,
+  worst: { max: number; row: number; col: number },
+): number {
+  let sum = 0;
+  for (let j = 0; j <= f; j++) {
+    const v = phi[i * (f + 1) + j] as number;
+    sum += v;
+    const d = Math.abs(v - (expected[j] as number));
+    if (!(d <= worst.max)) {
+      worst.max = d;
+      worst.row = i;
+      worst.col = j;
     }
   }
-  result.maxContributionDiff = maxContribution;
-  result.maxMarginDiff = maxMargin;
-  const tol = SELF_CHECK_TOLERANCE;
-  if (!(maxProb <= tol.probability)) {
-    result.reason = `probabilities differ from reference.json by up to ${maxProb.toExponential(2)} (row ${worstProb}; tolerance ${tol.probability})`;
-  } else if (!(maxContribution <= tol.contribution)) {
-    const [row, col] = worstContribution;
-    const name = col === f ? "bias" : card.features.encoded[col as number];
-    result.reason = `SHAP contributions differ from xgboost's by up to ${maxContribution.toExponential(2)} (row ${row}, ${name}; tolerance ${tol.contribution})`;
-  } else if (!(maxMargin <= tol.margin)) {
-    result.reason = `contributions plus base value miss the log-odds by up to ${maxMargin.toExponential(2)} (row ${worstMargin}; tolerance ${tol.margin})`;
-  } else {
-    result.passed = true;
-  }
-  return result;
+  return sum;
 }
