@@ -85,35 +85,71 @@ function tensorNumbers(bytes: Uint8Array, start: number, end: number): number[] 
     else if (f.field === TENSOR_DOUBLE_DATA) appendDoubles(bytes, f, out);
     else if (f.field === TENSOR_RAW_DATA) raw = f;
   }
-  if (raw) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start);
-    const width = dataType === 11 ? 8 : 4;
-    for (let i = 0; i + width <= view.byteLength; i += width) {
-      out.push(width === 8 ? view.getFloat64(i, true) : view.getFloat32(i, true));
-    }
-  }
+  if (raw) appendRaw(bytes, raw, dataType, out);
   return out;
+}
+
+/** Appends a tensor's raw_data: little-endian doubles (data type 11) or floats. */
+function appendRaw(bytes: Uint8Array, raw: ProtoField, dataType: number, out: number[]): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start);
+  const width = dataType === 11 ? 8 : 4;
+  for (let i = 0; i + width <= view.byteLength; i += width) {
+    out.push(width === 8 ? view.getFloat64(i, true) : view.getFloat32(i, true));
+  }
 }
 
 function readAttributes(bytes: Uint8Array, node: ProtoField): Map<string, AttrValue> {
   const attrs = new Map<string, AttrValue>();
   for (const a of readFields(bytes, node.start, node.end)) {
     if (a.field !== NODE_ATTRIBUTE) continue;
-    let name = "";
-    const value: AttrValue = { numbers: [], strings: [] };
-    for (const f of readFields(bytes, a.start, a.end)) {
-      if (f.field === ATTR_NAME) name = fieldString(bytes, f);
-      else if (f.field === ATTR_F) value.numbers.push(fieldFloat(bytes, f));
-      else if (f.field === ATTR_I) value.numbers.push(f.varint);
-      else if (f.field === ATTR_S) value.strings.push(fieldString(bytes, f));
-      else if (f.field === ATTR_T) value.numbers.push(...tensorNumbers(bytes, f.start, f.end));
-      else if (f.field === ATTR_FLOATS) appendFloats(bytes, f, value.numbers);
-      else if (f.field === ATTR_INTS) appendVarints(bytes, f, value.numbers);
-      else if (f.field === ATTR_STRINGS) value.strings.push(fieldString(bytes, f));
-    }
+    const [name, value] = readAttribute(bytes, a);
     attrs.set(name, value);
   }
   return attrs;
+}
+
+/** One AttributeProto: its name and whichever of its number or string fields are set. */
+function readAttribute(bytes: Uint8Array, a: ProtoField): [string, AttrValue] {
+  let name = "";
+  const value: AttrValue = { numbers: [], strings: [] };
+  for (const f of readFields(bytes, a.start, a.end)) {
+    switch (f.field) {
+      case ATTR_NAME:
+        name = fieldString(bytes, f);
+        break;
+      case ATTR_F:
+        value.numbers.push(fieldFloat(bytes, f));
+        break;
+      case ATTR_I:
+        value.numbers.push(f.varint);
+        break;
+      case ATTR_S:
+      case ATTR_STRINGS:
+        value.strings.push(fieldString(bytes, f));
+        break;
+      case ATTR_T:
+        value.numbers.push(...tensorNumbers(bytes, f.start, f.end));
+        break;
+      case ATTR_FLOATS:
+        appendFloats(bytes, f, value.numbers);
+        break;
+      case ATTR_INTS:
+        appendVarints(bytes, f, value.numbers);
+        break;
+    }
+  }
+  return [name, value];
+}
+
+/** A NodeProto's op_type and domain. */
+function nodeKind(bytes: Uint8Array, n: ProtoField): { opType: string; domain: string } {
+  let opType = "";
+  let domain = "";
+  for (const f of readFields(bytes, n.start, n.end)) {
+    if (f.field === NODE_OP_TYPE) opType = fieldString(bytes, f);
+    else if (f.field === NODE_DOMAIN) domain = fieldString(bytes, f);
+  }
+  return { opType, domain };
 }
 
 /** Finds the single TreeEnsemble node in the model's main graph and returns its attributes. */
@@ -123,12 +159,7 @@ function findTreeNode(bytes: Uint8Array): { opType: string; attrs: Map<string, A
   const found: { opType: string; attrs: Map<string, AttrValue> }[] = [];
   for (const n of readFields(bytes, graph.start, graph.end)) {
     if (n.field !== GRAPH_NODE) continue;
-    let opType = "";
-    let domain = "";
-    for (const f of readFields(bytes, n.start, n.end)) {
-      if (f.field === NODE_OP_TYPE) opType = fieldString(bytes, f);
-      else if (f.field === NODE_DOMAIN) domain = fieldString(bytes, f);
-    }
+    const { opType, domain } = nodeKind(bytes, n);
     if (TREE_OPS.has(opType) && domain === "ai.onnx.ml") {
       found.push({ opType, attrs: readAttributes(bytes, n) });
     }
@@ -179,82 +210,36 @@ export function readTreeEnsemble(bytes: Uint8Array): TreeEnsemble {
   const trueIds = nums("nodes_truenodeids");
   const falseIds = nums("nodes_falsenodeids");
 
-  const key = (t: number, id: number) => `${t}:${id}`;
   const index = new Map<string, number>();
-  for (let i = 0; i < n; i++) index.set(key(treeIds[i] as number, nodeIds[i] as number), i);
-
-  const feature = new Int32Array(n);
-  const threshold = new Float64Array(n);
-  const mode = new Uint8Array(n);
-  const trueChild = new Int32Array(n).fill(-1);
-  const falseChild = new Int32Array(n).fill(-1);
-  const missingTrue = new Uint8Array(n);
+  for (let i = 0; i < n; i++) index.set(nodeKey(treeIds[i] as number, nodeIds[i] as number), i);
+  const nodes = linkNodes(
+    { treeIds, nodeIds, featureIds, values, modes, trueIds, falseIds, missing },
+    index,
+  );
+  const { feature, threshold, mode, trueChild, falseChild, missingTrue, featureCount } = nodes;
   const cover = Float64Array.from(hitrates);
-  const value = new Float64Array(n);
-  let featureCount = 0;
-  for (let i = 0; i < n; i++) {
-    const m = modes[i] as string;
-    const code = SplitMode[m as keyof typeof SplitMode];
-    if (code === undefined) throw new OnnxTreeError(`unsupported node mode ${m}`);
-    mode[i] = code;
-    if (code === SplitMode.LEAF) continue;
-    feature[i] = featureIds[i] as number;
-    featureCount = Math.max(featureCount, (featureIds[i] as number) + 1);
-    threshold[i] = values[i] as number;
-    missingTrue[i] = (missing[i] ?? 0) !== 0 ? 1 : 0;
-    const t = treeIds[i] as number;
-    const tc = index.get(key(t, trueIds[i] as number));
-    const fc = index.get(key(t, falseIds[i] as number));
-    if (tc === undefined || fc === undefined) {
-      throw new OnnxTreeError(`tree ${t} node ${nodeIds[i]} points to a child that does not exist`);
-    }
-    trueChild[i] = tc;
-    falseChild[i] = fc;
-  }
 
-  const leafTrees = nums(`${leafPrefix}_treeids`);
-  const leafNodes = nums(`${leafPrefix}_nodeids`);
-  const leafWeights = nums(`${leafPrefix}_weights`);
   const leafClass = nums(`${leafPrefix}_ids`);
   // Binary classifiers carry one weight column; if both classes have weights, score class 1.
   const classes = new Set(leafClass);
   const positiveClass = classes.size > 1 ? 1 : (leafClass[0] ?? 0);
-  for (let i = 0; i < leafWeights.length; i++) {
-    if ((leafClass[i] ?? 0) !== positiveClass) continue;
-    const node = index.get(key(leafTrees[i] as number, leafNodes[i] as number));
-    if (node === undefined) throw new OnnxTreeError(`leaf weight ${i} names an unknown node`);
-    value[node] = (value[node] as number) + (leafWeights[i] as number);
-  }
+  const value = leafValues(
+    n,
+    index,
+    {
+      trees: nums(`${leafPrefix}_treeids`),
+      nodes: nums(`${leafPrefix}_nodeids`),
+      weights: nums(`${leafPrefix}_weights`),
+      classes: leafClass,
+    },
+    positiveClass,
+  );
   const baseValues = nums("base_values");
   const baseMargin =
     baseValues.length > 1 ? (baseValues[positiveClass] ?? 0) : (baseValues[0] ?? 0);
 
-  // Roots are nodes no other node points to, in tree-id order.
-  const isChild = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    if (mode[i] !== SplitMode.LEAF) {
-      isChild[trueChild[i] as number] = 1;
-      isChild[falseChild[i] as number] = 1;
-    }
-  }
-  const roots: number[] = [];
-  for (let i = 0; i < n; i++) if (!isChild[i]) roots.push(i);
-  roots.sort((a, b) => (treeIds[a] as number) - (treeIds[b] as number));
-  if (roots.length !== new Set(treeIds).size) {
-    throw new OnnxTreeError(`found ${roots.length} roots for ${new Set(treeIds).size} trees`);
-  }
-
-  let maxDepth = 0;
-  const stack: [number, number][] = roots.map((r) => [r, 0]);
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [number, number];
-    if (depth > 64) throw new OnnxTreeError("tree deeper than 64 levels (or cyclic)");
-    if (mode[node] === SplitMode.LEAF) {
-      maxDepth = Math.max(maxDepth, depth);
-      continue;
-    }
-    stack.push([trueChild[node] as number, depth + 1], [falseChild[node] as number, depth + 1]);
-  }
+  const roots = findRoots(treeIds, nodes);
+  const maxDepth = deepestLeaf(roots, nodes);
 
   return {
     opType,
@@ -272,4 +257,120 @@ export function readTreeEnsemble(bytes: Uint8Array): TreeEnsemble {
     featureCount,
     maxDepth,
   };
+}
+
+const nodeKey = (tree: number, id: number) => `${tree}:${id}`;
+
+/** The nodes_* attributes, one entry per node. */
+interface NodeAttrs {
+  treeIds: number[];
+  nodeIds: number[];
+  featureIds: number[];
+  values: number[];
+  modes: string[];
+  trueIds: number[];
+  falseIds: number[];
+  missing: number[];
+}
+
+/** Split nodes resolved to dense arrays, children as node indices (-1 for leaves). */
+interface LinkedNodes {
+  feature: Int32Array;
+  threshold: Float64Array;
+  mode: Uint8Array;
+  trueChild: Int32Array;
+  falseChild: Int32Array;
+  missingTrue: Uint8Array;
+  featureCount: number;
+}
+
+/** Decodes each node's mode and split, and resolves (tree, node id) children to indices. */
+function linkNodes(a: NodeAttrs, index: Map<string, number>): LinkedNodes {
+  const n = a.treeIds.length;
+  const out: LinkedNodes = {
+    feature: new Int32Array(n),
+    threshold: new Float64Array(n),
+    mode: new Uint8Array(n),
+    trueChild: new Int32Array(n).fill(-1),
+    falseChild: new Int32Array(n).fill(-1),
+    missingTrue: new Uint8Array(n),
+    featureCount: 0,
+  };
+  for (let i = 0; i < n; i++) {
+    const m = a.modes[i] as string;
+    const code = SplitMode[m as keyof typeof SplitMode];
+    if (code === undefined) throw new OnnxTreeError(`unsupported node mode ${m}`);
+    out.mode[i] = code;
+    if (code === SplitMode.LEAF) continue;
+    out.feature[i] = a.featureIds[i] as number;
+    out.featureCount = Math.max(out.featureCount, (a.featureIds[i] as number) + 1);
+    out.threshold[i] = a.values[i] as number;
+    out.missingTrue[i] = (a.missing[i] ?? 0) !== 0 ? 1 : 0;
+    const t = a.treeIds[i] as number;
+    const tc = index.get(nodeKey(t, a.trueIds[i] as number));
+    const fc = index.get(nodeKey(t, a.falseIds[i] as number));
+    if (tc === undefined || fc === undefined) {
+      throw new OnnxTreeError(
+        `tree ${t} node ${a.nodeIds[i]} points to a child that does not exist`,
+      );
+    }
+    out.trueChild[i] = tc;
+    out.falseChild[i] = fc;
+  }
+  return out;
+}
+
+/** Sums the positive class's leaf weights onto their nodes. */
+function leafValues(
+  n: number,
+  index: Map<string, number>,
+  leaves: { trees: number[]; nodes: number[]; weights: number[]; classes: number[] },
+  positiveClass: number,
+): Float64Array {
+  const value = new Float64Array(n);
+  for (let i = 0; i < leaves.weights.length; i++) {
+    if ((leaves.classes[i] ?? 0) !== positiveClass) continue;
+    const node = index.get(nodeKey(leaves.trees[i] as number, leaves.nodes[i] as number));
+    if (node === undefined) throw new OnnxTreeError(`leaf weight ${i} names an unknown node`);
+    value[node] = (value[node] as number) + (leaves.weights[i] as number);
+  }
+  return value;
+}
+
+/** Roots are nodes no other node points to, in tree-id order; one per tree. */
+function findRoots(treeIds: number[], nodes: LinkedNodes): number[] {
+  const n = treeIds.length;
+  const isChild = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (nodes.mode[i] !== SplitMode.LEAF) {
+      isChild[nodes.trueChild[i] as number] = 1;
+      isChild[nodes.falseChild[i] as number] = 1;
+    }
+  }
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) if (!isChild[i]) roots.push(i);
+  roots.sort((a, b) => (treeIds[a] as number) - (treeIds[b] as number));
+  if (roots.length !== new Set(treeIds).size) {
+    throw new OnnxTreeError(`found ${roots.length} roots for ${new Set(treeIds).size} trees`);
+  }
+  return roots;
+}
+
+/** The depth of the deepest leaf; refuses trees deeper than 64 levels (or cyclic). */
+function deepestLeaf(roots: number[], nodes: LinkedNodes): number {
+  let maxDepth = 0;
+  const stack: [number, number][] = roots.map((r) => [r, 0]);
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [number, number];
+    if (depth > 64) throw new OnnxTreeError("tree deeper than 64 levels (or cyclic)");
+    if (nodes.mode[node] === SplitMode.LEAF) {
+      maxDepth = Math.max(maxDepth, depth);
+      continue;
+    }
+    stack.push(
+      [nodes.trueChild[node] as number, depth + 1],
+      [nodes.falseChild[node] as number, depth + 1],
+    );
+  }
+  return maxDepth;
 }
