@@ -5,44 +5,64 @@ export function parseCsv(text: string, delimiter = ","): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";
-  let quoted = false;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (i < text.length) {
     const c = text[i] as string;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        field += c;
-      }
-      i++;
+    if (c === '"' && field === "") {
+      // A quoted section continues the field; text after its closing quote is appended as is.
+      i = readQuoted(text, i + 1);
+      field = quotedValue;
       continue;
     }
-    if (c === '"' && field === "") {
-      quoted = true;
-    } else if (c === delimiter) {
+    if (c === delimiter) {
       row.push(field);
       field = "";
     } else if (c === "\n" || c === "\r") {
       row.push(field);
       field = "";
-      if (!(row.length === 1 && row[0] === "")) rows.push(row);
+      pushRow(rows, row);
       row = [];
-      if (c === "\r" && text[i + 1] === "\n") i++;
+      i += lineBreakLength(text, i);
+      continue;
     } else {
       field += c;
     }
     i++;
   }
-  if (quoted) throw new Error("CSV ends inside a quoted field");
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
+  // The last line may end without a line break.
+  if (field !== "" || row.length > 0) rows.push([...row, field]);
   return rows;
+}
+
+/** The value of the quoted section readQuoted last read (a module slot: no object per field). */
+let quotedValue = "";
+
+/**
+ * Reads a quoted section whose opening quote is just before `start` (doubled quotes are one
+ * quote) into quotedValue; returns the index after its closing quote.
+ */
+function readQuoted(text: string, start: number): number {
+  let value = "";
+  let i = start;
+  for (;;) {
+    const q = text.indexOf('"', i);
+    if (q < 0) throw new Error("CSV ends inside a quoted field");
+    value += text.slice(i, q);
+    if (text[q + 1] !== '"') {
+      quotedValue = value;
+      return q + 1;
+    }
+    value += '"';
+    i = q + 2;
+  }
+}
+
+/** Adds a finished row; a line with nothing on it (a lone empty field) is skipped. */
+function pushRow(rows: string[][], row: string[]): void {
+  if (!(row.length === 1 && row[0] === "")) rows.push(row);
+}
+
+/** 2 for a CRLF at i, else 1 (a lone CR or LF). */
+function lineBreakLength(text: string, i: number): number {
+  return text[i] === "\r" && text[i + 1] === "\n" ? 2 : 1;
 }
