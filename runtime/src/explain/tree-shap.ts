@@ -207,6 +207,33 @@ export class TreeExplainer {
     }
   }
 
+  /** Adds a leaf's share to every feature on the path that reaches it (xgboost's leaf step). */
+  private addLeaf(off: number, depth: number, leaf: number): void {
+    const p = this.path;
+    const phi = this.phi;
+    const top = p[off + depth * 4 + 3] as number;
+    for (let k = 1; k <= depth; k++) {
+      // UnwoundPathSum: the path's total weight with element k removed.
+      const e = off + k * 4;
+      const zero = p[e + 1] as number;
+      const one = p[e + 2] as number;
+      let next = top;
+      let total = 0;
+      for (let i = depth - 1; i >= 0; i--) {
+        const w = p[off + i * 4 + 3] as number;
+        if (one !== 0) {
+          const tmp = (next * (depth + 1)) / ((i + 1) * one);
+          total += tmp;
+          next = w - (tmp * zero * (depth - i)) / (depth + 1);
+        } else {
+          total += (w / zero) * ((depth + 1) / (depth - i));
+        }
+      }
+      const f = p[e] as number;
+      phi[f] = (phi[f] as number) + total * (one - zero) * leaf;
+    }
+  }
+
   private recurse(
     node: number,
     parentOff: number,
@@ -222,29 +249,7 @@ export class TreeExplainer {
     this.extend(off, depth, parentZero, parentOne, parentFeature);
 
     if (this.mode[node] === SplitMode.LEAF) {
-      const leaf = this.value[node] as number;
-      const phi = this.phi;
-      const top = p[off + depth * 4 + 3] as number;
-      for (let k = 1; k <= depth; k++) {
-        // UnwoundPathSum: the path's total weight with element k removed.
-        const e = off + k * 4;
-        const zero = p[e + 1] as number;
-        const one = p[e + 2] as number;
-        let next = top;
-        let total = 0;
-        for (let i = depth - 1; i >= 0; i--) {
-          const w = p[off + i * 4 + 3] as number;
-          if (one !== 0) {
-            const tmp = (next * (depth + 1)) / ((i + 1) * one);
-            total += tmp;
-            next = w - (tmp * zero * (depth - i)) / (depth + 1);
-          } else {
-            total += (w / zero) * ((depth + 1) / (depth - i));
-          }
-        }
-        const f = p[e] as number;
-        phi[f] = (phi[f] as number) + total * (one - zero) * leaf;
-      }
+      this.addLeaf(off, depth, this.value[node] as number);
       return;
     }
 
@@ -301,11 +306,12 @@ interface LeafTables {
   goesTrue: Uint8Array;
 }
 
-type LeafPath = { leaf: number; steps: { node: number; dir: number }[] };
+type Step = { node: number; dir: number };
+type LeafPath = { leaf: number; steps: Step[] };
 
 function leafPaths(t: TreeEnsemble, root: number): LeafPath[] {
   const out: LeafPath[] = [];
-  const walk = (node: number, steps: { node: number; dir: number }[]) => {
+  const walk = (node: number, steps: Step[]) => {
     if (t.mode[node] === SplitMode.LEAF) {
       out.push({ leaf: node, steps });
       return;
@@ -342,26 +348,78 @@ function leafTable(value: number, zero: number[]): Float64Array {
   for (let pattern = 0; pattern < 1 << m; pattern++) {
     for (let i = 0; i < m; i++) {
       const oi = (pattern >> i) & 1;
-      let sum = 0;
-      for (let subset = 0; subset < 1 << m; subset++) {
-        if (subset & (1 << i)) continue;
-        let term = 1;
-        let size = 0;
-        for (let j = 0; j < m && term !== 0; j++) {
-          if (j === i) continue;
-          if (subset & (1 << j)) {
-            size++;
-            term *= (pattern >> j) & 1;
-          } else {
-            term *= zero[j] as number;
-          }
-        }
-        if (term !== 0) sum += (w[size] as number) * term;
-      }
+      const sum = coalitionSum(pattern, i, zero, w);
       out[pattern * m + i] = value * (oi - (zero[i] as number)) * sum;
     }
   }
   return out;
+}
+
+/**
+ * sum_{S in U minus i} w(|S|, |U|) prod_{j in S} o_j prod_{j not in S, j != i} z_j for one
+ * pattern of followed splits (bit j of `pattern` is o_j).
+ */
+function coalitionSum(pattern: number, i: number, zero: number[], w: number[]): number {
+  const m = zero.length;
+  let sum = 0;
+  for (let subset = 0; subset < 1 << m; subset++) {
+    if (subset & (1 << i)) continue;
+    let term = 1;
+    let size = 0;
+    for (let j = 0; j < m && term !== 0; j++) {
+      if (j === i) continue;
+      if (subset & (1 << j)) {
+        size++;
+        term *= (pattern >> j) & 1;
+      } else {
+        term *= zero[j] as number;
+      }
+    }
+    if (term !== 0) sum += (w[size] as number) * term;
+  }
+  return sum;
+}
+
+/** A leaf path's steps grouped by split feature, in first-seen order. */
+function stepsByFeature(t: TreeEnsemble, steps: Step[]): Map<number, Step[]> {
+  const byFeature = new Map<number, Step[]>();
+  for (const step of steps) {
+    const f = t.feature[step.node] as number;
+    byFeature.set(f, [...(byFeature.get(f) ?? []), step]);
+  }
+  return byFeature;
+}
+
+/** The cover fraction of the path through one feature's splits (z_j). */
+function zeroFraction(t: TreeEnsemble, steps: Step[]): number {
+  let z = 1;
+  for (const { node, dir } of steps) {
+    const child = dir === 1 ? t.trueChild[node] : t.falseChild[node];
+    z *= (t.cover[child as number] as number) / (t.cover[node] as number);
+  }
+  return z;
+}
+
+/**
+ * Appends one leaf's unique features and their split conditions to the flat arrays; returns
+ * each feature's zero fraction, in the same order.
+ */
+function addConditions(
+  t: TreeEnsemble,
+  byFeature: Map<number, Step[]>,
+  out: { features: number[]; featureStart: number[]; condNode: number[]; condDir: number[] },
+): number[] {
+  const zero: number[] = [];
+  for (const [feature, steps] of byFeature) {
+    out.features.push(feature);
+    for (const { node, dir } of steps) {
+      out.condNode.push(node);
+      out.condDir.push(dir);
+    }
+    out.featureStart.push(out.condNode.length);
+    zero.push(zeroFraction(t, steps));
+  }
+  return zero;
 }
 
 /** Builds tables for trees whose leaves all have few enough distinct features; lists the rest. */
@@ -377,33 +435,14 @@ function buildLeafTables(t: TreeEnsemble, maxFeatures: number, recursive: number
   let tableSize = 0;
   for (const root of t.roots) {
     const paths = leafPaths(t, root);
-    const grouped = paths.map((p) => {
-      const byFeature = new Map<number, { node: number; dir: number }[]>();
-      for (const step of p.steps) {
-        const f = t.feature[step.node] as number;
-        byFeature.set(f, [...(byFeature.get(f) ?? []), step]);
-      }
-      return { leaf: p.leaf, byFeature };
-    });
+    const grouped = paths.map((p) => ({ leaf: p.leaf, byFeature: stepsByFeature(t, p.steps) }));
     if (grouped.some((g) => g.byFeature.size > maxFeatures)) {
       recursive.push(root);
       continue;
     }
     for (const p of paths) for (const s of p.steps) if (s.dir === 1) splitNodes.push(s.node);
     for (const { leaf, byFeature } of grouped) {
-      const zero: number[] = [];
-      for (const [feature, steps] of byFeature) {
-        features.push(feature);
-        let z = 1;
-        for (const { node, dir } of steps) {
-          const child = dir === 1 ? t.trueChild[node] : t.falseChild[node];
-          z *= (t.cover[child as number] as number) / (t.cover[node] as number);
-          condNode.push(node);
-          condDir.push(dir);
-        }
-        featureStart.push(condNode.length);
-        zero.push(z);
-      }
+      const zero = addConditions(t, byFeature, { features, featureStart, condNode, condDir });
       leafStart.push(features.length);
       const table = leafTable(t.value[leaf] as number, zero);
       tableStart.push(tableSize);
@@ -412,11 +451,7 @@ function buildLeafTables(t: TreeEnsemble, maxFeatures: number, recursive: number
     }
   }
   const table = new Float64Array(tableSize);
-  let offset = 0;
-  for (const part of tables) {
-    table.set(part, offset);
-    offset += part.length;
-  }
+  for (const [k, part] of tables.entries()) table.set(part, tableStart[k] as number);
   return {
     leafCount: tableStart.length,
     leafStart: Int32Array.from(leafStart),
