@@ -4,6 +4,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import type { ListedObject } from "./input-plan.js";
 import {
   isS3Location,
   parseS3Location,
@@ -70,17 +71,32 @@ async function urlSource(url: string): Promise<ByteSource> {
   return { name: url, size, open };
 }
 
-/** An s3:// object: ranged GETs signed with the environment's keys. */
-async function s3Source(location: string): Promise<ByteSource> {
+/**
+ * An s3:// object: ranged GETs signed with the environment's keys. With a `listed` object (a
+ * piece of a prefix) its size is the listing's and a GET whose ETag differs from the listed
+ * one fails: the object changed after the listing the shards planned from.
+ */
+export async function s3Source(location: string, listed?: ListedObject): Promise<ByteSource> {
   const store = new S3ObjectStore(s3AccessFromEnv(process.env));
   const loc = parseS3Location(location);
-  const size = await store.size(loc);
+  const size = listed ? listed.size : await store.size(loc);
   async function* open(from: number): AsyncIterable<Uint8Array> {
     const res = await store.get(loc, from);
+    if (listed) unchangedSince(location, listed, res);
     if (!res.body) return;
     yield* Readable.fromWeb(res.body as never) as AsyncIterable<Buffer>;
   }
   return { name: location, size, open };
+}
+
+/** Throws when an object's GET answer has another ETag than the listing gave. */
+export function unchangedSince(location: string, listed: ListedObject, res: Response): void {
+  const etag = res.headers.get("etag");
+  if (listed.etag && etag && etag !== listed.etag) {
+    throw new InputError(
+      `${location} changed after the input was listed (ETag ${listed.etag}, now ${etag}): a run's input must not change while it runs`,
+    );
+  }
 }
 
 /** The byte source for a path, URL or s3:// object. */

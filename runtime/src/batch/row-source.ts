@@ -10,15 +10,17 @@ import {
 } from "hyparquet";
 import type { ModelCard } from "../artifact/model-card.js";
 import { csvRecordTyper } from "../data/csv-record.js";
-import { InputError, openByteSource } from "./byte-source.js";
+import { InputError, openByteSource, s3Source, unchangedSince } from "./byte-source.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
+import { dataObjects, type ListedObject, pieceRows, planShard } from "./input-plan.js";
 import {
   isS3Location,
+  isS3Prefix,
   parseS3Location,
   S3ObjectStore,
   s3AccessFromEnv,
 } from "./s3-object-store.js";
-import { shardRange } from "./shard-range.js";
+import { type Range, shardRange } from "./shard-range.js";
 
 /** One input row and where it is in the file (for the rejects file). */
 export interface SourceRow {
@@ -46,35 +48,62 @@ function plainValue(v: unknown): unknown {
   return v;
 }
 
-async function* csvBatches(input: ShardInput, card: ModelCard): AsyncGenerator<SourceRow[]> {
-  const src = await openByteSource(input.location);
-  const header = await readCsvHeader(src, input.delimiter);
-  const typed = csvRecordTyper(card, header);
-  const range = shardRange(src.size, input.shards, input.index);
+/**
+ * What one shard reads of one file or object: the bytes `range` of a prefix's object (rows, for
+ * Parquet, by pieceRows), or without a range the shard's share of a whole file (shardRange).
+ */
+interface Piece {
+  location: string;
+  range?: Range;
+  /** From a prefix's listing: its size and ETag, checked on every read. */
+  listed?: ListedObject;
+  /** Positions name the object (several are read). */
+  named: boolean;
+}
+
+/** The rows of CSV pieces, batch by batch (a batch may span pieces). */
+async function* csvBatches(
+  input: ShardInput,
+  card: ModelCard,
+  pieces: readonly Piece[],
+): AsyncGenerator<SourceRow[]> {
   let batch: SourceRow[] = [];
-  for await (const record of csvShardRecords(src, range, input.delimiter)) {
-    const position = `byte ${record.offset}`;
-    if (record.cells.length !== header.length) {
-      const problem = `has ${record.cells.length} cells, the header ${header.length}`;
-      batch.push({ row: {}, position, problem });
-    } else batch.push({ row: typed(record.cells), position });
-    if (batch.length >= input.batchRows) {
-      yield batch;
-      batch = [];
+  for (const piece of pieces) {
+    const src = piece.listed
+      ? await s3Source(piece.location, piece.listed)
+      : await openByteSource(piece.location);
+    const header = await readCsvHeader(src, input.delimiter);
+    const typed = csvRecordTyper(card, header);
+    const where = piece.named ? `${piece.location} ` : "";
+    const range = piece.range ?? shardRange(src.size, input.shards, input.index);
+    for await (const record of csvShardRecords(src, range, input.delimiter)) {
+      const position = `${where}byte ${record.offset}`;
+      if (record.cells.length !== header.length) {
+        const problem = `has ${record.cells.length} cells, the header ${header.length}`;
+        batch.push({ row: {}, position, problem });
+      } else batch.push({ row: typed(record.cells), position });
+      if (batch.length >= input.batchRows) {
+        yield batch;
+        batch = [];
+      }
     }
   }
   if (batch.length > 0) yield batch;
 }
 
 /** A Parquet file's bytes, fetched range by range: only the footer and the row groups read. */
-async function parquetBuffer(location: string): Promise<AsyncBuffer> {
+async function parquetBuffer(location: string, listed?: ListedObject): Promise<AsyncBuffer> {
   if (isS3Location(location)) {
     const store = new S3ObjectStore(s3AccessFromEnv(process.env));
     const loc = parseS3Location(location);
-    const byteLength = await store.size(loc);
+    const byteLength = listed ? listed.size : await store.size(loc);
     return {
       byteLength,
-      slice: async (start, end) => (await store.get(loc, start, end ?? byteLength)).arrayBuffer(),
+      slice: async (start, end) => {
+        const res = await store.get(loc, start, end ?? byteLength);
+        if (listed) unchangedSince(location, listed, res);
+        return res.arrayBuffer();
+      },
     };
   }
   if (/^https?:\/\//.test(location)) return asyncBufferFromUrl({ url: location });
@@ -83,22 +112,69 @@ async function parquetBuffer(location: string): Promise<AsyncBuffer> {
   });
 }
 
-async function* parquetBatches(input: ShardInput): AsyncGenerator<SourceRow[]> {
-  const file = await parquetBuffer(input.location);
-  const metadata = await parquetMetadataAsync(file);
-  const { start, end } = shardRange(Number(metadata.num_rows), input.shards, input.index);
-  for (let from = start; from < end; from += input.batchRows) {
-    const to = Math.min(end, from + input.batchRows);
-    const rows = await parquetReadObjects({ file, metadata, rowStart: from, rowEnd: to });
-    yield rows.map((r, i) => {
-      const row: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(r)) row[k] = plainValue(v);
-      return { row, position: `row ${from + i}` };
-    });
+/** The rows of Parquet pieces: a whole file's by shardRange, a prefix's object's by pieceRows. */
+async function* parquetBatches(
+  input: ShardInput,
+  pieces: readonly Piece[],
+): AsyncGenerator<SourceRow[]> {
+  for (const piece of pieces) {
+    const file = await parquetBuffer(piece.location, piece.listed);
+    const metadata = await parquetMetadataAsync(file);
+    const rows = Number(metadata.num_rows);
+    const { start, end } =
+      piece.listed && piece.range
+        ? pieceRows({ object: piece.listed, ...piece.range }, rows)
+        : shardRange(rows, input.shards, input.index);
+    const where = piece.named ? `${piece.location} ` : "";
+    for (let from = start; from < end; from += input.batchRows) {
+      const to = Math.min(end, from + input.batchRows);
+      const got = await parquetReadObjects({ file, metadata, rowStart: from, rowEnd: to });
+      yield got.map((r, i) => {
+        const row: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(r)) row[k] = plainValue(v);
+        return { row, position: `${where}row ${from + i}` };
+      });
+    }
   }
+}
+
+/**
+ * The pieces of every object under an S3 prefix this shard reads, and their format: Parquet
+ * when every object's key ends in .parquet, else the one given (CSV by default). Each shard
+ * lists the prefix itself; see docs/batch-scoring.md for why and what guards a changing input.
+ */
+async function prefixPieces(
+  input: ShardInput,
+): Promise<{ format: "csv" | "parquet"; pieces: Piece[] }> {
+  const store = new S3ObjectStore(s3AccessFromEnv(process.env));
+  const prefix = parseS3Location(input.location);
+  const objects = dataObjects(await store.list(prefix));
+  if (objects.length === 0) {
+    throw new InputError(`${input.location}: no objects under the prefix`);
+  }
+  const parquet = objects.filter((o) => /\.parquet$/i.test(o.key)).length;
+  if (parquet > 0 && parquet < objects.length) {
+    throw new InputError(
+      `${input.location}: ${parquet} of ${objects.length} objects are .parquet: a prefix must hold one format`,
+    );
+  }
+  const pieces = planShard(objects, input.shards, input.index).map((p) => ({
+    location: `s3://${prefix.bucket}/${p.object.key}`,
+    range: { start: p.start, end: p.end },
+    listed: p.object,
+    named: true,
+  }));
+  return { format: parquet > 0 ? "parquet" : input.format, pieces };
+}
+
+async function* prefixBatches(input: ShardInput, card: ModelCard): AsyncGenerator<SourceRow[]> {
+  const { format, pieces } = await prefixPieces(input);
+  yield* format === "parquet" ? parquetBatches(input, pieces) : csvBatches(input, card, pieces);
 }
 
 /** The shard's rows, batch by batch. */
 export function shardBatches(input: ShardInput, card: ModelCard): AsyncGenerator<SourceRow[]> {
-  return input.format === "parquet" ? parquetBatches(input) : csvBatches(input, card);
+  if (isS3Prefix(input.location)) return prefixBatches(input, card);
+  const whole = [{ location: input.location, named: false }];
+  return input.format === "parquet" ? parquetBatches(input, whole) : csvBatches(input, card, whole);
 }

@@ -66,10 +66,36 @@ async function listed(prefix: string): Promise<string[]> {
   return (json.Entries ?? []).map((e) => e.FullPath.split("/").at(-1) ?? "").sort();
 }
 
-async function partIds(key: string): Promise<string[]> {
+async function partRows(key: string): Promise<Record<string, unknown>[]> {
   const bytes = await (await store.get({ bucket: BUCKET, key })).arrayBuffer();
-  const rows = await parquetReadObjects({ file: bytes });
-  return rows.map((r) => String(r.CustomerId));
+  return parquetReadObjects({ file: bytes });
+}
+
+async function partIds(key: string): Promise<string[]> {
+  return (await partRows(key)).map((r) => String(r.CustomerId));
+}
+
+/** Runs shards 0..n-1 of `input` into `out`; every customer's probability by id. */
+async function scoresOf(input: string, out: string, shards: number) {
+  const scores = new Map<string, unknown>();
+  const scored: number[] = [];
+  for (let index = 0; index < shards; index++) {
+    const r = await runShard({
+      input,
+      output: `s3://${BUCKET}/${out}`,
+      shards: String(shards),
+      index: String(index),
+      batchRows: "300",
+    });
+    expect(r.code, r.summary.error).toBe(BatchExit.ok);
+    expect(r.summary.rejected).toBe(0);
+    scored.push(r.summary.scored);
+    for (const row of await partRows(`${out}part-${index}.parquet`)) {
+      expect(scores.has(String(row.CustomerId)), `${row.CustomerId} twice`).toBe(false);
+      scores.set(String(row.CustomerId), row.probability);
+    }
+  }
+  return { scores, scored };
 }
 
 describe("churn-runtime batch on S3", () => {
@@ -94,6 +120,25 @@ describe("churn-runtime batch on S3", () => {
     expect(await listed(out)).toEqual(
       [0, 1, 2, 3].flatMap((i) => [`part-${i}.parquet`, `rejects-${i}.csv`]).sort(),
     );
+  });
+
+  it("scores every object under a prefix (3 CSV objects of different sizes, 4 shards), each customer once, as the single object scores them", async () => {
+    const lines = csv.toString("utf8").trimEnd().split("\n");
+    const [head, ...rows] = lines as [string, ...string[]];
+    const cuts = [0, Math.floor(rows.length * 0.1), Math.floor(rows.length * 0.4), rows.length];
+    for (let i = 0; i < 3; i++) {
+      const part = [head, ...rows.slice(cuts[i], cuts[i + 1])].join("\n");
+      await store.put({ bucket: BUCKET, key: `multi/c-${i}.csv` }, Buffer.from(`${part}\n`));
+    }
+    // A zero-byte "directory" marker and a _SUCCESS file: not data, skipped.
+    await store.put({ bucket: BUCKET, key: "multi/" }, new Uint8Array(0));
+    await store.put({ bucket: BUCKET, key: "multi/_SUCCESS" }, new Uint8Array(0));
+    const multi = await scoresOf(`s3://${BUCKET}/multi/`, "multi-out/", 4);
+    const single = await scoresOf(`s3://${BUCKET}/in/customers.csv`, "single-out/", 1);
+    expect([...multi.scores.keys()].sort()).toEqual(ids);
+    expect(multi.scores).toEqual(single.scores);
+    // ~1/4 of the bytes each: no shard is idle or holds half the rows.
+    for (const n of multi.scored) expect(n).toBeGreaterThan(ids.length / 8);
   });
 
   it("replaces a retried index's part: the same key, the same rows, no second object", async () => {

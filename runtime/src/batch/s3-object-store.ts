@@ -4,6 +4,7 @@
 // and path-style addressing, nothing of the SDK's middleware; the price is mapping S3's error
 // XML to messages here. Credentials come only from the environment (a Secret's keys).
 import { AwsClient } from "aws4fetch";
+import type { ListedObject } from "./input-plan.js";
 import type { ShardSummary } from "./shard-summary.js";
 
 /** Where an object is. */
@@ -21,6 +22,45 @@ export function parseS3Location(uri: string): S3Location {
 
 /** True for an `s3://` location. */
 export const isS3Location = (location: string) => location.startsWith("s3://");
+
+/** True for an `s3://bucket/prefix/` location: every object under the prefix. */
+export const isS3Prefix = (location: string) => isS3Location(location) && location.endsWith("/");
+
+const XML_ENTITIES: Record<string, string> = {
+  "&amp;": "&",
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&apos;": "'",
+};
+const xmlText = (s: string) =>
+  s.replace(/&(amp|lt|gt|quot|apos|#x?[0-9a-fA-F]+);/g, (e) =>
+    e.startsWith("&#")
+      ? String.fromCodePoint(
+          e[2] === "x" ? Number.parseInt(e.slice(3, -1), 16) : Number(e.slice(2, -1)),
+        )
+      : (XML_ENTITIES[e] ?? e),
+  );
+const xmlField = (xml: string, tag: string) => {
+  const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return m ? xmlText(m[1] as string) : undefined;
+};
+
+/** One page of a ListObjectsV2 answer: its objects and the token of the next page, if any. */
+export function parseListPage(xml: string): { objects: ListedObject[]; next?: string } {
+  const objects: ListedObject[] = [];
+  for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+    const c = m[1] as string;
+    const key = xmlField(c, "Key");
+    if (key === undefined) continue;
+    objects.push({ key, size: Number(xmlField(c, "Size") ?? 0), etag: xmlField(c, "ETag") });
+  }
+  const truncated = xmlField(xml, "IsTruncated") === "true";
+  const next = truncated ? xmlField(xml, "NextContinuationToken") : undefined;
+  if (truncated && !next)
+    throw new Error("ListObjectsV2: truncated page without a continuation token");
+  return next ? { objects, next } : { objects };
+}
 
 /** Why S3 refused a request, from its error code: what the user should check. */
 export type S3Problem = NonNullable<ShardSummary["s3Problem"]>;
@@ -149,6 +189,25 @@ export class S3ObjectStore {
     const range =
       start > 0 || end !== undefined ? `bytes=${start}-${end === undefined ? "" : end - 1}` : "";
     return this.request(loc, { method: "GET", headers: range ? { range } : {} });
+  }
+
+  /** Every object under `prefix.key` (ListObjectsV2, page by page), in the store's key order. */
+  async list(prefix: S3Location): Promise<ListedObject[]> {
+    const all: ListedObject[] = [];
+    let token: string | undefined;
+    do {
+      const q = new URLSearchParams({ "list-type": "2", prefix: prefix.key });
+      if (token) q.set("continuation-token", token);
+      const res = await this.request(
+        { bucket: prefix.bucket, key: "" },
+        { method: "GET" },
+        `?${q}`,
+      );
+      const page = parseListPage(await res.text());
+      all.push(...page.objects);
+      token = page.next;
+    } while (token);
+    return all;
   }
 
   /** Writes the whole object at once: readers see the old or the new object, never a mix. */
