@@ -15,6 +15,8 @@ import {
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
+import type { Reference } from "../src/artifact/artifact.js";
+import type { ModelCard } from "../src/artifact/model-card.js";
 
 /** The repository root. */
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -227,4 +229,24 @@ export function trainedArtifact(variant: FixtureVariant = BANK): TrainedArtifact
   };
   cached.set(variant.name, artifact);
   return artifact;
+}
+
+/** A fixture's model card and reference.json, read as the tests see them. */
+export interface FixtureModel {
+  card: ModelCard;
+  reference: Reference;
+  /** reference.json's rows with every raw feature present (a typed tensor cannot hold a gap). */
+  completeRows: Reference["rows"];
+}
+
+/** Reads a trained fixture's model.json and reference.json. */
+export function fixtureModel(fixture: TrainedArtifact): FixtureModel {
+  const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
+  const reference = JSON.parse(
+    readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
+  ) as Reference;
+  const completeRows = reference.rows.filter((r) =>
+    card.features.raw.every((c) => r[c] !== null && r[c] !== undefined),
+  );
+  return { card, reference, completeRows };
 }

@@ -1,27 +1,16 @@
-// The gRPC service on a real server: node's own gRPC client (the real clients run in
-// runtime/conformance/), refusals as gRPC codes, and hostile messages never an INTERNAL error.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
 import { metric } from "../../test-support/test-router.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
-import { trainedArtifact } from "../../test-support/trained-artifact.js";
-import type { Reference } from "../artifact/artifact.js";
-import type { ModelCard } from "../artifact/model-card.js";
+import { fixtureModel, trainedArtifact } from "../../test-support/trained-artifact.js";
 import type { RunningServer } from "../http/server.js";
 import { loadInferenceService } from "./grpc-server.js";
 
 const fixture = trainedArtifact();
-const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
-const rows = reference.rows
-  .filter((r) => card.features.raw.every((c) => r[c] !== null && r[c] !== undefined))
-  .slice(0, 3);
+const { card, completeRows } = fixtureModel(fixture);
+const rows = completeRows.slice(0, 3);
 let srv: RunningServer;
 let client: grpc.Client;
 

@@ -1,7 +1,7 @@
 // The router's gRPC front end to end: two real `serve` instances with their gRPC ports (the
 // canary another calibration of the fixture, so its answers are told apart), the router following a traffic
 // file that names both gRPC endpoints, and node's gRPC client with the vendored proto.
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,23 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
 import { metric, startTestRouter } from "../../test-support/test-router.js";
 import { get, startTestServer } from "../../test-support/test-server.js";
-import { BANK_ISOTONIC, trainedArtifact } from "../../test-support/trained-artifact.js";
-import type { Reference } from "../artifact/artifact.js";
-import type { ModelCard } from "../artifact/model-card.js";
+import {
+  BANK_ISOTONIC,
+  fixtureModel,
+  trainedArtifact,
+} from "../../test-support/trained-artifact.js";
 import { loadInferenceService } from "../grpc/grpc-server.js";
 import { createLogger } from "../logger.js";
 import { parseTrafficConfig } from "./traffic-config.js";
 import { variantOfKey } from "./variant-assignment.js";
 
 const fixture = trainedArtifact();
-const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
+const { card, completeRows: rows } = fixtureModel(fixture);
 const ID = card.schema.idColumn as string;
-const rows = reference.rows.filter((r) =>
-  card.features.raw.every((c) => r[c] !== null && r[c] !== undefined),
-);
 const canaryFixture = trainedArtifact(BANK_ISOTONIC);
 const CANARY_DIGEST = canaryFixture.digest;
 const WEIGHT = 30;

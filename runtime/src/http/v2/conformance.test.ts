@@ -2,22 +2,17 @@
 // (binary and JSON tensors) and gRPC clients and the kserve SDK's REST and gRPC clients, run by
 // pytest (runtime/conformance/) against a real server on the trainer's artifact.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { post, startTestServer } from "../../../test-support/test-server.js";
-import { repoRoot, trainedArtifact } from "../../../test-support/trained-artifact.js";
-import type { Reference } from "../../artifact/artifact.js";
-import type { ModelCard } from "../../artifact/model-card.js";
+import { fixtureModel, repoRoot, trainedArtifact } from "../../../test-support/trained-artifact.js";
 import type { RunningServer } from "../server.js";
 
 const fixture = trainedArtifact();
-const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
+const { card, completeRows } = fixtureModel(fixture);
 // Installed by scripts/setup.mjs (ensureClientsVenv).
 const python = join(repoRoot, ".cache", "v2-clients-venv", "bin", "python");
 let srv: RunningServer;
@@ -34,9 +29,7 @@ afterAll(async () => {
 
 it("tritonclient and the kserve SDK score, explain and get clear errors over /v2", async () => {
   // Complete rows only: a client's numpy column cannot hold a missing value.
-  const rows = reference.rows
-    .filter((r) => card.features.raw.every((c) => r[c] !== null && r[c] !== undefined))
-    .slice(0, 20);
+  const rows = completeRows.slice(0, 20);
   const v1 = await post(`${srv.url}/v1/score`, { instances: rows });
   expect(v1.status).toBe(200);
   writeFileSync(join(dir, "rows.json"), JSON.stringify(rows));

@@ -1,24 +1,13 @@
-// /v2 end to end on a real server: the same scores as /v1, binary tensors both ways, the
-// protocol's error shape, and hostile bodies on /v1 and /v2 never answered with a 5xx.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, type JsonBody, post, startTestServer } from "../../../test-support/test-server.js";
-import { trainedArtifact } from "../../../test-support/trained-artifact.js";
-import type { Reference } from "../../artifact/artifact.js";
-import type { ModelCard } from "../../artifact/model-card.js";
+import { fixtureModel, trainedArtifact } from "../../../test-support/trained-artifact.js";
 import type { RunningServer } from "../server.js";
 import { HEADER_LENGTH } from "./v2-routes.js";
 
 const fixture = trainedArtifact();
-const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8")) as ModelCard;
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
-const rows = reference.rows
-  .filter((r) => card.features.raw.every((c) => r[c] !== null && r[c] !== undefined))
-  .slice(0, 10);
+const { card, completeRows } = fixtureModel(fixture);
+const rows = completeRows.slice(0, 10);
 let srv: RunningServer;
 let metadata: JsonBody;
 let infer: string;
