@@ -41,7 +41,7 @@ export const scoringInputSchema = z
     delimiter: csvDelimiterSchema,
   })
   .describe(
-    "The customers to score: one CSV or Parquet file. Set exactly one of url, persistentVolumeClaim, hostPath, s3 (with key: one object, read by byte or row range per shard).",
+    "The customers to score: one CSV or Parquet file, or with s3.prefix every object under a prefix (one format, key order; zero-byte markers and _ or . names skipped). Set exactly one of url, persistentVolumeClaim, hostPath, s3. Shards split the bytes: of one file by byte (CSV) or row (Parquet) range, of a prefix as (object, range) pieces of ~1/N of all bytes each.",
   )
   .meta({
     "x-kubernetes-validations": [exactlyOneOf(Object.keys(dataSourceFields), "input")],

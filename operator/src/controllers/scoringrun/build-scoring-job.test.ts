@@ -120,8 +120,22 @@ describe("buildScoringJob", () => {
     expect(secretOf("AWS_SECRET_ACCESS_KEY")).toBe("in");
     expect(secretOf("CHURN_OUTPUT_SECRET_ACCESS_KEY")).toBe("out");
     expect(c?.env).toContainEqual({ name: "AWS_ENDPOINT_URL_S3", value: "http://s3:8333" });
-    const r = run({ input: { s3: { bucket: "data", prefix: "in/" } } });
-    expect(() => buildScoringJob(r, model, settings)).toThrow(/set key/);
+  });
+
+  it("passes an S3 prefix as s3://bucket/prefix/: each shard lists it and reads its share", () => {
+    for (const [prefix, uri] of [
+      ["in/nightly/", "s3://data/in/nightly/"],
+      ["", "s3://data/"],
+    ]) {
+      const job = buildScoringJob(
+        run({ input: { s3: { bucket: "data", prefix, credentialsSecret: "in" } } }),
+        model,
+        settings,
+      );
+      const c = job.spec?.template.spec?.containers[0];
+      expect(argAfter(c?.args ?? [], "--input")).toBe(uri);
+      expect(c?.env?.map((e) => e.name)).toContain("AWS_SECRET_ACCESS_KEY");
+    }
   });
 
   it("fetches an s3:// model in an init container into the directory the shard reads", () => {

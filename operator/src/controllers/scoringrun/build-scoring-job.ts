@@ -118,17 +118,13 @@ function batchArgs(
   ];
 }
 
-/** The input as the shard sees it: a mounted file, a URL, or an s3:// object with its keys. */
+/**
+ * The input as the shard sees it: a mounted file, a URL, or an s3:// object or prefix with its
+ * keys (each shard lists a prefix itself and reads its ~1/N of the bytes).
+ */
 function inputOf(run: ScoringRun) {
   const s3 = run.spec.input.s3;
-  if (s3) {
-    if (!s3.key) {
-      throw new UnsupportedSpecError(
-        "input.s3: a ScoringRun reads one object: set key (a prefix of several is not supported yet)",
-      );
-    }
-    return { location: s3Uri(s3), env: s3AccessEnv(s3) };
-  }
+  if (s3) return { location: s3Uri(s3), env: s3AccessEnv(s3) };
   const mounted = mountDataSource(run.spec.input, "input", ScoringPaths.input);
   if (!mounted)
     throw new UnsupportedSpecError("input: this source kind is not supported by ScoringRun yet");
