@@ -8,6 +8,18 @@ import type { InflightTracker } from "./inflight-tracker.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Gives the request its id: the caller's x-request-id when it is a plain token of at most 128
+ * characters, else a new UUID; kept in ctx.state.requestId and echoed in the x-request-id header.
+ */
+export function assignRequestId(ctx: Context): string {
+  const incoming = ctx.get("x-request-id");
+  const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  ctx.state.requestId = requestId;
+  ctx.set("x-request-id", requestId);
+  return requestId;
+}
+
 /** Assigns a request id, times the request, counts it by route template, and logs it. */
 export function observe(deps: {
   metrics: RuntimeMetrics;
@@ -16,10 +28,7 @@ export function observe(deps: {
 }) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const start = process.hrtime.bigint();
-    const incoming = ctx.get("x-request-id");
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set("x-request-id", requestId);
+    const requestId = assignRequestId(ctx);
     deps.inflight?.enter();
     try {
       await next();

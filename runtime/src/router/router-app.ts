@@ -2,11 +2,11 @@
 // /v1/* and /v2/* (any method) sent to the stable or the canary by exact weight, sticky per
 // customer, forceable with `x-churn-variant`, optionally mirrored. Listening and the process
 // lifecycle live in router-server.ts.
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import Koa, { type Context, type Next } from "koa";
 import { errorMiddleware } from "../http/error-middleware.js";
 import type { InflightTracker } from "../http/inflight-tracker.js";
+import { assignRequestId } from "../http/observe.js";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
 import { MAX_ANSWER_BYTES, type Mirror } from "./mirror.js";
@@ -43,7 +43,6 @@ export interface RouterDeps {
 
 /** /v1/*, and /v2 with everything under it (GET /v2 is the protocol's server metadata). */
 const ROUTED = /^\/v1\/|^\/v2(\/|$)/;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Never forwarded: set per hop, or meant for the router. */
 const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADER]);
 
@@ -51,10 +50,7 @@ const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADE
 function observe(deps: RouterDeps) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const start = process.hrtime.bigint();
-    const incoming = ctx.get("x-request-id");
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set("x-request-id", requestId);
+    const requestId = assignRequestId(ctx);
     const routed = ROUTED.test(ctx.path);
     if (routed) countInFlight(deps, 1);
     try {
