@@ -163,11 +163,7 @@ export async function startGrpc(
       return responseOf(await v2.infer(r.model_name, r.model_version, json, binary, true));
     }),
   });
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
+  const bound = await bindInsecure(server, host, port);
   return {
     port: bound,
     close: () =>
@@ -176,4 +172,13 @@ export async function startGrpc(
         server.tryShutdown(() => resolve());
       }),
   };
+}
+
+/** Binds a server without TLS (plaintext inside the cluster) and returns the port it got. */
+export function bindInsecure(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
 }

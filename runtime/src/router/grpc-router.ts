@@ -7,7 +7,7 @@
 // to read its customer id. Mirroring is HTTP only.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { httpStatusOf, loadInferenceService, statusOf } from "../grpc/grpc-server.js";
+import { bindInsecure, httpStatusOf, loadInferenceService, statusOf } from "../grpc/grpc-server.js";
 import type { InferRequestMessage } from "../grpc/infer-messages.js";
 import type { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
@@ -215,11 +215,7 @@ export async function startGrpcRouter(
     "grpc.max_send_message_length": -1,
   });
   server.addService(passthrough, handlers);
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
+  const bound = await bindInsecure(server, host, port);
   return {
     port: bound,
     retain(targets) {
