@@ -9,7 +9,9 @@ import { scoringRunType } from "../../../operator/src/controllers/shared/custom-
 import { apply } from "./support/kube.js";
 import { addPartRows, customerRows, expectOnlineScoresEqual } from "./support/online-scores.js";
 import {
+  noSeed,
   type OperatorEnv,
+  seedCsv,
   seedTrainingRun,
   servingModel,
   setupOperatorEnv,
@@ -39,7 +41,12 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
       },
     });
 
-  const scoringRun = (name: string, credentialsSecret: string, prefix: string): ScoringRun => {
+  const scoringRun = (
+    name: string,
+    credentialsSecret: string,
+    prefix: string,
+    input: { key: string } | { prefix: string } = { key: `all/${CUSTOMERS.path}` },
+  ): ScoringRun => {
     const access = { endpoint: s3.podEndpoint, credentialsSecret };
     return {
       apiVersion: "churn.mlops.dev/v1alpha1",
@@ -47,7 +54,7 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
       metadata: { name, namespace: env.ns },
       spec: {
         model: { churnModelRef: { name: "bank" } },
-        input: { s3: { bucket: "customers", key: `all/${CUSTOMERS.path}`, ...access } },
+        input: { s3: { bucket: "customers", ...input, ...access } },
         output: { s3: { bucket: "scores", prefix, ...access } },
         shards: 4,
         backoffLimitPerIndex: 0,
@@ -111,6 +118,35 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
     expect([...scored.keys()].sort()).toEqual(rows.map((r) => r[idAt]).sort());
     await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored);
   });
+
+  // The issue's own proof, on the seed customers (10,000; read from ../shared, never copied):
+  // uploaded under a prefix with a _SUCCESS marker, so the operator's prefix path runs too.
+  it.skipIf(noSeed)(
+    "scores the seed customers under an S3 prefix over 4 shards: one row per customer, equal to POST /v1/score",
+    async () => {
+      await putObjectViaFiler(
+        s3,
+        "customers",
+        "seed/Customer-Churn-Records.csv",
+        readFileSync(seedCsv),
+      );
+      await putObjectViaFiler(s3, "customers", "seed/_SUCCESS", "");
+      await apply(env.client, scoringRun("seed", "s3-keys", "seed-scores/", { prefix: "seed/" }));
+      const run = await waitForScoring("seed");
+      expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
+      const { header, rows } = customerRows(env.dataDir, seedCsv);
+      expect(run.status?.rows).toEqual({ scored: rows.length, rejected: 0 });
+      const scored = new Map<string, number>();
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${s3.filerUrl}/buckets/scores/seed-scores/part-${i}.parquet`);
+        expect(res.status, `part-${i}.parquet`).toBe(200);
+        await addPartRows(await res.arrayBuffer(), scored);
+      }
+      const idAt = header.indexOf("CustomerId");
+      expect([...scored.keys()].sort()).toEqual(rows.map((r) => r[idAt]).sort());
+      await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored, seedCsv);
+    },
+  );
 
   it("fails a run whose keys the store refuses with S3CredentialsRefused, naming the Secret's keys", async () => {
     await apply(env.client, scoringRun("wrong-keys", "s3-wrong", "wrong/"));

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { resolve } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { parquetReadObjects } from "hyparquet";
 import { expect } from "vitest";
@@ -8,9 +8,12 @@ import { Resources } from "../../../../operator/src/kube/resources.js";
 import { parseCsv } from "../../../../runtime/src/data/csv-reader.js";
 import { CUSTOMERS } from "./synthetic-customers.js";
 
-/** The synthetic customers file of an env's data directory: its header and rows. */
-export function customerRows(dataDir: string): { header: string[]; rows: string[][] } {
-  const [header, ...rows] = parseCsv(readFileSync(join(dataDir, CUSTOMERS.path), "utf8")) as [
+/** A customers file (the synthetic one of an env's data directory by default): header and rows. */
+export function customerRows(
+  dataDir: string,
+  file: string = CUSTOMERS.path,
+): { header: string[]; rows: string[][] } {
+  const [header, ...rows] = parseCsv(readFileSync(resolve(dataDir, file), "utf8")) as [
     string[],
     ...string[][],
   ];
@@ -26,7 +29,7 @@ export async function addPartRows(file: ArrayBuffer, into: Map<string, number>):
 }
 
 /**
- * Checks that every 97th customer gets, from ChurnModel `model`'s serving pod through POST
+ * Checks that every 97th customer of `file` (the env's synthetic customers by default) gets, from ChurnModel `model`'s serving pod through POST
  * /v1/score (as an application would send it), exactly the probability in `scored`.
  */
 export async function expectOnlineScoresEqual(
@@ -35,8 +38,9 @@ export async function expectOnlineScoresEqual(
   model: string,
   dataDir: string,
   scored: ReadonlyMap<string, number>,
+  file: string = CUSTOMERS.path,
 ): Promise<void> {
-  const { header, rows } = customerRows(dataDir);
+  const { header, rows } = customerRows(dataDir, file);
   const text = new Set(["Surname", "Geography", "Gender", "Card Type"]);
   const sample = rows.filter((_, i) => i % 97 === 0);
   const instances = sample.map((cells) => {
