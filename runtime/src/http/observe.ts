@@ -28,7 +28,7 @@ export function observe(deps: {
 }) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const start = process.hrtime.bigint();
-    const requestId = assignRequestId(ctx);
+    assignRequestId(ctx);
     deps.inflight?.enter();
     try {
       await next();
@@ -48,16 +48,29 @@ export function observe(deps: {
           : route === "/metrics" || route.endsWith("z")
             ? "debug"
             : "info";
-      if (deps.logger.enabled(level)) {
-        deps.logger[level]("request", {
-          requestId,
-          method: ctx.method,
-          path: ctx.path,
-          route,
-          status: ctx.status,
-          durationMs: Math.round(seconds * 1e5) / 100,
-        });
-      }
+      logRequest(deps.logger, level, ctx, seconds, { route });
     }
   };
+}
+
+/**
+ * Writes a request's access log line (when its level is on): the request id, method, path, what
+ * served it (`route` here, `variant` in the router), status and duration.
+ */
+export function logRequest(
+  logger: Logger,
+  level: "error" | "info" | "debug",
+  ctx: Context,
+  seconds: number,
+  servedBy: { route: string } | { variant: string },
+): void {
+  if (!logger.enabled(level)) return;
+  logger[level]("request", {
+    requestId: ctx.state.requestId,
+    method: ctx.method,
+    path: ctx.path,
+    ...servedBy,
+    status: ctx.status,
+    durationMs: Math.round(seconds * 1e5) / 100,
+  });
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import Koa, { type Context, type Next } from "koa";
 import { errorMiddleware } from "../http/error-middleware.js";
 import type { InflightTracker } from "../http/inflight-tracker.js";
-import { assignRequestId } from "../http/observe.js";
+import { assignRequestId, logRequest } from "../http/observe.js";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
 import { MAX_ANSWER_BYTES, type Mirror } from "./mirror.js";
@@ -50,7 +50,7 @@ const NOT_FORWARDED = new Set(["host", "content-length", "expect", VARIANT_HEADE
 function observe(deps: RouterDeps) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const start = process.hrtime.bigint();
-    const requestId = assignRequestId(ctx);
+    assignRequestId(ctx);
     const routed = ROUTED.test(ctx.path);
     if (routed) countInFlight(deps, 1);
     try {
@@ -64,16 +64,7 @@ function observe(deps: RouterDeps) {
         deps.metrics.requestDuration.observe({ variant }, seconds);
       }
       const level = requestLogLevel(ctx, routed);
-      if (deps.logger.enabled(level)) {
-        deps.logger[level]("request", {
-          requestId,
-          method: ctx.method,
-          path: ctx.path,
-          variant,
-          status: ctx.status,
-          durationMs: Math.round(seconds * 1e5) / 100,
-        });
-      }
+      logRequest(deps.logger, level, ctx, seconds, { variant });
     }
   };
 }

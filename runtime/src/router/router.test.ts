@@ -1,7 +1,7 @@
 // The router end to end: two real `serve` instances on the trained fixture (the canary with a
 // score-shift fault, so its answers are told apart and its decisions differ) and the router
 // following a traffic file, everything over real HTTP on 127.0.0.1.
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,17 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metric, startTestRouter } from "../../test-support/test-router.js";
 import { get, type JsonBody, post, startTestServer } from "../../test-support/test-server.js";
-import { trainedArtifact } from "../../test-support/trained-artifact.js";
-import type { Reference } from "../artifact/artifact.js";
+import { fixtureModel, trainedArtifact } from "../../test-support/trained-artifact.js";
 import { ALLOW_TEST_FAULTS_ENV, TEST_FAULT_ENV } from "../http/test-fault.js";
 import { createLogger } from "../logger.js";
 import type { RunningRouter } from "./router-server.js";
 
 const fixture = trainedArtifact();
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
-const card = JSON.parse(readFileSync(join(fixture.modelDir, "model.json"), "utf8"));
+const { card, reference } = fixtureModel(fixture);
 const ID = card.schema.idColumn as string;
 const SHIFT = 0.3;
 // Both variants serve the fixture; the canary differs by its score shift. The config names it
