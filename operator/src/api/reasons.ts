@@ -70,6 +70,8 @@ export const Reasons = {
   /** The keys are valid but may not read or write that object. */
   S3AccessDenied: "S3AccessDenied",
   RejectLimitExceeded: "RejectLimitExceeded",
+  /** Shards listed different objects under input.s3.prefix: it changed during the run. */
+  InputChanged: "InputChanged",
   ScoringFailed: "ScoringFailed",
   RunScheduled: "RunScheduled",
   ScheduleMissed: "ScheduleMissed",

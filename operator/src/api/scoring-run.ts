@@ -173,6 +173,12 @@ export const shardResultSchema = z.object({
   index: count.describe("The shard's completion index."),
   scored: count.describe("Rows scored."),
   rejected: count.describe("Rows rejected (in rejects-<index>.csv)."),
+  inputListing: z
+    .string()
+    .optional()
+    .describe(
+      "For input.s3.prefix: a digest of the objects the shard listed (keys, sizes, ETags). Shards that listed different objects fail the run with InputChanged.",
+    ),
 });
 
 /** ScoringRun.status (written only by the operator). */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { dataObjects, type ListedObject, pieceRows, planShard } from "./input-plan.js";
+import {
+  dataObjects,
+  type ListedObject,
+  listingDigest,
+  pieceRows,
+  planShard,
+} from "./input-plan.js";
 
 const obj = (key: string, size: number): ListedObject => ({ key, size });
 const brief = (objects: ListedObject[], shards: number) =>
@@ -101,5 +107,21 @@ describe("pieceRows", () => {
       start: 99_999_999,
       end: 100_000_000,
     });
+  });
+});
+
+describe("listingDigest", () => {
+  const listing = [
+    { key: "in/a.csv", size: 10, etag: '"1"' },
+    { key: "in/b.csv", size: 20, etag: '"2"' },
+  ];
+  it("is the same for the same objects, and differs when one is added, removed or rewritten", () => {
+    const d = listingDigest(listing);
+    expect(listingDigest(listing.map((o) => ({ ...o })))).toBe(d);
+    expect(listingDigest([...listing, { key: "in/c.csv", size: 1, etag: '"3"' }])).not.toBe(d);
+    expect(listingDigest(listing.slice(1))).not.toBe(d);
+    expect(
+      listingDigest([listing[0] as ListedObject, { ...(listing[1] as ListedObject), etag: '"9"' }]),
+    ).not.toBe(d);
   });
 });

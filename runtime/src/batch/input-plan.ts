@@ -3,6 +3,7 @@
 // [i*T/N, (i+1)*T/N) of that run, so each shard gets ~1/N of the bytes whatever the objects'
 // sizes, and the pieces of all shards partition every object exactly. A CSV piece then owns the
 // records starting in its byte range, a Parquet piece the rows its byte range maps to (pieceRows).
+import { createHash } from "node:crypto";
 import { type Range, shardRange } from "./shard-range.js";
 
 /** One listed object. */
@@ -29,6 +30,17 @@ export function dataObjects(listing: readonly ListedObject[]): ListedObject[] {
       return o.size > 0 && name !== "" && !name.startsWith("_") && !name.startsWith(".");
     })
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * A digest of the objects a shard planned from (key, size and ETag of each): shards that
+ * listed the same objects report the same digest, so the operator can tell when the input
+ * changed between two shards' listings (an object added or deleted moves every boundary).
+ */
+export function listingDigest(objects: readonly ListedObject[]): string {
+  const h = createHash("sha256");
+  for (const o of objects) h.update(`${o.key}\t${o.size}\t${o.etag ?? ""}\n`);
+  return h.digest("hex").slice(0, 16);
 }
 
 /** Shard `index` of `shards`' pieces of `objects` (already in key order), empty ones left out. */

@@ -12,7 +12,13 @@ import type { ModelCard } from "../artifact/model-card.js";
 import { csvRecordTyper } from "../data/csv-record.js";
 import { InputError, openByteSource, s3Source, unchangedSince } from "./byte-source.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
-import { dataObjects, type ListedObject, pieceRows, planShard } from "./input-plan.js";
+import {
+  dataObjects,
+  type ListedObject,
+  listingDigest,
+  pieceRows,
+  planShard,
+} from "./input-plan.js";
 import {
   isS3Location,
   isS3Prefix,
@@ -145,7 +151,7 @@ async function* parquetBatches(
  */
 async function prefixPieces(
   input: ShardInput,
-): Promise<{ format: "csv" | "parquet"; pieces: Piece[] }> {
+): Promise<{ format: "csv" | "parquet"; pieces: Piece[]; listing: string }> {
   const store = new S3ObjectStore(s3AccessFromEnv(process.env));
   const prefix = parseS3Location(input.location);
   const objects = dataObjects(await store.list(prefix));
@@ -164,17 +170,30 @@ async function prefixPieces(
     listed: p.object,
     named: true,
   }));
-  return { format: parquet > 0 ? "parquet" : input.format, pieces };
+  return {
+    format: parquet > 0 ? "parquet" : input.format,
+    pieces,
+    listing: listingDigest(objects),
+  };
 }
 
-async function* prefixBatches(input: ShardInput, card: ModelCard): AsyncGenerator<SourceRow[]> {
-  const { format, pieces } = await prefixPieces(input);
+async function* prefixBatches(
+  input: ShardInput,
+  card: ModelCard,
+  onListing: (digest: string) => void,
+): AsyncGenerator<SourceRow[]> {
+  const { format, pieces, listing } = await prefixPieces(input);
+  onListing(listing);
   yield* format === "parquet" ? parquetBatches(input, pieces) : csvBatches(input, card, pieces);
 }
 
-/** The shard's rows, batch by batch. */
-export function shardBatches(input: ShardInput, card: ModelCard): AsyncGenerator<SourceRow[]> {
-  if (isS3Prefix(input.location)) return prefixBatches(input, card);
+/** The shard's rows, batch by batch; `onListing` gets a prefix's listing digest. */
+export function shardBatches(
+  input: ShardInput,
+  card: ModelCard,
+  onListing: (digest: string) => void = () => {},
+): AsyncGenerator<SourceRow[]> {
+  if (isS3Prefix(input.location)) return prefixBatches(input, card, onListing);
   const whole = [{ location: input.location, named: false }];
   return input.format === "parquet" ? parquetBatches(input, whole) : csvBatches(input, card, whole);
 }

@@ -79,6 +79,7 @@ async function partIds(key: string): Promise<string[]> {
 async function scoresOf(input: string, out: string, shards: number) {
   const scores = new Map<string, unknown>();
   const scored: number[] = [];
+  const listings: (string | undefined)[] = [];
   for (let index = 0; index < shards; index++) {
     const r = await runShard({
       input,
@@ -90,12 +91,13 @@ async function scoresOf(input: string, out: string, shards: number) {
     expect(r.code, r.summary.error).toBe(BatchExit.ok);
     expect(r.summary.rejected).toBe(0);
     scored.push(r.summary.scored);
+    listings.push(r.summary.inputListing);
     for (const row of await partRows(`${out}part-${index}.parquet`)) {
       expect(scores.has(String(row.CustomerId)), `${row.CustomerId} twice`).toBe(false);
       scores.set(String(row.CustomerId), row.probability);
     }
   }
-  return { scores, scored };
+  return { scores, scored, listings };
 }
 
 describe("churn-runtime batch on S3", () => {
@@ -139,6 +141,10 @@ describe("churn-runtime batch on S3", () => {
     expect(multi.scores).toEqual(single.scores);
     // ~1/4 of the bytes each: no shard is idle or holds half the rows.
     for (const n of multi.scored) expect(n).toBeGreaterThan(ids.length / 8);
+    // Every shard planned from the same listing, and says so (the operator compares them).
+    expect(multi.listings[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(multi.listings).size).toBe(1);
+    expect(single.listings).toEqual([undefined]);
   });
 
   it("replaces a retried index's part: the same key, the same rows, no second object", async () => {

@@ -130,7 +130,10 @@ export async function scoreShard(
     const { part, rejects } = await openWriters(cfg, idColumn);
     writers.push(part, rejects);
     const input = { ...cfg, location: cfg.input, format: cfg.inputFormat };
-    for await (const batch of shardBatches(input, card)) {
+    const listed = (digest: string) => {
+      summary.inputListing = digest;
+    };
+    for await (const batch of shardBatches(input, card, listed)) {
       const s = screen(batch, idColumn, fields, validator);
       summary.read += batch.length;
       summary.rejected += s.rejects.length;

@@ -10,6 +10,8 @@ export interface ShardSummary {
   rejected: number;
   /** Why the shard failed, when it did. */
   error?: string;
+  /** For an input prefix: the digest of the objects listed (listingDigest; equal in every shard). */
+  inputListing?: string;
   /** What S3 refused, when that is why (the operator's condition reason names it). */
   s3Problem?: "credentials" | "not-found" | "access-denied" | "unavailable";
 }

@@ -59,6 +59,12 @@ const pod = (index: number, phase: string, scored: number, rejected: number, ext
     ...extra,
   }) as ShardPodObservation;
 
+/** A succeeded shard of an input prefix whose listing had digest `listing`. */
+const listedPod = (index: number, listing: string) =>
+  pod(index, "Succeeded", 10, 0, {
+    summary: { index, read: 10, scored: 10, rejected: 0, inputListing: listing },
+  });
+
 const complete = [{ type: "Complete", status: "True", time: "2026-11-30T01:02:00Z" }];
 const failedWith = (reason: string) => [
   { type: "Failed", status: "True", reason, message: reason, time: "2026-11-30T01:03:00Z" },
@@ -115,6 +121,24 @@ describe("decideScoringOutcome", () => {
       },
       phase: "Failed",
       reason: "RejectLimitExceeded",
+    },
+    {
+      name: "succeeds when the shards read the same listing of an input prefix",
+      o: {
+        job: job([0, 1, 2], [], complete),
+        pods: [0, 1, 2].map((i) => listedPod(i, "d1")),
+      },
+      phase: "Succeeded",
+      reason: "Succeeded",
+    },
+    {
+      name: "fails when shards read different listings of an input prefix (it changed mid-run)",
+      o: {
+        job: job([0, 1, 2], [], complete),
+        pods: [listedPod(0, "d1"), listedPod(1, "d1"), listedPod(2, "d2")],
+      },
+      phase: "Failed",
+      reason: "InputChanged",
     },
     {
       name: "names an unusable input (exit 2)",

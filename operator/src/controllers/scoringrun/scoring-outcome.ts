@@ -59,6 +59,7 @@ export function aggregateShardResults(
       index: p.index,
       scored: p.summary.scored,
       rejected: p.summary.rejected,
+      ...(p.summary.inputListing ? { inputListing: p.summary.inputListing } : {}),
     });
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
@@ -165,8 +166,24 @@ function outcome(
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** A finished Job's verdict: succeeded, unless the run as a whole has too many rejects. */
+/**
+ * Two shards that planned from different listings of an input prefix, when some did: their
+ * byte boundaries differ, so the parts may miss or repeat customers.
+ */
+function listingsDiffer(results: readonly ShardResult[]): string | undefined {
+  const listed = results.filter((r) => r.inputListing);
+  const other = listed.find((r) => r.inputListing !== listed[0]?.inputListing);
+  if (!other || !listed[0]) return undefined;
+  return `shards ${listed[0].index} and ${other.index} listed different objects under the input prefix (${listed[0].inputListing} against ${other.inputListing}): it changed during the run, so the parts may miss or repeat customers; give each run's input a prefix nothing writes to while it runs`;
+}
+
+/**
+ * A finished Job's verdict: succeeded, unless the run as a whole has too many rejects or its
+ * shards read different listings of an input prefix.
+ */
 function completed(o: ScoringObservation, extra: Partial<ScoringOutcome>): ScoringOutcome {
+  const changed = listingsDiffer(extra.shardResults ?? []);
+  if (changed) return outcome(o, "Failed", Reasons.InputChanged, changed, extra);
   const rows = extra.rows ?? { scored: 0, rejected: 0 };
   const broken = rejectLimitBroken(
     { read: rows.scored + rows.rejected, rejected: rows.rejected },
