@@ -1,17 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scoreAcrossSigterm } from "../../test-support/cli-process.js";
 import { get, startTestServer } from "../../test-support/test-server.js";
-import { trainedArtifact } from "../../test-support/trained-artifact.js";
-import type { Reference } from "../artifact/artifact.js";
+import { fixtureModel, trainedArtifact } from "../../test-support/trained-artifact.js";
 import { resolveRouteConfig } from "./route-config.js";
 
 const fixture = trainedArtifact();
-const reference = JSON.parse(
-  readFileSync(join(fixture.modelDir, "reference.json"), "utf8"),
-) as Reference;
+const { reference } = fixtureModel(fixture);
 const scratch = mkdtempSync(join(tmpdir(), "churn-route-cli-"));
 let stable: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
