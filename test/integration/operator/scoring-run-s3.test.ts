@@ -136,6 +136,11 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
       expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
       const { header, rows } = customerRows(env.dataDir, seedCsv);
       expect(run.status?.rows).toEqual({ scored: rows.length, rejected: 0 });
+      // The 4 shards listed the prefix alike (else the run fails with InputChanged).
+      const listings = run.status?.shardResults?.map((r) => r.inputListing);
+      expect(listings).toHaveLength(4);
+      expect(new Set(listings).size, JSON.stringify(listings)).toBe(1);
+      expect(listings?.[0]).toMatch(/^[0-9a-f]{16}$/);
       const scored = new Map<string, number>();
       for (let i = 0; i < 4; i++) {
         const res = await fetch(`${s3.filerUrl}/buckets/scores/seed-scores/part-${i}.parquet`);
