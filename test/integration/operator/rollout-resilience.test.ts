@@ -11,7 +11,9 @@ describe.skipIf(noProcessNode)("a rollout survives its operator", () => {
   const rollout = {
     trafficRouting: "replicas" as const,
     steps: [{ setWeight: 50 }, { pause: {} }],
-    analysis: { intervalSeconds: 5, minSamples: 20 },
+    // Latency is judged elsewhere (the router suite's latency fault): here a busy machine can
+    // make the canary's p99 look slow and roll it back, which is not what this suite is about.
+    analysis: { intervalSeconds: 5, minSamples: 20, metrics: { latencyP99Ms: { enabled: false } } },
   };
 
   const bank = rolloutSuite("rollout-crash", { rollout: () => rollout });
@@ -56,6 +58,7 @@ describe.skipIf(noProcessNode)("a rollout survives its operator", () => {
           Date.parse(m.status?.rollout?.analysis?.at ?? "0") >
           Date.parse(atPause?.analysis?.at ?? "0"),
       );
+      expect(resumed.status?.rollout?.phase, resumed.status?.rollout?.message).toBe("Paused");
       expect(resumed.status?.rollout).toMatchObject({
         phase: "Paused",
         stepIndex: atPause?.stepIndex,
