@@ -119,39 +119,33 @@ describe.skipIf(noProcessNode)("ScoringRun from and to S3 (SeaweedFS)", () => {
     await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored);
   });
 
-  // The issue's own proof, on the seed customers (10,000; read from ../shared, never copied):
-  // uploaded under a prefix with a _SUCCESS marker, so the operator's prefix path runs too.
-  it.skipIf(noSeed)(
-    "scores the seed customers under an S3 prefix over 4 shards: one row per customer, equal to POST /v1/score",
-    async () => {
-      await putObjectViaFiler(
-        s3,
-        "customers",
-        "seed/Customer-Churn-Records.csv",
-        readFileSync(seedCsv),
-      );
-      await putObjectViaFiler(s3, "customers", "seed/_SUCCESS", "");
-      await apply(env.client, scoringRun("seed", "s3-keys", "seed-scores/", { prefix: "seed/" }));
-      const run = await waitForScoring("seed");
-      expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
-      const { header, rows } = customerRows(env.dataDir, seedCsv);
-      expect(run.status?.rows).toEqual({ scored: rows.length, rejected: 0 });
-      // The 4 shards listed the prefix alike (else the run fails with InputChanged).
-      const listings = run.status?.shardResults?.map((r) => r.inputListing);
-      expect(listings).toHaveLength(4);
-      expect(new Set(listings).size, JSON.stringify(listings)).toBe(1);
-      expect(listings?.[0]).toMatch(/^[0-9a-f]{16}$/);
-      const scored = new Map<string, number>();
-      for (let i = 0; i < 4; i++) {
-        const res = await fetch(`${s3.filerUrl}/buckets/scores/seed-scores/part-${i}.parquet`);
-        expect(res.status, `part-${i}.parquet`).toBe(200);
-        await addPartRows(await res.arrayBuffer(), scored);
-      }
-      const idAt = header.indexOf("CustomerId");
-      expect([...scored.keys()].sort()).toEqual(rows.map((r) => r[idAt]).sort());
-      await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored, seedCsv);
-    },
-  );
+  // The issue's own proof, on the seed customers (10,000; read from ../shared, never copied),
+  // or on the synthetic customers in a clone without ../shared: uploaded under a prefix with a
+  // _SUCCESS marker, so the operator's prefix path runs too.
+  it("scores the seed (else synthetic) customers under an S3 prefix over 4 shards: one row per customer, equal to POST /v1/score", async () => {
+    const csv = noSeed ? join(env.dataDir, CUSTOMERS.path) : seedCsv;
+    await putObjectViaFiler(s3, "customers", "seed/customers.csv", readFileSync(csv));
+    await putObjectViaFiler(s3, "customers", "seed/_SUCCESS", "");
+    await apply(env.client, scoringRun("seed", "s3-keys", "seed-scores/", { prefix: "seed/" }));
+    const run = await waitForScoring("seed");
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe("Succeeded");
+    const { header, rows } = customerRows(env.dataDir, csv);
+    expect(run.status?.rows).toEqual({ scored: rows.length, rejected: 0 });
+    // The 4 shards listed the prefix alike (else the run fails with InputChanged).
+    const listings = run.status?.shardResults?.map((r) => r.inputListing);
+    expect(listings).toHaveLength(4);
+    expect(new Set(listings).size, JSON.stringify(listings)).toBe(1);
+    expect(listings?.[0]).toMatch(/^[0-9a-f]{16}$/);
+    const scored = new Map<string, number>();
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${s3.filerUrl}/buckets/scores/seed-scores/part-${i}.parquet`);
+      expect(res.status, `part-${i}.parquet`).toBe(200);
+      await addPartRows(await res.arrayBuffer(), scored);
+    }
+    const idAt = header.indexOf("CustomerId");
+    expect([...scored.keys()].sort()).toEqual(rows.map((r) => r[idAt]).sort());
+    await expectOnlineScoresEqual(env.client, env.ns, "bank", env.dataDir, scored, csv);
+  });
 
   it("fails a run whose keys the store refuses with S3CredentialsRefused, naming the Secret's keys", async () => {
     await apply(env.client, scoringRun("wrong-keys", "s3-wrong", "wrong/"));
