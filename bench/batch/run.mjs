@@ -2,8 +2,9 @@
 // `npm run bench -- batch`: batch scoring throughput, rows per second per core (rows / CPU
 // seconds of the process) and peak RSS of one shard, for `churn-runtime batch` (CSV in, Parquet
 // out) without and with top-3 SHAP drivers, against the in-process floor (ModelService.predict
-// on parsed rows, no I/O) and a plain Python script (pandas + onnxruntime + pyarrow) doing the
-// same work. Prints a table and writes bench/results/batch.json. CPU time, not wall time, so
+// on parsed rows, no I/O) and a plain Python script (pandas + onnxruntime + pyarrow, with
+// xgboost's native pred_contribs for the drivers) doing the same work, and checks that the peer's
+// answers agree with the runtime's per customer. Prints a table and writes bench/results/batch.json. CPU time, not wall time, so
 // the numbers survive a busy machine better; the load average is printed beside them.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
-const python = join(root, ".venv", "bin", "python");
+const pythonBin = join(root, ".venv", "bin", "python");
 const here = join(root, "bench", "batch");
 const { values: opts } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values: opts } = parseArgs({
     "batch-rows": { type: "string", default: "5000" },
     "explain-top-k": { type: "string", default: "3" },
     "model-dir": { type: "string" },
+    booster: { type: "string" },
     "skip-python": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -32,6 +34,8 @@ if (opts.help) {
   --batch-rows N      rows per batch (default 5000)
   --explain-top-k K   SHAP drivers in the explained run (default 3; 0 skips it)
   --model-dir DIR     benchmark this artifact instead of the bank model trained here
+  --booster FILE      that artifact's xgboost booster, for the Python peer's SHAP drivers
+                      (bench/runtime/booster.py reproduces one; without it that peer is skipped)
   --skip-python       no plain Python peer
 `);
   process.exit(0);
@@ -41,9 +45,9 @@ const cache = join(homedir(), ".cache", "churn-operator", "bench-batch");
 const log = (m) => process.stderr.write(`[bench batch] ${m}\n`);
 const lastJson = (out) => JSON.parse(out.trim().split("\n").at(-1));
 
-/** The bank model, trained once per spec, trainer and lock file. */
+/** The bank model, trained once per spec, trainer and lock file, and the data it was trained on. */
 function ensureModel() {
-  if (opts["model-dir"]) return resolve(opts["model-dir"]);
+  if (opts["model-dir"]) return { modelDir: resolve(opts["model-dir"]) };
   const spec = join(root, "trainer", "examples", "bank-churn.yaml");
   const h = createHash("sha256");
   for (const f of [spec, join(root, "trainer", "requirements.lock")]) h.update(readFileSync(f));
@@ -55,7 +59,7 @@ function ensureModel() {
     mkdirSync(dir, { recursive: true });
     const data = join(dir, "train.csv");
     log("training the benchmark model on 10,000 synthetic customers");
-    execFileSync(python, [
+    execFileSync(pythonBin, [
       "-m",
       "churn_trainer",
       "synth",
@@ -66,7 +70,7 @@ function ensureModel() {
       "--output",
       data,
     ]);
-    execFileSync(python, [
+    execFileSync(pythonBin, [
       "-m",
       "churn_trainer",
       "train",
@@ -78,7 +82,26 @@ function ensureModel() {
       store,
     ]);
   }
-  return join(store, found()[0]);
+  return { modelDir: join(store, found()[0]), spec, trainData: join(dir, "train.csv") };
+}
+
+/** The artifact's xgboost booster for the Python peer's drivers: given, or reproduced once. */
+function ensureBooster({ modelDir, spec, trainData }) {
+  if (opts.booster) return resolve(opts.booster);
+  if (!trainData) return undefined;
+  const booster = join(modelDir, "..", "..", "model.ubj");
+  if (!existsSync(booster)) {
+    log("reproducing the artifact's booster for the Python peer (bench/runtime/booster.py)");
+    const args = ["--spec", spec, "--data", trainData, "--model-dir", modelDir];
+    execFileSync(
+      pythonBin,
+      [join(root, "bench", "runtime", "booster.py"), ...args, "--output", booster],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+  }
+  return booster;
 }
 
 /** `rows` synthetic customers, written once per size. */
@@ -87,7 +110,7 @@ function ensureData() {
   if (!existsSync(data)) {
     mkdirSync(cache, { recursive: true });
     log(`synthesising ${rows} customers`);
-    execFileSync(python, [
+    execFileSync(pythonBin, [
       "-m",
       "churn_trainer",
       "synth",
@@ -102,11 +125,13 @@ function ensureData() {
   return data;
 }
 
-const modelDir = ensureModel();
+const model = ensureModel();
+const { modelDir } = model;
 const data = ensureData();
 const out = join(cache, "out");
 const load0 = loadavg();
 const results = [];
+let agreement;
 const measure = (name, cmd, args) => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -153,14 +178,19 @@ const cli = (k) => [
   "warn",
 ];
 measure("churn-runtime batch (CSV -> Parquet)", process.execPath, cli("0"));
+// The peer writes beside `out`, which each measured run empties, so the explained runs can be
+// compared after both have run.
+const peerOut = join(cache, "python.parquet");
+const peerArgs = (extra) => [
+  join(here, "plain_batch.py"),
+  modelDir,
+  data,
+  peerOut,
+  batchRows,
+  ...extra,
+];
 if (!opts["skip-python"]) {
-  measure("plain Python (pandas + onnxruntime + pyarrow)", python, [
-    join(here, "plain_batch.py"),
-    modelDir,
-    data,
-    join(out, "python.parquet"),
-    batchRows,
-  ]);
+  measure("plain Python (pandas + onnxruntime + pyarrow)", pythonBin, peerArgs([]));
 }
 if (Number(topK) > 0) {
   measure(`in-process floor with top-${topK} SHAP`, process.execPath, [
@@ -171,7 +201,19 @@ if (Number(topK) > 0) {
     batchRows,
     topK,
   ]);
+  const booster = opts["skip-python"] ? undefined : ensureBooster(model);
+  if (booster) {
+    const name = `plain Python with top-${topK} SHAP (xgboost pred_contribs)`;
+    measure(name, pythonBin, peerArgs(["--booster", booster, "--explain-top-k", topK]));
+  } else if (!opts["skip-python"]) {
+    log("no booster for this artifact (--booster FILE): the Python peer's SHAP run is skipped");
+  }
   measure(`churn-runtime batch with top-${topK} SHAP`, process.execPath, cli(topK));
+  if (booster) {
+    agreement = lastJson(
+      execFileSync(pythonBin, [join(here, "agree.py"), out, peerOut, topK]).toString(),
+    );
+  }
 }
 const load1 = loadavg();
 const floor = results[0].rowsPerCpuSecond;
@@ -184,8 +226,13 @@ for (const r of results) {
     `| ${r.name} | ${r.rowsPerCpuSecond} | ${(r.rowsPerCpuSecond / floor).toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.peakRssMb} |\n`,
   );
 }
+if (agreement) {
+  process.stdout.write(
+    `\nruntime vs Python peer, top-${topK} SHAP, per customer: ${agreement.rowsCompared} rows joined (${agreement.rowsOnlyOneSide} on one side only), probability max diff ${agreement.maxProbabilityDiff.toExponential(2)}, same drivers in the same order for ${(100 * agreement.sameDriversShare).toFixed(3)}% (max contribution diff there ${agreement.maxContributionDiff.toExponential(2)})\n`,
+  );
+}
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 writeFileSync(
   join(root, "bench", "results", "batch.json"),
-  `${JSON.stringify({ header, results }, null, 2)}\n`,
+  `${JSON.stringify({ header, results, agreement }, null, 2)}\n`,
 );
