@@ -2,7 +2,7 @@ import type { V2HorizontalPodAutoscaler, V2MetricSpec } from "@kubernetes/client
 import type { ChurnModel } from "../../api/churn-model.js";
 import type { ResolvedAutoscaling } from "../../api/defaults.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import type { Variant } from "./desired-variants.js";
 import { versionDeploymentName } from "./serving-names.js";
 
@@ -43,16 +43,11 @@ export function buildAutoscaler(
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
-    metadata: {
-      name,
-      namespace: model.metadata?.namespace,
-      labels: {
-        [Labels.managedBy]: MANAGED_BY,
-        [Labels.churnModel]: model.metadata?.name ?? "",
-        [Labels.component]: "serving",
-      },
-      ownerReferences: [controllerRef(model)],
-    },
+    metadata: childMetadata(model, name, {
+      [Labels.managedBy]: MANAGED_BY,
+      [Labels.churnModel]: model.metadata?.name ?? "",
+      [Labels.component]: "serving",
+    }),
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
       minReplicas: bounds.minReplicas,

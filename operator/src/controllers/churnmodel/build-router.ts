@@ -10,7 +10,7 @@ import type { ChurnModel } from "../../api/churn-model.js";
 import { Defaults } from "../../api/defaults.js";
 import type { VersionRef } from "../../api/rollout.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import type { ServingSettings } from "./build-serving-deployment.js";
 import { versionSelector } from "./build-serving-deployment.js";
@@ -58,12 +58,7 @@ const labelsOf = (model: ChurnModel) => ({
   [Labels.component]: "router",
 });
 
-const meta = (model: ChurnModel, name: string) => ({
-  name,
-  namespace: model.metadata?.namespace,
-  labels: labelsOf(model),
-  ownerReferences: [controllerRef(model)],
-});
+const meta = (model: ChurnModel, name: string) => childMetadata(model, name, labelsOf(model));
 
 /** Labels selecting a model's router pods (the scoring Service's selector in router mode). */
 export function routerSelector(model: ChurnModel): Record<string, string> {

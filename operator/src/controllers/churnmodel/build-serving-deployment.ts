@@ -11,7 +11,7 @@ import { Defaults, explanationsEnabledOf } from "../../api/defaults.js";
 import { LABEL_PREFIX } from "../../api/group.js";
 import type { S3ModelStore } from "../../config/s3-model-store.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import { s3AccessOf, s3FetchContainer } from "../shared/s3-artifact-fetch.js";
 import type { Variant } from "./desired-variants.js";
@@ -116,12 +116,7 @@ export function buildServingDeployment(
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: {
-      name: versionDeploymentName(model, variant.version.digest),
-      namespace: model.metadata?.namespace,
-      labels,
-      ownerReferences: [controllerRef(model)],
-    },
+    metadata: childMetadata(model, versionDeploymentName(model, variant.version.digest), labels),
     spec: {
       // An autoscaled variant's size belongs to its HPA: applying it would fight every scale.
       ...(variant.autoscale ? {} : { replicas: variant.replicas }),

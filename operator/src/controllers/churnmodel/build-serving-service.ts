@@ -1,7 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type { ChurnModel } from "../../api/churn-model.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import { routerSelector } from "./build-router.js";
 import { servingSelector } from "./build-serving-deployment.js";
 import { servingServiceName } from "./serving-names.js";
@@ -15,17 +15,12 @@ export function buildServingService(model: ChurnModel, viaRouter = false): V1Ser
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: servingServiceName(model),
-      namespace: model.metadata?.namespace,
-      labels: {
-        [Labels.managedBy]: MANAGED_BY,
-        [Labels.name]: "churn-runtime",
-        [Labels.instance]: model.metadata?.name ?? "",
-        [Labels.churnModel]: model.metadata?.name ?? "",
-      },
-      ownerReferences: [controllerRef(model)],
-    },
+    metadata: childMetadata(model, servingServiceName(model), {
+      [Labels.managedBy]: MANAGED_BY,
+      [Labels.name]: "churn-runtime",
+      [Labels.instance]: model.metadata?.name ?? "",
+      [Labels.churnModel]: model.metadata?.name ?? "",
+    }),
     spec: {
       type: "ClusterIP",
       selector: viaRouter ? routerSelector(model) : servingSelector(model),

@@ -22,7 +22,7 @@ import type { ScoringRun } from "../../api/scoring-run.js";
 import { childName } from "../shared/child-name.js";
 import { mountDataSource } from "../shared/data-source-volume.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import { s3FetchContainer } from "../shared/s3-artifact-fetch.js";
 
@@ -213,12 +213,7 @@ export function buildScoringJob(
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: {
-      name: scoringJobName(run),
-      namespace: run.metadata?.namespace,
-      labels,
-      ownerReferences: [controllerRef(run)],
-    },
+    metadata: childMetadata(run, scoringJobName(run), labels),
     spec: {
       completionMode: "Indexed",
       completions: shards,

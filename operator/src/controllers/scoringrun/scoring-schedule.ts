@@ -2,7 +2,7 @@ import { CronExpressionParser } from "cron-parser";
 import { LABEL_PREFIX } from "../../api/group.js";
 import type { ScoringRun } from "../../api/scoring-run.js";
 import { childName } from "../shared/child-name.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 
 /** The label a scheduled run carries: the name of the ScoringRun that scheduled it. */
 export const SCHEDULED_BY_LABEL = `${LABEL_PREFIX}/scheduled-by`;
@@ -73,12 +73,9 @@ export function scheduledRun(template: ScoringRun, firing: Date): ScoringRun {
   return {
     apiVersion: template.apiVersion ?? "churn.mlops.dev/v1alpha1",
     kind: "ScoringRun",
-    metadata: {
-      name: childName(template.metadata?.name ?? "", stamp, 253),
-      namespace: template.metadata?.namespace,
-      labels: { [SCHEDULED_BY_LABEL]: template.metadata?.name ?? "" },
-      ownerReferences: [controllerRef(template)],
-    },
+    metadata: childMetadata(template, childName(template.metadata?.name ?? "", stamp, 253), {
+      [SCHEDULED_BY_LABEL]: template.metadata?.name ?? "",
+    }),
     spec: {
       ...spec,
       output,

@@ -23,7 +23,7 @@ import {
 } from "../../config/s3-model-store.js";
 import { childName } from "../shared/child-name.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
-import { controllerRef } from "../shared/owner-reference.js";
+import { childMetadata } from "../shared/owner-reference.js";
 import { containerSecurityContext, podSecurityContext } from "../shared/pod-hardening.js";
 import { renderTrainerSpecFile, TRAINER_SPEC_FILE_NAME } from "./trainer-spec-file.js";
 import { TrainerExit } from "./training-outcome.js";
@@ -85,12 +85,7 @@ export function buildTrainingSpecConfigMap(run: TrainingRun): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name: trainingSpecConfigMapName(run),
-      namespace: run.metadata?.namespace,
-      labels: labelsOf(run),
-      ownerReferences: [controllerRef(run)],
-    },
+    metadata: childMetadata(run, trainingSpecConfigMapName(run), labelsOf(run)),
     data: { [TRAINER_SPEC_FILE_NAME]: renderTrainerSpecFile(run.spec) },
   };
 }
@@ -181,12 +176,7 @@ export function buildTrainingJob(run: TrainingRun, s: TrainingJobSettings): V1Jo
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: {
-      name: trainingJobName(run),
-      namespace: run.metadata?.namespace,
-      labels,
-      ownerReferences: [controllerRef(run)],
-    },
+    metadata: childMetadata(run, trainingJobName(run), labels),
     spec: {
       backoffLimit: backoffLimitOf(run.spec.backoffLimit),
       activeDeadlineSeconds: activeDeadlineSecondsOf(run.spec.activeDeadlineSeconds),
