@@ -1,4 +1,5 @@
 import { RolloutMetrics } from "../../operator/src/controllers/churnmodel/rollout-metrics.js";
+import { ScoringRunMetrics } from "../../operator/src/controllers/scoringrun/scoring-run-metrics.js";
 import { TrainingRunMetrics } from "../../operator/src/controllers/trainingrun/training-run-metrics.js";
 import { ControllerMetrics } from "../../operator/src/kube/controller-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/metrics.js";
@@ -27,6 +28,7 @@ export async function registeredMetrics(): Promise<Map<string, RegisteredMetric>
   // Exactly what the operator's manager registers on its one registry.
   const operator = new ControllerMetrics({ processMetrics: true });
   new TrainingRunMetrics(operator.registry);
+  new ScoringRunMetrics(operator.registry);
   new RolloutMetrics(operator.registry);
   const registries = [
     ["runtime", runtime.registry],

@@ -1,8 +1,10 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
+import { metricFactory } from "../../../../common/metric-factory.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
+import { RunOutcomeMetrics, type RunResult } from "../shared/run-outcome-metrics.js";
 
 /** How a ScoringRun ended, as the `result` label says it. */
-export type ScoringRunResult = "succeeded" | "failed";
+export type ScoringRunResult = RunResult;
 
 /** The reasons a run can end with (decideScoringOutcome's terminal outcomes), created at zero. */
 export const SCORING_TERMINAL_REASONS: Record<ScoringRunResult, readonly Reason[]> = {
@@ -25,37 +27,24 @@ export const SCORING_TERMINAL_REASONS: Record<ScoringRunResult, readonly Reason[
 
 /**
  * ScoringRun outcomes: `churn_scoringrun_completions_total{result,reason}`,
- * `churn_scoringrun_duration_seconds{result}` and `churn_scoringrun_rows_total{outcome}`
- * (scored, rejected). Bounded labels only; which run is in its status and Events.
+ * `churn_scoringrun_duration_seconds{result}` (see RunOutcomeMetrics) and
+ * `churn_scoringrun_rows_total{outcome}` (scored, rejected).
  */
 export class ScoringRunMetrics {
-  private readonly completions: Counter<"result" | "reason">;
-  private readonly duration: Histogram<"result">;
+  private readonly outcomes: RunOutcomeMetrics;
   private readonly rows: Counter<"outcome">;
 
   constructor(registry: Registry) {
-    this.completions = new Counter({
-      name: "churn_scoringrun_completions_total",
-      help: "ScoringRuns this operator process saw reach a terminal phase, by result and reason",
-      labelNames: ["result", "reason"],
-      registers: [registry],
-    });
-    this.duration = new Histogram({
-      name: "churn_scoringrun_duration_seconds",
-      help: "Time from a ScoringRun's Job start to its completion, by result",
-      labelNames: ["result"],
+    this.outcomes = new RunOutcomeMetrics(registry, {
+      kind: "ScoringRun",
+      terminalReasons: SCORING_TERMINAL_REASONS,
       buckets: [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400],
-      registers: [registry],
     });
-    this.rows = new Counter({
-      name: "churn_scoringrun_rows_total",
-      help: "Rows of finished ScoringRuns, by outcome (scored or rejected)",
-      labelNames: ["outcome"],
-      registers: [registry],
-    });
-    for (const [result, reasons] of Object.entries(SCORING_TERMINAL_REASONS)) {
-      for (const reason of reasons) this.completions.inc({ result, reason }, 0);
-    }
+    this.rows = metricFactory(registry).counter(
+      "churn_scoringrun_rows_total",
+      "Rows of finished ScoringRuns, by outcome (scored or rejected)",
+      ["outcome"],
+    );
     for (const outcome of ["scored", "rejected"]) this.rows.inc({ outcome }, 0);
   }
 
@@ -66,8 +55,7 @@ export class ScoringRunMetrics {
     rows: { scored: number; rejected: number } | undefined,
     durationSeconds: number | undefined,
   ) {
-    this.completions.inc({ result, reason });
-    if (durationSeconds !== undefined) this.duration.observe({ result }, durationSeconds);
+    this.outcomes.completed(result, reason, durationSeconds);
     this.rows.inc({ outcome: "scored" }, rows?.scored ?? 0);
     this.rows.inc({ outcome: "rejected" }, rows?.rejected ?? 0);
   }
