@@ -95,6 +95,10 @@ const fires = (
   exp_alerts: [{ exp_labels: labels, exp_annotations: { summary, description } }],
 });
 
+/** ChurnScoringRunFailed's description for one failure of `reason`. */
+const scoringRunFailedText = (reason: string) =>
+  `1 ScoringRun(s) failed with reason ${reason} in the last 10 minutes. \`kubectl get events -A --field-selector involvedObject.kind=ScoringRun,reason=${reason}\` names them; each run's status.message names the failed shard or check, and \`kubectl get scoringruns -A\` its shards and rows.`;
+
 const cases: Record<string, AlertCase> = {
   "reconcile errors: the failing controller only": {
     input_series: [
@@ -170,12 +174,99 @@ const cases: Record<string, AlertCase> = {
         "4m",
         { severity: "warning", reason: "DataValidationFailed" },
         "A TrainingRun failed: DataValidationFailed.",
-        "1 TrainingRun(s) failed with reason DataValidationFailed in the last 10 minutes. `kubectl get events -A --field-selector reason=DataValidationFailed` names them; each run's status (message, failedChecks) says why.",
+        "1 TrainingRun(s) failed with reason DataValidationFailed in the last 10 minutes. `kubectl get events -A --field-selector involvedObject.kind=TrainingRun,reason=DataValidationFailed` names them; each run's status (message, failedChecks) says why.",
       ),
       // Ten minutes after the last failure, and with only successes, it is quiet again.
       quiet("ChurnTrainingRunFailed", "25m"),
     ],
   },
+  "scoring run failed: once per reason, a reason the operator never counted before too": {
+    input_series: [
+      // A shard fails for good at 3m; the operator created this reason's series at zero.
+      series(
+        `churn_scoringrun_completions_total{${OP},result="failed",reason="ShardFailed"}`,
+        "0 0 0 1x27",
+      ),
+      // A reason missing from the series created at zero appears at its first count (15m).
+      series(
+        `churn_scoringrun_completions_total{${OP},result="failed",reason="InputChanged"}`,
+        "_x15 1x15",
+      ),
+      series(
+        `churn_scoringrun_completions_total{${OP},result="failed",reason="RejectLimitExceeded"}`,
+        "0x30",
+      ),
+      series(
+        `churn_scoringrun_completions_total{${OP},result="succeeded",reason="Succeeded"}`,
+        "0+1x30",
+      ),
+    ],
+    alert_rule_test: [
+      quiet("ChurnScoringRunFailed", "2m"),
+      fires(
+        "ChurnScoringRunFailed",
+        "5m",
+        { severity: "warning", reason: "ShardFailed" },
+        "A ScoringRun failed: ShardFailed.",
+        scoringRunFailedText("ShardFailed"),
+      ),
+      // The ShardFailed failure has left the window; the new reason's series is counted from 0.
+      fires(
+        "ChurnScoringRunFailed",
+        "17m",
+        { severity: "warning", reason: "InputChanged" },
+        "A ScoringRun failed: InputChanged.",
+        scoringRunFailedText("InputChanged"),
+      ),
+      quiet("ChurnScoringRunFailed", "28m"),
+    ],
+  },
+  "scoring run rejected rows: a large share warns; a small one, a run failed for its limit and an old run do not":
+    {
+      input_series: [
+        // Runs end at 3m (100 of 10,000 rows rejected), 20m (10 of 10,000) and 35m (5,000 of
+        // 10,000, failed with RejectLimitExceeded); the operator adds their rows as each ends.
+        series(
+          `churn_scoringrun_rows_total{${OP},outcome="scored"}`,
+          "0x2 9900x16 19890x14 24890x10",
+        ),
+        series(
+          `churn_scoringrun_rows_total{${OP},outcome="rejected"}`,
+          "0x2 100x16 110x14 5110x10",
+        ),
+        series(
+          `churn_scoringrun_completions_total{${OP},result="succeeded",reason="Succeeded"}`,
+          "0x2 1x16 2x25",
+        ),
+        series(
+          `churn_scoringrun_completions_total{${OP},result="failed",reason="RejectLimitExceeded"}`,
+          "0x34 1x10",
+        ),
+      ],
+      alert_rule_test: [
+        quiet("ChurnScoringRunRejectedRows", "2m"),
+        fires(
+          "ChurnScoringRunRejectedRows",
+          "5m",
+          { severity: "warning" },
+          "ScoringRuns rejected 1% of their rows: those customers have no score.",
+          "1% of the rows of the ScoringRuns that ended in the last 10 minutes were rejected (threshold 0.005), under each run's own limit (maxRejectedPercent, maxRejectedRows). `kubectl get scoringruns -A` shows each run's Scored and Rejected rows; the rejects-<index>.csv files beside its part files give each bad row's position, id and reason.",
+        ),
+        // No run ended in the window (0 of 0 rows): quiet.
+        quiet("ChurnScoringRunRejectedRows", "15m"),
+        // 0.1% rejected: under the threshold.
+        quiet("ChurnScoringRunRejectedRows", "22m"),
+        // Half the rows rejected, but that run failed for its reject limit: ChurnScoringRunFailed's.
+        quiet("ChurnScoringRunRejectedRows", "37m"),
+        fires(
+          "ChurnScoringRunFailed",
+          "37m",
+          { severity: "warning", reason: "RejectLimitExceeded" },
+          "A ScoringRun failed: RejectLimitExceeded.",
+          scoringRunFailedText("RejectLimitExceeded"),
+        ),
+      ],
+    },
   "rollback: once per reason, naming the models and the failed analysis metrics": {
     input_series: [
       // The operator starts every outcome's series at zero; a canary is rolled back at 16m.
@@ -403,7 +494,7 @@ describe("the chart's alerts in Prometheus", () => {
       },
     });
     const res = promtoolRun(["check", "rules", file]);
-    expect(res.out).toMatch(/SUCCESS: 11 rules found/);
+    expect(res.out).toMatch(/SUCCESS: 13 rules found/);
     expect(res.status, res.out).toBe(0);
   });
 

@@ -347,6 +347,9 @@ describe("default install", () => {
       "workqueue_depth",
       "churn_trainingrun_completions_total",
       "churn_trainingrun_duration_seconds_bucket",
+      "churn_scoringrun_completions_total",
+      "churn_scoringrun_rows_total",
+      "churn_scoringrun_duration_seconds_bucket",
       "churn_rollout_phase",
       "churn_rollout_canary_weight",
       "churn_rollout_step",
@@ -381,7 +384,7 @@ describe("the Grafana dashboard", () => {
     panels = JSON.parse(cm.data["churn-operator.json"]).panels;
   });
 
-  it("has a row each for serving, rollouts, canary vs stable, drift, the operator and training", () => {
+  it("has a row each for serving, rollouts, canary vs stable, drift, the operator, training and scoring", () => {
     expect(panels.filter((p) => p.type === "row").map((p) => p.title)).toEqual([
       "Serving",
       "Rollouts",
@@ -389,6 +392,7 @@ describe("the Grafana dashboard", () => {
       "Predictions and drift",
       "Operator",
       "Training runs",
+      "Scoring runs",
     ]);
     // The router's per-variant series are what the canary vs stable row compares.
     const row = (title: string) => {
@@ -404,6 +408,13 @@ describe("the Grafana dashboard", () => {
       );
     for (const m of metricsOf(row("Canary vs stable"))) expect(m).toMatch(/^churn_router_/);
     for (const m of metricsOf(row("Rollouts"))) expect(m).toMatch(/^churn_rollout/);
+    expect(metricsOf(row("Scoring runs"))).toEqual(
+      new Set([
+        "churn_scoringrun_completions_total",
+        "churn_scoringrun_rows_total",
+        "churn_scoringrun_duration_seconds_bucket",
+      ]),
+    );
     expect(row("Rollouts").length).toBeGreaterThanOrEqual(6);
     expect(row("Canary vs stable").length).toBeGreaterThanOrEqual(6);
   });
@@ -433,6 +444,34 @@ describe("the Grafana dashboard", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it("selects exactly the controllers the operator's manager registers, in panels and the operator variable", () => {
+    // controller-runtime's series name the controller in `controller`, the work queue's in `name`.
+    const manager = readFileSync(join(repoRoot, "operator", "src", "manager.ts"), "utf8");
+    const registered = [...manager.matchAll(/\bcontroller\("(\w+)",/g)].map((m) => m[1]).sort();
+    expect(registered).toContain("scoringrun");
+    const dashboard = JSON.parse(only(renderChart(helm), "ConfigMap").data["churn-operator.json"]);
+    const exprs = [
+      ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr }))),
+      ...dashboard.templating.list
+        .filter((v: { type: string }) => v.type === "query")
+        .map((v: { name: string; query: { query: string } }) => ({
+          where: `variable ${v.name}`,
+          expr: v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, "$1"),
+        })),
+    ];
+    const filters = exprs.flatMap(({ where, expr }) =>
+      promqlSelectors(expr)
+        .filter(
+          (s) => s.metric.startsWith("controller_runtime_") || s.metric.startsWith("workqueue_"),
+        )
+        .flatMap((s) => s.matchers.filter((m) => m.label === "controller" || m.label === "name"))
+        .map((m) => ({ where, op: m.op, controllers: m.value.split("|").sort() })),
+    );
+    expect(filters.length).toBeGreaterThan(10);
+    for (const f of filters)
+      expect(f, f.where).toEqual({ ...f, op: "=~", controllers: registered });
   });
 
   it("draws every rollout phase the operator exports, each in its own colour and name", () => {
@@ -602,6 +641,17 @@ describe("values", () => {
         },
       },
       "/prometheusRule/alerts/modelNotReady/for",
+    ],
+    [
+      {
+        prometheusRule: {
+          enabled: true,
+          alerts: {
+            scoringRunRejectedRows: { enabled: true, for: "0m", severity: "warning", threshold: 5 },
+          },
+        },
+      },
+      "/prometheusRule/alerts/scoringRunRejectedRows/threshold",
     ],
     [{ ports: { metrics: 70000, health: 8081 } }, "/ports/metrics"],
     // Typos in nested keys fail too, instead of being silently ignored.
@@ -798,6 +848,8 @@ describe("Prometheus Operator objects", () => {
         "ChurnRolloutRolledBack",
         "ChurnRolloutStuckInconclusive",
         "ChurnRouterConfigRejected",
+        "ChurnScoringRunFailed",
+        "ChurnScoringRunRejectedRows",
         "ChurnTrainingRunFailed",
       ]);
       for (const a of alerts) expect(a.selectors.length, a.alert).toBeGreaterThan(0);
@@ -826,13 +878,6 @@ describe("Prometheus Operator objects", () => {
       expect(metricsOf("ChurnModelHighLatency")).toEqual(["http_request_duration_seconds_bucket"]);
       expect(metricsOf("ChurnModelFeatureDrift")).toContain("churn_feature_drift_psi");
       expect(metricsOf("ChurnModelNotReady")).toEqual(["churn_model_ready"]);
-      // TrainingRun outcomes come from the operator itself, not kube-state-metrics.
-      expect(metricsOf("ChurnTrainingRunFailed")).toEqual(["churn_trainingrun_completions_total"]);
-      expect(byName.ChurnTrainingRunFailed?.selectors[0]?.matchers).toContainEqual({
-        label: "result",
-        op: "=",
-        value: "failed",
-      });
       // Operator series are those the ServiceMonitor scrapes: job is the metrics Service.
       const op = byName.ChurnOperatorReconcileErrors?.selectors[0]?.matchers;
       expect(op).toContainEqual({
@@ -870,11 +915,42 @@ describe("Prometheus Operator objects", () => {
       }
     });
 
+    it("alerts on TrainingRun and ScoringRun outcomes from the operator's own counters", () => {
+      const alerts = alertSelectors(only(objects, "PrometheusRule"));
+      const selectorsOf = (name: string) => alerts.find((a) => a.alert === name)?.selectors ?? [];
+      const op = selectorsOf("ChurnOperatorReconcileErrors")[0]?.matchers ?? [];
+      // Not kube-state-metrics: the operator's completions, their failed results only.
+      for (const [alert, metric] of [
+        ["ChurnTrainingRunFailed", "churn_trainingrun_completions_total"],
+        ["ChurnScoringRunFailed", "churn_scoringrun_completions_total"],
+      ] as const) {
+        expect(new Set(selectorsOf(alert).map((s) => s.metric)), alert).toEqual(new Set([metric]));
+        for (const s of selectorsOf(alert)) {
+          expect(s.matchers).toContainEqual({ label: "result", op: "=", value: "failed" });
+          expect(s.matchers).toEqual(expect.arrayContaining(op));
+        }
+      }
+      // Rejected rows over all rows of the runs that ended, unless a run failed for its limit.
+      const rows = selectorsOf("ChurnScoringRunRejectedRows");
+      expect(new Set(rows.map((s) => s.metric))).toEqual(
+        new Set(["churn_scoringrun_rows_total", "churn_scoringrun_completions_total"]),
+      );
+      for (const s of rows) expect(s.matchers).toEqual(expect.arrayContaining(op));
+      const own = rows.flatMap((s) =>
+        s.matchers
+          .filter((m) => !op.some((o) => o.label === m.label))
+          .map((m) => `${m.label}${m.op}${m.value}`),
+      );
+      expect(new Set(own)).toEqual(new Set(["outcome=rejected", "reason=RejectLimitExceeded"]));
+    });
+
     it("turns each alert off by its own switch", () => {
       const switches: Record<string, string> = {
         reconcileErrors: "ChurnOperatorReconcileErrors",
         operatorNoLeader: "ChurnOperatorNoLeader",
         trainingRunFailed: "ChurnTrainingRunFailed",
+        scoringRunFailed: "ChurnScoringRunFailed",
+        scoringRunRejectedRows: "ChurnScoringRunRejectedRows",
         runtimeErrorRatio: "ChurnModelHighErrorRatio",
         runtimeLatencyP99: "ChurnModelHighLatency",
         featureDrift: "ChurnModelFeatureDrift",
@@ -914,6 +990,13 @@ describe("Prometheus Operator objects", () => {
               },
               runtimeLatencyP99: { enabled: true, threshold: 0.15, for: "5m", severity: "warning" },
               trainingRunFailed: { enabled: false, for: "0m", severity: "warning" },
+              scoringRunFailed: { enabled: true, for: "5m", severity: "critical" },
+              scoringRunRejectedRows: {
+                enabled: true,
+                threshold: 0.02,
+                for: "0m",
+                severity: "warning",
+              },
             },
           },
         },
@@ -933,6 +1016,17 @@ describe("Prometheus Operator objects", () => {
         /\) > 0\.15\s*$/,
       );
       expect(rules.map((r) => r.alert)).not.toContain("ChurnTrainingRunFailed");
+      const scoringFailed = rules.find((r) => r.alert === "ChurnScoringRunFailed");
+      expect(scoringFailed?.for).toBe("5m");
+      expect(scoringFailed?.labels).toEqual({ severity: "critical", team: "ml-platform" });
+      expect(scoringFailed?.annotations.runbook_url).toBe(
+        "https://runbooks.example/churn#churnscoringrunfailed",
+      );
+      const rejected = rules.find((r) => r.alert === "ChurnScoringRunRejectedRows");
+      expect(rejected?.expr).toMatch(/\) > 0\.02\s+unless on \(\)/);
+      expect(rejected?.annotations.runbook_url).toBe(
+        "https://runbooks.example/churn#churnscoringrunrejectedrows",
+      );
       // Rule annotations keep Prometheus's own templates, not Helm's.
       expect(drift?.annotations.summary).toContain("{{ $labels.feature }}");
     });

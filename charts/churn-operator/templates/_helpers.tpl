@@ -94,3 +94,41 @@ as given when set.
 {{- printf "job=%q" (printf "%s-metrics" (include "churn-operator.fullname" .)) }}
 {{- end }}
 {{- end }}
+
+{{/*
+PromQL: how much each series of the counter selector `.` grew in the last 10 minutes. A series
+absent 10 minutes ago counts from zero (a reason this process never counted before, or a
+process that counted before Prometheus first scraped it), which increase() alone cannot see.
+*/}}
+{{- define "churn-operator.increase10m" -}}
+({{ . }} unless {{ . }} offset 10m) or increase({{ . }}[10m])
+{{- end }}
+
+{{/*
+The alert "a <kind> failed", one per reason, from the operator's
+churn_<kind>_completions_total{result,reason} (RunOutcomeMetrics counts each run once, on the
+status write that ends it; a failure stays in the 10-minute window long enough to be routed).
+Takes (dict "kind" "TrainingRun" "alert" <its values> "why" <where the run's status says why>
+"root" $).
+*/}}
+{{- define "churn-operator.runFailedAlert" -}}
+{{- $v := .alert }}{{- $kind := .kind }}
+{{- $rule := .root.Values.prometheusRule }}
+{{- $name := printf "Churn%sFailed" $kind }}
+{{- $failed := printf "churn_%s_completions_total{%s,result=\"failed\"}" (lower $kind) (include "churn-operator.operatorSelector" .root) -}}
+- alert: {{ $name }}
+  expr: |
+    sum by (reason) ({{ include "churn-operator.increase10m" $failed }}) > 0
+  for: {{ $v.for }}
+  labels:
+    severity: {{ $v.severity }}
+    {{- with $rule.additionalAlertLabels }}{{ toYaml . | nindent 4 }}{{ end }}
+  annotations:
+    summary: >-
+      A {{ $kind }} failed: {{`{{ $labels.reason }}`}}.
+    description: >-
+      {{`{{ $value | printf "%.0f" }}`}} {{ $kind }}(s) failed with reason {{`{{ $labels.reason }}`}} in the last 10 minutes. `kubectl get events -A --field-selector involvedObject.kind={{ $kind }},reason={{`{{ $labels.reason }}`}}` names them; {{ .why }}
+    {{- if $rule.runbookUrlBase }}
+    runbook_url: {{ printf "%s#%s" $rule.runbookUrlBase (lower $name) }}
+    {{- end }}
+{{- end }}
