@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { Reasons } from "../../api/reasons.js";
@@ -47,5 +48,17 @@ describe("ScoringRunMetrics", () => {
     const counts = hist.filter((v) => v.metricName?.endsWith("_count"));
     expect(counts.map((v) => [v.labels.result, v.value])).toEqual([["succeeded", 1]]);
     expect(hist.find((v) => v.metricName?.endsWith("_sum"))?.value).toBe(42);
+  });
+
+  it("covers every reason the outcome code can end a run with (a new one must be added here)", () => {
+    const source = readFileSync(new URL("./scoring-outcome.ts", import.meta.url), "utf8");
+    const used = new Set([...source.matchAll(/Reasons\.(\w+)/g)].map((m) => m[1]));
+    // Reasons of a run still going (ModelNotResolved is also terminal when the model is gone).
+    const notTerminal = ["NotStarted", "ShardsRunning", "ShardRetrying", "ModelResolved"];
+    const terminal = new Set<string>(Object.values(SCORING_TERMINAL_REASONS).flat());
+    const missing = [...used].filter(
+      (r) => !terminal.has(r as string) && !notTerminal.includes(r as string),
+    );
+    expect(missing).toEqual([]);
   });
 });

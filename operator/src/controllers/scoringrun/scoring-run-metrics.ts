@@ -18,6 +18,7 @@ export const SCORING_TERMINAL_REASONS: Record<ScoringRunResult, readonly Reason[
     Reasons.S3AccessDenied,
     Reasons.ArtifactRejected,
     Reasons.RejectLimitExceeded,
+    Reasons.InputChanged,
     Reasons.ShardFailed,
     Reasons.DeadlineExceeded,
     Reasons.JobLost,
