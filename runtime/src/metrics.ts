@@ -1,6 +1,7 @@
 // The runtime's Prometheus metrics. Label sets are bounded: routes are templates, features are
 // the schema's columns, codes are HTTP statuses.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { BulkHistogram } from "./bulk-histogram.js";
 import type { DriftMonitor } from "./drift/drift-monitor.js";
 
 /** Identity of the served model, exported as `churn_model_info` labels. */
@@ -20,7 +21,7 @@ export class RuntimeMetrics {
   readonly scoredRows: Counter<"endpoint">;
   readonly explainedRows: Counter;
   readonly unknownCategories: Counter<"feature">;
-  readonly probability: Histogram;
+  readonly probability: BulkHistogram;
   readonly positives: Counter;
   private readonly modelInfo: Gauge<keyof ModelInfo>;
   private readonly scoringEngine: Gauge<"engine">;
@@ -61,12 +62,12 @@ export class RuntimeMetrics {
       labelNames: ["feature"],
       registers,
     });
-    this.probability = new Histogram({
-      name: "churn_prediction_probability",
-      help: "Predicted churn probabilities",
-      buckets: Array.from({ length: 19 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
+    this.probability = new BulkHistogram(
+      "churn_prediction_probability",
+      "Predicted churn probabilities",
+      Array.from({ length: 19 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
       registers,
-    });
+    );
     this.positives = new Counter({
       name: "churn_predicted_positive_total",
       help: "Rows predicted positive (probability >= threshold)",
