@@ -12,6 +12,7 @@ import { errorMiddleware } from "./error-middleware.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import { observe } from "./observe.js";
 import { addOperationalRoutes } from "./operational-routes.js";
+import { writePredictionsAnswers } from "./predictions-answer.js";
 import { addScoringRoutes } from "./scoring-routes.js";
 import { testFaults } from "./test-fault.js";
 import { addV2Routes } from "./v2/v2-routes.js";
@@ -44,6 +45,9 @@ export function buildApp(deps: AppDeps): Koa {
   addScoringRoutes(router, deps);
   addOperationalRoutes(router, deps);
   addV2Routes(router, deps);
+  // Outermost: answers are written as JSON after every middleware is done with them, where
+  // koa would write them (so, as before, the request's timing does not include it).
+  app.use(writePredictionsAnswers);
   app.use(observe(deps));
   app.use(errorMiddleware(deps.logger));
   app.use(testFaults(process.env, deps.logger));

@@ -3,7 +3,7 @@
 import type Router from "@koa/router";
 import type { Context } from "koa";
 import type { FeatureSource } from "../data/feature-source.js";
-import type { ModelService } from "../model/model-service.js";
+import type { ModelService, Prediction } from "../model/model-service.js";
 import { invalidInput, notReady, RequestError } from "../request-error.js";
 import {
   instanceShape,
@@ -15,6 +15,7 @@ import { compileValidator, type ShapeValidator } from "../validation/shape-valid
 import type { AppDeps } from "./app.js";
 import { explainedQuantity } from "./explained-quantity.js";
 import { readJsonBody } from "./json-body.js";
+import { PredictionsAnswer } from "./predictions-answer.js";
 
 type Limits = AppDeps["limits"];
 
@@ -135,6 +136,12 @@ function answerHead(model: ModelService, explain: boolean) {
   };
 }
 
+/** The answer of /v1/score and /v1/explain: answerHead's fields and the predictions. */
+function predictionsAnswer(model: ModelService, explain: boolean, predictions: Prediction[]) {
+  const { modelVersion, explains } = answerHead(model, explain);
+  return new PredictionsAnswer(modelVersion, explains, predictions);
+}
+
 /** Adds the scoring routes to `router`. */
 export function addScoringRoutes(router: Router, deps: AppDeps): void {
   const { model, limits } = deps;
@@ -143,13 +150,13 @@ export function addScoringRoutes(router: Router, deps: AppDeps): void {
     const { request } = validators();
     const { instances, explain } = await parseScoreRequest(ctx, request, limits, false);
     const predictions = await model.predict(instances, explain, explain ? "explain" : "score");
-    ctx.body = { ...answerHead(model, explain), predictions };
+    ctx.body = predictionsAnswer(model, explain, predictions);
   });
   router.post("/v1/explain", async (ctx) => {
     const { request } = validators();
     const { instances } = await parseScoreRequest(ctx, request, limits, true);
     const predictions = await model.predict(instances, true, "explain");
-    ctx.body = { ...answerHead(model, true), predictions };
+    ctx.body = predictionsAnswer(model, true, predictions);
   });
   router.get("/v1/customers/:id/score", async (ctx) => {
     const { instance } = validators();
