@@ -10,7 +10,7 @@ export interface LoadStats {
   failed: number;
   /** Answers per variant, from the router's x-churn-variant header ("direct" without it). */
   byVariant: Record<string, number>;
-  /** Up to 20 failures: status or error text. */
+  /** Up to 20 failures: seconds since the start, then status or error text. */
   failures: string[];
 }
 
@@ -20,6 +20,7 @@ export class SteadyLoad {
   private readonly agent: Agent;
   private inflight = new Set<Promise<void>>();
   private next = 0;
+  private startedAt = 0;
   readonly stats: LoadStats = { sent: 0, ok: 0, failed: 0, byVariant: {}, failures: [] };
 
   constructor(
@@ -36,6 +37,7 @@ export class SteadyLoad {
   /** Starts sending. */
   start(): this {
     const period = Math.max(1, Math.round(1000 / this.rps));
+    this.startedAt = performance.now();
     this.timer = setInterval(() => this.fire(), period);
     return this;
   }
@@ -53,7 +55,13 @@ export class SteadyLoad {
     Object.assign(this.stats, { sent: 0, ok: 0, failed: 0, byVariant: {}, failures: [] });
   }
 
+  /** Seconds since {@link start}, to say when a failure happened in the test's course. */
+  elapsed(): string {
+    return `+${((performance.now() - this.startedAt) / 1000).toFixed(2)}s`;
+  }
+
   private fire(): void {
+    const sentAt = this.elapsed();
     const row = this.rows[this.next++ % this.rows.length];
     const p = send(`${this.baseUrl}/v1/score`, { instances: [row] }, this.agent).then(
       (r) => {
@@ -61,11 +69,11 @@ export class SteadyLoad {
         const variant = r.variant ?? "direct";
         this.stats.byVariant[variant] = (this.stats.byVariant[variant] ?? 0) + 1;
         if (r.status === 200) this.stats.ok++;
-        else this.fail(`HTTP ${r.status} from ${variant}: ${r.body.slice(0, 200)}`);
+        else this.fail(`${sentAt} HTTP ${r.status} from ${variant}: ${r.body.slice(0, 200)}`);
       },
       (err: Error) => {
         this.stats.sent++;
-        this.fail(err.message);
+        this.fail(`${sentAt} ${err.message}`);
       },
     );
     this.inflight.add(p);
