@@ -8,8 +8,8 @@ import type { KubeObject } from "../../../operator/src/kube/kube-object.js";
 import { Resources } from "../../../operator/src/kube/resources.js";
 import { LocalPrometheus } from "./support/local-prometheus.js";
 import type { OperatorEnv } from "./support/operator-env.js";
-import { customers, rolloutSuite, waitForRollout } from "./support/rollout-env.js";
-import { type SteadyLoad, send } from "./support/steady-load.js";
+import { rolloutSuite, waitForRollout } from "./support/rollout-env.js";
+import type { SteadyLoad } from "./support/steady-load.js";
 
 // provider: prometheus — analysis reads a real Prometheus (the pinned server built from the Go
 // module proxy) that finds the serving pods through Kubernetes service discovery on the local
@@ -45,12 +45,6 @@ describe.skipIf(noProcessNode)("canary analysis by a real Prometheus", () => {
 
   beforeAll(async () => {
     const env = bank.env;
-    // The pod's Ready condition comes before kube-proxy sends the Service's traffic to it.
-    const row = customers(env, digest("v1"), 1)[0];
-    await waitFor(
-      "the bank Service to answer",
-      async () => (await send(`${bank.serviceUrl}/v1/score`, { instances: [row] })).status === 200,
-    );
     // Discovered through the apiserver and scraped: the stable pod, and nothing but the
     // operator's serving pods on their serving port (the finished trainer pods are not).
     const targets = await prometheus.waitForTargetsUp(env.ns, () => servingPods(env));

@@ -23,7 +23,7 @@ import {
 } from "./operator-env.js";
 import type { OperatorProcess } from "./operator-process.js";
 import { waitForRunFinished } from "./status.js";
-import { SteadyLoad } from "./steady-load.js";
+import { SteadyLoad, send } from "./steady-load.js";
 
 /** A trained version's digest and its trainer reference rows (with customer ids). */
 export interface TrainedVersion {
@@ -240,6 +240,15 @@ export function rolloutSuite(prefix: string, options: RolloutSuiteOptions): Roll
     );
     const svc = await env.client.get<V1Service>(Resources.services, env.ns, "bank");
     suite.serviceUrl = `http://${svc?.spec?.clusterIP}:8080`;
+    // Ready (pods Ready, the EndpointSlice listing them) comes before kube-proxy has written the
+    // new Service's rules: until its next sync (at most one a second, later on a busy node) the
+    // ClusterIP still rejects, so a load started at once saw ECONNREFUSED for its first ~0.6 s.
+    // The suites' loads judge a rollout, not that first sync: they start on a Service that answers.
+    const [row] = customers(env, suite.digest("v1"), 1);
+    await waitFor(
+      "bank's Service to answer",
+      async () => (await send(`${suite.serviceUrl}/v1/score`, { instances: [row] })).status === 200,
+    );
   }, options.timeoutMs ?? 600_000);
   afterAll(async () => suite.env?.cleanup());
   return suite;
