@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ByteSource } from "./byte-source.js";
 import { csvShardRecords, lines, readCsvHeader } from "./csv-shard-reader.js";
-import { shardRange } from "./shard-range.js";
+import { type Range, shardRange } from "./shard-range.js";
 
 /** An in-memory file served in small chunks, so lines straddle chunk boundaries. */
 function memorySource(text: string, chunk = 7): ByteSource {
@@ -18,6 +18,18 @@ function memorySource(text: string, chunk = 7): ByteSource {
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
+  return out;
+}
+
+/** The records a shard hands over, as cells (a plain record split as the decoder reads it). */
+async function shardRecords(src: ByteSource, range: Range, delimiter: string) {
+  const out: { offset: number; cells: string[] }[] = [];
+  const visit = {
+    plain: (text: string, start: number, end: number, offset: number) =>
+      out.push({ offset, cells: text.slice(start, end).split(delimiter) }),
+    cells: (cells: string[], offset: number) => out.push({ offset, cells }),
+  };
+  for await (const _ of csvShardRecords(src, range, delimiter, visit));
   return out;
 }
 
@@ -46,7 +58,7 @@ describe("CSV shards", () => {
       expect(await readCsvHeader(src, ",")).toEqual(["id", "name", "score"]);
       const all: string[] = [];
       for (let i = 0; i < shards; i++) {
-        const records = await collect(csvShardRecords(src, shardRange(src.size, shards, i), ","));
+        const records = await shardRecords(src, shardRange(src.size, shards, i), ",");
         all.push(...records.map((r) => r.cells[0] as string));
       }
       expect(all).toEqual(rows.map((r) => r[0]));
@@ -55,7 +67,7 @@ describe("CSV shards", () => {
 
   it("joins a quoted field that spans lines into one record", async () => {
     const src = memorySource('id,note\n1,"two\nlines"\n2,plain\n');
-    const records = await collect(csvShardRecords(src, { start: 0, end: src.size }, ","));
+    const records = await shardRecords(src, { start: 0, end: src.size }, ",");
     expect(records.map((r) => r.cells)).toEqual([
       ["1", "two\nlines"],
       ["2", "plain"],
@@ -65,7 +77,7 @@ describe("CSV shards", () => {
 
   it("reads another delimiter", async () => {
     const src = memorySource("a;b\n1;x,y\n");
-    const records = await collect(csvShardRecords(src, { start: 0, end: src.size }, ";"));
+    const records = await shardRecords(src, { start: 0, end: src.size }, ";");
     expect(records.map((r) => r.cells)).toEqual([["1", "x,y"]]);
   });
 });

@@ -4,6 +4,7 @@
 // without knowing its row count. A quoted field spanning lines is joined back into one record;
 // with more than one shard such a field must not straddle a shard boundary (as Spark's
 // non-multiLine CSV), which a single-line export never does.
+import { isAscii } from "node:buffer";
 import { parseCsv } from "../data/csv-reader.js";
 import type { ByteSource } from "./byte-source.js";
 import type { Range } from "./shard-range.js";
@@ -48,12 +49,6 @@ const quotes = (s: string) => {
   return n;
 };
 
-/** One record: its cells and where it starts in the file. */
-export interface CsvRecord {
-  offset: number;
-  cells: string[];
-}
-
 /** The header row (the file's first record). */
 export async function readCsvHeader(src: ByteSource, delimiter: string): Promise<string[]> {
   for await (const line of lines(src.open(0), 0)) {
@@ -64,41 +59,136 @@ export async function readCsvHeader(src: ByteSource, delimiter: string): Promise
   throw new Error(`${src.name} has no header row`);
 }
 
+/** What a shard's records are handed to, one call per record, in file order. */
+export interface RecordVisitor {
+  /** A record quoting nothing: its cells are text[start, end) split at the delimiter. */
+  plain(text: string, start: number, end: number, offset: number): void;
+  /** A record with quoted cells, parsed. */
+  cells(cells: string[], offset: number): void;
+}
+
+const LF = 10;
+const CR = 13;
+
 /**
- * The lines a shard reads: from 0 the header is dropped; from start-1 the first line is the
- * end of the previous shard's record (or the empty rest of the newline at start-1).
+ * The records of one shard, handed to a visitor line by line: each chunk's complete lines are
+ * decoded as one string (latin1 when the bytes are ASCII, the common case, else per line as
+ * UTF-8) and records are cut by index, with no string or object per line.
  */
-async function* shardLines(src: ByteSource, range: Range): AsyncGenerator<Line> {
-  const from = range.start === 0 ? 0 : range.start - 1;
-  let first = true;
-  for await (const line of lines(src.open(from), from)) {
-    if (!first) yield line;
-    first = false;
+class ShardRecords {
+  /** The first line read is the header (from 0) or the previous shard's last record. */
+  private first = true;
+  /** A record whose quoted field continues on the next line. */
+  private open: { offset: number; text: string } | undefined;
+  /** Set once a record starts at or past the range's end. */
+  done = false;
+  /** Where the next quote is in the current block (-1: none left). */
+  private nextQuote = -1;
+
+  constructor(
+    private readonly end: number,
+    private readonly delimiter: string,
+    private readonly visit: RecordVisitor,
+  ) {}
+
+  /** Reads the complete lines of buf[0, length), buf[0] being at `base` in the file. */
+  block(buf: Buffer, length: number, base: number): void {
+    if (isAscii(buf.subarray(0, length))) {
+      const text = buf.toString("latin1", 0, length);
+      this.nextQuote = text.indexOf('"');
+      for (let i = 0; i < length && !this.done; ) {
+        const nl = text.indexOf("\n", i);
+        const end = nl === -1 ? length : nl;
+        this.line(text, i, end, base + i);
+        i = end + 1;
+      }
+      return;
+    }
+    for (let i = 0; i < length && !this.done; ) {
+      const nl = buf.indexOf(LF, i);
+      const end = nl === -1 || nl >= length ? length : nl;
+      const text = buf.toString("utf8", i, end);
+      this.nextQuote = text.indexOf('"');
+      this.line(text, 0, text.length, base + i);
+      i = end + 1;
+    }
+  }
+
+  /** One line, text[start, end) without its LF, starting at `offset` in the file. */
+  private line(text: string, start: number, end: number, offset: number): void {
+    const stop = end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+    if (this.first) {
+      this.first = false;
+      return;
+    }
+    if (this.open) {
+      this.continueQuoted(text.slice(start, stop));
+      return;
+    }
+    if (offset >= this.end) {
+      this.done = true;
+      return;
+    }
+    if (start === stop) return;
+    if (this.nextQuote !== -1 && this.nextQuote < start) this.nextQuote = text.indexOf('"', start);
+    if (this.nextQuote === -1 || this.nextQuote >= stop) {
+      this.visit.plain(text, start, stop, offset);
+      return;
+    }
+    this.open = { offset, text: "" };
+    this.continueQuoted(text.slice(start, stop), true);
+  }
+
+  /** Adds a line to the open quoted record; hands it over once its quotes balance. */
+  private continueQuoted(line: string, first = false): void {
+    const record = this.open as { offset: number; text: string };
+    record.text = first ? line : `${record.text}\n${line}`;
+    if (quotes(record.text) % 2 === 1) return;
+    this.open = undefined;
+    this.visit.cells(parseCsv(record.text, this.delimiter)[0] ?? [], record.offset);
+  }
+
+  /** Throws when the input ended inside a quoted field. */
+  finish(name: string): void {
+    if (this.open) throw new Error(`${name} ends inside a quoted field`);
   }
 }
 
-/** The records starting in `range` (the header excluded), in file order. */
+/**
+ * Hands the records starting in `range` (the header excluded) to `visit`, in file order,
+ * yielding after each chunk so the caller can pass on what the visitor gathered. It reads from
+ * range.start-1 on: from 0 the first line is the header; else it is the end of the previous
+ * shard's record (or the empty rest of the newline at start-1).
+ */
 export async function* csvShardRecords(
   src: ByteSource,
   range: Range,
   delimiter: string,
-): AsyncGenerator<CsvRecord> {
-  let record: Line | undefined;
-  for await (const line of shardLines(src, range)) {
-    if (record) {
-      record = { offset: record.offset, text: `${record.text}\n${line.text}` };
-    } else {
-      if (line.offset >= range.end) return;
-      if (line.text === "") continue;
-      record = line;
+  visit: RecordVisitor,
+): AsyncGenerator<void> {
+  const from = range.start === 0 ? 0 : range.start - 1;
+  const records = new ShardRecords(range.end, delimiter, visit);
+  // The bytes after the last LF read so far, and where they start in the file.
+  let rest: Buffer | undefined;
+  let restStart = from;
+  let position = from;
+  for await (const raw of src.open(from)) {
+    const chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    const base = rest ? restStart : position;
+    position += chunk.length;
+    const last = buf.lastIndexOf(LF);
+    if (last === -1) {
+      rest = buf;
+      restStart = base;
+      continue;
     }
-    if (quotes(record.text) % 2 === 1) continue;
-    // Most records quote nothing: a split is exact for them and several times faster.
-    const cells = record.text.includes('"')
-      ? (parseCsv(record.text, delimiter)[0] ?? [])
-      : record.text.split(delimiter);
-    yield { offset: record.offset, cells };
-    record = undefined;
+    records.block(buf, last + 1, base);
+    if (records.done) return;
+    rest = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
+    restStart = base + last + 1;
+    yield;
   }
-  if (record) throw new Error(`${src.name} ends inside a quoted field`);
+  if (rest) records.block(rest, rest.length, restStart);
+  if (!records.done) records.finish(src.name);
 }

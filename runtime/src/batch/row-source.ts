@@ -9,8 +9,8 @@ import {
   parquetReadObjects,
 } from "hyparquet";
 import type { ModelCard } from "../artifact/model-card.js";
-import { csvRecordTyper } from "../data/csv-record.js";
 import { InputError, openByteSource, s3Source, unchangedSince } from "./byte-source.js";
+import { CsvRowDecoder } from "./csv-row-decoder.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
 import {
   dataObjects,
@@ -27,15 +27,7 @@ import {
   s3AccessFromEnv,
 } from "./s3-object-store.js";
 import { type Range, shardRange } from "./shard-range.js";
-
-/** One input row and where it is in the file (for the rejects file). */
-export interface SourceRow {
-  row: Record<string, unknown>;
-  /** Where it starts: `byte N` (CSV) or `row N` (Parquet). */
-  position: string;
-  /** Set when the record cannot even be a row (a CSV line with the wrong number of cells). */
-  problem?: string;
-}
+import { BatchCutter, SourceBatch } from "./source-batch.js";
 
 /** What a shard reads. */
 export interface ShardInput {
@@ -45,6 +37,9 @@ export interface ShardInput {
   shards: number;
   index: number;
   batchRows: number;
+  /** The model's fields (rows are projected onto those the input has). */
+  fields: readonly string[];
+  idColumn: string;
 }
 
 /** Parquet values as the validator takes them: INT64 as numbers, dates as ISO text. */
@@ -72,29 +67,28 @@ async function* csvBatches(
   input: ShardInput,
   card: ModelCard,
   pieces: readonly Piece[],
-): AsyncGenerator<SourceRow[]> {
-  let batch: SourceRow[] = [];
+): AsyncGenerator<SourceBatch> {
+  const out = new BatchCutter(input.batchRows);
   for (const piece of pieces) {
     const src = piece.listed
       ? await s3Source(piece.location, piece.listed)
       : await openByteSource(piece.location);
     const header = await readCsvHeader(src, input.delimiter);
-    const typed = csvRecordTyper(card, header);
-    const where = piece.named ? `${piece.location} ` : "";
+    const unit = `${piece.named ? `${piece.location} ` : ""}byte `;
+    const decoder = new CsvRowDecoder({ ...input, card, header, unit, out });
     const range = piece.range ?? shardRange(src.size, input.shards, input.index);
-    for await (const record of csvShardRecords(src, range, input.delimiter)) {
-      const position = `${where}byte ${record.offset}`;
-      if (record.cells.length !== header.length) {
-        const problem = `has ${record.cells.length} cells, the header ${header.length}`;
-        batch.push({ row: {}, position, problem });
-      } else batch.push({ row: typed(record.cells), position });
-      if (batch.length >= input.batchRows) {
-        yield batch;
-        batch = [];
-      }
+    for await (const _ of csvShardRecords(src, range, input.delimiter, decoder)) {
+      yield* out.take();
     }
   }
-  if (batch.length > 0) yield batch;
+  yield* out.take(true);
+}
+
+/** A Parquet row projected onto the model's fields, as the CSV decoder builds it. */
+function projected(record: Record<string, unknown>, fields: readonly string[]) {
+  const row: Record<string, unknown> = {};
+  for (const f of fields) if (f in record) row[f] = plainValue(record[f]);
+  return row;
 }
 
 /** A Parquet file's bytes, fetched range by range: only the footer and the row groups read. */
@@ -122,7 +116,7 @@ async function parquetBuffer(location: string, listed?: ListedObject): Promise<A
 async function* parquetBatches(
   input: ShardInput,
   pieces: readonly Piece[],
-): AsyncGenerator<SourceRow[]> {
+): AsyncGenerator<SourceBatch> {
   for (const piece of pieces) {
     const file = await parquetBuffer(piece.location, piece.listed);
     const metadata = await parquetMetadataAsync(file);
@@ -131,15 +125,21 @@ async function* parquetBatches(
       piece.listed && piece.range
         ? pieceRows({ object: piece.listed, ...piece.range }, rows)
         : shardRange(rows, input.shards, input.index);
-    const where = piece.named ? `${piece.location} ` : "";
+    const unit = `${piece.named ? `${piece.location} ` : ""}row `;
     for (let from = start; from < end; from += input.batchRows) {
       const to = Math.min(end, from + input.batchRows);
       const got = await parquetReadObjects({ file, metadata, rowStart: from, rowEnd: to });
-      yield got.map((r, i) => {
-        const row: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(r)) row[k] = plainValue(v);
-        return { row, position: `${where}row ${from + i}` };
+      const batch = new SourceBatch();
+      got.forEach((r, i) => {
+        const id = r[input.idColumn];
+        batch.push(
+          projected(r, input.fields),
+          id === undefined ? null : plainValue(id),
+          unit,
+          from + i,
+        );
       });
+      yield batch;
     }
   }
 }
@@ -181,7 +181,7 @@ async function* prefixBatches(
   input: ShardInput,
   card: ModelCard,
   onListing: (digest: string) => void,
-): AsyncGenerator<SourceRow[]> {
+): AsyncGenerator<SourceBatch> {
   const { format, pieces, listing } = await prefixPieces(input);
   onListing(listing);
   yield* format === "parquet" ? parquetBatches(input, pieces) : csvBatches(input, card, pieces);
@@ -192,7 +192,7 @@ export function shardBatches(
   input: ShardInput,
   card: ModelCard,
   onListing: (digest: string) => void = () => {},
-): AsyncGenerator<SourceRow[]> {
+): AsyncGenerator<SourceBatch> {
   if (isS3Prefix(input.location)) return prefixBatches(input, card, onListing);
   const whole = [{ location: input.location, named: false }];
   return input.format === "parquet" ? parquetBatches(input, whole) : csvBatches(input, card, whole);

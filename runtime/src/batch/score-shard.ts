@@ -17,7 +17,7 @@ import {
   parquetFileWriter,
   uploadedOnCommit,
 } from "./part-writer.js";
-import { type SourceRow, shardBatches } from "./row-source.js";
+import { shardBatches } from "./row-source.js";
 import {
   isS3Location,
   parseS3Location,
@@ -25,6 +25,7 @@ import {
   s3AccessFromEnv,
 } from "./s3-object-store.js";
 import { rejectLimitBroken, type ShardSummary } from "./shard-summary.js";
+import type { SourceBatch } from "./source-batch.js";
 
 /** Raised when a shard cannot run at all (no id column, ...). */
 export class BatchSetupError extends Error {
@@ -36,37 +37,35 @@ export function shardFileNames(index: number, format: "parquet" | "csv") {
   return { part: `part-${index}.${format}`, rejects: `rejects-${index}.csv` };
 }
 
-/** The rows split into those the model takes (projected onto its fields) and rejects. */
+/** A batch's rows split into those the model takes and rejects (position, id, reason). */
 function screen(
-  batch: readonly SourceRow[],
-  idColumn: string,
-  fields: readonly string[],
+  batch: SourceBatch,
   validator: ReturnType<typeof compileValidator<Record<string, unknown>>>,
 ) {
-  const rows: Record<string, unknown>[] = [];
-  const ids: unknown[] = [];
   const rejects: unknown[][] = [];
-  for (const s of batch) {
-    const id = s.row[idColumn] ?? null;
-    if (s.problem) {
-      rejects.push([s.position, id, s.problem]);
-      continue;
-    }
-    // A file carries more columns than the model reads (names, dates...): keep the model's.
-    const row: Record<string, unknown> = {};
-    for (const f of fields) if (f in s.row) row[f] = s.row[f];
-    if (!validator.accepts(row)) {
+  const keep: number[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const row = batch.rows[i] as Record<string, unknown>;
+    const problem = batch.problems.get(i);
+    if (problem !== undefined) {
+      rejects.push([batch.position(i), batch.ids[i], problem]);
+    } else if (validator.accepts(row)) {
+      keep.push(i);
+    } else {
       const reason = validator
         .errors(row, 3)
         .map((e) => `${e.field}: ${e.message}`)
         .join("; ");
-      rejects.push([s.position, id, reason]);
-      continue;
+      rejects.push([batch.position(i), batch.ids[i], reason]);
     }
-    rows.push(row);
-    ids.push(id);
   }
-  return { rows, ids, rejects };
+  // Most batches reject nothing: their arrays are taken as they are.
+  if (rejects.length === 0) return { rows: batch.rows, ids: batch.ids, rejects };
+  return {
+    rows: keep.map((i) => batch.rows[i] as Record<string, unknown>),
+    ids: keep.map((i) => batch.ids[i]),
+    rejects,
+  };
 }
 
 async function openWriters(cfg: BatchConfig, idColumn: string) {
@@ -129,12 +128,12 @@ export async function scoreShard(
   try {
     const { part, rejects } = await openWriters(cfg, idColumn);
     writers.push(part, rejects);
-    const input = { ...cfg, location: cfg.input, format: cfg.inputFormat };
+    const input = { ...cfg, location: cfg.input, format: cfg.inputFormat, fields, idColumn };
     const listed = (digest: string) => {
       summary.inputListing = digest;
     };
     for await (const batch of shardBatches(input, card, listed)) {
-      const s = screen(batch, idColumn, fields, validator);
+      const s = screen(batch, validator);
       summary.read += batch.length;
       summary.rejected += s.rejects.length;
       if (s.rejects.length > 0) {

@@ -29,3 +29,44 @@ export function csvRecordTyper(
     return record;
   };
 }
+
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * text[start, end) as a plain decimal (`-?digits[.digits]`, at most 15 digits): the mantissa is
+ * an exact integer and 10^k an exact power, so one division is the correctly rounded double
+ * Number() gives (Clinger's fast path). Undefined for anything else: the caller falls back.
+ */
+function plainDecimal(text: string, start: number, end: number): number | undefined {
+  const negative = text.charCodeAt(start) === 45;
+  let mantissa = 0;
+  let digits = 0;
+  let point = -1;
+  for (let i = negative ? start + 1 : start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
+      digits++;
+    } else if (d === -2 && point < 0) point = digits;
+    else return undefined;
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const scale = point < 0 ? 0 : digits - point;
+  const v = scale > 0 ? mantissa / (POW10[scale] as number) : mantissa;
+  return negative ? -v : v;
+}
+
+/** typedCell(text.slice(start, end), type), without the slice for a plain number. */
+export function typedText(
+  text: string,
+  start: number,
+  end: number,
+  type: string | undefined,
+): unknown {
+  if (start === end) return null;
+  if (type === "numeric" || type === "integer" || type === "boolean") {
+    const n = plainDecimal(text, start, end);
+    if (n !== undefined) return n;
+  }
+  return typedCell(text.slice(start, end), type);
+}

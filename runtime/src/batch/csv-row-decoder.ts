@@ -1,0 +1,113 @@
+// Turns a shard's CSV records into rows of a SourceBatch: each cell the model reads (and the id)
+// is typed straight from the decoded text (typedText: numbers without a substring), the others
+// are only counted, and each row is built by one object literal with the model's fields in a
+// fixed order (one hidden class for every row, no property-by-property growth).
+import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
+import { typedCell, typedText } from "../data/csv-record.js";
+import type { RecordVisitor } from "./csv-shard-reader.js";
+import type { BatchCutter } from "./source-batch.js";
+
+type RowMaker = (values: readonly unknown[]) => Record<string, unknown>;
+
+/**
+ * A function building a row with `keys` (in this order) from values[slots[k]]. Generated as an
+ * object literal: V8 then allocates every row at its final shape.
+ */
+function rowMaker(keys: readonly string[], slots: readonly number[]): RowMaker {
+  if (keys.includes("__proto__")) {
+    return (values) => {
+      const row: Record<string, unknown> = {};
+      keys.forEach((k, i) => {
+        row[k] = values[slots[i] as number];
+      });
+      return row;
+    };
+  }
+  const body = keys.map((k, i) => `${JSON.stringify(k)}: v[${slots[i]}]`).join(", ");
+  return new Function("v", `return { ${body} };`) as RowMaker;
+}
+
+/** What a decoder reads: one file's header, the model's fields and id column, where rows go. */
+export interface DecoderSetup {
+  card: ModelCard;
+  header: readonly string[];
+  fields: readonly string[];
+  idColumn: string;
+  delimiter: string;
+  /** How positions start: `byte ` or `<object> byte `. */
+  unit: string;
+  out: BatchCutter;
+}
+
+/** A RecordVisitor adding one file's records to batches. */
+export class CsvRowDecoder implements RecordVisitor {
+  private readonly out: BatchCutter;
+  private readonly unit: string;
+  private readonly width: number;
+  private readonly delimiter: string;
+  /** Per header column: the slot of values its typed cell goes to, or -1 (not read). */
+  private readonly slots: Int32Array;
+  /** Per header column: its feature type. */
+  private readonly types: (string | undefined)[];
+  /** One record's typed cells, reused from record to record. */
+  private readonly values: unknown[];
+  private readonly idSlot: number;
+  private readonly make: RowMaker;
+
+  constructor(setup: DecoderSetup) {
+    const { header, fields, idColumn } = setup;
+    const types = new Map(rawFeatureSpecs(setup.card).map((s) => [s.name, s.type]));
+    // A name repeated in the header takes its last cell, as a record built cell by cell did.
+    const column = new Map(header.map((name, j) => [name, j]));
+    const present = fields.filter((f) => column.has(f));
+    const read = [...new Set([...present, ...(column.has(idColumn) ? [idColumn] : [])])];
+    const slotOf = new Map(read.map((name, k) => [name, k]));
+    this.width = header.length;
+    this.delimiter = setup.delimiter;
+    this.unit = setup.unit;
+    this.out = setup.out;
+    this.slots = Int32Array.from(header, (name, j) =>
+      column.get(name) === j ? (slotOf.get(name) ?? -1) : -1,
+    );
+    this.types = header.map((name) => types.get(name));
+    this.values = new Array(read.length).fill(null);
+    this.idSlot = slotOf.get(idColumn) ?? -1;
+    this.make = rowMaker(
+      present,
+      present.map((f) => slotOf.get(f) as number),
+    );
+  }
+
+  plain(text: string, start: number, end: number, offset: number): void {
+    const { slots, types, values, delimiter, width } = this;
+    let cells = 0;
+    for (let p = start; ; cells++) {
+      let q = text.indexOf(delimiter, p);
+      if (q === -1 || q > end) q = end;
+      const slot = cells < width ? (slots[cells] as number) : -1;
+      if (slot >= 0) values[slot] = typedText(text, p, q, types[cells]);
+      if (q === end) break;
+      p = q + 1;
+    }
+    this.finishRecord(cells + 1, offset);
+  }
+
+  cells(cells: string[], offset: number): void {
+    if (cells.length === this.width) {
+      cells.forEach((cell, j) => {
+        const slot = this.slots[j] as number;
+        if (slot >= 0) this.values[slot] = typedCell(cell, this.types[j]);
+      });
+    }
+    this.finishRecord(cells.length, offset);
+  }
+
+  private finishRecord(cells: number, offset: number): void {
+    if (cells !== this.width) {
+      this.out.pushProblem(`has ${cells} cells, the header ${this.width}`, this.unit, offset);
+      return;
+    }
+    const id = this.idSlot >= 0 ? (this.values[this.idSlot] ?? null) : null;
+    this.out.push(this.make(this.values), id, this.unit, offset);
+  }
+}
