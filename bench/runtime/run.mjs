@@ -50,12 +50,13 @@ options:
   --skip-mlserver    leave out MLServer (no bench venv needed)
   --soak N           then N seconds of full load on the first model, RSS sampled (e.g. 600)
   --no-pin           do not pin the server and the load generator to separate CPUs
+  --batches LIST     comma-separated batch sizes (default 1,100,1000)
+  --cpu-prof DIR     write each churn-runtime server's CPU profile (node --cpu-prof) to DIR
   --help`;
 
 const SERVER_CPU = "0";
 const LOAD_CPU = "1";
-const BATCHES = [1, 100, 1000];
-/** Connections per batch size: enough to keep one server core busy. */
+/** Connections per batch size: enough to keep one server core busy (4 for any other size). */
 const CONNECTIONS = { 1: 16, 100: 4, 1000: 4 };
 
 const cache = join(root, ".cache", "bench-runtime");
@@ -71,6 +72,8 @@ try {
       "skip-mlserver": { type: "boolean", default: false },
       soak: { type: "string", default: "0" },
       "no-pin": { type: "boolean", default: false },
+      batches: { type: "string", default: "1,100,1000" },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", default: false },
     },
   }));
@@ -81,6 +84,11 @@ try {
 if (opts.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
+}
+const BATCHES = opts.batches.split(",").map(Number);
+if (BATCHES.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 1000)) {
+  process.stderr.write(`--batches takes sizes from 1 to 1000, got ${opts.batches}\n\n${USAGE}\n`);
+  process.exit(64);
 }
 const SECONDS = Math.max(2, Number(opts.seconds));
 const ROUNDS = Math.max(1, Number(opts.rounds));
@@ -382,7 +390,15 @@ const post = async (url, body) =>
 // ---------- servers ----------
 async function startRuntime(modelDir, env = {}) {
   const port = await freePort();
-  const [cmd, args] = pinned(process.execPath, [join(root, "bin/churn-runtime.js"), "serve"]);
+  // With --cpu-prof the server writes its profile when it exits (stop() sends SIGTERM).
+  const profile = opts["cpu-prof"]
+    ? ["--cpu-prof", `--cpu-prof-dir=${resolve(opts["cpu-prof"])}`, "--cpu-prof-interval=200"]
+    : [];
+  const [cmd, args] = pinned(process.execPath, [
+    ...profile,
+    join(root, "bin/churn-runtime.js"),
+    "serve",
+  ]);
   const proc = spawn(cmd, args, {
     env: {
       ...process.env,
@@ -530,7 +546,7 @@ function httpScenarios(target, pid, url, bodyFor, batches = BATCHES) {
     const body = bodyFor(n);
     return [
       name,
-      () => load(name, pid, { url, body, connections: CONNECTIONS[n], rowsPerRequest: n }),
+      () => load(name, pid, { url, body, connections: CONNECTIONS[n] ?? 4, rowsPerRequest: n }),
     ];
   });
 }
