@@ -2,11 +2,18 @@
 // booleans are converted per the schema's feature types and empty cells are missing (null).
 import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
 
+/** The feature types whose cells are parsed as numbers (booleans also from true/false). */
+export const numberTypes: ReadonlySet<string | undefined> = new Set([
+  "numeric",
+  "integer",
+  "boolean",
+]);
+
 /** One cell as the schema's type says: null when empty, numbers and booleans parsed. */
 export function typedCell(cell: string, type: string | undefined): unknown {
   if (cell === "") return null;
   if (type === "boolean" && /^(true|false)$/i.test(cell)) return cell.toLowerCase() === "true";
-  if (type === "numeric" || type === "integer" || type === "boolean") {
+  if (numberTypes.has(type)) {
     const n = Number(cell);
     // Leave unparseable text as text: validation then names the field.
     return Number.isNaN(n) ? cell : n;
@@ -64,7 +71,7 @@ export function typedText(
   type: string | undefined,
 ): unknown {
   if (start === end) return null;
-  if (type === "numeric" || type === "integer" || type === "boolean") {
+  if (numberTypes.has(type)) {
     const n = plainDecimal(text, start, end);
     if (n !== undefined) return n;
   }
