@@ -69,9 +69,9 @@ export async function csvFileWriter(
  * left to the writer: its byte offsets are not its character offsets.
  */
 function utf8Values(data: readonly unknown[]): readonly unknown[] {
-  let joined = "";
-  for (const v of data) if (typeof v === "string") joined += v;
-  const bytes = Buffer.from(joined, "utf8");
+  // join() writes null as nothing; any other non-string would shift the offsets.
+  if (data.some((v) => typeof v !== "string" && v !== null && v !== undefined)) return data;
+  const bytes = Buffer.from(data.join(""), "utf8");
   if (!isAscii(bytes)) return data;
   const out: (Uint8Array | null | undefined)[] = new Array(data.length);
   let at = bytes.byteOffset;
