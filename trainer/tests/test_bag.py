@@ -1,4 +1,5 @@
-"""`model.search.refit: bagFolds`: the search's fold models averaged into one tree ensemble.
+"""`model.search.refit: bagFolds`: the search's fold models averaged into one tree ensemble;
+`bagTop`: the best candidates by CV, each refitted as `single` is, averaged the same way.
 
 The graph must reproduce the average of the fold boosters (parity, as the gate checks it), its
 TreeSHAP must be the average of theirs and sum to the margin, the same spec and data give the
@@ -26,6 +27,7 @@ import churn_trainer.search as search_mod
 from churn_trainer.bag import Bag
 from churn_trainer.errors import SpecError
 from churn_trainer.spec import parse_spec
+from churn_trainer.train import fit, resolve_hyperparameters
 
 PARITY = 1e-5
 
@@ -140,8 +142,51 @@ def test_no_bagged_model_sees_a_validation_or_test_row(synth_csv, monkeypatch):
         assert not keys(fit_rows) & keys(stop_rows)  # stopped on its own held-out fold
 
 
+def test_bag_top_averages_the_best_candidates_each_refitted_as_single_is(synth_csv):
+    """bagTop's members are the `top` trials, best CV score first, each the very booster
+    `single` would fit with that candidate (training rows, stopped on the validation fold);
+    the graph serves their average and the same spec and data give the same digest."""
+    spec = _spec(synth_csv, "bagTop", "sigmoid")
+    data, model = _train(spec)
+    report = model.search
+    means = [report["history"][t - 1]["mean"] for t in report["top"]]
+    n = min(search_mod.TOP_MEMBERS, report["trials"])
+    assert len(report["top"]) == n == report["bag"]["members"] == len(model.booster.boosters)
+    assert means == sorted(means, reverse=True) and report["top"][0] == report["bestTrial"]
+    base = resolve_hyperparameters(spec, data.y[data.parts.train])
+    train, val = data.parts.train, data.parts.validation
+    stop = (spec.model.earlyStoppingRounds, model.x[val], data.y[val])
+    for params, member in zip(search_mod.top_params(report), model.booster.boosters, strict=True):
+        alone = fit(model.x[train], data.y[train], {**base, **params}, stop)
+        dm = xgb.DMatrix(model.x[data.parts.test], missing=np.nan)
+        assert np.array_equal(alone.predict(dm), member.predict(dm))
+    margin = model.calibration.margin(_mean_margin(model.booster.boosters, model.x))
+    served = model.probability(np.arange(len(data.y))).astype(np.float64)
+    assert np.max(np.abs(served - 1.0 / (1.0 + np.exp(-margin)))) <= PARITY
+    assert pipeline.evaluate_model(data, model, spec, _quiet).parity["passed"]
+    assert _train(spec)[1].digest == model.digest
+
+
+def test_top_is_at_most_top_members_trials_best_first(synth_csv):
+    spec = _spec(synth_csv, "bagTop")
+    search = copy.copy(spec.model.search)
+    search.trials = search_mod.TOP_MEMBERS + 2
+    data = pipeline.validate_data(spec, _quiet)
+    x = data.table.features.select_dtypes("number").to_numpy(np.float32)[data.parts.train]
+    y = data.y[data.parts.train]
+    base = resolve_hyperparameters(spec, y)
+    report = search_mod.run_search(x, y, base, search, 7, 10, _quiet)
+    ranked = sorted(report["history"], key=lambda t: -t["mean"])
+    assert len(report["top"]) == search_mod.TOP_MEMBERS
+    assert [report["history"][t - 1] for t in report["top"]] == ranked[: search_mod.TOP_MEMBERS]
+
+
 def test_refit_spec():
     assert parse_spec(small_spec(os.devnull, model={"search": {}})).model.search.refit == "single"
+    assert (
+        parse_spec(small_spec(os.devnull, model={"search": {"refit": "bagTop"}})).model.search.refit
+        == "bagTop"
+    )
     with pytest.raises(SpecError, match="refit"):
         parse_spec(small_spec(os.devnull, model={"search": {"refit": "bag"}}))
 

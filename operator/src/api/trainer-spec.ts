@@ -118,10 +118,10 @@ const searchSchema = z
         "XGBoost parameters to search (snake_case) and their ranges; replaces the default space (max_depth 2-6, learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha). Trial 1 is always the hyperparameters as given; with earlyStopping, n_estimators is the cap and each fold finds its trees.",
       ),
     refit: z
-      .enum(["single", "bagFolds"])
+      .enum(["single", "bagFolds", "bagTop"])
       .optional()
       .describe(
-        "What the best candidate becomes. single (default): one model on the training rows, early-stopped on the validation fold. bagFolds: the average of its cross-validation fold models (each early-stopped on its own held-out fold), served as one tree ensemble; the validation fold, unseen by every fold model, still fits the calibration and the threshold.",
+        "What the best candidate becomes. single (default): one model on the training rows, early-stopped on the validation fold. bagFolds: the average of its cross-validation fold models (each early-stopped on its own held-out fold), served as one tree ensemble; the validation fold, unseen by every fold model, still fits the calibration and the threshold. bagTop: the 5 best candidates by cross-validation, each fitted as single is, averaged as one tree ensemble (less dependent on which of several near-equal candidates won).",
       ),
   })
   .describe(

@@ -43,7 +43,7 @@ from .export import (
     session,
 )
 from .probes import probe_frame, reference
-from .search import fold_boosters, run_search
+from .search import fold_boosters, run_search, top_params
 from .segments import segment_gate, segment_metrics, worst_segment
 from .spec import SEGMENT_GATES, Spec, Threshold
 from .train import SplitIndices, best_threshold, fit, resolve_hyperparameters, split_rows
@@ -214,33 +214,45 @@ class Evaluation:
     segments: list[dict[str, Any]]
 
 
+def _bagged(
+    boosters: list[xgb.Booster], search: dict[str, Any], log: Callable[[str], None]
+) -> tuple[Bag, Trees]:
+    """`boosters` averaged in the margin, recorded under the search report's `bag`."""
+    for b in boosters:
+        check_covers(b, booster_trees(b))
+    search["bag"] = {"members": len(boosters), "trees": [b.num_boosted_rounds() for b in boosters]}
+    log(f"bagged {len(boosters)} {search['refit']} models ({search['bag']['trees']} trees)")
+    return Bag(boosters), bagged_trees(boosters)
+
+
 def _fit_final(
     x: np.ndarray,
     data: ValidatedData,
-    params: dict[str, Any],
+    base: dict[str, Any],
     search: dict[str, Any] | None,
     spec: Spec,
     log: Callable[[str], None],
 ) -> tuple[xgb.Booster | Bag, Trees]:
-    """The served model for the chosen `params` and its trees: one booster on the training
-    rows (early-stopped on the validation fold), or with `refit: bagFolds` the search's fold
-    models averaged (each early-stopped on its own held-out fold of the training rows, so the
-    validation fold stays unseen by every one of them, for calibration and the threshold)."""
+    """The served model and its trees, from the resolved hyperparameters `base` and the search.
+    single: one booster with the best candidate on the training rows (early-stopped on the
+    validation fold). bagFolds: the search's fold models for the best candidate averaged (each
+    early-stopped on its own held-out fold of the training rows, so the validation fold stays
+    unseen by every one of them, for calibration and the threshold). bagTop: the `top` best
+    candidates each fitted as single is, averaged."""
     train, val = data.parts.train, data.parts.validation
     rounds = spec.model.earlyStoppingRounds
     sr = spec.model.search
-    if search is not None and sr is not None and sr.refit == "bagFolds":
+    refit = "single" if search is None or sr is None else sr.refit
+    params = base if search is None else {**base, **search["best"]}
+    if refit == "bagFolds":
         boosters = fold_boosters(x[train], data.y[train], params, sr, spec.split.seed, rounds)
-        for b in boosters:
-            check_covers(b, booster_trees(b))
-        search["bag"] = {
-            "members": len(boosters),
-            "trees": [b.num_boosted_rounds() for b in boosters],
-        }
-        log(f"bagged {len(boosters)} fold models ({search['bag']['trees']} trees)")
-        return Bag(boosters), bagged_trees(boosters)
-    log(f"training xgboost on {len(train)} rows")
+        return _bagged(boosters, search, log)
     stop = None if rounds is None else (rounds, x[val], data.y[val])
+    if refit == "bagTop":
+        log(f"training xgboost on {len(train)} rows, the {len(search['top'])} best candidates")
+        members = [fit(x[train], data.y[train], {**base, **p}, stop) for p in top_params(search)]
+        return _bagged(members, search, log)
+    log(f"training xgboost on {len(train)} rows")
     booster = fit(x[train], data.y[train], params, stop)
     trees = booster_trees(booster)
     check_covers(booster, trees)
@@ -264,9 +276,10 @@ def train_model(data: ValidatedData, spec: Spec, log: Callable[[str], None]) -> 
         search = run_search(
             x[train], data.y[train], params, spec.model.search, spec.split.seed, rounds, log
         )
-        params = {**params, **search["best"]}
         log(f"search: best {search['metric']} {search['cvMean']:.4f} with {search['best']}")
     booster, trees = _fit_final(x, data, params, search, spec, log)
+    if search is not None:
+        params = {**params, **search["best"]}
 
     val_margin = booster.predict(xgb.DMatrix(x[val], missing=np.nan), output_margin=True)
     cal = fit_calibration(spec.calibration.method, val_margin, data.y[val])

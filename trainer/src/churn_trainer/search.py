@@ -33,6 +33,9 @@ from sklearn.model_selection import ParameterSampler, StratifiedKFold
 from .spec import SearchSpec
 from .train import best_threshold
 
+# `refit: bagTop` averages this many of the best candidates (all of them with fewer trials)
+TOP_MEMBERS = 5
+
 
 def _f2(y: np.ndarray, p: np.ndarray) -> float:
     return best_threshold(y, p, 2.0)[1]
@@ -157,6 +160,11 @@ def fold_boosters(
     return [model.get_booster()[:trees] for model, trees in fitted]
 
 
+def top_params(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The searched parameters of the report's `top` trials, best first (`refit: bagTop`)."""
+    return [report["history"][t - 1]["params"] for t in report["top"]]
+
+
 def _trial(cand: dict[str, Any], folds: list[tuple[float, int]]) -> dict[str, Any]:
     scores = [s for s, _ in folds]
     return {
@@ -179,8 +187,8 @@ def run_search(
 ) -> dict[str, Any]:
     """Scores every candidate by CV on the training rows (`x`, `y`); returns the report with
     the best candidate under `best` (ties go to the earlier trial, so to the spec's own
-    hyperparameters first). `workers` fits run at once (default `base`'s n_jobs), each on
-    n_jobs // workers threads."""
+    hyperparameters first) and the TOP_MEMBERS best trials' numbers under `top`. `workers`
+    fits run at once (default `base`'s n_jobs), each on n_jobs // workers threads."""
     t0, c0 = time.monotonic(), time.process_time()
     workers, fit_params = _fit_params(base, workers)
     limit = search.trials if search.trials is not None else 10_000
@@ -202,7 +210,9 @@ def run_search(
                     f"search trial {start + i + 1}: {search.metric} {t['mean']:.4f} "
                     f"({t['trees']} trees) {'spec ' if start + i == 0 else ''}{cand}"
                 )
-    best = max(range(len(trials)), key=lambda i: (trials[i]["mean"], -i))
+    # best first; ties go to the earlier trial
+    ranked = sorted(range(len(trials)), key=lambda i: (-trials[i]["mean"], i))
+    best = ranked[0]
     r = lambda v: round(v, 6)  # noqa: E731
     return {
         "metric": search.metric,
@@ -214,6 +224,7 @@ def run_search(
         "cvMean": r(trials[best]["mean"]),
         "cvStd": r(trials[best]["std"]),
         "defaultCvMean": r(trials[0]["mean"]),
+        "top": [i + 1 for i in ranked[:TOP_MEMBERS]],  # trial numbers, best first
         "nJobs": base.get("n_jobs"),
         "workers": workers,
         "seconds": round(time.monotonic() - t0, 2),

@@ -142,9 +142,10 @@ class Threshold:
 
 
 SEARCH_METRICS = ("rocAuc", "prAuc", "logLoss", "f2")
-# what the best candidate becomes: one model on every training row, or the average of its
-# cross-validation fold models (search.py fold_boosters, export.py bagged_trees)
-SEARCH_REFITS = ("single", "bagFolds")
+# what the search's winner becomes: one model on every training row, the average of its
+# cross-validation fold models (search.py fold_boosters, export.py bagged_trees), or the average
+# of the best candidates each refitted on every training row (search.py TOP_MEMBERS)
+SEARCH_REFITS = ("single", "bagFolds", "bagTop")
 DEFAULT_SEARCH_TRIALS = 30  # when neither trials nor budgetSeconds is given
 # the usual xgboost ranges; a spec's `space` replaces this whole mapping. No n_estimators:
 # with earlyStopping the trees are found per fold (hyperparameters.n_estimators is the cap)
@@ -168,7 +169,7 @@ class SearchSpec:
     folds: int = 5
     metric: str = "rocAuc"
     space: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_SEARCH_SPACE))
-    refit: str = "single"  # single | bagFolds
+    refit: str = "single"  # single | bagFolds | bagTop
 
 
 @dataclass
