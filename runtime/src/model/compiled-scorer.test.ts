@@ -19,6 +19,7 @@ import {
 } from "../artifact/model-card.js";
 import { readTreeEnsemble } from "../explain/onnx-trees.js";
 import { CompiledScorer } from "./compiled-scorer.js";
+import { CompiledTrees } from "./compiled-trees.js";
 import { chooseEngine, compareOutputs, ENGINE_TOLERANCE } from "./engine-choice.js";
 import { OnnxScorer } from "./onnx-scorer.js";
 
@@ -111,6 +112,37 @@ describe.each(models)("the compiled engine on %s", (_title, variant, calibration
       );
     },
   );
+
+  it("gives the same margins bit for bit at every batch size, in every tree mode", async () => {
+    const { card, bytes, onnx, reference } = await load(variant);
+    const ensemble = readTreeEnsemble(bytes);
+    const sampled = fc.sample(hostileRows(card), { numRuns: 40, seed: 11 }).flat();
+    const rows = [...reference.rows, ...sampled].slice(0, 300);
+    expect(rows.length).toBe(300);
+    const compiled = new CompiledScorer(card, ensemble);
+    const width = card.features.encoded.length;
+    const expected = await onnx.score(rows, true);
+    // Large batches run tree blocks over row blocks: across the blocks' edges too.
+    const got = compiled.scoreNow(rows, true);
+    expect(compareOutputs(expected, got, width).maxProbabilityDiff).toBeLessThanOrEqual(
+      ENGINE_TOLERANCE,
+    );
+    const x = got.features as Float32Array;
+    const walk = new CompiledTrees(ensemble, { generateCode: false });
+    const oneByOne = new Float64Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      walk.margins(x.subarray(r * width), 1, width, oneByOne.subarray(r));
+    }
+    for (const options of [{}, { maxBitmaskLeaves: 0 }, { generateCode: false }]) {
+      const trees = new CompiledTrees(ensemble, options);
+      for (const n of [1, 2, 3, 4, 5, 127, 128, 129, 257, rows.length]) {
+        const out = new Float64Array(n + 1).fill(7);
+        trees.margins(x, n, width, out);
+        expect(out.subarray(0, n)).toEqual(oneByOne.subarray(0, n));
+        expect(out[n]).toBe(7);
+      }
+    }
+  });
 
   it("serves: chooseEngine picks it on the artifact's and the hostile probe rows", async () => {
     const { card, bytes, onnx, reference } = await load(variant);

@@ -4,11 +4,26 @@
 // with no leaf test. Sums follow onnxruntime's TreeEnsemble: float32, in tree order.
 import { SplitMode, type TreeEnsemble } from "../explain/onnx-trees.js";
 
-/** Trees per generated function: small enough for V8 to optimise each one. */
+/**
+ * Trees per generated function for small batches: few calls per row (a call to one of many
+ * generated functions is not inlined), each function small enough for V8 to optimise.
+ */
 const TREES_PER_FUNCTION = 16;
+/**
+ * For large batches: fewer trees per function, so that a function's loop over a block of rows
+ * stays small in the instruction cache; rows are taken ROWS_PER_BLOCK at a time (they stay in
+ * the data cache while every function runs over them).
+ */
+const TREES_PER_BLOCK_FUNCTION = 8;
+const ROWS_PER_BLOCK = 128;
+/** Batches from this many rows use the block functions. */
+const BLOCK_MIN_ROWS = 4;
 
-/** A generated run of trees: adds their leaves for the row at `o` to `s`, float32, in order. */
-type TreeRun = (x: Float32Array, o: number, s: number) => number;
+/**
+ * A generated run of trees over rows `from` to `to` (exclusive), `w` features each: adds each
+ * row's leaves to `sums[r]`, float32, in tree order.
+ */
+type TreeRun = (x: Float32Array, from: number, to: number, w: number, sums: Float64Array) => void;
 
 /**
  * One tree as a JavaScript expression: nested comparisons with the thresholds and feature
@@ -73,16 +88,20 @@ function literal(v: number): string {
 }
 
 /**
- * Compiles the trees into functions of TREES_PER_FUNCTION trees each, or undefined when this
+ * Compiles the trees into functions of `perFunction` trees each, or undefined when this
  * process forbids code generation from strings (the array walk is used then).
  */
-function generateRuns(t: TreeEnsemble, maxBitmaskLeaves: number): TreeRun[] | undefined {
+function generateRuns(
+  t: TreeEnsemble,
+  maxBitmaskLeaves: number,
+  perFunction: number,
+): TreeRun[] | undefined {
   const runs: TreeRun[] = [];
   const limit = Math.min(32, maxBitmaskLeaves);
   const bitmask = Array.from(t.roots).every((r) => leavesUnder(t, r).length <= limit);
   try {
-    for (let first = 0; first < t.roots.length; first += TREES_PER_FUNCTION) {
-      const last = Math.min(t.roots.length, first + TREES_PER_FUNCTION);
+    for (let first = 0; first < t.roots.length; first += perFunction) {
+      const last = Math.min(t.roots.length, first + perFunction);
       const lines: string[] = [];
       const leafValues: number[] = [];
       for (let k = first; k < last; k++) {
@@ -93,7 +112,14 @@ function generateRuns(t: TreeEnsemble, maxBitmaskLeaves: number): TreeRun[] | un
             : `s = fround(s + ${treeExpression(t, root)});`,
         );
       }
-      const body = `return function trees(x, o, s) {\nlet m = 0;\n${lines.join("\n")}\nreturn s;\n};`;
+      const body = `return function trees(x, from, to, w, sums) {
+let m = 0;
+for (let r = from, o = from * w; r < to; r++, o += w) {
+let s = sums[r];
+${lines.join("\n")}
+sums[r] = s;
+}
+};`;
       // Only numbers from the parsed model reach the source (literal() and integer indices).
       const make = new Function("fround", "clz32", "leaf", body);
       runs.push(make(Math.fround, Math.clz32, Float64Array.from(leafValues)) as TreeRun);
@@ -129,8 +155,10 @@ export class CompiledTrees {
   private readonly split: Int32Array;
   private readonly threshold: Float64Array;
   private readonly leaf: Float64Array;
-  /** The trees as generated code (see treeExpression), when code generation is allowed. */
+  /** The trees as generated code (see treeBitmask), when code generation is allowed. */
   private readonly runs: TreeRun[] | undefined;
+  /** The same code in smaller functions, for batches of BLOCK_MIN_ROWS rows or more. */
+  private readonly blockRuns: TreeRun[] | undefined;
 
   constructor(ensemble: TreeEnsemble, options: CompiledTreesOptions = {}) {
     for (let i = 0; i < ensemble.mode.length; i++) {
@@ -173,10 +201,10 @@ export class CompiledTrees {
       place(ensemble.falseChild[node] as number, tree, 2 * slot + 2, level + 1);
     };
     for (let t = 0; t < this.trees; t++) place(ensemble.roots[t] as number, t, 0, 0);
-    this.runs =
-      (options.generateCode ?? true)
-        ? generateRuns(ensemble, options.maxBitmaskLeaves ?? 32)
-        : undefined;
+    const generate = options.generateCode ?? true;
+    const leaves32 = options.maxBitmaskLeaves ?? 32;
+    this.runs = generate ? generateRuns(ensemble, leaves32, TREES_PER_FUNCTION) : undefined;
+    this.blockRuns = this.runs && generateRuns(ensemble, leaves32, TREES_PER_BLOCK_FUNCTION);
   }
 
   /** How margins are computed: generated code, or the walk over the padded arrays. */
@@ -186,13 +214,16 @@ export class CompiledTrees {
 
   /** Margins of `rows` rows of `width` encoded features (row-major) into `out`. */
   margins(x: Float32Array, rows: number, width: number, out: Float64Array): void {
-    const runs = this.runs;
+    const runs = rows >= BLOCK_MIN_ROWS ? this.blockRuns : this.runs;
     if (runs) {
-      for (let r = 0; r < rows; r++) {
-        let sum = 0;
-        for (let k = 0; k < runs.length; k++) sum = (runs[k] as TreeRun)(x, r * width, sum);
-        out[r] = Math.fround(sum + this.baseMargin);
+      // Row blocks outer, tree runs inner: a run's code and the block's rows stay in cache.
+      // Each row still adds its trees in order, so the sums are the same floats.
+      out.fill(0, 0, rows);
+      for (let from = 0; from < rows; from += ROWS_PER_BLOCK) {
+        const to = Math.min(rows, from + ROWS_PER_BLOCK);
+        for (let k = 0; k < runs.length; k++) (runs[k] as TreeRun)(x, from, to, width, out);
       }
+      for (let r = 0; r < rows; r++) out[r] = Math.fround((out[r] as number) + this.baseMargin);
       return;
     }
     this.walkArrays(x, rows, width, out);
