@@ -1,17 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { metricSamples as values } from "../../../test-support/metric-samples.js";
 import { Reasons } from "../../api/reasons.js";
 import { SCORING_TERMINAL_REASONS, ScoringRunMetrics } from "./scoring-run-metrics.js";
-
-async function values(registry: Registry, name: string) {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []) as Array<{
-    labels: Record<string, string | number>;
-    value: number;
-    metricName?: string;
-  }>;
-}
 
 describe("ScoringRunMetrics", () => {
   it("creates every result/reason series and both row outcomes at zero", async () => {

@@ -1,17 +1,8 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { metricSamples as values } from "../../../test-support/metric-samples.js";
 import { Reasons } from "../../api/reasons.js";
 import { TERMINAL_REASONS, TrainingRunMetrics } from "./training-run-metrics.js";
-
-/** A metric's samples; histogram samples name their series (`_bucket`, `_sum`, `_count`). */
-async function values(registry: Registry, name: string) {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []) as Array<{
-    labels: Record<string, string | number>;
-    value: number;
-    metricName?: string;
-  }>;
-}
 
 describe("TrainingRunMetrics", () => {
   it("creates every result/reason series at zero, so the first failure shows as an increase", async () => {
