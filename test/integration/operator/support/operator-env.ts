@@ -15,12 +15,13 @@ import { CUSTOMERS, synthesize } from "./synthetic-customers.js";
 
 /**
  * The seed CSV beside the repository (../shared, never copied into it), or $CHURN_SEED_CSV
- * (`CHURN_SEED_CSV=/nonexistent` runs the suites as a clone without ../shared does). Only
- * checks about the seed data itself read it; every other suite trains on {@link CUSTOMERS}.
+ * (`CHURN_SEED_CSV=/nonexistent` runs the suites as a clone without ../shared does). Only the
+ * example TrainingRun's own suite reads it (with synthetic customers at its path when absent);
+ * every other suite trains on {@link CUSTOMERS}.
  */
 export const seedCsv =
   process.env.CHURN_SEED_CSV || resolve(repoRoot, "../shared/data/seed/Customer-Churn-Records.csv");
-/** Why the checks about the seed data itself are skipped when the file is absent. */
+/** Why the seed data set is not used (its stand-in is the synthetic customers) when absent. */
 export const noSeed = existsSync(seedCsv) ? false : `seed data not found at ${seedCsv}`;
 
 /** A namespace with CRDs, RBAC, a model store and a data volume, and operators on demand. */
@@ -70,18 +71,23 @@ export async function setupOperatorEnv(prefix: string): Promise<OperatorEnv> {
   };
 }
 
+/** The example TrainingRun exactly as committed (written for the seed data set). */
+export function exampleTrainingRun(): TrainingRun {
+  return parse(
+    readFileSync(join(repoRoot, "examples", "training-run-bank.yaml"), "utf8"),
+  ) as TrainingRun;
+}
+
 /**
- * The example TrainingRun (written for the seed data set), renamed, placed in `ns` and reading
- * the env's synthetic {@link CUSTOMERS}, with optional spec changes.
+ * The example TrainingRun, renamed, placed in `ns` and reading the env's synthetic
+ * {@link CUSTOMERS}, with optional spec changes.
  */
 export function seedTrainingRun(
   ns: string,
   name: string,
   change: (spec: TrainingRun["spec"]) => void = () => {},
 ): TrainingRun {
-  const run = parse(
-    readFileSync(join(repoRoot, "examples", "training-run-bank.yaml"), "utf8"),
-  ) as TrainingRun;
+  const run = exampleTrainingRun();
   run.metadata = { ...run.metadata, name, namespace: ns };
   run.spec.dataset = { persistentVolumeClaim: { claimName: "churn-data", path: CUSTOMERS.path } };
   // Test pods run as local processes: no resource requests to schedule against.
