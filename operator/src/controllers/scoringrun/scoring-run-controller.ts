@@ -12,6 +12,7 @@ import type { ReconcileResult } from "../../kube/reconcile-result.js";
 import { type ReconcileStep, runSteps, Step } from "../reconcile-steps.js";
 import { scoringRunType } from "../shared/custom-resources.js";
 import { JobRunLifecycle } from "../shared/job-run-lifecycle.js";
+import { secondsBetween } from "../shared/run-outcome-metrics.js";
 import { mergeConditions, type StatusWrite } from "../shared/status-writer.js";
 import { runTransitionEvents } from "../shared/transition-events.js";
 import {
@@ -64,11 +65,6 @@ const RESYNC_MS = 30_000;
 const MODEL_WAIT_MS = 10_000;
 /** After a start lost to a concurrent spec edit, read the run again this soon. */
 const START_CONFLICT_RETRY_MS = 1_000;
-
-const secondsBetween = (start?: string, end?: string) => {
-  const ms = Date.parse(end ?? "") - Date.parse(start ?? "");
-  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined;
-};
 
 /**
  * Reconciles ScoringRuns: model -> status (the start: model and Job name recorded) -> Indexed
@@ -187,7 +183,7 @@ export class ScoringRunReconciler {
       output,
       startTime,
       completionTime,
-      durationSeconds: completionTime ? secondsBetween(startTime, completionTime) : undefined,
+      durationSeconds: secondsBetween(startTime, completionTime),
       observedGeneration: p.run.metadata?.generation,
     };
   }

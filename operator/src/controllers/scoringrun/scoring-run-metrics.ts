@@ -3,11 +3,8 @@ import { metricFactory } from "../../../../common/metric-factory.js";
 import { type Reason, Reasons } from "../../api/reasons.js";
 import { RunOutcomeMetrics, type RunResult } from "../shared/run-outcome-metrics.js";
 
-/** How a ScoringRun ended, as the `result` label says it. */
-export type ScoringRunResult = RunResult;
-
 /** The reasons a run can end with (decideScoringOutcome's terminal outcomes), created at zero. */
-export const SCORING_TERMINAL_REASONS: Record<ScoringRunResult, readonly Reason[]> = {
+export const SCORING_TERMINAL_REASONS: Record<RunResult, readonly Reason[]> = {
   succeeded: [Reasons.Succeeded],
   failed: [
     Reasons.ModelNotResolved,
@@ -51,7 +48,7 @@ export class ScoringRunMetrics {
 
   /** Counts one run reaching a terminal phase (called once, on the write that made it so). */
   completed(
-    result: ScoringRunResult,
+    result: RunResult,
     reason: Reason,
     rows: { scored: number; rejected: number } | undefined,
     durationSeconds: number | undefined,

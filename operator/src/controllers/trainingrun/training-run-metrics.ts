@@ -6,11 +6,8 @@ import {
   secondsBetween,
 } from "../shared/run-outcome-metrics.js";
 
-/** How a TrainingRun ended, as the `result` label says it. */
-export type TrainingRunResult = RunResult;
-
 /** The reasons a run can end with (decideTrainingOutcome's terminal outcomes). */
-export const TERMINAL_REASONS: Record<TrainingRunResult, readonly Reason[]> = {
+export const TERMINAL_REASONS: Record<RunResult, readonly Reason[]> = {
   succeeded: [Reasons.Succeeded],
   failed: [
     Reasons.DataValidationFailed,
@@ -40,7 +37,7 @@ export class TrainingRunMetrics {
   }
 
   /** Counts one run reaching a terminal phase; the duration when both times are known. */
-  completed(result: TrainingRunResult, reason: Reason, startTime?: string, endTime?: string) {
+  completed(result: RunResult, reason: Reason, startTime?: string, endTime?: string) {
     this.outcomes.completed(result, reason, secondsBetween(startTime, endTime));
   }
 }
