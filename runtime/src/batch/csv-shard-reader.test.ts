@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ByteSource } from "./byte-source.js";
-import { csvShardRecords, lines, readCsvHeader } from "./csv-shard-reader.js";
+import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
 import { type Range, shardRange } from "./shard-range.js";
 
 /** An in-memory file served in small chunks, so lines straddle chunk boundaries. */
@@ -13,12 +13,6 @@ function memorySource(text: string, chunk = 7): ByteSource {
       for (let i = from; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
     },
   };
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 /** The records a shard hands over, as cells (a plain record split as the decoder reads it). */
@@ -41,14 +35,15 @@ const rows = Array.from({ length: 57 }, (_, i) => [
 const text = `\ufeffid,name,score\r\n${rows.map((r) => r.join(",")).join("\r\n")}\r\n`;
 
 describe("CSV shards", () => {
-  it("splits lines with their byte offsets across chunk boundaries (LF and CRLF)", async () => {
-    const got = await collect(lines(memorySource("ab\r\nc\n\ndé\n", 3).open(0), 0));
-    expect(got).toEqual([
-      { offset: 0, text: "ab" },
-      { offset: 4, text: "c" },
-      { offset: 6, text: "" },
-      { offset: 7, text: "dé" },
-    ]);
+  it.each([
+    ["a BOM and CRLF, across chunks", "\ufeffid,naïve,score\r\n1,x,2\r\n", 3],
+    ["no newline at all", "id,naïve,score", 2],
+  ])("reads the header: %s", async (_name, file, chunk) => {
+    expect(await readCsvHeader(memorySource(file, chunk), ",")).toEqual(["id", "naïve", "score"]);
+  });
+
+  it.each(["", "\r\nid,score\n"])("refuses a file whose first line is empty (%j)", async (file) => {
+    await expect(readCsvHeader(memorySource(file), ",")).rejects.toThrow(/has no header row/);
   });
 
   it.each([1, 2, 3, 4, 7, 20])(

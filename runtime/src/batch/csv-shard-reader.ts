@@ -9,53 +9,30 @@ import { parseCsv } from "../data/csv-reader.js";
 import type { ByteSource } from "./byte-source.js";
 import type { Range } from "./shard-range.js";
 
-/** One line of the file and the byte offset it starts at. */
-export interface Line {
-  offset: number;
-  text: string;
-}
+const LF = 10;
+const CR = 13;
 
-/** Splits a byte stream into lines (LF or CRLF), each with its starting offset. */
-export async function* lines(
-  chunks: AsyncIterable<Uint8Array>,
-  base: number,
-): AsyncGenerator<Line> {
-  let pending: Buffer[] = [];
-  let pendingStart = base;
-  let position = base;
-  for await (const raw of chunks) {
-    const chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    let from = 0;
-    for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
-      pending.push(chunk.subarray(from, nl));
-      const bytes = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
-      yield { offset: pendingStart, text: stripCr(bytes.toString("utf8")) };
-      pending = [];
-      pendingStart = position + nl + 1;
-      from = nl + 1;
-    }
-    if (from < chunk.length) pending.push(chunk.subarray(from));
-    position += chunk.length;
-  }
-  if (pending.length > 0) {
-    yield { offset: pendingStart, text: stripCr(Buffer.concat(pending).toString("utf8")) };
-  }
-}
-
-const stripCr = (s: string) => (s.endsWith("\r") ? s.slice(0, -1) : s);
 const quotes = (s: string) => {
   let n = 0;
   for (let i = s.indexOf('"'); i !== -1; i = s.indexOf('"', i + 1)) n++;
   return n;
 };
 
-/** The header row (the file's first record). */
+/** The header row (the file's first line, as UTF-8, without a BOM or CR). */
 export async function readCsvHeader(src: ByteSource, delimiter: string): Promise<string[]> {
-  for await (const line of lines(src.open(0), 0)) {
-    const header = parseCsv(line.text.replace(/^\ufeff/, ""), delimiter)[0];
-    if (header?.length) return header;
-    break;
+  const read: Buffer[] = [];
+  for await (const raw of src.open(0)) {
+    const chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const nl = chunk.indexOf(LF);
+    read.push(nl === -1 ? chunk : chunk.subarray(0, nl));
+    if (nl !== -1) break;
   }
+  const line = Buffer.concat(read)
+    .toString("utf8")
+    .replace(/^\ufeff/, "")
+    .replace(/\r$/, "");
+  const header = parseCsv(line, delimiter)[0];
+  if (header?.length) return header;
   throw new Error(`${src.name} has no header row`);
 }
 
@@ -66,9 +43,6 @@ export interface RecordVisitor {
   /** A record with quoted cells, parsed. */
   cells(cells: string[], offset: number): void;
 }
-
-const LF = 10;
-const CR = 13;
 
 /**
  * The records of one shard, handed to a visitor line by line: each chunk's complete lines are
