@@ -2,8 +2,8 @@
 // is typed straight from the decoded text (typedText: numbers without a substring), the others
 // are only counted, and each row is built by one object literal with the model's fields in a
 // fixed order (one hidden class for every row, no property-by-property growth).
-import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
-import { numberTypes, typedCell, typedText } from "../data/csv-record.js";
+import type { ModelCard } from "../artifact/model-card.js";
+import { columnTypes, numberTypes, typedText } from "../data/csv-record.js";
 import type { RecordVisitor } from "./csv-shard-reader.js";
 import type { BatchCutter } from "./source-batch.js";
 
@@ -66,7 +66,6 @@ export class CsvRowDecoder implements RecordVisitor {
 
   constructor(setup: DecoderSetup) {
     const { header, fields, idColumn } = setup;
-    const types = new Map(rawFeatureSpecs(setup.card).map((s) => [s.name, s.type]));
     // A name repeated in the header takes its last cell, as a record built cell by cell did.
     const column = new Map(header.map((name, j) => [name, j]));
     const present = fields.filter((f) => column.has(f));
@@ -79,11 +78,9 @@ export class CsvRowDecoder implements RecordVisitor {
     this.slots = Int32Array.from(header, (name, j) =>
       column.get(name) === j ? (slotOf.get(name) ?? -1) : -1,
     );
-    this.types = header.map((name) => types.get(name));
+    this.types = columnTypes(setup.card, header);
     this.seen = header.map((name, j) =>
-      this.slots[j] !== -1 && name !== idColumn && !numberTypes.has(types.get(name))
-        ? []
-        : undefined,
+      this.slots[j] !== -1 && name !== idColumn && !numberTypes.has(this.types[j]) ? [] : undefined,
     );
     this.values = new Array(read.length).fill(null);
     this.idSlot = slotOf.get(idColumn) ?? -1;
@@ -124,7 +121,7 @@ export class CsvRowDecoder implements RecordVisitor {
     if (cells.length === this.width) {
       cells.forEach((cell, j) => {
         const slot = this.slots[j] as number;
-        if (slot >= 0) this.values[slot] = typedCell(cell, this.types[j]);
+        if (slot >= 0) this.values[slot] = this.cell(j, cell, 0, cell.length);
       });
     }
     this.finishRecord(cells.length, offset);

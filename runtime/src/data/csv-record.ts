@@ -21,17 +21,22 @@ export function typedCell(cell: string, type: string | undefined): unknown {
   return cell;
 }
 
+/** Each header column's feature type (undefined for a column the model does not read). */
+export function columnTypes(card: ModelCard, header: readonly string[]): (string | undefined)[] {
+  const types = new Map<string, string>(rawFeatureSpecs(card).map((s) => [s.name, s.type]));
+  return header.map((name) => types.get(name));
+}
+
 /** A function turning one record's cells (in `header` order) into a typed row. */
 export function csvRecordTyper(
   card: ModelCard,
   header: readonly string[],
 ): (cells: readonly string[]) => Record<string, unknown> {
-  const types = new Map<string, string>(rawFeatureSpecs(card).map((s) => [s.name, s.type]));
-  const columnTypes = header.map((name) => types.get(name));
+  const types = columnTypes(card, header);
   return (cells) => {
     const record: Record<string, unknown> = {};
     for (let i = 0; i < header.length; i++) {
-      record[header[i] as string] = typedCell(cells[i] ?? "", columnTypes[i]);
+      record[header[i] as string] = typedCell(cells[i] ?? "", types[i]);
     }
     return record;
   };
