@@ -11,7 +11,7 @@ interface Sample {
   metricName: string;
 }
 
-/** A label-less histogram (`buckets` ascending) registered in `registers`, observed one value or many at a time. */
+/** A label-less histogram (`buckets` ascending) registered in `registers`, observed a batch at a time. */
 export class BulkHistogram {
   readonly type = "histogram";
   readonly aggregator = "sum";
@@ -29,11 +29,6 @@ export class BulkHistogram {
     this.upperBounds = [...buckets];
     this.counts = new Float64Array(this.upperBounds.length);
     for (const r of registers) r.registerMetric(this as unknown as Metric);
-  }
-
-  /** Records one value. */
-  observe(value: number): void {
-    this.observeAll([value]);
   }
 
   /** Records each value, in order (NaN and infinities are refused, as prom-client does). */
