@@ -180,14 +180,15 @@ const cases: Record<string, AlertCase> = {
       quiet("ChurnTrainingRunFailed", "25m"),
     ],
   },
-  "scoring run failed: once per reason, a reason the operator never counted before too": {
+  "scoring run failed: once per reason, a series first seen at its first count too": {
     input_series: [
       // A shard fails for good at 3m; the operator created this reason's series at zero.
       series(
         `churn_scoringrun_completions_total{${OP},result="failed",reason="ShardFailed"}`,
         "0 0 0 1x27",
       ),
-      // A reason missing from the series created at zero appears at its first count (15m).
+      // A series that first appears at 1 (15m), as a new operator pod's does when it ended a run
+      // before Prometheus first scraped it (its series are created at zero, but unseen till then).
       series(
         `churn_scoringrun_completions_total{${OP},result="failed",reason="InputChanged"}`,
         "_x15 1x15",
@@ -210,7 +211,7 @@ const cases: Record<string, AlertCase> = {
         "A ScoringRun failed: ShardFailed.",
         scoringRunFailedText("ShardFailed"),
       ),
-      // The ShardFailed failure has left the window; the new reason's series is counted from 0.
+      // The ShardFailed failure has left the window; the new series is counted from 0.
       fires(
         "ChurnScoringRunFailed",
         "17m",
