@@ -82,6 +82,29 @@ describe("DriftMonitor", () => {
     expect(m.snapshot().features.Age).toBeGreaterThan(0);
   });
 
+  it("leaves the windows after a batch as after its rows one by one, past the window's wrap", () => {
+    const rows = Array.from({ length: 37 }, (_, i) => ({
+      Age: i % 5 === 0 ? null : 20 + ((i * 7) % 45),
+      Geography: ["France", "Germany", "Spain", ""][i % 4],
+    }));
+    const probabilities = rows.map((_, i) => ((i * 13) % 100) / 100);
+    const positives = probabilities.map((p) => (p >= 0.5 ? 1 : 0));
+    const oneByOne = new DriftMonitor(baseline, 10, 1);
+    for (const [i, r] of rows.entries()) {
+      oneByOne.observe(r, probabilities[i] as number, positives[i] === 1);
+    }
+    const batched = new DriftMonitor(baseline, 10, 1);
+    for (let from = 0, size = 1; from < rows.length; from += size, size++) {
+      const to = from + size;
+      batched.observeBatch(
+        rows.slice(from, to),
+        probabilities.slice(from, to),
+        positives.slice(from, to),
+      );
+    }
+    expect(batched.snapshot()).toEqual(oneByOne.snapshot());
+  });
+
   it("rejects a baseline whose fractions do not match its bins", () => {
     const bad = { ...baseline, score: { bins: [0, 1], fractions: [0.5, 0.5] } };
     expect(() => new DriftMonitor(bad, 10)).toThrow(/score/);
