@@ -56,7 +56,7 @@ export class SteadyLoad {
   }
 
   /** Seconds since {@link start}, to say when a failure happened in the test's course. */
-  elapsed(): string {
+  private elapsed(): string {
     return `+${((performance.now() - this.startedAt) / 1000).toFixed(2)}s`;
   }
 
