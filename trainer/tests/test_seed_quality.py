@@ -63,3 +63,32 @@ def test_seed_with_complain_kept_fails_naming_complain(tmp_path, capsys):
         ("feature.leakage", "Complain")
     ]
     assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
+
+
+SEARCH_SPEC = EXAMPLE_SPEC.with_name("bank-churn-search.yaml")
+
+
+def test_search_example_meets_the_seed_goals_it_can(tmp_path, capsys):
+    """Issue 13's seed goals that a model chosen without the test rows reaches: F2 >= 0.72 and a
+    Brier score below the uncalibrated 0.138, from a seeded (so deterministic) search. Its
+    ROC-AUC goal (0.885) is above what any candidate of the search's space scores even at the
+    tree count best on the test rows (`npm run bench:trainer`, ceiling: max 0.884 of 150), so
+    this asserts only that the searched model (0.880 here) stays within the test set's noise
+    (its 90% bootstrap interval is +-0.02) of the seed notebook's own XGBoost, 0.881."""
+    code, summary, err = run_cli(
+        capsys,
+        "train",
+        "--spec",
+        str(SEARCH_SPEC),
+        "--data",
+        str(SEED_CSV),
+        "--output",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    m = summary["metrics"]
+    assert m["f2"] >= 0.72
+    assert m["brier"] < 0.138
+    assert m["rocAuc"] >= 0.875
+    assert summary["search"]["trials"] == 30 and summary["calibration"] == "isotonic"
+    assert summary["worstSegment"]["name"].split("=")[0] in {"Geography", "Gender"}
