@@ -12,9 +12,7 @@ import type { TrainingRun } from "./api/training-run.js";
 import type { OperatorConfig } from "./config/operator-config.js";
 import { MetricProviders } from "./controllers/churnmodel/analysis/metric-providers.js";
 import { ChurnModelReconciler } from "./controllers/churnmodel/churn-model-controller.js";
-import { RolloutMetrics } from "./controllers/churnmodel/rollout-metrics.js";
 import { ScoringRunReconciler } from "./controllers/scoringrun/scoring-run-controller.js";
-import { ScoringRunMetrics } from "./controllers/scoringrun/scoring-run-metrics.js";
 import { SCHEDULED_BY_LABEL } from "./controllers/scoringrun/scoring-schedule.js";
 import {
   churnModelType,
@@ -23,9 +21,8 @@ import {
 } from "./controllers/shared/custom-resources.js";
 import { Labels, managedSelector } from "./controllers/shared/labels.js";
 import { TrainingRunReconciler } from "./controllers/trainingrun/training-run-controller.js";
-import { TrainingRunMetrics } from "./controllers/trainingrun/training-run-metrics.js";
 import { Controller } from "./kube/controller.js";
-import { ControllerMetrics } from "./kube/controller-metrics.js";
+import type { ControllerMetrics } from "./kube/controller-metrics.js";
 import { EventRecorder } from "./kube/event-recorder.js";
 import { Informer } from "./kube/informer.js";
 import { KubeClient } from "./kube/kube-client.js";
@@ -36,6 +33,7 @@ import { ProbeServer } from "./kube/probe-server.js";
 import type { ReconcileResult } from "./kube/reconcile-result.js";
 import type { ResourceType } from "./kube/resource-type.js";
 import { Resources } from "./kube/resources.js";
+import { operatorMetrics } from "./operator-metrics.js";
 
 /** A running operator: its bound ports and a way to stop it. */
 export interface RunningOperator {
@@ -112,7 +110,8 @@ function createCaches(client: KubeClient, log: Logger, namespace?: string): Cach
 /** Builds the client, caches, reconcilers and controllers (nothing started yet). */
 function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): Parts {
   const client = new KubeClient(kubeConfig);
-  const metrics = new ControllerMetrics({ processMetrics: true });
+  const all = operatorMetrics();
+  const metrics = all.controllers;
   const recorder = new EventRecorder(client, "churn-operator", log);
   const caches = createCaches(client, log, config.namespace);
   const { runs, models, jobs, pods, deployments, services, autoscalers } = caches;
@@ -123,7 +122,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     pods,
     recorder,
     log,
-    metrics: new TrainingRunMetrics(metrics.registry),
+    metrics: all.trainingRuns,
     settings: {
       trainerImage: config.trainerImage,
       modelStorePvc: config.modelStorePvc,
@@ -143,7 +142,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     autoscalers,
     recorder,
     log,
-    metrics: new RolloutMetrics(metrics.registry),
+    metrics: all.rollouts,
     metricProvider: (p) =>
       providers.for(p.kind === "prometheus" ? { prometheus: { address: p.address } } : {}),
     settings: {
@@ -162,7 +161,7 @@ function assemble(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger): 
     pods,
     recorder,
     log,
-    metrics: new ScoringRunMetrics(metrics.registry),
+    metrics: all.scoringRuns,
     settings: {
       runtimeImage: config.runtimeImage,
       trainerImage: config.trainerImage,

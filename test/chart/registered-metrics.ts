@@ -1,7 +1,4 @@
-import { RolloutMetrics } from "../../operator/src/controllers/churnmodel/rollout-metrics.js";
-import { ScoringRunMetrics } from "../../operator/src/controllers/scoringrun/scoring-run-metrics.js";
-import { TrainingRunMetrics } from "../../operator/src/controllers/trainingrun/training-run-metrics.js";
-import { ControllerMetrics } from "../../operator/src/kube/controller-metrics.js";
+import { operatorMetrics } from "../../operator/src/operator-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/metrics.js";
 import { RouterMetrics } from "../../runtime/src/router/router-metrics.js";
 
@@ -25,11 +22,8 @@ export async function registeredMetrics(): Promise<Map<string, RegisteredMetric>
   const names = new Map<string, RegisteredMetric>();
   const runtime = new RuntimeMetrics({ processMetrics: true });
   const router = new RouterMetrics({ processMetrics: true });
-  // Exactly what the operator's manager registers on its one registry.
-  const operator = new ControllerMetrics({ processMetrics: true });
-  new TrainingRunMetrics(operator.registry);
-  new ScoringRunMetrics(operator.registry);
-  new RolloutMetrics(operator.registry);
+  // What the operator's manager registers: the same function builds its metrics.
+  const operator = operatorMetrics().controllers;
   const registries = [
     ["runtime", runtime.registry],
     ["router", router.registry],
