@@ -73,6 +73,12 @@ export class ContainerRunner {
   private startup?: ProbeTracker;
   private exited?: Promise<void>;
   private stopping = false;
+  /**
+   * SIGTERM sent and the process not yet gone. Liveness and startup probes stop then, as a
+   * kubelet's do; readiness probes go on until the process exits, so a server that turns
+   * unready while it drains shows as unready (EndpointSlice `serving: false`) before it is gone.
+   */
+  private killing = false;
   private backoffMs = 0;
   private wake?: () => void;
 
@@ -286,6 +292,7 @@ export class ContainerRunner {
     error?: string,
   ) {
     this.stopProbes();
+    this.killing = false;
     const signals: Record<string, number> = {
       SIGKILL: 9,
       SIGTERM: 15,
@@ -393,16 +400,18 @@ export class ContainerRunner {
       probe: V1Probe,
       handler: (ok: boolean, message: string) => void,
       gate: () => boolean,
+      whileKilling = false,
     ) => {
+      const live = () => this.proc !== undefined && (whileKilling || !this.killing);
       const tick = async () => {
-        if (!this.proc || this.stopping) return;
+        if (!live()) return;
         if (gate()) {
           const r = await runProbe(probe, this.worker.net?.ip ?? "", spec, (argv, timeoutMs) =>
             this.pid
               ? execInContainer(this.pid, argv, this.env, this.workingDir, timeoutMs)
               : Promise.resolve({ exitCode: 1, output: "container not running" }),
           );
-          if (!this.proc || this.stopping) return;
+          if (!live()) return;
           handler(r.ok, r.message);
         }
         this.timers.push(setTimeout(tick, (probe.periodSeconds ?? 10) * 1000));
@@ -448,6 +457,7 @@ export class ContainerRunner {
           }
         },
         () => this.record.started,
+        true,
       );
     } else if (this.record.started) {
       this.record.ready = true;
@@ -505,9 +515,12 @@ export class ContainerRunner {
       this.stopping = true;
       this.wake?.();
     }
-    this.stopProbes();
     const pid = this.pid;
-    if (!pid || !this.exited) return;
+    if (!pid || !this.exited) {
+      this.stopProbes();
+      return;
+    }
+    this.killing = true;
     const signal = (s: NodeJS.Signals) => {
       try {
         process.kill(-pid, s);

@@ -77,6 +77,28 @@ describe("deleting a pod", () => {
     );
   });
 
+  it("keeps probing readiness while a container drains: the pod turns unready before it goes", async () => {
+    // Ready while /shared/serving exists; on SIGTERM the script removes it and drains for 10 s.
+    const script =
+      "trap 'rm -f /shared/serving; sleep 10; exit 0' TERM; touch /shared/serving; while true; do sleep 1; done";
+    await cluster.core.createNamespacedPod({
+      namespace: ns(),
+      body: withShared("draining", script, 30, "/shared/serving"),
+    });
+    await ready("draining");
+    await cluster.core.deleteNamespacedPod({ name: "draining", namespace: ns() });
+    const unready = await waitFor("the draining pod to turn unready", async () => {
+      const p = await cluster.core.readNamespacedPod({ name: "draining", namespace: ns() });
+      return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "False")
+        ? p
+        : undefined;
+    });
+    // Still there and still running: the probe, not the exit, took it out of Ready.
+    expect(unready.metadata?.deletionTimestamp).toBeDefined();
+    expect(unready.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
+    await gone("draining");
+  });
+
   it("kills containers that ignore SIGTERM once the grace period is over", async () => {
     const script = "trap '' TERM; while true; do sleep 1; done";
     await cluster.core.createNamespacedPod({
