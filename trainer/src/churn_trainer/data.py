@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -20,11 +21,24 @@ import pyarrow.parquet as pq
 from .errors import DatasetUnavailable, DataValidationError
 from .spec import Dataset, Feature, Spec, is_s3, is_url
 
+# How a cell reads. The runtime reads CSV cells by the same rules (runtime/src/data/csv-record.ts,
+# checked against this module by its test), so a file scores as it trained.
 # Tokens read as missing in numeric/boolean/target columns. String columns treat only "" as
 # missing, so that a category literally called "NA" survives.
 NUMERIC_NA = ["", "NA", "NaN", "nan", "NULL", "null", "None", "none", "N/A", "n/a"]
-BOOL_TRUE = {"1", "1.0", "true", "yes", "y", "t"}
-BOOL_FALSE = {"0", "0.0", "false", "no", "n", "f"}
+# Words of a boolean cell (any case); a decimal number equal to 1 or 0 reads too.
+BOOL_TRUE = {"true", "yes", "y", "t"}
+BOOL_FALSE = {"false", "no", "n", "f"}
+# Stripped from both ends of every cell: the whitespace Python's str.strip() and JavaScript's
+# trim() agree on (no BOM, no ASCII separators), so " " (a blank) is missing on both sides.
+CELL_SPACE = "".join(
+    [" \t\n\v\f\r\u00a0\u1680", *map(chr, range(0x2000, 0x200B)), "\u2028\u2029\u202f\u205f\u3000"]
+)
+# A number cell: plain decimal notation only. Python's float() also takes "1_000", "infinity"
+# and "nan" spellings, JavaScript's Number() "0x1F" and "0b101": neither side reads those.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# An integer feature's values must be exact as float64 (the runtime refuses larger ones).
+MAX_EXACT_INTEGER = 2**53 - 1
 FETCH_TIMEOUT_SECONDS = 30
 
 
@@ -236,9 +250,14 @@ def per_value(raw: pd.Series, fn: Callable[[Any], Any], missing: Any = None) -> 
     return mapped[codes]
 
 
+def stripped(v: Any) -> str:
+    """A cell's text without the whitespace around it."""
+    return str(v).strip(CELL_SPACE)
+
+
 def _clean(v: Any) -> str | None:
     """A cell as stripped text; None when it is one of the missing tokens."""
-    t = str(v).strip()
+    t = stripped(v)
     return None if t in NUMERIC_NA else t
 
 
@@ -246,18 +265,21 @@ def _number(v: Any) -> float | None:
     t = _clean(v)
     if t is None:
         return np.nan
-    try:
-        return float(t)
-    except ValueError:
-        return None  # present but not a number
+    return float(t) if DECIMAL.fullmatch(t) else None  # None: present but not a number
 
 
 def _boolean(v: Any) -> float | None:
     t = _clean(v)
     if t is None:
         return np.nan
-    t = t.lower()
-    return 1.0 if t in BOOL_TRUE else 0.0 if t in BOOL_FALSE else None
+    word = t.lower()
+    if word in BOOL_TRUE:
+        return 1.0
+    if word in BOOL_FALSE:
+        return 0.0
+    if DECIMAL.fullmatch(t) and float(t) in (0.0, 1.0):
+        return abs(float(t))
+    return None
 
 
 def _coerced(raw: pd.Series, fn: Callable[[Any], float | None]) -> tuple[pd.Series, pd.Series]:
@@ -408,11 +430,13 @@ def _read_rows(
         string_cols.append(sc.idColumn)
     na_values = {c: ([""] if c in string_cols else NUMERIC_NA) for c in declared}
     try:
+        # Every column as text: cells are typed by this module's rules alone (pandas would read
+        # a column of True/False as booleans and round some decimals its own way).
         df = pd.read_csv(
             io.BytesIO(content),
             sep=spec.dataset.delimiter,
             usecols=declared,
-            dtype=dict.fromkeys(string_cols, "object"),
+            dtype=dict.fromkeys(declared, "object"),
             keep_default_na=False,
             na_values=na_values,
             encoding="utf-8-sig",
@@ -432,16 +456,18 @@ def _read_rows(
 def _typed(col: pd.Series, f: Feature) -> tuple[pd.Series, dict[str, Any] | None]:
     """One feature column as its type, and its type error (count, examples) if any."""
     if f.is_string:
-        text = per_value(col, lambda v: str(v).strip() or None)
+        text = per_value(col, lambda v: stripped(v) or None)
         return pd.Series(text, index=col.index, dtype=object), None
     if f.type == "boolean":
         values, bad = _to_bool(col)
     else:
         values, bad = _to_number(col)
         if f.type == "integer":
-            frac = values.notna() & (values != np.floor(values))
-            bad = bad | frac
-            values = values.where(~frac, np.nan)
+            inexact = values.notna() & (
+                (values != np.floor(values)) | (values.abs() > MAX_EXACT_INTEGER)
+            )
+            bad = bad | inexact
+            values = values.where(~inexact, np.nan)
     inf = np.isinf(values)
     if inf.any():
         bad = bad | inf
