@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { analysisOf } from "../../../api/defaults.js";
 import { conditionHolds, judge } from "./judge.js";
 import type { HistogramWindow, Measurements, VariantWindow } from "./measurements.js";
-import { chiSquareQuantile, histogramQuantile, psi, twoProportionZ, wilson } from "./statistics.js";
+import {
+  chiSquareQuantile,
+  countAbove,
+  histogramQuantile,
+  psi,
+  quantileUpperBound,
+  twoProportionZ,
+  wilson,
+} from "./statistics.js";
 
 const LAT_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity];
 const PROB_BOUNDS = [...Array.from({ length: 19 }, (_, i) => (i + 1) * 0.05), Infinity];
@@ -159,6 +167,52 @@ describe("judge", () => {
     expect(jitter?.verdict).toBe("Pass");
   });
 
+  it("counts only observations certainly above a value, and bounds a quantile from above", () => {
+    const h = hist(LAT_BOUNDS, [0, 0, 0, 90, 0, 0, 8, 0, 2, 0, 0, 0]);
+    expect(countAbove(h, 0.25)).toBe(0); // the 2 in (0.1, 0.25] may be below 0.25
+    expect(countAbove(h, 0.1)).toBe(2);
+    expect(countAbove(h, 0.03)).toBe(2); // bound 0.05: the 8 in (0.025, 0.05] straddle it
+    expect(countAbove(h, 0.02)).toBe(10);
+    expect(countAbove(h, 5)).toBe(0);
+    expect(countAbove(undefined, 0)).toBe(0);
+    // 100 samples: the p99's upper bound is the largest bucket's top; 100k: near the p99
+    expect(quantileUpperBound(0.99, h)).toBe(0.25);
+    const big = hist(LAT_BOUNDS, [0, 0, 0, 99_000, 900, 100, 0, 0, 0, 0, 0, 0]);
+    expect(quantileUpperBound(0.99, big)).toBeLessThan(0.01);
+    expect(quantileUpperBound(0.99, big)).toBeGreaterThanOrEqual(histogramQuantile(0.99, big) ?? 1);
+  });
+
+  it("does not fail a canary on one slow request among a few dozen, but does on a slow tail", () => {
+    const a = analysisOf({ minSamples: 20 });
+    const oneSlow = hist(LAT_BOUNDS, [0, 0, 0, 39, 0, 0, 0, 0, 0, 1, 0, 0]);
+    const m = metric(window({ canary: variant(40, 0, { latency: oneSlow }) }), "latencyP99Ms", a);
+    // its p99 is that one request, over the 250 ms ceiling: a p99 of 40 is their maximum
+    expect(m?.value).toBeGreaterThan(250);
+    expect(m?.verdict).toBe("Pass");
+    const tail = hist(LAT_BOUNDS, [0, 0, 0, 95, 0, 0, 0, 0, 0, 5, 0, 0]);
+    const slow = metric(window({ canary: variant(100, 0, { latency: tail }) }), "latencyP99Ms", a);
+    expect(slow?.verdict).toBe("Fail");
+    expect(slow?.message).toMatch(
+      /: 5 of 100 requests slower than 250 ms \(over 1% at 99% confidence\)$/,
+    );
+  });
+
+  it("compares with stable's p99 upper bound, so a stable version with little traffic does not set a low bar", () => {
+    const a = analysisOf({ minSamples: 20 });
+    // stable: 30 requests, one of them in (50, 100] ms; canary: 4 of 100 in (50, 100] ms
+    const stable = variant(30, 0, {
+      latency: hist(LAT_BOUNDS, [0, 0, 0, 29, 0, 0, 0, 1, 0, 0, 0, 0]),
+    });
+    const canaryLat = hist(LAT_BOUNDS, [0, 0, 0, 96, 0, 0, 0, 4, 0, 0, 0, 0]);
+    const canary = variant(100, 0, { latency: canaryLat });
+    expect(metric(window({ stable, canary }), "latencyP99Ms", a)?.verdict).toBe("Pass");
+    // the same canary against a stable version that served 20k requests, all under 5 ms
+    const busy = variant(20_000, 0);
+    const vs = metric(window({ stable: busy, canary }), "latencyP99Ms", a);
+    expect(vs?.verdict).toBe("Fail");
+    expect(vs?.message).toMatch(/x stable's .*: 4 of 100 requests slower than 30 ms/);
+  });
+
   it("fails a canary whose scores drift from the stable version's", () => {
     const m = metric(
       window({
@@ -258,6 +312,50 @@ describe("false alarms at low traffic (seeded simulation)", () => {
       if (metric(m, "scoreDrift")?.verdict === "Fail") caught++;
     }
     expect(caught).toBeGreaterThanOrEqual(95);
+  });
+
+  /**
+   * `n` request latencies: 2-8 ms, with a `spikes` share of 300-600 ms stalls (a GC pause, a
+   * descheduled process on a busy node) and `tail` more of them the canary's own regression.
+   */
+  const durations = (r: () => number, n: number, spikes: number, tail = 0) => {
+    const counts = LAT_BOUNDS.map(() => 0);
+    for (let i = 0; i < n; i++) {
+      const slow = r() < spikes + tail;
+      const seconds = slow ? 0.3 + 0.3 * r() : 0.002 + 0.006 * r();
+      const b = LAT_BOUNDS.findIndex((le) => seconds <= le);
+      counts[b] = (counts[b] ?? 0) + 1;
+    }
+    return hist(LAT_BOUNDS, counts);
+  };
+
+  it("a canary with stable's rare 0.5% stalls fails latencyP99Ms in at most 1% of windows", () => {
+    const r = rng(5);
+    let alarms = 0;
+    const trials = 400;
+    const a = analysisOf({ minSamples: 20 });
+    for (let t = 0; t < trials; t++) {
+      const n = 20 + Math.floor(r() * 380);
+      const m = window({
+        stable: variant(n * 4, 0, { latency: durations(r, n * 4, 0.005) }),
+        canary: variant(n, 0, { latency: durations(r, n, 0.005) }),
+      });
+      if (metric(m, "latencyP99Ms", a)?.verdict === "Fail") alarms++;
+    }
+    expect(alarms / trials).toBeLessThanOrEqual(0.01);
+  });
+
+  it("a canary that stalls 5% of its requests is caught in almost every window of 200", () => {
+    const r = rng(9);
+    let caught = 0;
+    for (let t = 0; t < 100; t++) {
+      const m = window({
+        stable: variant(800, 0, { latency: durations(r, 800, 0.005) }),
+        canary: variant(200, 0, { latency: durations(r, 200, 0.005, 0.05) }),
+      });
+      if (metric(m, "latencyP99Ms")?.verdict === "Fail") caught++;
+    }
+    expect(caught).toBeGreaterThanOrEqual(90);
   });
 
   it("a canary with stable's 0.5% error rate fails successRate in at most 1% of windows", () => {

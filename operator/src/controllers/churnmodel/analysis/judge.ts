@@ -9,9 +9,11 @@ import type { ResolvedAnalysis } from "../../../api/defaults.js";
 import type { MetricResult } from "../../../api/rollout.js";
 import type { Measurements, VariantWindow } from "./measurements.js";
 import {
+  countAbove,
   histogramCount,
   histogramQuantile,
   psi,
+  quantileUpperBound,
   twoProportionZ,
   wilson,
   Z_99,
@@ -110,34 +112,54 @@ const successRate: Judge = canaryJudge("successRate", (name, c, m, setting) => {
   };
 });
 
-/** Latency: canary p99 over the ceiling, or over ratio x stable p99 by more than a tolerance. */
+/**
+ * Latency: fails when the canary's p99 is above a limit with 99% confidence, that is when more
+ * than 1% of its requests are slower than the limit by a Wilson bound (so one slow request among
+ * a few dozen, which is all a p99 of a few dozen is, does not roll a good model back). The
+ * limits: `max`, and `maxRatioToStable` x stable's p99 (its upper confidence bound, at least
+ * LATENCY_TOLERANCE_MS above it) when stable served minSamples requests.
+ */
 const latency: Judge = canaryJudge("latencyP99Ms", (name, c, m, setting, a) => {
   const p99c = histogramQuantile(0.99, c.latency);
   if (p99c === undefined) return inconclusive(name, "no latency histogram for the canary");
   const ms = p99c * 1000;
-  const p99s = m.stable ? histogramQuantile(0.99, m.stable.latency) : undefined;
-  const stableMs =
-    p99s !== undefined && (m.stable?.requests ?? 0) >= a.minSamples ? p99s * 1000 : undefined;
+  const n = histogramCount(c.latency);
+  const s = m.stable && m.stable.requests >= a.minSamples ? m.stable.latency : undefined;
+  const p99s = histogramQuantile(0.99, s);
+  const stableMs = p99s === undefined ? undefined : p99s * 1000;
+  const stableHigh = quantileUpperBound(0.99, s);
   const { max, maxRatioToStable } = setting;
   const base = {
     name,
     value: round(ms, 2),
     ...(stableMs === undefined ? {} : { stable: round(stableMs, 2) }),
     threshold: `<= ${max} ms and <= ${maxRatioToStable} x stable`,
-    samples: Math.round(histogramCount(c.latency)),
+    samples: Math.round(n),
   };
-  if (ms > max)
-    return { ...base, verdict: "Fail", message: `canary p99 ${round(ms, 1)} ms > ${max} ms` };
-  if (
-    stableMs !== undefined &&
-    ms > maxRatioToStable * stableMs &&
-    ms - stableMs > LATENCY_TOLERANCE_MS
-  ) {
+  /** `${k} of ${n} requests slower than ${limit} ms` when over 1% of them are, with confidence. */
+  const over = (limitMs: number) => {
+    const k = countAbove(c.latency, limitMs / 1000);
+    return wilson(k, n).low > 0.01
+      ? `${Math.round(k)} of ${Math.round(n)} requests slower than ${round(limitMs, 1)} ms`
+      : undefined;
+  };
+  const overMax = over(max);
+  if (overMax)
     return {
       ...base,
       verdict: "Fail",
-      message: `canary p99 ${round(ms, 1)} ms is ${round(ms / stableMs, 2)} x stable's ${round(stableMs, 1)} ms (max ${maxRatioToStable} x)`,
+      message: `canary p99 ${round(ms, 1)} ms > ${max} ms: ${overMax} (over 1% at 99% confidence)`,
     };
+  if (stableMs !== undefined && stableHigh !== undefined) {
+    const highMs = stableHigh * 1000;
+    const limit = Math.max(maxRatioToStable * highMs, highMs + LATENCY_TOLERANCE_MS);
+    const overStable = over(limit);
+    if (overStable)
+      return {
+        ...base,
+        verdict: "Fail",
+        message: `canary p99 ${round(ms, 1)} ms is ${round(ms / stableMs, 2)} x stable's ${round(stableMs, 1)} ms (max ${maxRatioToStable} x): ${overStable} (over 1% at 99% confidence)`,
+      };
   }
   return { ...base, verdict: "Pass", message: `p99 ${round(ms, 1)} ms` };
 });

@@ -54,6 +54,32 @@ export function histogramQuantile(q: number, h: HistogramWindow | undefined): nu
   return h.bounds.at(-2);
 }
 
+/**
+ * Observations certainly above `value`: those past the smallest bucket bound at or above it
+ * (a bucket that straddles `value` counts as not above, so the count errs towards fewer).
+ */
+export function countAbove(h: HistogramWindow | undefined, value: number): number {
+  const total = histogramCount(h);
+  if (!h || total <= 0) return 0;
+  const i = h.bounds.findIndex((b) => b >= value);
+  return i < 0 ? 0 : total - (h.cumulative[i] as number);
+}
+
+/**
+ * An upper confidence bound of the q-quantile of the population a histogram window samples:
+ * the quantile at the rank a binomial's upper bound allows (distribution-free, the order
+ * statistic's normal approximation), so a few hundred samples do not make a p99 look low by luck.
+ */
+export function quantileUpperBound(
+  q: number,
+  h: HistogramWindow | undefined,
+  z = Z_99,
+): number | undefined {
+  const n = histogramCount(h);
+  if (n <= 0) return undefined;
+  return histogramQuantile(Math.min(1, q + z * Math.sqrt((q * (1 - q)) / n)), h);
+}
+
 /** Per-bucket (non-cumulative) counts of a histogram window. */
 function bucketCounts(h: HistogramWindow): number[] {
   return h.cumulative.map((c, i) => c - (i === 0 ? 0 : (h.cumulative[i - 1] as number)));
