@@ -104,6 +104,9 @@ export class CsvRowDecoder implements RecordVisitor {
     const length = end - start;
     for (const s of seen) if (s.length === length && text.startsWith(s, start)) return s;
     const value = text.slice(start, end);
+    const typed = typedText(text, start, end, this.types[j]);
+    // Only a value read as written is shared (" Spain " reads as "Spain", " " as missing).
+    if (typed !== value) return typed;
     if (seen.length < SEEN) seen.push(value);
     else this.seen[j] = undefined;
     return value;
