@@ -11,9 +11,7 @@ describe.skipIf(noProcessNode)("a rollout survives its operator", () => {
   const rollout = {
     trafficRouting: "replicas" as const,
     steps: [{ setWeight: 50 }, { pause: {} }],
-    // Latency is judged elsewhere (the router suite's latency fault): here a busy machine can
-    // make the canary's p99 look slow and roll it back, which is not what this suite is about.
-    analysis: { intervalSeconds: 5, minSamples: 20, metrics: { latencyP99Ms: { enabled: false } } },
+    analysis: { intervalSeconds: 5, minSamples: 20 },
   };
 
   const bank = rolloutSuite("rollout-crash", { rollout: () => rollout });
