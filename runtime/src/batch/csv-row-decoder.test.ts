@@ -8,7 +8,7 @@ import { loadArtifact } from "../artifact/artifact.js";
 import { parseCsv } from "../data/csv-reader.js";
 import { csvRecordTyper } from "../data/csv-record.js";
 import { instanceShape } from "../validation/request-rules.js";
-import { CsvRowDecoder } from "./csv-row-decoder.js";
+import { CsvRowDecoder, rowMaker } from "./csv-row-decoder.js";
 import { BatchCutter } from "./source-batch.js";
 
 const fixture = trainedArtifact();
@@ -53,5 +53,29 @@ describe("CsvRowDecoder", () => {
         expect(batch?.position(k)).toBe(`byte ${i}`);
       }
     });
+  });
+});
+
+describe("rowMaker", () => {
+  it("builds the same rows without code generation as with it", () => {
+    // Integer-like keys (ordered first by both), a key repeated, and "__proto__" (a prototype
+    // for null, nothing for a string or number): what a header could hold.
+    const keys = ["b", "2", "__proto__", "a", "1", "constructor", "b"];
+    const slots = [0, 1, 2, 3, 4, 5, 6];
+    const generated = rowMaker(keys, slots, true);
+    const walked = rowMaker(keys, slots, false);
+    const rows: unknown[][] = [
+      ["x", 1, "text", null, -0, "c", "last"],
+      [null, Number.NaN, null, true, 2.5, undefined, 0],
+      ["x", 1, 42, "a", "1", null, ""],
+    ];
+    for (const values of rows) {
+      const a = generated(values);
+      const b = walked(values);
+      expect(Object.getPrototypeOf(b)).toBe(Object.getPrototypeOf(a));
+      expect(Object.keys(b)).toEqual(Object.keys(a));
+      expect(Object.getOwnPropertyNames(b)).toEqual(Object.getOwnPropertyNames(a));
+      for (const k of Object.keys(a)) expect(Object.is(b[k], a[k]), k).toBe(true);
+    }
   });
 });

@@ -3,6 +3,7 @@
 // are only counted, and each row is built by one object literal with the model's fields in a
 // fixed order (one hidden class for every row, no property-by-property growth).
 import type { ModelCard } from "../artifact/model-card.js";
+import { codeGenerationAllowed } from "../code-generation.js";
 import { columnTypes, numberTypes, typedText } from "../data/csv-record.js";
 import type { RecordVisitor } from "./csv-shard-reader.js";
 import type { BatchCutter } from "./source-batch.js";
@@ -16,8 +17,21 @@ type RowMaker = (values: readonly unknown[]) => Record<string, unknown>;
  * A function building a row with `keys` (in this order) from values[slots[k]]. Generated as an
  * object literal: V8 then allocates every row at its final shape. A `"__proto__"` key in a
  * literal does what `row["__proto__"] = v` does in csvRecordTyper (sets no own property).
+ * Without code generation from strings (`generate` false) the row is built by those
+ * assignments, in the same order: the same keys, values and prototype.
  */
-function rowMaker(keys: readonly string[], slots: readonly number[]): RowMaker {
+export function rowMaker(
+  keys: readonly string[],
+  slots: readonly number[],
+  generate = codeGenerationAllowed,
+): RowMaker {
+  if (!generate) {
+    return (v) => {
+      const row: Record<string, unknown> = {};
+      for (let k = 0; k < keys.length; k++) row[keys[k] as string] = v[slots[k] as number];
+      return row;
+    };
+  }
   const body = keys.map((k, i) => `${JSON.stringify(k)}: v[${slots[i]}]`).join(", ");
   return new Function("v", `return { ${body} };`) as RowMaker;
 }

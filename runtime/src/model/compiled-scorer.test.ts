@@ -150,6 +150,7 @@ describe.each(models)("the compiled engine on %s", (_title, variant, calibration
       ...reference,
     } as never);
     expect(choice.verdict.engine).toBe("compiled");
+    expect(choice.verdict.trees).toBe("generated");
     expect(choice.verdict.rows).toBeGreaterThan(reference.rows.length);
     expect(choice.verdict.maxProbabilityDiff).toBeLessThanOrEqual(ENGINE_TOLERANCE);
     expect(choice.scorer).toBe(choice.compiled);

@@ -2,6 +2,7 @@
 // of the ensemble's depth, stored heap-style (children of slot i at 2i+1 "true" and 2i+2
 // "false") in flat struct-of-arrays, so a walk is a fixed number of compare-and-index steps
 // with no leaf test. Sums follow onnxruntime's TreeEnsemble: float32, in tree order.
+import { codeGenerationAllowed } from "../code-generation.js";
 import { SplitMode, type TreeEnsemble } from "../explain/onnx-trees.js";
 
 /**
@@ -87,32 +88,22 @@ function literal(v: number): string {
   return Object.is(v, -0) ? "-0" : `(${String(v)})`;
 }
 
-/**
- * Compiles the trees into functions of `perFunction` trees each, or undefined when this
- * process forbids code generation from strings (the array walk is used then).
- */
-function generateRuns(
-  t: TreeEnsemble,
-  maxBitmaskLeaves: number,
-  perFunction: number,
-): TreeRun[] | undefined {
+/** Compiles the trees into functions of `perFunction` trees each. */
+function generateRuns(t: TreeEnsemble, maxBitmaskLeaves: number, perFunction: number): TreeRun[] {
   const runs: TreeRun[] = [];
   const limit = Math.min(32, maxBitmaskLeaves);
   const bitmask = Array.from(t.roots).every((r) => leavesUnder(t, r).length <= limit);
-  try {
-    for (let first = 0; first < t.roots.length; first += perFunction) {
-      const last = Math.min(t.roots.length, first + perFunction);
-      const lines: string[] = [];
-      const leafValues: number[] = [];
-      for (let k = first; k < last; k++) {
-        const root = t.roots[k] as number;
-        lines.push(
-          bitmask
-            ? treeBitmask(t, root, leafValues)
-            : `s = fround(s + ${treeExpression(t, root)});`,
-        );
-      }
-      const body = `return function trees(x, from, to, w, sums) {
+  for (let first = 0; first < t.roots.length; first += perFunction) {
+    const last = Math.min(t.roots.length, first + perFunction);
+    const lines: string[] = [];
+    const leafValues: number[] = [];
+    for (let k = first; k < last; k++) {
+      const root = t.roots[k] as number;
+      lines.push(
+        bitmask ? treeBitmask(t, root, leafValues) : `s = fround(s + ${treeExpression(t, root)});`,
+      );
+    }
+    const body = `return function trees(x, from, to, w, sums) {
 let m = 0;
 for (let r = from, o = from * w; r < to; r++, o += w) {
 let s = sums[r];
@@ -120,12 +111,9 @@ ${lines.join("\n")}
 sums[r] = s;
 }
 };`;
-      // Only numbers from the parsed model reach the source (literal() and integer indices).
-      const make = new Function("fround", "clz32", "leaf", body);
-      runs.push(make(Math.fround, Math.clz32, Float64Array.from(leafValues)) as TreeRun);
-    }
-  } catch {
-    return undefined;
+    // Only numbers from the parsed model reach the source (literal() and integer indices).
+    const make = new Function("fround", "clz32", "leaf", body);
+    runs.push(make(Math.fround, Math.clz32, Float64Array.from(leafValues)) as TreeRun);
   }
   return runs;
 }
@@ -140,7 +128,7 @@ export class CompiledTreesError extends Error {
 
 /** How to compile: tests use these to reach every path. */
 export interface CompiledTreesOptions {
-  /** false: walk the padded arrays instead of generating code. */
+  /** false: walk the padded arrays instead of generating code (as where it is switched off). */
   generateCode?: boolean;
   /** Trees with more leaves (32 at most) are generated as nested comparisons. */
   maxBitmaskLeaves?: number;
@@ -201,7 +189,8 @@ export class CompiledTrees {
       place(ensemble.falseChild[node] as number, tree, 2 * slot + 2, level + 1);
     };
     for (let t = 0; t < this.trees; t++) place(ensemble.roots[t] as number, t, 0, 0);
-    const generate = options.generateCode ?? true;
+    // Without code generation from strings (see code-generation.ts) the arrays are walked.
+    const generate = (options.generateCode ?? true) && codeGenerationAllowed;
     const leaves32 = options.maxBitmaskLeaves ?? 32;
     this.runs = generate ? generateRuns(ensemble, leaves32, TREES_PER_FUNCTION) : undefined;
     this.blockRuns = this.runs && generateRuns(ensemble, leaves32, TREES_PER_BLOCK_FUNCTION);

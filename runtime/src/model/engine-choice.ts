@@ -27,6 +27,11 @@ export interface EngineVerdict {
   /** Rows the engines were compared on (0 when no comparison ran). */
   rows: number;
   maxProbabilityDiff: number;
+  /**
+   * The compiled engine's trees: generated code, or the walk over flat arrays where the process
+   * forbids code generation from strings (node --disallow-code-generation-from-strings).
+   */
+  trees?: "generated" | "arrays";
 }
 
 /** How two engines' outputs differ: probabilities and the encoded vectors SHAP uses. */
@@ -123,6 +128,7 @@ export async function chooseEngine(
       reason: `reproduces onnxruntime on ${rows.length} probe rows (max |dp| ${cmp.maxProbabilityDiff.toExponential(2)})`,
       rows: rows.length,
       maxProbabilityDiff: cmp.maxProbabilityDiff,
+      trees: compiled.treeMode,
     },
   };
 }
