@@ -10,7 +10,8 @@ import {
 } from "../artifact/artifact.js";
 import type { RuntimeConfig } from "../config.js";
 import { FeatureSource } from "../data/feature-source.js";
-import { type RunningGrpc, startGrpc } from "../grpc/grpc-server.js";
+import type { RunningGrpc } from "../grpc/grpc-server.js";
+import { importGrpc } from "../grpc/import-grpc.js";
 import { createLogger, type Logger } from "../logger.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelService } from "../model/model-service.js";
@@ -60,6 +61,11 @@ export async function startServer(
     features = await FeatureSource.load(config.featuresFile, artifact.card);
     logger.info("feature source loaded", { path: config.featuresFile, customers: features.size });
   }
+  // Before listening: where gRPC cannot run, nothing starts (importGrpc says why).
+  const grpcModule =
+    config.grpcPort === undefined
+      ? undefined
+      : await importGrpc(() => import("../grpc/grpc-server.js"));
   const inflight = new InflightTracker();
   const app = buildApp({ model, metrics, logger, features, limits: config, inflight });
   const server = createServer(app.callback());
@@ -78,9 +84,13 @@ export async function startServer(
   const url = `http://${host}:${address.port}`;
   logger.info("listening", { url, modelDir: config.modelDir });
   const grpc =
-    config.grpcPort === undefined
-      ? undefined
-      : await startGrpc({ model, limits: config, logger, metrics }, config.host, config.grpcPort);
+    grpcModule && config.grpcPort !== undefined
+      ? await grpcModule.startGrpc(
+          { model, limits: config, logger, metrics },
+          config.host,
+          config.grpcPort,
+        )
+      : undefined;
   if (grpc) logger.info("grpc listening", { port: grpc.port });
 
   const loaded = artifact ? model.start(artifact) : Promise.resolve();

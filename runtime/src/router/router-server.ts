@@ -2,10 +2,11 @@
 // in-flight requests (and mirrored copies), then close upstream connections.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { importGrpc } from "../grpc/import-grpc.js";
 import { drainServer } from "../http/graceful-drain.js";
 import { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
-import { type RunningGrpcRouter, startGrpcRouter } from "./grpc-router.js";
+import type { RunningGrpcRouter } from "./grpc-router.js";
 import { IdColumnLearner } from "./id-column-learner.js";
 import { Mirror } from "./mirror.js";
 import { buildRouterApp } from "./router-app.js";
@@ -45,6 +46,11 @@ export async function startRouter(
   logger: Logger,
   options: { processMetrics?: boolean } = {},
 ): Promise<RunningRouter> {
+  // Before anything starts: where gRPC cannot run, the router does not (importGrpc says why).
+  const grpcModule =
+    settings.grpcPort === undefined
+      ? undefined
+      : await importGrpc(() => import("./grpc-router.js"));
   const metrics = new RouterMetrics(options);
   const idColumns = new IdColumnLearner(logger);
   const traffic = new TrafficState(metrics, logger, idColumns);
@@ -89,7 +95,7 @@ export async function startRouter(
         resolve();
       });
     });
-    if (settings.grpcPort !== undefined) {
+    if (grpcModule && settings.grpcPort !== undefined) {
       const grpcDeps = {
         traffic,
         metrics,
@@ -97,7 +103,7 @@ export async function startRouter(
         inflight,
         maxMessageBytes: settings.maxBodyBytes,
       };
-      grpc = await startGrpcRouter(grpcDeps, settings.host, settings.grpcPort);
+      grpc = await grpcModule.startGrpcRouter(grpcDeps, settings.host, settings.grpcPort);
     }
   } catch (err) {
     server.close();
