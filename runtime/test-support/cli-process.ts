@@ -18,17 +18,27 @@ export interface CliProcess {
   stderr(): string;
 }
 
-/** Runs `churn-runtime <args>` from source with LOG_LEVEL=info and `env` over this env. */
-export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", join(repoRoot, "runtime/src/cli.ts"), ...args],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+/** How the CLI runs: node's own options, and from source (tsx) or from the build in dist/. */
+export interface CliLaunch {
+  nodeOptions?: string[];
+  /** true: dist/runtime/src/cli.js, as the image and the bin run it (build it first). */
+  built?: boolean;
+}
+
+/** Runs `churn-runtime <args>` (from source unless `launch.built`) with LOG_LEVEL=info and `env`. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  launch: CliLaunch = {},
+): CliProcess {
+  const entry = launch.built
+    ? [join(repoRoot, "dist/runtime/src/cli.js")]
+    : ["--import", "tsx", join(repoRoot, "runtime/src/cli.ts")];
+  const proc = spawn(process.execPath, [...(launch.nodeOptions ?? []), ...entry, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
   const onLine = (line: string) => {
