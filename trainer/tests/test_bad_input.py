@@ -70,6 +70,18 @@ def test_wrong_types(capsys, tmp_path, frame):
     assert_names(s, "forty")
 
 
+def test_a_number_past_float32_names_the_column(capsys, tmp_path, frame):
+    # finite as float64, infinite as the model's float32 input: xgboost used to stop the run
+    # with "Input data contains `inf`" and a stack trace
+    bad = frame.astype({"Balance": object})
+    bad.loc[7, "Balance"] = "1e308"
+    code, s, _ = train(capsys, tmp_path, write_csv(tmp_path, bad))
+    assert code == 2
+    failed = [c for c in s["failedChecks"] if c["name"] == "feature.type"]
+    assert [c["column"] for c in failed] == ["Balance"], s
+    assert "1e308" in failed[0]["message"] and "float32" in failed[0]["message"]
+
+
 def test_non_utf8_bytes(capsys, tmp_path, synth_csv):
     raw = synth_csv.read_bytes().replace(b"France", b"Fr\xe9nce", 1)
     path = tmp_path / "latin1.csv"

@@ -58,10 +58,12 @@ def read(cells: list[str], kind: str) -> object:
         ("12", 12.0),
         (" 12\u00a0", 12.0),
         ("-0", 0.0),
-        ("1e308", 1e308),
         ("+.5", 0.5),
         ("5.", 5.0),
         ("1e309", BAD),  # past float64: infinite
+        ("1e308", BAD),  # past float32, the model's input type
+        ("-3.5e38", BAD),
+        ("3.4028235e38", 3.4028235e38),  # rounds to float32's largest
         ("inf", BAD),
         ("Infinity", BAD),
         ("NAN", BAD),  # not a missing token, not a number

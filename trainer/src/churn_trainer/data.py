@@ -468,10 +468,13 @@ def _typed(col: pd.Series, f: Feature) -> tuple[pd.Series, dict[str, Any] | None
             )
             bad = bad | inexact
             values = values.where(~inexact, np.nan)
-    inf = np.isinf(values)
-    if inf.any():
-        bad = bad | inf
-        values = values.where(~inf, np.nan)
+    # The model's inputs are float32: a value that is infinite there (1e308, inf) is refused,
+    # as the runtime refuses it, instead of reaching xgboost as inf.
+    with np.errstate(over="ignore"):
+        too_big = values.notna() & ~np.isfinite(values.to_numpy(dtype=np.float32))
+    if too_big.any():
+        bad = bad | too_big
+        values = values.where(~too_big, np.nan)
     n_bad = int(bad.sum())
     if not n_bad:
         return values, None

@@ -219,13 +219,22 @@ def _id_checks(table: Table, spec: Spec) -> list[dict[str, Any]]:
     return out
 
 
+# What a value of each number type must be (data.py's rules), for the type error's message.
+TYPE_FORMS = {
+    "numeric": "decimals within float32's range, the model's input type",
+    "integer": "whole numbers up to 2^53 - 1 in magnitude",
+    "boolean": "yes/no, true/false, y/n, t/f or a decimal 1/0, any case",
+}
+
+
 def _type_check(f: Feature, te: dict[str, Any] | None) -> dict[str, Any]:
     return check(
         "feature.type",
         te is None,
         te or {"count": 0, "examples": []},
         f.type,
-        f"{te['count']} value(s) in {f.name!r} are not {f.type}, e.g. {te['examples']}"
+        f"{te['count']} value(s) in {f.name!r} are not {f.type} ({TYPE_FORMS[f.type]}), "
+        f"e.g. {te['examples']}"
         if te
         else f"all values parse as {f.type}",
         column=f.name,
