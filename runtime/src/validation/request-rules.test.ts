@@ -50,6 +50,7 @@ const edgy = fc.oneof(
   fc.jsonValue(),
   fc.constantFrom(
     ...[null, 0, 1, -1, 0.5, -0, 17, 300, 900, 901, 299.5, 2 ** 53, -(2 ** 53), 1e300, 2 ** 53 - 1],
+    ...[2 ** 128 - 2 ** 103, -(2 ** 128 - 2 ** 103), 2 ** 128 - 2 ** 104, 3.4028235e38],
     ...["", "France", "GOLD", "x", "a".repeat(10), true, false, [], [1], {}, { length: 0 }],
   ),
   fc.double(),
@@ -175,6 +176,19 @@ describe("field errors", () => {
       "age: must be <= 100",
     ]);
     expect(errorsOf({ spend: -1 })).toEqual(["spend: must be >= 0"]);
+  });
+
+  it("refuses a number the model's float32 input cannot hold, as the trainer does", () => {
+    // 1e308 used to be scored as +Infinity; the trainer refuses it in training data
+    const limit = 2 ** 128 - 2 ** 103; // float32's largest plus half its last step
+    expect(errorsOf({ spend: 1e308 })).toEqual([
+      `spend: must be within float32's range (|x| < ${limit}), the model's input type`,
+    ]);
+    expect(errorsOf({ spend: -limit })).toHaveLength(2);
+    expect(instance.accepts({ ...ok, spend: 3.4028235e38 })).toBe(true);
+    expect(instance.accepts({ ...ok, spend: limit })).toBe(false);
+    expect(Math.fround(limit)).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isFinite(Math.fround(limit - 2 ** 76))).toBe(true);
   });
 
   it("tells an empty or unknown category, and a non-string with a length both things", () => {

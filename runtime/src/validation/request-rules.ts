@@ -101,8 +101,21 @@ export const describe = (input: unknown): string => {
 
 const always = (): boolean => true;
 
+/**
+ * The smallest magnitude float32 rounds to infinity (its largest value plus half its last step):
+ * the model's inputs are float32, and the trainer refuses such values in training data.
+ */
+const FLOAT32_LIMIT = 2 ** 128 - 2 ** 103;
+
 function numberRules(spec: FeatureSpec & { type: "numeric" | "integer" }): Rule[] {
   const rules: Rule[] = [];
+  if (spec.type === "numeric") {
+    rules.push({
+      test: (v) => Math.abs(v as number) < FLOAT32_LIMIT,
+      message: `must be within float32's range (|x| < ${FLOAT32_LIMIT}), the model's input type`,
+      json: { exclusiveMinimum: -FLOAT32_LIMIT, exclusiveMaximum: FLOAT32_LIMIT },
+    });
+  }
   if (spec.type === "integer") {
     rules.push({
       test: Number.isSafeInteger,
