@@ -8,6 +8,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
+import { headlessService, startTestClusterDns } from "../../test-support/test-cluster-dns.js";
 import { metric, startTestRouter } from "../../test-support/test-router.js";
 import { get, startTestServer } from "../../test-support/test-server.js";
 import {
@@ -28,6 +29,7 @@ const CANARY_DIGEST = canaryFixture.digest;
 const WEIGHT = 30;
 const scratch = mkdtempSync(join(tmpdir(), "churn-grpc-router-"));
 
+const infers = { method: "GRPC", route: "/v2/models/:name/infer", code: "200" };
 let stable: Awaited<ReturnType<typeof startTestServer>>;
 let canary: Awaited<ReturnType<typeof startTestServer>>;
 let deadTarget: string;
@@ -49,23 +51,28 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** A traffic file naming both versions' HTTP and gRPC endpoints, and a router following it. */
-async function grpcRouter(canaryTarget?: string) {
+/**
+ * A traffic file naming both versions' HTTP and gRPC endpoints (or, with `stableOnly`, the
+ * stable's alone at that gRPC target), and a router following it.
+ */
+async function grpcRouter(canaryTarget?: string, stableOnly?: string) {
   const path = join(scratch, `traffic-${Math.random().toString(36).slice(2)}.json`);
   const text = JSON.stringify({
     model: "bank",
     stable: {
       digest: fixture.digest,
       url: stable.url,
-      grpcTarget: `127.0.0.1:${stable.grpc?.port}`,
+      grpcTarget: stableOnly ?? `127.0.0.1:${stable.grpc?.port}`,
     },
-    canary: {
-      digest: CANARY_DIGEST,
-      url: canary.url,
-      grpcTarget: canaryTarget ?? `127.0.0.1:${canary.grpc?.port}`,
-      weight: WEIGHT,
-      mirrorPercent: 0,
-    },
+    canary: stableOnly
+      ? null
+      : {
+          digest: CANARY_DIGEST,
+          url: canary.url,
+          grpcTarget: canaryTarget ?? `127.0.0.1:${canary.grpc?.port}`,
+          weight: WEIGHT,
+          mirrorPercent: 0,
+        },
     stickyHeader: null,
   });
   writeFileSync(`${path}.tmp`, text);
@@ -203,7 +210,6 @@ describe("the router's gRPC front", () => {
       ).toBe(canaryCalls);
       // Each serving pod counts the calls it answered where canary analysis reads them (the
       // REST route's template, method GRPC), plus the one direct call above.
-      const infers = { method: "GRPC", route: "/v2/models/:name/infer", code: "200" };
       expect(await metric(canary.url, "http_requests_total", infers)).toBe(canaryCalls + 1);
       expect(await metric(stable.url, "http_requests_total", infers)).toBe(
         ids.length + 10 - canaryCalls + 1,
@@ -243,6 +249,116 @@ describe("the router's gRPC front", () => {
       expect(
         await metric(r.url, "churn_router_requests_total", { variant: "none", code: "400" }),
       ).toBe(1);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
+});
+
+describe("the router's gRPC over a version's pods (its headless Service's name)", () => {
+  // Three serving pods of one version on 127.0.0.1-3 (one port, as pods share the container
+  // port), and cluster DNS answering the version's headless Service with its ready pods.
+  const addresses = ["127.0.0.1", "127.0.0.2", "127.0.0.3"];
+  const ready = new Map<string, boolean>();
+  const pods = new Map<string, Awaited<ReturnType<typeof startTestServer>>>();
+  const NAME = "bank-aaaaaaaaaa-pods.team-a.svc.cluster.local";
+  let dns: Awaited<ReturnType<typeof startTestClusterDns>>;
+  let port: number;
+
+  beforeAll(async () => {
+    dns = await startTestClusterDns(() => headlessService("team-a", "bank-aaaaaaaaaa-pods", ready));
+    for (const host of addresses) {
+      const pod = await startTestServer(fixture.modelDir, { host, grpcPort: port ?? 0 });
+      port ??= pod.grpc?.port as number;
+      pods.set(host, pod);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([...pods.values()].map((p) => p.close()));
+    await dns?.close();
+  });
+
+  /** ModelInfer calls answered by each pod since `before` (their own counters). */
+  const answered = async (before = new Map<string, number>()) => {
+    const counts = new Map<string, number>();
+    for (const [host, pod] of pods)
+      counts.set(
+        host,
+        (await metric(pod.url, "http_requests_total", infers)) - (before.get(host) ?? 0),
+      );
+    return counts;
+  };
+  /** `n` ModelInfer calls through the router, `concurrency` at a time; the failures. */
+  const calls = async (client: grpc.Client, n: number, concurrency = 10) => {
+    const failures: string[] = [];
+    for (let i = 0; i < n; i += concurrency) {
+      const replies = await Promise.all(
+        Array.from({ length: Math.min(concurrency, n - i) }, (_, k) =>
+          call(client, "ModelInfer", infer(i + k)),
+        ),
+      );
+      for (const r of replies) if (r.error) failures.push(`${r.error.code} ${r.error.details}`);
+    }
+    return failures;
+  };
+
+  /** Calls `step` until `done()` holds; fails saying `what` after `ms`. */
+  const until = async (
+    done: () => Promise<boolean>,
+    what: string,
+    step: () => Promise<unknown>,
+  ) => {
+    const deadline = Date.now() + 15_000;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`${what} within 15 s`);
+      await step();
+    }
+  };
+  /** `n` calls through the router, none failing: how many each pod answered. */
+  const spread = async (client: grpc.Client, n: number) => {
+    const before = await answered();
+    expect(await calls(client, n)).toEqual([]);
+    return answered(before);
+  };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it("spreads calls over every ready pod, takes a pod that turns ready, and loses none when one goes", async () => {
+    ready.set("127.0.0.1", true).set("127.0.0.2", true).set("127.0.0.3", false);
+    const { r, client } = await grpcRouter(undefined, `dns://${dns.server}/${NAME}:${port}`);
+    try {
+      // Two ready pods: each answers a fair share of 300 calls, the unready one none.
+      let counts = await spread(client, 300);
+      expect(counts.get("127.0.0.3")).toBe(0);
+      for (const host of ["127.0.0.1", "127.0.0.2"]) expect(counts.get(host)).toBeGreaterThan(120);
+
+      // The third turns ready: with every connection healthy, only a periodic look-up finds it.
+      ready.set("127.0.0.3", true);
+      const before = await answered();
+      const third = async () => ((await answered(before)).get("127.0.0.3") ?? 0) > 0;
+      await until(third, "the pod turned ready got no call", () => calls(client, 10));
+      counts = await spread(client, 300);
+      console.log("calls per pod", Object.fromEntries(counts));
+      for (const host of addresses) expect(counts.get(host)).toBeGreaterThan(80);
+
+      // One goes as Kubernetes takes a pod away, out of the endpoints and shut down, once it
+      // has answered some of a stream of calls. None fails; the two others answer the rest.
+      const going = pods.get("127.0.0.1") as Awaited<ReturnType<typeof startTestServer>>;
+      const start = await answered();
+      const during = calls(client, 600);
+      const answering = async () =>
+        (await metric(going.url, "http_requests_total", infers)) >=
+        (start.get("127.0.0.1") ?? 0) + 20;
+      await until(answering, "the pod answered nothing", pause);
+      ready.delete("127.0.0.1");
+      pods.delete("127.0.0.1");
+      await going.close();
+      expect(await during).toEqual([]);
+      counts = await answered(start);
+      console.log("calls per pod while 127.0.0.1 went", Object.fromEntries(counts));
+      const rest = (counts.get("127.0.0.2") ?? 0) + (counts.get("127.0.0.3") ?? 0);
+      expect(rest).toBeLessThanOrEqual(600 - 20);
+      for (const host of ["127.0.0.2", "127.0.0.3"]) expect(counts.get(host)).toBeGreaterThan(150);
     } finally {
       client.close();
       await r.close();

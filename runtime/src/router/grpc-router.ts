@@ -4,7 +4,10 @@
 // as the HTTP front (variant-assignment.ts), with the same fallback (a canary that cannot be
 // reached: the stable answers) and counted in the same per-variant metrics. Messages pass
 // through as bytes; only a ModelInfer request is decoded, and only while a canary has a share,
-// to read its customer id. Mirroring is HTTP only.
+// to read its customer id. Mirroring is HTTP only. A `dns:` target (the operator writes the
+// version's headless Service) is balanced call by call over every address it resolves to, and
+// looked up again every few seconds (dns-poll-resolver.ts), so every ready pod of a version
+// answers a share, however many router pods there are.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { bindInsecure, httpStatusOf, loadInferenceService, statusOf } from "../grpc/grpc-server.js";
@@ -12,6 +15,7 @@ import type { InferRequestMessage } from "../grpc/infer-messages.js";
 import type { InflightTracker } from "../http/inflight-tracker.js";
 import type { Logger } from "../logger.js";
 import { RequestError } from "../request-error.js";
+import { pollingTarget } from "./dns-poll-resolver.js";
 import { grpcStickyKeyOf } from "./grpc-sticky-key.js";
 import { DIGEST_HEADER, forcedVariant, VARIANT_HEADER } from "./router-app.js";
 import type { AnsweredBy, RouterMetrics } from "./router-metrics.js";
@@ -41,6 +45,8 @@ export interface RunningGrpcRouter {
 const NOT_FORWARDED = new Set(["user-agent", "content-type", "te", "host", VARIANT_HEADER]);
 
 const passBytes = (b: Buffer) => b;
+
+const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
 
 /** A call as it is sent upstream. */
 interface Outgoing {
@@ -72,9 +78,14 @@ export async function startGrpcRouter(
   const channelTo = (target: string): grpc.Client => {
     let client = channels.get(target);
     if (!client) {
-      client = new grpc.Client(target, grpc.credentials.createInsecure(), {
+      client = new grpc.Client(pollingTarget(target), grpc.credentials.createInsecure(), {
         "grpc.max_receive_message_length": -1,
         "grpc.max_send_message_length": -1,
+        // Each call to the next ready address the target resolves to (a version's pods, by
+        // its headless Service), not every call on the first one that connected.
+        "grpc.service_config": ROUND_ROBIN,
+        // The service config is ours: no TXT lookups for one.
+        "grpc.service_config_disable_resolution": 1,
       });
       channels.set(target, client);
     }

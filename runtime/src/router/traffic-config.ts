@@ -17,10 +17,14 @@ const percent = z
   .number({ error: (issue) => (issue.input === undefined ? "is required" : "must be a number") })
   .min(0, { error: "must be at least 0" })
   .max(100, { error: "must be at most 100" });
-// A gRPC endpoint as grpc-js dials it: host:port, no scheme (absent: the variant has no gRPC).
+// A gRPC endpoint as the router dials it (absent: the variant has no gRPC): host:port, one
+// connection; or dns:[//dns-server]/host:port, the name's every address, calls balanced over
+// them and the name re-resolved as they change (dns-poll-resolver.ts).
 const grpcTarget = z
   .string()
-  .regex(/^[^\s/]+:[0-9]{1,5}$/, { error: "must be host:port" })
+  .regex(/^(dns:(\/\/[^\s/]*)?\/)?[^\s/]+:[0-9]{1,5}$/, {
+    error: "must be host:port or dns:///host:port",
+  })
   .optional();
 // An HTTP header name (RFC 9110 token); looked up lower-cased, as node delivers headers.
 const headerName = z

@@ -1,0 +1,51 @@
+// Cluster DNS for tests: the local cluster's own resolver logic (cluster/agent/cluster-dns.ts,
+// headless Services answered with their ready endpoints' addresses) on a loopback UDP port,
+// answering from a snapshot the test changes as pods come, turn ready and go.
+import { createSocket } from "node:dgram";
+import type { AddressInfo } from "node:net";
+import {
+  buildResponse,
+  type DnsSnapshot,
+  parseQuery,
+  resolveClusterName,
+} from "../../cluster/agent/cluster-dns.js";
+
+/** A DNS server on 127.0.0.1 answering cluster names from `snapshot()` at each query. */
+export async function startTestClusterDns(snapshot: () => DnsSnapshot) {
+  const socket = createSocket("udp4");
+  socket.on("message", (msg, from) => {
+    const q = parseQuery(msg);
+    if (!q) return;
+    // A records only (other types of a name that exists: no data); NXDOMAIN for the rest.
+    const ips = resolveClusterName(q.name, snapshot());
+    socket.send(buildResponse(q, ips ?? [], ips === null ? 3 : 0), from.port, from.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address() as AddressInfo;
+  return {
+    /** The server as `host:port`, e.g. a gRPC `dns://<server>/name:port` target's authority. */
+    server: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** A headless Service `name` in `namespace` whose endpoints are `addresses` (true: ready). */
+export function headlessService(
+  namespace: string,
+  name: string,
+  addresses: Map<string, boolean>,
+): DnsSnapshot {
+  return {
+    services: [{ metadata: { name, namespace }, spec: { clusterIP: "None" } }],
+    slices: [
+      {
+        addressType: "IPv4",
+        metadata: { namespace, labels: { "kubernetes.io/service-name": name } },
+        endpoints: [...addresses].map(([ip, ready]) => ({
+          addresses: [ip],
+          conditions: { ready },
+        })),
+      },
+    ],
+  };
+}
