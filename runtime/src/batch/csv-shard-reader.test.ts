@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ByteSource } from "./byte-source.js";
+import { type ByteSource, InputError } from "./byte-source.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
 import { type Range, shardRange } from "./shard-range.js";
 
@@ -44,6 +44,8 @@ describe("CSV shards", () => {
 
   it.each(["", "\r\nid,score\n"])("refuses a file whose first line is empty (%j)", async (file) => {
     await expect(readCsvHeader(memorySource(file), ",")).rejects.toThrow(/has no header row/);
+    // an input error (the shard exits 2, not retried): the file will not change on a retry
+    await expect(readCsvHeader(memorySource(file), ",")).rejects.toBeInstanceOf(InputError);
   });
 
   it.each([1, 2, 3, 4, 7, 20])(

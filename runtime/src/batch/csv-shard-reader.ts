@@ -6,7 +6,7 @@
 // non-multiLine CSV), which a single-line export never does.
 import { isAscii } from "node:buffer";
 import { parseCsv } from "../data/csv-reader.js";
-import type { ByteSource } from "./byte-source.js";
+import { type ByteSource, InputError } from "./byte-source.js";
 import type { Range } from "./shard-range.js";
 
 const LF = 10;
@@ -33,7 +33,7 @@ export async function readCsvHeader(src: ByteSource, delimiter: string): Promise
     .replace(/\r$/, "");
   const header = parseCsv(line, delimiter)[0];
   if (header?.length) return header;
-  throw new Error(`${src.name} has no header row`);
+  throw new InputError(`${src.name} has no header row`);
 }
 
 /** What a shard's records are handed to, one call per record, in file order. */

@@ -12,6 +12,7 @@ import type { ModelCard } from "../artifact/model-card.js";
 import { InputError, openByteSource, s3Source, unchangedSince } from "./byte-source.js";
 import { CsvRowDecoder } from "./csv-row-decoder.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
+import { checkInputColumns } from "./input-columns.js";
 import {
   dataObjects,
   type ListedObject,
@@ -74,6 +75,7 @@ async function* csvBatches(
       ? await s3Source(piece.location, piece.listed)
       : await openByteSource(piece.location);
     const header = await readCsvHeader(src, input.delimiter);
+    checkInputColumns(header, card, piece.location, input.delimiter);
     const unit = `${piece.named ? `${piece.location} ` : ""}byte `;
     const decoder = new CsvRowDecoder({ ...input, card, header, unit, out });
     const range = piece.range ?? shardRange(src.size, input.shards, input.index);

@@ -4,7 +4,7 @@
 // the trainer's parser and scored by the trainer's ONNX session, then scored by `churn-runtime
 // batch` and POST /v1/score: every customer gets the trainer's probability.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +109,15 @@ describe("the telecom file scores as it trained", () => {
       ),
     );
     expect(worst).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("refuses the file up front, naming its delimiter, when read with the wrong one", async () => {
+    const out = join(work, "comma");
+    const r = await runShard(fixture.modelDir, work, { input: csv, output: out });
+    expect(r.code).toBe(BatchExit.unusable);
+    expect(r.summary.error).toMatch(/lacks the model's column\(s\) SeniorCitizen, .*tenure/);
+    expect(r.summary.error).toMatch(/delimited by ";" \(--delimiter\)/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it("POST /v1/score gives the trainer's typed rows the trainer's probability", async () => {

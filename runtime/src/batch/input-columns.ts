@@ -1,0 +1,32 @@
+// An input that lacks a column every row needs is refused before any row is read: otherwise
+// each row would be rejected, one by one, for the same reason (a file read with the wrong
+// delimiter has one column, and every customer would land in the rejects file).
+import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
+import { InputError } from "./byte-source.js";
+
+/** Delimiters a one-column CSV header is checked for, to say which one the file may use. */
+const DELIMITERS = [",", ";", "\t", "|"];
+
+/**
+ * Throws an InputError naming the model's non-nullable columns that `columns` (the input's
+ * header or Parquet schema) lacks; for a one-column CSV header, also the delimiter it holds.
+ */
+export function checkInputColumns(
+  columns: readonly string[],
+  card: ModelCard,
+  source: string,
+  delimiter?: string,
+): void {
+  const have = new Set(columns);
+  const missing = rawFeatureSpecs(card)
+    .filter((f) => f.nullable !== true && !have.has(f.name))
+    .map((f) => f.name);
+  if (missing.length === 0) return;
+  const only = columns.length === 1 ? (columns[0] as string) : "";
+  const other = DELIMITERS.find((d) => d !== delimiter && only.includes(d));
+  const hint =
+    delimiter !== undefined && other !== undefined
+      ? `; its header is one column, ${JSON.stringify(only.slice(0, 80))}: is the file delimited by ${JSON.stringify(other)} (--delimiter)?`
+      : "";
+  throw new InputError(`${source} lacks the model's column(s) ${missing.join(", ")}${hint}`);
+}
