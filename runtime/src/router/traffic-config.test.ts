@@ -34,12 +34,12 @@ describe("the operator's traffic config, read by the router", () => {
       stable: {
         digest: stable.digest,
         url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
-        grpcTarget: "bank-aaaaaaaaaa.team-a.svc:8081",
+        grpcTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8081",
       },
       canary: {
         digest: canary.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
-        grpcTarget: "bank-bbbbbbbbbb.team-a.svc:8081",
+        grpcTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 100,
       },
@@ -93,7 +93,7 @@ describe("a malformed traffic config", () => {
     expect(message).toContain("stable.url: must be an http(s) URL");
     expect(message).toContain("canary.weight: must be at most 100");
     expect(message).toContain("canary.mirrorPercent: must be at least 0");
-    expect(message).toContain("canary.grpcTarget: must be host:port");
+    expect(message).toContain("canary.grpcTarget: must be host:port or dns:///host:port");
   });
 
   it("is refused when it is not JSON, or misses a part", () => {

@@ -5,7 +5,9 @@ import {
   buildRouterRole,
   buildRouterRoleBinding,
   buildTrafficConfigMap,
+  buildVersionPodsService,
   buildVersionService,
+  buildVersionServices,
   routerReplicas,
   TRAFFIC_KEY,
   trafficConfig,
@@ -16,19 +18,19 @@ const a = { digest: "a".repeat(64), uri: "pvc://m/a" };
 const b = { digest: "b".repeat(64), uri: "pvc://m/b" };
 
 describe("router objects", () => {
-  it("writes the weights the router reads, with each version's own Service URL and gRPC port", () => {
+  it("writes the weights the router reads, each version's Service URL and its pods' gRPC name", () => {
     const cfg = trafficConfig(model, a, b, 10, 0);
     expect(cfg).toEqual({
       model: "bank",
       stable: {
         digest: a.digest,
         url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
-        grpcTarget: "bank-aaaaaaaaaa.team-a.svc:8081",
+        grpcTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8081",
       },
       canary: {
         digest: b.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
-        grpcTarget: "bank-bbbbbbbbbb.team-a.svc:8081",
+        grpcTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 0,
       },
@@ -93,5 +95,36 @@ describe("router objects", () => {
       ["http", 8080, "http", undefined],
       ["grpc", 8081, "grpc", "kubernetes.io/h2c"],
     ]);
+  });
+
+  it("gives each version a headless Service answering its ready pods, the router's gRPC name", () => {
+    const svc = buildVersionPodsService(model, b.digest);
+    // The name the traffic file's gRPC target resolves.
+    const target = trafficConfig(model, a, b, 10, 0).canary?.grpcTarget;
+    expect(target).toBe(`dns:///${svc.metadata?.name}.team-a.svc:8081`);
+    expect(svc.metadata?.name).toBe("bank-bbbbbbbbbb-pods");
+    expect(svc.metadata?.namespace).toBe("team-a");
+    // Garbage-collected with the ChurnModel, and found by the prune's label and owner checks.
+    expect(svc.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: "ChurnModel", name: "bank", controller: true }),
+    ]);
+    expect(svc.metadata?.labels?.["churn.mlops.dev/churn-model"]).toBe("bank");
+    expect(svc.spec?.clusterIP).toBe("None");
+    expect(svc.spec?.publishNotReadyAddresses).toBe(false);
+    // The same pods as the version's ClusterIP Service, none of another version's.
+    expect(svc.spec?.selector).toEqual(buildVersionService(model, b.digest).spec?.selector);
+    expect(svc.spec?.selector).not.toEqual(buildVersionPodsService(model, a.digest).spec?.selector);
+    expect(svc.spec?.ports?.find((p) => p.name === "grpc")?.port).toBe(8081);
+    // Applied (and kept by the prune) with gRPC on only.
+    const names = (m: typeof model) =>
+      buildVersionServices(m, b.digest).map((s) => s.metadata?.name);
+    expect(names(model)).toEqual(["bank-bbbbbbbbbb", "bank-bbbbbbbbbb-pods"]);
+    expect(names(churnModelFixture({ grpc: { enabled: false } }))).toEqual(["bank-bbbbbbbbbb"]);
+    // A long model name still gives a DNS label, distinct from the version's ClusterIP Service.
+    const long = churnModelFixture({}, { name: "m".repeat(60) });
+    const name = buildVersionPodsService(long, b.digest).metadata?.name ?? "";
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(name).not.toBe(buildVersionService(long, b.digest).metadata?.name);
   });
 });

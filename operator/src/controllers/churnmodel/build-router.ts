@@ -7,7 +7,7 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import type { ChurnModel } from "../../api/churn-model.js";
-import { Defaults } from "../../api/defaults.js";
+import { Defaults, grpcEnabledOf } from "../../api/defaults.js";
 import type { VersionRef } from "../../api/rollout.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { childMetadata } from "../shared/owner-reference.js";
@@ -15,7 +15,12 @@ import { containerSecurityContext, podSecurityContext } from "../shared/pod-hard
 import type { ServingSettings } from "./build-serving-deployment.js";
 import { versionSelector } from "./build-serving-deployment.js";
 import { runtimeProbes } from "./runtime-probes.js";
-import { routerName, trafficConfigMapName, versionDeploymentName } from "./serving-names.js";
+import {
+  routerName,
+  trafficConfigMapName,
+  versionDeploymentName,
+  versionPodsServiceName,
+} from "./serving-names.js";
 import {
   runtimeContainerPorts,
   runtimeGrpcEnv,
@@ -43,7 +48,10 @@ export interface TrafficConfig {
   stickyHeader: string | null;
 }
 
-/** Where the router reaches one version: its REST URL and, with gRPC on, its gRPC host:port. */
+/**
+ * Where the router reaches one version: its REST URL and, with gRPC on, its gRPC target
+ * (`dns:///<headless Service>:<port>`, every ready pod; a plain host:port is read too).
+ */
 export interface VariantEndpoint {
   digest: string;
   url: string;
@@ -73,7 +81,7 @@ export function versionUrl(model: ChurnModel, digest: string): string {
 
 /** A version's endpoints, as traffic.json names them. */
 function endpointOf(model: ChurnModel, digest: string): VariantEndpoint {
-  const grpcTarget = versionGrpcTarget(model, versionDeploymentName(model, digest));
+  const grpcTarget = versionGrpcTarget(model, versionPodsServiceName(model, digest));
   return { digest, url: versionUrl(model, digest), ...(grpcTarget ? { grpcTarget } : {}) };
 }
 
@@ -103,21 +111,53 @@ export function buildTrafficConfigMap(model: ChurnModel, config: TrafficConfig):
   };
 }
 
-/** A ClusterIP Service in front of one version's pods (what the router calls). */
+/** A version Service's metadata: named `name`, labelled as serving. */
+const versionServiceMeta = (model: ChurnModel, name: string) => ({
+  ...meta(model, name),
+  labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
+});
+
+/** A ClusterIP Service in front of one version's pods (what the router's HTTP calls). */
 export function buildVersionService(model: ChurnModel, digest: string): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      ...meta(model, versionDeploymentName(model, digest)),
-      labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
-    },
+    metadata: versionServiceMeta(model, versionDeploymentName(model, digest)),
     spec: {
       type: "ClusterIP",
       selector: versionSelector(model, digest),
       ports: runtimeServicePorts(model),
     },
   };
+}
+
+/**
+ * The headless Service of one version's pods (what the router's gRPC dials): no ClusterIP, so
+ * its DNS name answers the address of every ready pod and the router's channel balances each
+ * call over them; a ClusterIP balances connections, and gRPC keeps one.
+ */
+export function buildVersionPodsService(model: ChurnModel, digest: string): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: versionServiceMeta(model, versionPodsServiceName(model, digest)),
+    spec: {
+      clusterIP: "None",
+      selector: versionSelector(model, digest),
+      // Only Ready pods are answered: a pod still loading or draining gets no new calls.
+      publishNotReadyAddresses: false,
+      ports: runtimeServicePorts(model),
+    },
+  };
+}
+
+/** A version's Services in router mode: the ClusterIP one, and the headless one with gRPC on. */
+export function buildVersionServices(model: ChurnModel, digest: string): V1Service[] {
+  const grpc = grpcEnabledOf(model.spec.grpc?.enabled);
+  return [
+    buildVersionService(model, digest),
+    ...(grpc ? [buildVersionPodsService(model, digest)] : []),
+  ];
 }
 
 /** The router's identity: a token only for reading its own traffic ConfigMap. */

@@ -39,7 +39,7 @@ import {
   buildRouterRoleBinding,
   buildRouterServiceAccount,
   buildTrafficConfigMap,
-  buildVersionService,
+  buildVersionServices,
   routerReplicas,
   trafficConfig,
 } from "./build-router.js";
@@ -415,7 +415,8 @@ export class ChurnModelReconciler {
     const d = p.decision;
     if (p.routing !== "router" || !d?.stable) return Step.continue;
     for (const v of p.variants)
-      await this.applyChild(p, Resources.services, buildVersionService(p.model, v.version.digest));
+      for (const svc of buildVersionServices(p.model, v.version.digest))
+        await this.applyChild(p, Resources.services, svc);
     await this.applyChild(p, Resources.serviceAccounts, buildRouterServiceAccount(p.model));
     await this.applyChild(p, Resources.roles, buildRouterRole(p.model));
     await this.applyChild(p, Resources.roleBindings, buildRouterRoleBinding(p.model));
@@ -494,7 +495,9 @@ export class ChurnModelReconciler {
   private async pruneServices(p: Pass) {
     const services = new Set([p.model.metadata?.name ?? ""]);
     if (p.routing === "router")
-      for (const v of p.variants) services.add(versionDeploymentName(p.model, v.version.digest));
+      for (const v of p.variants)
+        for (const svc of buildVersionServices(p.model, v.version.digest))
+          services.add(svc.metadata?.name ?? "");
     for (const s of this.owned(p, this.deps.services.list(p.namespace))) {
       const n = s.metadata?.name ?? "";
       if (services.has(n)) continue;

@@ -15,6 +15,15 @@ export function versionDeploymentName(model: ChurnModel, digest: string): string
   return childName(model.metadata?.name ?? "", versionLabel(digest));
 }
 
+/**
+ * Name of the headless Service of one version's ready pods (router mode, gRPC on):
+ * `<model>-<digest prefix>-pods`. Its DNS name answers every ready pod's address, which the
+ * router's gRPC channel balances calls over (one ClusterIP connection would reach one pod).
+ */
+export function versionPodsServiceName(model: ChurnModel, digest: string): string {
+  return childName(model.metadata?.name ?? "", `${versionLabel(digest)}-pods`);
+}
+
 /** Name of the scoring Service: the ChurnModel's own name (what applications call). */
 export function servingServiceName(model: ChurnModel): string {
   return model.metadata?.name ?? "";

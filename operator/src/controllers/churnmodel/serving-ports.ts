@@ -44,9 +44,14 @@ export function runtimeServicePorts(model: ChurnModel): V1ServicePort[] {
   ];
 }
 
-/** A version Service's gRPC endpoint as the router dials it (host:port), when gRPC is on. */
-export function versionGrpcTarget(model: ChurnModel, service: string): string | undefined {
+/**
+ * A version's gRPC endpoint as the router dials it, when gRPC is on: a `dns:` target naming
+ * the version's headless Service, whose name resolves to every ready pod (the router balances
+ * calls over them and re-resolves it as pods come and go). The port is the container's: a
+ * headless Service maps none.
+ */
+export function versionGrpcTarget(model: ChurnModel, headlessService: string): string | undefined {
   return grpcOn(model)
-    ? `${service}.${model.metadata?.namespace}.svc:${Defaults.grpcPort}`
+    ? `dns:///${headlessService}.${model.metadata?.namespace}.svc:${Defaults.grpcPort}`
     : undefined;
 }
