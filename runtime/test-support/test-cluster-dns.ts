@@ -13,9 +13,11 @@ import {
 /** A DNS server on 127.0.0.1 answering cluster names from `snapshot()` at each query. */
 export async function startTestClusterDns(snapshot: () => DnsSnapshot) {
   const socket = createSocket("udp4");
+  const served = { queries: 0 };
   socket.on("message", (msg, from) => {
     const q = parseQuery(msg);
     if (!q) return;
+    served.queries++;
     // A records only (other types of a name that exists: no data); NXDOMAIN for the rest.
     const ips = resolveClusterName(q.name, snapshot());
     socket.send(buildResponse(q, ips ?? [], ips === null ? 3 : 0), from.port, from.address);
@@ -23,6 +25,10 @@ export async function startTestClusterDns(snapshot: () => DnsSnapshot) {
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const { port } = socket.address() as AddressInfo;
   return {
+    /** Questions answered so far. */
+    get queries() {
+      return served.queries;
+    },
     /** The server as `host:port`, e.g. a gRPC `dns://<server>/name:port` target's authority. */
     server: `127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),

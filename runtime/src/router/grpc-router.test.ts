@@ -364,4 +364,25 @@ describe("the router's gRPC over a version's pods (its headless Service's name)"
       await r.close();
     }
   });
+
+  it("keeps calling the pods it has while their name answers no address", async () => {
+    ready.set("127.0.0.2", true).set("127.0.0.3", true);
+    const { r, client } = await grpcRouter(undefined, `dns://${dns.server}/${NAME}:${port}`);
+    try {
+      expect(await calls(client, 20)).toEqual([]);
+      // No endpoint listed (a moment of the EndpointSlice, or DNS) for a few of the router's
+      // look-ups: a failed resolution, which must not drop the pods that answer.
+      const saved = new Map(ready);
+      ready.clear();
+      const asked = dns.queries;
+      await until(async () => dns.queries >= asked + 4, "no look-up", pause);
+      const counts = await spread(client, 200);
+      expect(counts.get("127.0.0.2")).toBeGreaterThan(60);
+      expect(counts.get("127.0.0.3")).toBeGreaterThan(60);
+      for (const [ip, isReady] of saved) ready.set(ip, isReady);
+    } finally {
+      client.close();
+      await r.close();
+    }
+  });
 });
