@@ -9,6 +9,7 @@ import {
   parquetReadObjects,
 } from "hyparquet";
 import type { ModelCard } from "../artifact/model-card.js";
+import { columnTypes, typedCell } from "../data/csv-record.js";
 import { InputError, openByteSource, s3Source, unchangedSince } from "./byte-source.js";
 import { CsvRowDecoder } from "./csv-row-decoder.js";
 import { csvShardRecords, readCsvHeader } from "./csv-shard-reader.js";
@@ -86,10 +87,22 @@ async function* csvBatches(
   yield* out.take(true);
 }
 
-/** A Parquet row projected onto the model's fields, as the CSV decoder builds it. */
-function projected(record: Record<string, unknown>, fields: readonly string[]) {
+/**
+ * A Parquet row projected onto the model's fields, as the CSV decoder builds it: a text value
+ * is read as a CSV cell of its column's type (the trainer reads Parquet text so too), so a
+ * " Yes " in a text column of a boolean feature is true, as in a CSV.
+ */
+function projected(
+  record: Record<string, unknown>,
+  fields: readonly string[],
+  types: readonly (string | undefined)[],
+) {
   const row: Record<string, unknown> = {};
-  for (const f of fields) if (f in record) row[f] = plainValue(record[f]);
+  fields.forEach((f, k) => {
+    if (!(f in record)) return;
+    const v = record[f];
+    row[f] = typeof v === "string" ? typedCell(v, types[k]) : plainValue(v);
+  });
   return row;
 }
 
@@ -117,11 +130,16 @@ async function parquetBuffer(location: string, listed?: ListedObject): Promise<A
 /** The rows of Parquet pieces: a whole file's by shardRange, a prefix's object's by pieceRows. */
 async function* parquetBatches(
   input: ShardInput,
+  card: ModelCard,
   pieces: readonly Piece[],
 ): AsyncGenerator<SourceBatch> {
+  const types = columnTypes(card, input.fields);
   for (const piece of pieces) {
     const file = await parquetBuffer(piece.location, piece.listed);
     const metadata = await parquetMetadataAsync(file);
+    // The schema's elements after the root: the column names of a flat file.
+    const columns = metadata.schema.slice(1).map((e) => e.name);
+    checkInputColumns(columns, card, piece.location);
     const rows = Number(metadata.num_rows);
     const { start, end } =
       piece.listed && piece.range
@@ -135,7 +153,7 @@ async function* parquetBatches(
       got.forEach((r, i) => {
         const id = r[input.idColumn];
         batch.push(
-          projected(r, input.fields),
+          projected(r, input.fields, types),
           id === undefined ? null : plainValue(id),
           unit,
           from + i,
@@ -186,7 +204,9 @@ async function* prefixBatches(
 ): AsyncGenerator<SourceBatch> {
   const { format, pieces, listing } = await prefixPieces(input);
   onListing(listing);
-  yield* format === "parquet" ? parquetBatches(input, pieces) : csvBatches(input, card, pieces);
+  yield* format === "parquet"
+    ? parquetBatches(input, card, pieces)
+    : csvBatches(input, card, pieces);
 }
 
 /** The shard's rows, batch by batch; `onListing` gets a prefix's listing digest. */
@@ -197,5 +217,7 @@ export function shardBatches(
 ): AsyncGenerator<SourceBatch> {
   if (isS3Prefix(input.location)) return prefixBatches(input, card, onListing);
   const whole = [{ location: input.location, named: false }];
-  return input.format === "parquet" ? parquetBatches(input, whole) : csvBatches(input, card, whole);
+  return input.format === "parquet"
+    ? parquetBatches(input, card, whole)
+    : csvBatches(input, card, whole);
 }

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { parquetWriteFile } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runShard } from "../../test-support/run-shard.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
@@ -36,15 +37,36 @@ function hostileCell(cell: string, name: string, i: number): string {
   return i % 3 === 0 ? ` ${c}\u00a0` : c;
 }
 
-/** The fixture's CSV rewritten cell by cell, with a BOM, CRLF and quoted delimiters. */
-function hostileCopy(): string {
+/** The fixture's table rewritten cell by cell: its header and rows. */
+function hostileTable(): { names: string[]; rows: string[][] } {
   const [header, ...rows] = parseCsv(readFileSync(fixture.dataCsv, "utf8"), ";") as string[][];
   const names = header as string[];
+  return {
+    names,
+    rows: rows.map((cells, i) => cells.map((c, j) => hostileCell(c, names[j] as string, i))),
+  };
+}
+
+/** The table as a CSV with a BOM, CRLF and quoted delimiters. */
+function hostileCsv({ names, rows }: { names: string[]; rows: string[][] }): string {
   const quote = (c: string) => (/[;"\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
-  const lines = rows.map((cells, i) =>
-    cells.map((c, j) => quote(hostileCell(c, names[j] as string, i))).join(";"),
-  );
+  const lines = rows.map((cells) => cells.map(quote).join(";"));
   return `\ufeff${[names.join(";"), ...lines].join("\r\n")}\r\n`;
+}
+
+/** The table as Parquet with every column text, as many exports write it. */
+function writeHostileParquet(
+  filename: string,
+  { names, rows }: { names: string[]; rows: string[][] },
+) {
+  parquetWriteFile({
+    filename,
+    columnData: names.map((name, j) => ({
+      name,
+      data: rows.map((r) => r[j] as string),
+      type: "STRING" as const,
+    })),
+  });
 }
 
 interface TrainerScores {
@@ -81,35 +103,46 @@ print(json.dumps({"ids": list(t.ids), "probabilities": [float(x) for x in p], "r
 
 describe("the telecom file scores as it trained", () => {
   const csv = join(work, "hostile.csv");
+  const parquet = join(work, "hostile.parquet");
   let trainer: TrainerScores;
   beforeAll(async () => {
-    writeFileSync(csv, hostileCopy());
+    const table = hostileTable();
+    writeFileSync(csv, hostileCsv(table));
+    writeHostileParquet(parquet, table);
     trainer = trainerScores(csv);
     srv = await startTestServer(fixture.modelDir, { maxBatch: 5000 });
   });
 
-  it("churn-runtime batch gives every customer the trainer's probability", async () => {
-    const out = join(work, "out");
-    const r = await runShard(fixture.modelDir, work, {
-      input: csv,
-      delimiter: ";",
-      output: out,
-      outputFormat: "csv",
-      maxRejectedPercent: "0",
-    });
-    expect(r.summary.error ?? null).toBeNull();
-    expect(r.code).toBe(BatchExit.ok);
-    const [head, ...rows] = parseCsv(readFileSync(join(out, "part-0.csv"), "utf8")) as string[][];
-    const at = (name: string) => (head as string[]).indexOf(name);
-    const served = new Map(rows.map((c) => [c[at("customerID")], Number(c[at("probability")])]));
-    expect(served.size).toBe(trainer.ids.length);
-    const worst = Math.max(
-      ...trainer.ids.map((id, i) =>
-        Math.abs((served.get(id) ?? Number.NaN) - (trainer.probabilities[i] as number)),
-      ),
-    );
-    expect(worst).toBeLessThanOrEqual(1e-6);
-  });
+  it.each([
+    ["CSV", csv, ";"],
+    ["Parquet of text columns", parquet, ","],
+  ])(
+    "churn-runtime batch gives every customer of the %s the trainer's probability",
+    async (_kind, input, delimiter) => {
+      const out = join(work, `out-${delimiter}`);
+      const r = await runShard(fixture.modelDir, work, {
+        input,
+        delimiter,
+        output: out,
+        outputFormat: "csv",
+        maxRejectedPercent: "0",
+      });
+      // the trainer reads the Parquet file as it reads the CSV
+      if (input === parquet) expect(trainerScores(parquet)).toEqual(trainer);
+      expect(r.summary.error ?? null).toBeNull();
+      expect(r.code).toBe(BatchExit.ok);
+      const [head, ...rows] = parseCsv(readFileSync(join(out, "part-0.csv"), "utf8")) as string[][];
+      const at = (name: string) => (head as string[]).indexOf(name);
+      const served = new Map(rows.map((c) => [c[at("customerID")], Number(c[at("probability")])]));
+      expect(served.size).toBe(trainer.ids.length);
+      const worst = Math.max(
+        ...trainer.ids.map((id, i) =>
+          Math.abs((served.get(id) ?? Number.NaN) - (trainer.probabilities[i] as number)),
+        ),
+      );
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    },
+  );
 
   it("refuses the file up front, naming its delimiter, when read with the wrong one", async () => {
     const out = join(work, "comma");
@@ -118,6 +151,19 @@ describe("the telecom file scores as it trained", () => {
     expect(r.summary.error).toMatch(/lacks the model's column\(s\) SeniorCitizen, .*tenure/);
     expect(r.summary.error).toMatch(/delimited by ";" \(--delimiter\)/);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it("refuses a Parquet file without a required column up front, naming it", async () => {
+    const { names, rows } = hostileTable();
+    const keep = names.map((n, j) => (n === "tenure" ? -1 : j)).filter((j) => j >= 0);
+    const input = join(work, "no-tenure.parquet");
+    writeHostileParquet(input, {
+      names: keep.map((j) => names[j] as string),
+      rows: rows.map((r) => keep.map((j) => r[j] as string)),
+    });
+    const r = await runShard(fixture.modelDir, work, { input, output: join(work, "no-tenure") });
+    expect(r.code).toBe(BatchExit.unusable);
+    expect(r.summary.error).toMatch(/lacks the model's column\(s\) tenure$/);
   });
 
   it("POST /v1/score gives the trainer's typed rows the trainer's probability", async () => {
