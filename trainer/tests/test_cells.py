@@ -49,6 +49,13 @@ def read(cells: list[str], kind: str) -> object:
     return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
+def assert_reads(cell: str, kind: str, want: object, *companions: list[str]) -> None:
+    """`cell` reads as `want` alone in its column and beside each list of other cells."""
+    for cells in ([cell], *([cell, *c] for c in companions)):
+        got = read(cells, kind)
+        assert got is want if want in (MISSING, BAD) else got == want, cells
+
+
 @pytest.mark.parametrize(
     ("cell", "want"),
     [
@@ -76,9 +83,7 @@ def read(cells: list[str], kind: str) -> object:
 )
 def test_a_numeric_cell(cell, want):
     # alone (pandas may then parse the column as numbers itself) and beside words
-    for cells in ([cell], [cell, "0"], [cell, "x"]):
-        got = read(cells, "numeric")
-        assert got is want if want in (MISSING, BAD) else got == want, cells
+    assert_reads(cell, "numeric", want, ["0"], ["x"])
 
 
 @pytest.mark.parametrize(
@@ -92,9 +97,7 @@ def test_a_numeric_cell(cell, want):
     ],
 )
 def test_an_integer_cell(cell, want):
-    for cells in ([cell], [cell, "x"]):
-        got = read(cells, "integer")
-        assert got is want if want is BAD else got == want
+    assert_reads(cell, "integer", want, ["x"])
 
 
 @pytest.mark.parametrize(
@@ -111,9 +114,7 @@ def test_an_integer_cell(cell, want):
 )
 def test_a_boolean_cell(cell, want):
     # alone, in a column of numbers and in a column of words: the same answer
-    for cells in ([cell], [cell, "0"], [cell, "No"]):
-        got = read(cells, "boolean")
-        assert got is want if want in (MISSING, BAD) else got == want, cells
+    assert_reads(cell, "boolean", want, ["0"], ["No"])
 
 
 @pytest.mark.parametrize(
@@ -128,5 +129,4 @@ def test_a_boolean_cell(cell, want):
     ],
 )
 def test_a_category_cell(cell, want):
-    got = read([cell, "b"], "categorical")
-    assert got is want if want is MISSING else got == want
+    assert_reads(cell, "categorical", want, ["b"])
