@@ -9,11 +9,13 @@ const DELIMITERS = [",", ";", "\t", "|"];
 
 /**
  * Throws an InputError naming the model's non-nullable columns that `columns` (the input's
- * header or Parquet schema) lacks; for a one-column CSV header, also the delimiter it holds.
+ * header or Parquet schema) lacks, and the id column if it lacks that (every score would have an
+ * empty id); for a one-column CSV header, also the delimiter it holds.
  */
 export function checkInputColumns(
   columns: readonly string[],
   card: ModelCard,
+  idColumn: string,
   source: string,
   delimiter?: string,
 ): void {
@@ -21,12 +23,16 @@ export function checkInputColumns(
   const missing = rawFeatureSpecs(card)
     .filter((f) => f.nullable !== true && !have.has(f.name))
     .map((f) => f.name);
-  if (missing.length === 0) return;
+  const problems = [
+    ...(missing.length > 0 ? [`the model's column(s) ${missing.join(", ")}`] : []),
+    ...(have.has(idColumn) ? [] : [`the id column ${idColumn} (--id-column names another)`]),
+  ];
+  if (problems.length === 0) return;
   const only = columns.length === 1 ? (columns[0] as string) : "";
   const other = DELIMITERS.find((d) => d !== delimiter && only.includes(d));
   const hint =
     delimiter !== undefined && other !== undefined
       ? `; its header is one column, ${JSON.stringify(only.slice(0, 80))}: is the file delimited by ${JSON.stringify(other)} (--delimiter)?`
       : "";
-  throw new InputError(`${source} lacks the model's column(s) ${missing.join(", ")}${hint}`);
+  throw new InputError(`${source} lacks ${problems.join(" and ")}${hint}`);
 }

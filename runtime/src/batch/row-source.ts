@@ -76,7 +76,7 @@ async function* csvBatches(
       ? await s3Source(piece.location, piece.listed)
       : await openByteSource(piece.location);
     const header = await readCsvHeader(src, input.delimiter);
-    checkInputColumns(header, card, piece.location, input.delimiter);
+    checkInputColumns(header, card, input.idColumn, piece.location, input.delimiter);
     const unit = `${piece.named ? `${piece.location} ` : ""}byte `;
     const decoder = new CsvRowDecoder({ ...input, card, header, unit, out });
     const range = piece.range ?? shardRange(src.size, input.shards, input.index);
@@ -139,7 +139,7 @@ async function* parquetBatches(
     const metadata = await parquetMetadataAsync(file);
     // The schema's elements after the root: the column names of a flat file.
     const columns = metadata.schema.slice(1).map((e) => e.name);
-    checkInputColumns(columns, card, piece.location);
+    checkInputColumns(columns, card, input.idColumn, piece.location);
     const rows = Number(metadata.num_rows);
     const { start, end } =
       piece.listed && piece.range

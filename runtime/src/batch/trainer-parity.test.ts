@@ -153,17 +153,34 @@ describe("the telecom file scores as it trained", () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
-  it("refuses a Parquet file without a required column up front, naming it", async () => {
+  /** The hostile table without one column. */
+  const without = (column: string) => {
     const { names, rows } = hostileTable();
-    const keep = names.map((n, j) => (n === "tenure" ? -1 : j)).filter((j) => j >= 0);
-    const input = join(work, "no-tenure.parquet");
-    writeHostileParquet(input, {
+    const keep = names.map((n, j) => (n === column ? -1 : j)).filter((j) => j >= 0);
+    return {
       names: keep.map((j) => names[j] as string),
       rows: rows.map((r) => keep.map((j) => r[j] as string)),
-    });
+    };
+  };
+
+  it("refuses a Parquet file without a required column up front, naming it", async () => {
+    const input = join(work, "no-tenure.parquet");
+    writeHostileParquet(input, without("tenure"));
     const r = await runShard(fixture.modelDir, work, { input, output: join(work, "no-tenure") });
     expect(r.code).toBe(BatchExit.unusable);
     expect(r.summary.error).toMatch(/lacks the model's column\(s\) tenure$/);
+  });
+
+  it("refuses a file without the id column: its scores could not be told apart", async () => {
+    const input = join(work, "no-id.csv");
+    writeFileSync(input, hostileCsv(without("customerID")));
+    const output = join(work, "no-id");
+    const r = await runShard(fixture.modelDir, work, { input, delimiter: ";", output });
+    expect(r.code).toBe(BatchExit.unusable);
+    expect(r.summary.error).toMatch(
+      /lacks the id column customerID \(--id-column names another\)$/,
+    );
+    expect(existsSync(output) ? readdirSync(output) : []).toEqual([]);
   });
 
   it("POST /v1/score gives the trainer's typed rows the trainer's probability", async () => {
