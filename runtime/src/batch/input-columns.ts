@@ -2,10 +2,8 @@
 // each row would be rejected, one by one, for the same reason (a file read with the wrong
 // delimiter has one column, and every customer would land in the rejects file).
 import { type ModelCard, rawFeatureSpecs } from "../artifact/model-card.js";
+import { COMMON_DELIMITERS } from "../data/csv-reader.js";
 import { InputError } from "./byte-source.js";
-
-/** Delimiters a one-column CSV header is checked for, to say which one the file may use. */
-const DELIMITERS = [",", ";", "\t", "|"];
 
 /**
  * Throws an InputError naming the model's non-nullable columns that `columns` (the input's
@@ -29,7 +27,7 @@ export function checkInputColumns(
   ];
   if (problems.length === 0) return;
   const only = columns.length === 1 ? (columns[0] as string) : "";
-  const other = DELIMITERS.find((d) => d !== delimiter && only.includes(d));
+  const other = COMMON_DELIMITERS.find((d) => d !== delimiter && only.includes(d));
   const hint =
     delimiter !== undefined && other !== undefined
       ? `; its header is one column, ${JSON.stringify(only.slice(0, 80))}: is the file delimited by ${JSON.stringify(other)} (--delimiter)?`

@@ -1,5 +1,8 @@
 // A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF), for feature-source files.
 
+/** The delimiters data files commonly use, comma first (semicolons: European exports). */
+export const COMMON_DELIMITERS: readonly string[] = [",", ";", "\t", "|"];
+
 /** Parses CSV text into rows of fields; the first row is usually the header. */
 export function parseCsv(text: string, delimiter = ","): string[][] {
   const rows: string[][] = [];

@@ -52,6 +52,21 @@ describe("FeatureSource", () => {
     expect([...csv.values()]).toEqual([{ [boolean]: true }, { [boolean]: null }]);
   });
 
+  it("reads a semicolon or tab file (European and spreadsheet exports) by its id column", async () => {
+    const id = card.schema.idColumn as string;
+    const boolean = card.schema.features.find((f) => f.type === "boolean")?.name as string;
+    for (const d of [";", "\t"]) {
+      const text = `\ufeff${id}${d}${boolean}${d}note\r\n00123${d} yes ${d}"a${d}b"\r\n123${d}N${d}\r\n`;
+      const src = await FeatureSource.load(file(`d${d === ";" ? "semi" : "tab"}.csv`, text), card);
+      expect(src.get("00123")).toEqual({ [boolean]: true });
+      expect(src.get("123")).toEqual({ [boolean]: false });
+    }
+    // no delimiter gives a header holding the id column: named with the header
+    await expect(FeatureSource.load(file("other.csv", "a;b\n1;2\n"), card)).rejects.toThrow(
+      new RegExp(`header has no column ${id}`),
+    );
+  });
+
   it("names the problem in a bad file", async () => {
     const id = card.schema.idColumn as string;
     await expect(FeatureSource.load(file("bad.jsonl", "{not json}\n"), card)).rejects.toThrow(

@@ -2,7 +2,7 @@
 // column) behind GET /v1/customers/:id/score.
 import { readFile } from "node:fs/promises";
 import type { ModelCard } from "../artifact/model-card.js";
-import { parseCsv } from "./csv-reader.js";
+import { COMMON_DELIMITERS, parseCsv } from "./csv-reader.js";
 import { csvRecordTyper } from "./csv-record.js";
 
 /** Raised when the feature file cannot be used with this model. */
@@ -33,7 +33,7 @@ export class FeatureSource {
     }
     const records = /\.(jsonl|ndjson)$/i.test(path)
       ? parseJsonLines(text, path)
-      : csvRecords(text, path, card);
+      : csvRecords(text, path, card, idColumn);
     const rows = new Map<string, Record<string, unknown>>();
     const wanted = [...card.features.raw];
     for (const [i, record] of records.entries()) {
@@ -81,9 +81,28 @@ function parseJsonLines(text: string, path: string): Record<string, unknown>[] {
   return out;
 }
 
+/**
+ * The file's delimiter: the first common one by which its header names the id column, so a
+ * semicolon export (the trainer's `dataset.delimiter`) loads as it is.
+ */
+function delimiterOf(text: string, path: string, idColumn: string): string {
+  const line = text.split(/\r?\n/, 1)[0] ?? "";
+  const found = COMMON_DELIMITERS.find((d) => parseCsv(line, d)[0]?.includes(idColumn));
+  if (found !== undefined) return found;
+  throw new FeatureSourceError(
+    `${path}: the header has no column ${idColumn} with , ; tab or | as the delimiter: ${JSON.stringify(line.slice(0, 80))}`,
+  );
+}
+
 /** CSV cells are text: numbers and booleans are converted per the schema, empty cells are missing. */
-function csvRecords(text: string, path: string, card: ModelCard): Record<string, unknown>[] {
-  const [header, ...body] = parseCsv(text);
+function csvRecords(
+  text: string,
+  path: string,
+  card: ModelCard,
+  idColumn: string,
+): Record<string, unknown>[] {
+  if (text.trim() === "") throw new FeatureSourceError(`${path} is empty`);
+  const [header, ...body] = parseCsv(text, delimiterOf(text, path, idColumn));
   if (!header) throw new FeatureSourceError(`${path} is empty`);
   const typed = csvRecordTyper(card, header);
   return body.map((cells, r) => {
