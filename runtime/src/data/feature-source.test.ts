@@ -78,6 +78,10 @@ describe("FeatureSource", () => {
     await expect(FeatureSource.load(file("ragged.csv", `${id},x\n1\n`), card)).rejects.toThrow(
       /row 2 has 1 cells, the header 2/,
     );
+    // the trainer refuses duplicate ids too; which row would a lookup answer with?
+    await expect(
+      FeatureSource.load(file("twice.csv", `${id},x\n00123,1\n123,2\n00123,3\n`), card),
+    ).rejects.toThrow(/twice.csv lists customer "00123" twice: records 1 and 3/);
     await expect(FeatureSource.load(join(dir, "missing.csv"), card)).rejects.toThrow(
       FeatureSourceError,
     );

@@ -36,14 +36,23 @@ export class FeatureSource {
       : csvRecords(text, path, card, idColumn);
     const rows = new Map<string, Record<string, unknown>>();
     const wanted = [...card.features.raw];
+    const seenAt = new Map<string, number>();
     for (const [i, record] of records.entries()) {
       const id = record[idColumn];
       if (id === undefined || id === null || id === "") {
         throw new FeatureSourceError(`${path} record ${i + 1} has no ${idColumn}`);
       }
+      const key = String(id);
+      const first = seenAt.get(key);
+      if (first !== undefined) {
+        throw new FeatureSourceError(
+          `${path} lists customer ${JSON.stringify(key)} twice: records ${first} and ${i + 1}`,
+        );
+      }
+      seenAt.set(key, i + 1);
       const row: Record<string, unknown> = {};
       for (const name of wanted) if (name in record) row[name] = record[name];
-      rows.set(String(id), row);
+      rows.set(key, row);
     }
     return new FeatureSource(rows, path);
   }
