@@ -44,9 +44,13 @@ export interface ShardInput {
   idColumn: string;
 }
 
-/** Parquet values as the validator takes them: INT64 as numbers, dates as ISO text. */
+/**
+ * Parquet values as the validator takes them: INT64 as numbers, dates as ISO text, a float NaN
+ * as missing (how Spark and numpy write a missing number; the trainer reads NaN as missing).
+ */
 function plainValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number(v);
+  if (Number.isNaN(v)) return null;
   if (v instanceof Date) return v.toISOString();
   return v;
 }

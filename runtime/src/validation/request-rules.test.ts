@@ -165,6 +165,11 @@ describe("field errors", () => {
       'active: expected true, false, 0 or 1, got the string "yes"',
       "id: expected a string or number, got null",
     ]);
+    // not "expected a number, got a number" (a Parquet file's infinity)
+    expect(errorsOf({ spend: Number.POSITIVE_INFINITY, age: Number.NaN })).toEqual([
+      "age: expected an integer, got NaN",
+      "spend: expected a number, got Infinity",
+    ]);
   });
 
   it("stops at a fraction but reports the range of an inexact integer", () => {

@@ -96,6 +96,7 @@ export const describe = (input: unknown): string => {
   if (input === null) return "null";
   if (Array.isArray(input)) return "an array";
   if (typeof input === "string") return `the string ${JSON.stringify(input.slice(0, 40))}`;
+  if (typeof input === "number" && !Number.isFinite(input)) return String(input);
   return `a ${typeof input}`;
 };
 
