@@ -1,7 +1,7 @@
 // The router's gRPC front end to end: two real `serve` instances with their gRPC ports (the
 // canary another calibration of the fixture, so its answers are told apart), the router following a traffic
 // file that names both gRPC endpoints, and node's gRPC client with the vendored proto.
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +9,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typedInputs } from "../../test-support/grpc-infer-inputs.js";
 import { headlessService, startTestClusterDns } from "../../test-support/test-cluster-dns.js";
-import { metric, startTestRouter } from "../../test-support/test-router.js";
-import { get, startTestServer } from "../../test-support/test-server.js";
+import { metric, startReadyTestRouter } from "../../test-support/test-router.js";
+import { startTestServer } from "../../test-support/test-server.js";
 import {
   BANK_ISOTONIC,
   fixtureModel,
@@ -56,7 +56,6 @@ afterAll(async () => {
  * stable's alone at that gRPC target), and a router following it.
  */
 async function grpcRouter(canaryTarget?: string, stableOnly?: string) {
-  const path = join(scratch, `traffic-${Math.random().toString(36).slice(2)}.json`);
   const text = JSON.stringify({
     model: "bank",
     stable: {
@@ -75,15 +74,7 @@ async function grpcRouter(canaryTarget?: string, stableOnly?: string) {
         },
     stickyHeader: null,
   });
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-  const logger = createLogger("silent");
-  const r = await startTestRouter(path, logger, { grpcPort: 0 });
-  const deadline = Date.now() + 10_000;
-  while ((await get(`${r.url}/readyz`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error("the router did not become ready");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const r = await startReadyTestRouter(scratch, text, createLogger("silent"), { grpcPort: 0 });
   const client = new Service(`127.0.0.1:${r.grpc?.port}`, grpc.credentials.createInsecure());
   return { r, client, config: parseTrafficConfig(text) };
 }

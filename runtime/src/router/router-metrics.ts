@@ -62,7 +62,7 @@ export class RouterMetrics {
     );
     this.upstreamRetries = m.counter(
       "churn_router_upstream_retries_total",
-      "Requests sent again on a new connection because the kept-alive one was closed by the server as it was reused",
+      "Requests sent again on a new connection because the kept-alive one was closed by the server as it was reused, or to another pod of the variant because one never received it",
     );
     // Canary analysis sums the comparisons and decision flips below across router pods: keep
     // their names and their empty label sets.

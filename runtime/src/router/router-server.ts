@@ -33,6 +33,8 @@ export interface RunningRouter {
   url: string;
   traffic: TrafficState;
   metrics: RouterMetrics;
+  /** Where HTTP requests go: each variant's Service, or its pods. */
+  upstreams: Upstreams;
   /** The gRPC front, when a gRPC port was given. */
   grpc: RunningGrpcRouter | undefined;
   /** Graceful stop: no new connections, in-flight requests finish (bounded by the grace period). */
@@ -74,7 +76,7 @@ export async function startRouter(
       const c = traffic.config;
       if (!c) return;
       const variants = c.canary ? [c.stable, c.canary] : [c.stable];
-      upstreams.retain(variants.map((v) => v.url));
+      upstreams.retain(variants);
       grpc?.retain(variants.flatMap((v) => (v.grpcTarget ? [v.grpcTarget] : [])));
     },
     missing(reason) {
@@ -141,5 +143,5 @@ export async function startRouter(
     })();
     return closing;
   };
-  return { server, url, traffic, metrics, grpc, close };
+  return { server, url, traffic, metrics, upstreams, grpc, close };
 }

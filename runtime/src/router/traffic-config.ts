@@ -4,6 +4,7 @@
 // cannot drift apart). Unknown keys are ignored so an older router keeps routing when the
 // operator learns new fields.
 import { z } from "zod";
+import { DNS_TARGET } from "./dns-poll.js";
 
 /** The key of the router's configuration in the traffic ConfigMap. */
 export const TRAFFIC_KEY = "traffic.json";
@@ -26,6 +27,10 @@ const grpcTarget = z
     error: "must be host:port or dns:///host:port",
   })
   .optional();
+// A version's pods for HTTP (absent: its `url` alone): dns:[//dns-server]/host:port, the
+// name of its headless Service, each request sent to one of the addresses it answers
+// (pod-pool.ts), the `url` while it answers none. Routers that predate it ignore it.
+const httpTarget = z.string().regex(DNS_TARGET, { error: "must be dns:///host:port" }).optional();
 // An HTTP header name (RFC 9110 token); looked up lower-cased, as node delivers headers.
 const headerName = z
   .string()
@@ -35,9 +40,16 @@ const headerName = z
 /** The router's configuration schema (the operator's `TrafficConfig`). */
 export const trafficConfigSchema = z.object({
   model: z.string().min(1, { error: "must name the ChurnModel" }),
-  stable: z.object({ digest, url: upstreamUrl, grpcTarget }),
+  stable: z.object({ digest, url: upstreamUrl, httpTarget, grpcTarget }),
   canary: z
-    .object({ digest, url: upstreamUrl, grpcTarget, weight: percent, mirrorPercent: percent })
+    .object({
+      digest,
+      url: upstreamUrl,
+      httpTarget,
+      grpcTarget,
+      weight: percent,
+      mirrorPercent: percent,
+    })
     .nullable(),
   stickyHeader: headerName.nullable(),
 });
