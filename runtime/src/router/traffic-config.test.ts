@@ -34,11 +34,13 @@ describe("the operator's traffic config, read by the router", () => {
       stable: {
         digest: stable.digest,
         url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
+        httpTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8080",
         grpcTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8081",
       },
       canary: {
         digest: canary.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
+        httpTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8080",
         grpcTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 100,
@@ -85,7 +87,13 @@ describe("a malformed traffic config", () => {
     const text = JSON.stringify({
       ...good,
       stable: { digest: "abc", url: "ftp://x" },
-      canary: { ...good.canary, weight: 150, mirrorPercent: -1, grpcTarget: "grpc://x" },
+      canary: {
+        ...good.canary,
+        weight: 150,
+        mirrorPercent: -1,
+        grpcTarget: "grpc://x",
+        httpTarget: "http://x:8080",
+      },
     });
     const message = refusal(text);
     expect(message).toContain("traffic.json: ");
@@ -94,6 +102,7 @@ describe("a malformed traffic config", () => {
     expect(message).toContain("canary.weight: must be at most 100");
     expect(message).toContain("canary.mirrorPercent: must be at least 0");
     expect(message).toContain("canary.grpcTarget: must be host:port or dns:///host:port");
+    expect(message).toContain("canary.httpTarget: must be dns:///host:port");
   });
 
   it("is refused when it is not JSON, or misses a part", () => {
@@ -109,5 +118,11 @@ describe("a malformed traffic config", () => {
   it("may carry fields a newer operator adds: they are ignored, not refused", () => {
     const c = parseTrafficConfig(JSON.stringify({ ...good, futureField: { x: 1 } }));
     expect(c.canary?.weight).toBe(10);
+    // Within a variant too, as httpTarget reached routers that predate it: they keep the url.
+    const { httpTarget: _, ...oldStable } = good.stable;
+    const old = parseTrafficConfig(
+      JSON.stringify({ ...good, stable: { ...oldStable, futureTarget: "dns:///x:1" } }),
+    );
+    expect(old.stable).toEqual({ ...oldStable, digest: stable.digest });
   });
 });

@@ -18,18 +18,20 @@ const a = { digest: "a".repeat(64), uri: "pvc://m/a" };
 const b = { digest: "b".repeat(64), uri: "pvc://m/b" };
 
 describe("router objects", () => {
-  it("writes the weights the router reads, each version's Service URL and its pods' gRPC name", () => {
+  it("writes the weights the router reads, each version's Service URL and its pods' HTTP and gRPC name", () => {
     const cfg = trafficConfig(model, a, b, 10, 0);
     expect(cfg).toEqual({
       model: "bank",
       stable: {
         digest: a.digest,
         url: "http://bank-aaaaaaaaaa.team-a.svc:8080",
+        httpTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8080",
         grpcTarget: "dns:///bank-aaaaaaaaaa-pods.team-a.svc:8081",
       },
       canary: {
         digest: b.digest,
         url: "http://bank-bbbbbbbbbb.team-a.svc:8080",
+        httpTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8080",
         grpcTarget: "dns:///bank-bbbbbbbbbb-pods.team-a.svc:8081",
         weight: 10,
         mirrorPercent: 0,
@@ -40,10 +42,11 @@ describe("router objects", () => {
     const cm = buildTrafficConfigMap(model, cfg);
     expect(cm.metadata?.name).toBe("bank-traffic");
     expect(JSON.parse(cm.data?.[TRAFFIC_KEY] ?? "")).toEqual(cfg);
-    // With gRPC off the router has no gRPC endpoint to send to.
+    // With gRPC off the router has no gRPC endpoint to send to; HTTP still goes to the pods.
     const off = trafficConfig(churnModelFixture({ grpc: { enabled: false } }), a, b, 10, 0);
     expect(off.stable).not.toHaveProperty("grpcTarget");
     expect(off.canary).not.toHaveProperty("grpcTarget");
+    expect(off.canary?.httpTarget).toBe("dns:///bank-bbbbbbbbbb-pods.team-a.svc:8080");
   });
 
   it("lets the router read exactly its own ConfigMap and nothing else", () => {
@@ -97,11 +100,12 @@ describe("router objects", () => {
     ]);
   });
 
-  it("gives each version a headless Service answering its ready pods, the router's gRPC name", () => {
+  it("gives each version a headless Service answering its ready pods, the router's HTTP and gRPC name", () => {
     const svc = buildVersionPodsService(model, b.digest);
-    // The name the traffic file's gRPC target resolves.
-    const target = trafficConfig(model, a, b, 10, 0).canary?.grpcTarget;
-    expect(target).toBe(`dns:///${svc.metadata?.name}.team-a.svc:8081`);
+    // The name the traffic file's HTTP and gRPC targets resolve, on the ports it publishes.
+    const canary = trafficConfig(model, a, b, 10, 0).canary;
+    expect(canary?.httpTarget).toBe(`dns:///${svc.metadata?.name}.team-a.svc:8080`);
+    expect(canary?.grpcTarget).toBe(`dns:///${svc.metadata?.name}.team-a.svc:8081`);
     expect(svc.metadata?.name).toBe("bank-bbbbbbbbbb-pods");
     expect(svc.metadata?.namespace).toBe("team-a");
     // Garbage-collected with the ChurnModel, and found by the prune's label and owner checks.
@@ -114,12 +118,18 @@ describe("router objects", () => {
     // The same pods as the version's ClusterIP Service, none of another version's.
     expect(svc.spec?.selector).toEqual(buildVersionService(model, b.digest).spec?.selector);
     expect(svc.spec?.selector).not.toEqual(buildVersionPodsService(model, a.digest).spec?.selector);
+    expect(svc.spec?.ports?.find((p) => p.name === "http")?.port).toBe(8080);
     expect(svc.spec?.ports?.find((p) => p.name === "grpc")?.port).toBe(8081);
-    // Applied (and kept by the prune) with gRPC on only.
+    // Applied (and kept by the prune) in router mode whether gRPC is on or off; with it off,
+    // it publishes HTTP alone.
     const names = (m: typeof model) =>
       buildVersionServices(m, b.digest).map((s) => s.metadata?.name);
+    const grpcOff = churnModelFixture({ grpc: { enabled: false } });
     expect(names(model)).toEqual(["bank-bbbbbbbbbb", "bank-bbbbbbbbbb-pods"]);
-    expect(names(churnModelFixture({ grpc: { enabled: false } }))).toEqual(["bank-bbbbbbbbbb"]);
+    expect(names(grpcOff)).toEqual(["bank-bbbbbbbbbb", "bank-bbbbbbbbbb-pods"]);
+    expect(buildVersionPodsService(grpcOff, b.digest).spec?.ports?.map((p) => p.name)).toEqual([
+      "http",
+    ]);
     // A long model name still gives a DNS label, distinct from the version's ClusterIP Service.
     const long = churnModelFixture({}, { name: "m".repeat(60) });
     const name = buildVersionPodsService(long, b.digest).metadata?.name ?? "";

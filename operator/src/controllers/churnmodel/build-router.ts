@@ -7,7 +7,7 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import type { ChurnModel } from "../../api/churn-model.js";
-import { Defaults, grpcEnabledOf } from "../../api/defaults.js";
+import { Defaults } from "../../api/defaults.js";
 import type { VersionRef } from "../../api/rollout.js";
 import { Labels, MANAGED_BY } from "../shared/labels.js";
 import { childMetadata } from "../shared/owner-reference.js";
@@ -26,6 +26,7 @@ import {
   runtimeGrpcEnv,
   runtimeServicePorts,
   versionGrpcTarget,
+  versionHttpTarget,
 } from "./serving-ports.js";
 
 // Router traffic: applications call the ChurnModel's Service, which selects router pods
@@ -49,12 +50,15 @@ export interface TrafficConfig {
 }
 
 /**
- * Where the router reaches one version: its REST URL and, with gRPC on, its gRPC target
- * (`dns:///<headless Service>:<port>`, every ready pod; a plain host:port is read too).
+ * Where the router reaches one version: its REST URL (the ClusterIP Service), its pods for
+ * HTTP (`dns:///<headless Service>:<port>`, each request to one ready pod; the URL while the
+ * name answers none) and, with gRPC on, its gRPC target (the same name, every ready pod; a
+ * plain host:port is read too). Routers that predate `httpTarget` ignore it and use the URL.
  */
 export interface VariantEndpoint {
   digest: string;
   url: string;
+  httpTarget: string;
   grpcTarget?: string;
 }
 
@@ -81,8 +85,14 @@ export function versionUrl(model: ChurnModel, digest: string): string {
 
 /** A version's endpoints, as traffic.json names them. */
 function endpointOf(model: ChurnModel, digest: string): VariantEndpoint {
-  const grpcTarget = versionGrpcTarget(model, versionPodsServiceName(model, digest));
-  return { digest, url: versionUrl(model, digest), ...(grpcTarget ? { grpcTarget } : {}) };
+  const pods = versionPodsServiceName(model, digest);
+  const grpcTarget = versionGrpcTarget(model, pods);
+  return {
+    digest,
+    url: versionUrl(model, digest),
+    httpTarget: versionHttpTarget(model, pods),
+    ...(grpcTarget ? { grpcTarget } : {}),
+  };
 }
 
 /** The router's configuration for a stable version and an optional canary. */
@@ -117,7 +127,10 @@ const versionServiceMeta = (model: ChurnModel, name: string) => ({
   labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
 });
 
-/** A ClusterIP Service in front of one version's pods (what the router's HTTP calls). */
+/**
+ * A ClusterIP Service in front of one version's pods: what the router's HTTP calls while the
+ * pods' name answers none, and what older routers call.
+ */
 export function buildVersionService(model: ChurnModel, digest: string): V1Service {
   return {
     apiVersion: "v1",
@@ -132,9 +145,10 @@ export function buildVersionService(model: ChurnModel, digest: string): V1Servic
 }
 
 /**
- * The headless Service of one version's pods (what the router's gRPC dials): no ClusterIP, so
- * its DNS name answers the address of every ready pod and the router's channel balances each
- * call over them; a ClusterIP balances connections, and gRPC keeps one.
+ * The headless Service of one version's pods (what the router's HTTP and gRPC reach): no
+ * ClusterIP, so its DNS name answers the address of every ready pod and the router balances
+ * each request and call over them; a ClusterIP balances connections, which the router keeps
+ * alive (HTTP) or keeps one of (gRPC).
  */
 export function buildVersionPodsService(model: ChurnModel, digest: string): V1Service {
   return {
@@ -144,20 +158,16 @@ export function buildVersionPodsService(model: ChurnModel, digest: string): V1Se
     spec: {
       clusterIP: "None",
       selector: versionSelector(model, digest),
-      // Only Ready pods are answered: a pod still loading or draining gets no new calls.
+      // Only Ready pods are answered: a pod still loading or draining gets no new requests.
       publishNotReadyAddresses: false,
       ports: runtimeServicePorts(model),
     },
   };
 }
 
-/** A version's Services in router mode: the ClusterIP one, and the headless one with gRPC on. */
+/** A version's Services in router mode: the ClusterIP one and the headless one. */
 export function buildVersionServices(model: ChurnModel, digest: string): V1Service[] {
-  const grpc = grpcEnabledOf(model.spec.grpc?.enabled);
-  return [
-    buildVersionService(model, digest),
-    ...(grpc ? [buildVersionPodsService(model, digest)] : []),
-  ];
+  return [buildVersionService(model, digest), buildVersionPodsService(model, digest)];
 }
 
 /** The router's identity: a token only for reading its own traffic ConfigMap. */

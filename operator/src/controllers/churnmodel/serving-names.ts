@@ -16,9 +16,9 @@ export function versionDeploymentName(model: ChurnModel, digest: string): string
 }
 
 /**
- * Name of the headless Service of one version's ready pods (router mode, gRPC on):
+ * Name of the headless Service of one version's ready pods (router mode):
  * `<model>-<digest prefix>-pods`. Its DNS name answers every ready pod's address, which the
- * router's gRPC channel balances calls over (one ClusterIP connection would reach one pod).
+ * router balances HTTP requests and gRPC calls over (a ClusterIP balances connections only).
  */
 export function versionPodsServiceName(model: ChurnModel, digest: string): string {
   return childName(model.metadata?.name ?? "", `${versionLabel(digest)}-pods`);

@@ -45,13 +45,21 @@ export function runtimeServicePorts(model: ChurnModel): V1ServicePort[] {
 }
 
 /**
- * A version's gRPC endpoint as the router dials it, when gRPC is on: a `dns:` target naming
- * the version's headless Service, whose name resolves to every ready pod (the router balances
- * calls over them and re-resolves it as pods come and go). The port is the container's: a
- * headless Service maps none.
+ * A version's pods as the router reaches them on `port`: a `dns:` target naming the version's
+ * headless Service, whose name resolves to every ready pod (the router balances over them and
+ * re-resolves it as pods come and go). The port is the container's: a headless Service maps
+ * none.
  */
+function versionPodsTarget(model: ChurnModel, headlessService: string, port: number): string {
+  return `dns:///${headlessService}.${model.metadata?.namespace}.svc:${port}`;
+}
+
+/** A version's HTTP endpoint over its pods (router mode): each request to one ready pod. */
+export function versionHttpTarget(model: ChurnModel, headlessService: string): string {
+  return versionPodsTarget(model, headlessService, Defaults.servingPort);
+}
+
+/** A version's gRPC endpoint over its pods, when gRPC is on: each call to one ready pod. */
 export function versionGrpcTarget(model: ChurnModel, headlessService: string): string | undefined {
-  return grpcOn(model)
-    ? `dns:///${headlessService}.${model.metadata?.namespace}.svc:${Defaults.grpcPort}`
-    : undefined;
+  return grpcOn(model) ? versionPodsTarget(model, headlessService, Defaults.grpcPort) : undefined;
 }
