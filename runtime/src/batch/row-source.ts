@@ -91,21 +91,27 @@ async function* csvBatches(
   yield* out.take(true);
 }
 
+const TEXT_TYPES: ReadonlySet<string | undefined> = new Set(["categorical", "ordinal"]);
+
 /**
  * A Parquet row projected onto the model's fields, as the CSV decoder builds it: a text value
  * is read as a CSV cell of its column's type (the trainer reads Parquet text so too), so a
- * " Yes " in a text column of a boolean feature is true, as in a CSV.
+ * " Yes " in a text column of a boolean feature is true, as in a CSV; an integer of an integer
+ * column (`integers`) that a category reads is its decimal text, the trainer's `str()` of it.
  */
 function projected(
   record: Record<string, unknown>,
   fields: readonly string[],
   types: readonly (string | undefined)[],
+  integers: ReadonlySet<string>,
 ) {
   const row: Record<string, unknown> = {};
   fields.forEach((f, k) => {
     if (!(f in record)) return;
     const v = record[f];
-    row[f] = typeof v === "string" ? typedCell(v, types[k]) : plainValue(v);
+    if (typeof v === "string") row[f] = typedCell(v, types[k]);
+    else if (v !== null && integers.has(f) && TEXT_TYPES.has(types[k])) row[f] = String(v);
+    else row[f] = plainValue(v);
   });
   return row;
 }
@@ -142,8 +148,22 @@ async function* parquetBatches(
     const file = await parquetBuffer(piece.location, piece.listed);
     const metadata = await parquetMetadataAsync(file);
     // The schema's elements after the root: the column names of a flat file.
-    const columns = metadata.schema.slice(1).map((e) => e.name);
-    checkInputColumns(columns, card, input.idColumn, piece.location);
+    const columns = metadata.schema.slice(1);
+    checkInputColumns(
+      columns.map((e) => e.name),
+      card,
+      input.idColumn,
+      piece.location,
+    );
+    const integers = new Set(
+      columns
+        .filter(
+          (e) =>
+            (e.type === "INT32" || e.type === "INT64") &&
+            (e.converted_type === undefined || /^U?INT_/.test(e.converted_type)),
+        )
+        .map((e) => e.name),
+    );
     const rows = Number(metadata.num_rows);
     const { start, end } =
       piece.listed && piece.range
@@ -157,7 +177,7 @@ async function* parquetBatches(
       got.forEach((r, i) => {
         const id = r[input.idColumn];
         batch.push(
-          projected(r, input.fields, types),
+          projected(r, input.fields, types, integers),
           id === undefined ? null : plainValue(id),
           unit,
           from + i,

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parquetWriteFile } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { runShard } from "../../test-support/run-shard.js";
 import { post, startTestServer } from "../../test-support/test-server.js";
 import { repoRoot, TELECOM, trainedArtifact } from "../../test-support/trained-artifact.js";
@@ -83,8 +84,14 @@ interface TrainerScores {
   rows: Record<string, unknown>[];
 }
 
+const fixtureSpec = join(dirname(fixture.dataCsv), "spec.yaml");
+
 /** The trainer's reading of `csv` (its parser and spec) and its ONNX session's probabilities. */
-function trainerScores(csv: string): TrainerScores {
+function trainerScores(
+  csv: string,
+  spec = fixtureSpec,
+  modelDir = fixture.modelDir,
+): TrainerScores {
   const script = `
 import json, math, sys
 import onnxruntime as ort
@@ -100,10 +107,9 @@ def plain(v):
 rows = [{k: plain(v) for k, v in r.items()} for r in t.features.to_dict("records")]
 print(json.dumps({"ids": list(t.ids), "probabilities": [float(x) for x in p], "rows": rows}))
 `;
-  const spec = join(dirname(fixture.dataCsv), "spec.yaml");
   const stdout = execFileSync(
     join(repoRoot, ".venv", "bin", "python"),
-    ["-c", script, spec, csv, fixture.modelDir],
+    ["-c", script, spec, csv, modelDir],
     { encoding: "utf8", maxBuffer: 64 << 20 },
   );
   return JSON.parse(stdout) as TrainerScores;
@@ -203,5 +209,63 @@ describe("the telecom file scores as it trained", () => {
         1e-6,
       );
     });
+  });
+});
+
+describe("an integer-coded category from Parquet scores as it trained", () => {
+  // A region code stored as INT32 (as pandas and Spark write an integer column): the trainer
+  // reads its categories as the text of each integer ("3").
+  let modelDir: string;
+  let spec: string;
+  const input = join(work, "regions.parquet");
+  beforeAll(() => {
+    const { names, rows } = hostileTable();
+    parquetWriteFile({
+      filename: input,
+      columnData: [
+        ...names.map((name, j) => ({
+          name,
+          data: rows.map((r) => r[j] as string),
+          type: "STRING" as const,
+        })),
+        { name: "Region", data: rows.map((_, i) => (i * 7) % 5), type: "INT32" as const },
+      ],
+    });
+    const doc = parse(readFileSync(fixtureSpec, "utf8")) as {
+      schema: { features: Record<string, unknown>[] };
+    };
+    doc.schema.features.push({ name: "Region", type: "categorical" });
+    spec = join(work, "regions.yaml");
+    writeFileSync(spec, stringify(doc));
+    const store = join(work, "regions-store");
+    execFileSync(
+      join(repoRoot, ".venv", "bin", "python"),
+      ["-m", "churn_trainer", "train", "--spec", spec, "--data", input, "--output", store],
+      { cwd: repoRoot, stdio: "ignore", timeout: 600_000 },
+    );
+    modelDir = join(store, readdirSync(store).find((d) => /^[0-9a-f]{64}$/.test(d)) as string);
+  }, 600_000);
+
+  it("gives every customer the trainer's probability", async () => {
+    const card = JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8"));
+    expect(card.features.encoded).toContain("Region=3");
+    const trainer = trainerScores(input, spec, modelDir);
+    const out = join(work, "regions-out");
+    const r = await runShard(modelDir, work, {
+      input,
+      output: out,
+      outputFormat: "csv",
+      maxRejectedPercent: "0",
+    });
+    expect(r.summary.error ?? null).toBeNull();
+    const [head, ...rows] = parseCsv(readFileSync(join(out, "part-0.csv"), "utf8")) as string[][];
+    const at = (name: string) => (head as string[]).indexOf(name);
+    const served = new Map(rows.map((c) => [c[at("customerID")], Number(c[at("probability")])]));
+    const worst = Math.max(
+      ...trainer.ids.map((id, i) =>
+        Math.abs((served.get(id) ?? Number.NaN) - (trainer.probabilities[i] as number)),
+      ),
+    );
+    expect(worst).toBeLessThanOrEqual(1e-6);
   });
 });
