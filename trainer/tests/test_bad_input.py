@@ -82,6 +82,26 @@ def test_a_number_past_float32_names_the_column(capsys, tmp_path, frame):
     assert "1e308" in failed[0]["message"] and "float32" in failed[0]["message"]
 
 
+def test_a_float_parquet_column_of_categories_names_the_column(capsys, tmp_path, frame):
+    # str(3.0) is "3.0" here and "3" wherever the categories are written again (the runtime
+    # reads an integer column's values as text): floats are no category's spelling
+    bad = frame.assign(
+        Geography=frame["Geography"].map({"France": 1.0, "Spain": 2.0, "Germany": 3.0})
+    )
+    path = tmp_path / "data.parquet"
+    bad.to_parquet(path, index=False)
+    spec = small_spec(path)
+    spec["dataset"]["format"] = "parquet"
+    for f in spec["schema"]["features"]:
+        if f["name"] == "Geography":
+            f.pop("values", None)
+    code, s, _ = train(capsys, tmp_path, path, spec=spec)
+    assert code == 2, s
+    failed = [c for c in s["failedChecks"] if c["name"] == "feature.type"]
+    assert [c["column"] for c in failed] == ["Geography"], s
+    assert "float" in failed[0]["message"] and "text or integers" in failed[0]["message"]
+
+
 def test_non_utf8_bytes(capsys, tmp_path, synth_csv):
     raw = synth_csv.read_bytes().replace(b"France", b"Fr\xe9nce", 1)
     path = tmp_path / "latin1.csv"

@@ -456,6 +456,14 @@ def _read_rows(
 def _typed(col: pd.Series, f: Feature) -> tuple[pd.Series, dict[str, Any] | None]:
     """One feature column as its type, and its type error (count, examples) if any."""
     if f.is_string:
+        if pd.api.types.is_float_dtype(col):
+            # A Parquet float column: str(3.0) is "3.0" here but "3" to the runtime (and to a
+            # person), so floats are refused as categories; integers and text are read as text.
+            present = col.notna()
+            if present.any():
+                examples = col[present].astype(str).unique()[:5].tolist()
+                error = {"count": int(present.sum()), "examples": examples}
+                return pd.Series(None, index=col.index, dtype=object), error
         text = per_value(col, lambda v: stripped(v) or None)
         return pd.Series(text, index=col.index, dtype=object), None
     if f.type == "boolean":

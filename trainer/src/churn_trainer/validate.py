@@ -224,6 +224,8 @@ TYPE_FORMS = {
     "numeric": "decimals within float32's range, the model's input type",
     "integer": "whole numbers up to 2^53 - 1 in magnitude",
     "boolean": "yes/no, true/false, y/n, t/f or a decimal 1/0, any case",
+    "categorical": "text or integers, not a float column",
+    "ordinal": "text or integers, not a float column",
 }
 
 
