@@ -3,9 +3,11 @@
 // and a retried shard (same index, same names) replaces its earlier attempt instead of adding
 // a second file. A killed attempt leaves at most one stale temporary file, which the next
 // attempt truncates.
+import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import { csvLine } from "./csv-line.js";
 import type { OutputColumn } from "./output-columns.js";
@@ -24,13 +26,6 @@ export interface BatchFileWriter {
 
 const tmpName = (dir: string, file: string) => join(dir, `.${file}.tmp`);
 
-async function finishStream(out: WriteStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    out.once("error", reject);
-    out.end(resolve);
-  });
-}
-
 /** A CSV file: header, then one line per row. */
 export async function csvFileWriter(
   dir: string,
@@ -39,22 +34,34 @@ export async function csvFileWriter(
 ): Promise<BatchFileWriter> {
   await mkdir(dir, { recursive: true });
   const tmp = tmpName(dir, file);
-  const out = createWriteStream(tmp, { flags: "w" });
+  const out: WriteStream = createWriteStream(tmp, { flags: "w" });
+  // The stream's first error (a full disk, or a write still queued when abort() destroys it)
+  // is kept and thrown by the next call, never left to crash the process as an unhandled
+  // 'error' event.
+  let failed: Error | undefined;
+  out.on("error", (err) => {
+    failed ??= err;
+  });
   out.write(csvLine(header));
   return {
     path: join(dir, file),
     async write(columns) {
+      if (failed) throw failed;
       const n = columns[0]?.data.length ?? 0;
       let text = "";
       for (let i = 0; i < n; i++) text += csvLine(columns.map((c) => c.data[i]));
-      if (!out.write(text)) await new Promise<void>((r) => out.once("drain", () => r()));
+      if (!out.write(text)) await once(out, "drain");
     },
     async commit() {
-      await finishStream(out);
+      if (failed) throw failed;
+      out.end();
+      await finished(out);
       await rename(tmp, join(dir, file));
     },
     async abort() {
+      // Closed before the temporary file goes: a stream still opening would create it again.
       out.destroy();
+      await finished(out).catch(() => {});
       await rm(tmp, { force: true });
     },
   };
