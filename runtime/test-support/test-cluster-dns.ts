@@ -13,14 +13,16 @@ import {
 /** A DNS server on 127.0.0.1 answering cluster names from `snapshot()` at each query. */
 export async function startTestClusterDns(snapshot: () => DnsSnapshot) {
   const socket = createSocket("udp4");
-  const served = { queries: 0 };
+  const served = { queries: 0, failing: false };
   socket.on("message", (msg, from) => {
     const q = parseQuery(msg);
     if (!q) return;
     served.queries++;
-    // A records only (other types of a name that exists: no data); NXDOMAIN for the rest.
-    const ips = resolveClusterName(q.name, snapshot());
-    socket.send(buildResponse(q, ips ?? [], ips === null ? 3 : 0), from.port, from.address);
+    // A records only (other types of a name that exists: no data); NXDOMAIN for the rest;
+    // SERVFAIL for everything while `failing` (a server that cannot answer now).
+    const ips = served.failing ? [] : resolveClusterName(q.name, snapshot());
+    const rcode = served.failing ? 2 : ips === null ? 3 : 0;
+    socket.send(buildResponse(q, ips ?? [], rcode), from.port, from.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const { port } = socket.address() as AddressInfo;
@@ -28,6 +30,10 @@ export async function startTestClusterDns(snapshot: () => DnsSnapshot) {
     /** Questions answered so far. */
     get queries() {
       return served.queries;
+    },
+    /** True: every question is answered SERVFAIL. */
+    set failing(on: boolean) {
+      served.failing = on;
     },
     /** The server as `host:port`, e.g. a gRPC `dns://<server>/name:port` target's authority. */
     server: `127.0.0.1:${port}`,

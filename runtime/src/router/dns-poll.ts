@@ -43,7 +43,9 @@ export async function lookup(host: string, server: string | undefined): Promise<
   const addresses = found.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
   if (addresses.length > 0) return addresses;
   const failed = found.find((r) => r.status === "rejected");
-  throw failed ? failed.reason : new Error(`${host}: no addresses`);
+  throw failed
+    ? failed.reason
+    : Object.assign(new Error(`${host}: no addresses`), { code: "ENODATA" });
 }
 
 /** Follows one name: its address set as it changes (never empty), or an Error per failed lookup. */

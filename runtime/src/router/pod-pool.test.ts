@@ -155,11 +155,27 @@ describe("the router's HTTP over a version's pods (its headless Service's name)"
       // Pods ready again: they take the requests back, in turn.
       for (const host of addresses) ready.set(host, true);
       await until(() => podsOf(r).length === 3, "the router did not take the pods back");
+
+      // The DNS server fails (SERVFAIL): a lookup that could not be made keeps the pods.
+      dns.failing = true;
+      const failed = dns.queries;
+      await until(() => dns.queries >= failed + 4, "the router did not look the name up again");
+      expect(podsOf(r)).toEqual([...addresses]);
+      const meanwhile = await spread(60);
+      dns.failing = false;
+      expect(meanwhile.get("service")).toBe(0);
+
+      // After NXDOMAIN again, the pods are taken back and share the requests in turn.
+      named = false;
+      await until(() => podsOf(r).length === 0, "the router kept the pods of a failed look-up");
+      named = true;
+      await until(() => podsOf(r).length === 3, "the router did not take the pods back");
       const counts = await spread(90);
       expect(counts.get("service")).toBe(0);
       for (const host of addresses) expect(counts.get(host)).toBeGreaterThan(20);
     } finally {
       named = true;
+      dns.failing = false;
       await r.close();
     }
   });

@@ -32,6 +32,10 @@ export function keptAliveAgent(secure: boolean): http.Agent {
   return secure ? new https.Agent(options) : new http.Agent(options);
 }
 
+/** Lookup failures that say the name has no address now, not that the lookup failed. */
+const NO_ADDRESS = new Set(["ENOTFOUND", "ENODATA"]);
+const errorCode = (err: Error) => (err as NodeJS.ErrnoException).code ?? "";
+
 /** The ready pods of one version behind a `dns:` target; none known: the caller's fallback. */
 export class PodPool {
   private pods: Pod[] = [];
@@ -102,8 +106,15 @@ export class PodPool {
     this.update([]);
   }
 
-  /** A new answer: pods that stay keep their connections; a failed lookup leaves none. */
+  /**
+   * A new answer: pods that stay keep their connections. A lookup that says the name has no
+   * address (NXDOMAIN, no data: no ready pod) leaves none; one that could not be made (a DNS
+   * server timing out or failing under load) keeps the pods last seen, as gRPC's resolver
+   * does: dropping them would send everything through the ClusterIP, to one pod per kept
+   * connection, on every DNS hiccup. A pod that went meanwhile refuses and is passed over.
+   */
   private update(found: string[] | Error) {
+    if (found instanceof Error && !NO_ADDRESS.has(errorCode(found))) return;
     const addresses = new Set(found instanceof Error ? [] : found);
     const kept = this.pods.filter((p) => addresses.has(p.address));
     for (const pod of this.pods) if (!addresses.has(pod.address)) this.retire(pod);
