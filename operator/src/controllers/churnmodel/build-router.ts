@@ -121,10 +121,20 @@ export function buildTrafficConfigMap(model: ChurnModel, config: TrafficConfig):
   };
 }
 
-/** A version Service's metadata: named `name`, labelled as serving. */
-const versionServiceMeta = (model: ChurnModel, name: string) => ({
-  ...meta(model, name),
-  labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
+/** A Service named `name` over one version's pods, with `spec` laid over selector and ports. */
+const versionServiceOf = (
+  model: ChurnModel,
+  digest: string,
+  name: string,
+  spec: V1Service["spec"],
+): V1Service => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: {
+    ...meta(model, name),
+    labels: { ...labelsOf(model), [Labels.name]: "churn-runtime", [Labels.component]: "serving" },
+  },
+  spec: { ...spec, selector: versionSelector(model, digest), ports: runtimeServicePorts(model) },
 });
 
 /**
@@ -132,16 +142,9 @@ const versionServiceMeta = (model: ChurnModel, name: string) => ({
  * pods' name answers none, and what older routers call.
  */
 export function buildVersionService(model: ChurnModel, digest: string): V1Service {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: versionServiceMeta(model, versionDeploymentName(model, digest)),
-    spec: {
-      type: "ClusterIP",
-      selector: versionSelector(model, digest),
-      ports: runtimeServicePorts(model),
-    },
-  };
+  return versionServiceOf(model, digest, versionDeploymentName(model, digest), {
+    type: "ClusterIP",
+  });
 }
 
 /**
@@ -151,18 +154,11 @@ export function buildVersionService(model: ChurnModel, digest: string): V1Servic
  * alive (HTTP) or keeps one of (gRPC).
  */
 export function buildVersionPodsService(model: ChurnModel, digest: string): V1Service {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: versionServiceMeta(model, versionPodsServiceName(model, digest)),
-    spec: {
-      clusterIP: "None",
-      selector: versionSelector(model, digest),
-      // Only Ready pods are answered: a pod still loading or draining gets no new requests.
-      publishNotReadyAddresses: false,
-      ports: runtimeServicePorts(model),
-    },
-  };
+  return versionServiceOf(model, digest, versionPodsServiceName(model, digest), {
+    clusterIP: "None",
+    // Only Ready pods are answered: a pod still loading or draining gets no new requests.
+    publishNotReadyAddresses: false,
+  });
 }
 
 /** A version's Services in router mode: the ClusterIP one and the headless one. */
